@@ -1,0 +1,42 @@
+# gymcorner: two commands a person needs.
+#   make run VIDEO=path/to/clip.mp4   (or no VIDEO: the camera in configs, default camera 0)
+#   make test
+# Both create .venv and install what they need on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+VIDEO  ?=
+CONFIG ?=
+PYTEST_ARGS ?=
+
+.PHONY: venv system-deps run test analyze bench clean help
+
+help:
+	@echo "make run VIDEO=clip.mp4 [CONFIG=site.toml]   run the daemon on a clip (or the camera)"
+	@echo "make test                                    run the test suite"
+	@echo "make venv | system-deps | clean"
+
+$(STAMP): pyproject.toml requirements/mediapipe.txt requirements/mediapipe-deps.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# mediapipe without its dependency pins (opencv-contrib, jax): see requirements/mediapipe.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements/mediapipe.txt
+	$(BIN)/pip install --quiet -r requirements/mediapipe-deps.txt
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(STAMP)
+
+system-deps:
+	@sh tools/install_system_deps.sh
+
+run: venv system-deps
+	$(BIN)/gymcorner run $(if $(VIDEO),--source "$(VIDEO)") $(if $(CONFIG),--config "$(CONFIG)")
+
+test: venv system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

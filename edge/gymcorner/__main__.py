@@ -1,0 +1,35 @@
+"""Entry point: signals are handled here and only here; errors become one line."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from gymcorner.errors import GymcornerError
+
+
+def main(argv: list[str] | None = None) -> int:
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():  # a second Ctrl-C: stop waiting for a clean shutdown
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    from gymcorner.cli import main as cli_main
+
+    try:
+        return cli_main(argv, stop)
+    except GymcornerError as err:
+        print(f"gymcorner: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gymcorner: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

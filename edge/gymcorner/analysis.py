@@ -1,0 +1,98 @@
+"""Offline report of one clip: what `analyze` and `replay` print and write.
+
+Collects the pipeline's per-frame results into the clip summary (JSON) and the
+per-frame table (CSV). Pure bookkeeping: the caller owns the loop and the files.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from gymcorner.coach.events import FeedbackEvent
+from gymcorner.config import Config
+from gymcorner.motion.landmarks import PoseSample
+from gymcorner.pipeline import FrameResult, Pipeline
+
+CSV_COLUMNS = ("frame", "t_s", "person", "view", "facing", "knee_flexion_deg", "faults")
+
+
+@dataclass
+class ClipReport:
+    clip: str
+    backend: str = ""
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    events: list[FeedbackEvent] = field(default_factory=list)
+    views: Counter[str] = field(default_factory=Counter)
+    facings: Counter[str] = field(default_factory=Counter)
+
+    def add(self, index: int, result: FrameResult) -> None:
+        coach = result.coach
+        view = coach.view.view.value
+        if result.raw.present:
+            self.views[view] += 1
+            self.facings[coach.view.facing] += 1
+        flexion = coach.metrics.knee_flexion_deg if coach.metrics else None
+        self.rows.append(
+            {
+                "frame": index,
+                "t_s": round(result.raw.t_s, 4),
+                "person": int(result.raw.present),
+                "view": view,
+                "facing": coach.view.facing,
+                "knee_flexion_deg": "" if flexion is None else round(flexion, 1),
+                "faults": "|".join(coach.active),
+            }
+        )
+        self.events.extend(coach.events)
+
+    @property
+    def frames(self) -> int:
+        return len(self.rows)
+
+    def main_view(self) -> str:
+        """The view seen on most frames with a person, ignoring 'unknown'."""
+        known = [(n, v) for v, n in self.views.items() if v != "unknown"]
+        return max(known)[1] if known else "unknown"
+
+    def to_dict(self, duration_s: float, processing_fps: float) -> dict[str, Any]:
+        facing = [(n, f) for f, n in self.facings.items() if f != "unknown"]
+        return {
+            "clip": self.clip,
+            "backend": self.backend,
+            "frames": self.frames,
+            "frames_with_person": sum(r["person"] for r in self.rows),
+            "duration_s": round(duration_s, 3),
+            "processing_fps": round(processing_fps, 2),
+            "view": self.main_view(),
+            "facing": max(facing)[1] if facing else "unknown",
+            "view_frames": dict(self.views),
+            "events": [_event_json(e) for e in self.events],
+        }
+
+    def write_csv(self, path: str | Path) -> None:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(self.rows)
+
+
+def _event_json(event: FeedbackEvent) -> dict[str, Any]:
+    d = {"t": round(event.t, 3), "code": event.code, "text": event.text, "kind": event.kind}
+    if "reason" in event.details:
+        d["reason"] = event.details["reason"]
+    d["view"] = event.view
+    d["details"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in event.details.items()}
+    return d
+
+
+def analyze_samples(samples: Iterable[PoseSample], config: Config, clip: str, backend: str = "") -> ClipReport:
+    """Run recorded samples through the pipeline (no model): the heart of `replay`."""
+    pipeline = Pipeline(config)
+    report = ClipReport(clip, backend)
+    for index, sample in enumerate(samples):
+        report.add(index, pipeline.process(sample))
+    return report

@@ -1,0 +1,149 @@
+"""`gymcorner bench`: where the time goes, stage by stage, on one clip.
+
+Stages per frame: decode (source read), pose_prep (resize + colour conversion),
+pose_model (the BlazePose graph itself), smooth, coach, encode (avatar build + binary
+encoding), publish (handing payloads to the MQTT client; the network work happens on
+its own thread). `overhead_ms` is everything except `pose_model`: what the pipeline
+costs on top of the model.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from gymcorner.avatar.codec import encode_json
+from gymcorner.config import Config
+from gymcorner.pipeline import Pipeline
+from gymcorner.vision.pose import create_estimator
+from gymcorner.vision.sources import open_source
+
+STAGES = ("decode", "pose_prep", "pose_model", "smooth", "coach", "encode", "publish")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def run_bench(config: Config, video: str, max_frames: int | None = None, quiet: bool = False) -> dict[str, Any]:
+    source = open_source(config.source.model_copy(update={"realtime": False, "loop": False}), video)
+    estimator = create_estimator(config.pose)
+    pipeline = Pipeline(config)
+    publisher = _make_publisher(config)
+    times: dict[str, list[float]] = {s: [] for s in STAGES}
+    binary_sizes: list[int] = []
+    json_sizes: list[int] = []
+    clock = time.perf_counter
+    frames = 0
+    started = clock()
+    try:
+        source.open()
+        bar = tqdm(total=max_frames or source.frame_count, desc="bench", unit="frame", disable=quiet, leave=False)
+        while max_frames is None or frames < max_frames:
+            t0 = clock()
+            frame = source.read()
+            t1 = clock()
+            if frame is None:
+                break
+            height, width = frame.image.shape[:2]
+            if hasattr(estimator, "prepare"):
+                rgb = estimator.prepare(frame.image)
+                t2 = clock()
+                sample = estimator.infer(rgb, width, height, frame.t_s)
+            else:
+                t2 = clock()
+                sample = estimator.estimate(frame.image, frame.t_s)
+            t3 = clock()
+            smoothed = pipeline.smooth(sample)
+            t4 = clock()
+            coach = pipeline.coach(smoothed)
+            t5 = clock()
+            avatar = pipeline.avatar(smoothed, coach)
+            payload = pipeline.encode(avatar)
+            t6 = clock()
+            if publisher is not None:
+                publisher.publish_avatar(payload)
+                for event in coach.events:
+                    publisher.publish_feedback(event.to_dict())
+            t7 = clock()
+            for stage, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t5, t6), (t1, t2, t3, t4, t5, t6, t7)):
+                times[stage].append((b - a) * 1000.0)
+            binary_sizes.append(len(payload) if config.avatar.format == "binary" else 0)
+            json_sizes.append(len(encode_json(avatar)))
+            frames += 1
+            bar.update(1)
+        bar.close()
+    finally:
+        elapsed = clock() - started
+        source.close()
+        estimator.close()
+        if publisher is not None:
+            publisher.close()
+    if frames == 0:
+        raise ValueError(f"{video}: no frame decoded")
+    if config.avatar.format != "binary":
+        binary_sizes = []
+    total = np.sum([times[s] for s in STAGES], axis=0)
+    overhead = total - np.array(times["pose_model"])
+    stages = {s: _percentiles(v) for s, v in times.items()}
+    return {
+        "clip": Path(video).name,
+        "backend": estimator.name,
+        "model_complexity": config.pose.model_complexity,
+        "frames": frames,
+        "frame_size": list(source.size or (0, 0)),
+        "processing_fps": round(frames / elapsed, 2),
+        "stages_ms": stages,
+        "total_ms": _percentiles(total.tolist()),
+        "pose_model_ms": stages["pose_model"],
+        "overhead_ms": _percentiles(overhead.tolist()),
+        "overhead_share": round(float(overhead.sum() / total.sum()), 4),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "avatar_bytes_per_frame": {
+            "binary": round(float(np.mean(binary_sizes)), 1) if binary_sizes else None,
+            "json": round(float(np.mean(json_sizes)), 1),
+        },
+    }
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    arr = np.asarray(values, dtype=np.float64)
+    return {
+        "p50": round(float(np.percentile(arr, 50)), 3),
+        "p95": round(float(np.percentile(arr, 95)), 3),
+        "mean": round(float(arr.mean()), 3),
+    }
+
+
+def _make_publisher(config: Config) -> Any:
+    if not config.mqtt.enabled:
+        return None
+    from gymcorner.transport.mqtt import MqttPublisher
+
+    publisher = MqttPublisher(config.mqtt, config.device.id)
+    publisher.start()
+    return publisher
+
+
+def format_bench(result: dict[str, Any]) -> str:
+    lines = [
+        f"clip {result['clip']}  backend {result['backend']} (complexity {result['model_complexity']})  "
+        f"{result['frames']} frames {result['frame_size'][0]}x{result['frame_size'][1]}",
+        f"{'stage':<12}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}",
+    ]
+    for stage, p in result["stages_ms"].items():
+        lines.append(f"{stage:<12}{p['p50']:>10.3f}{p['p95']:>10.3f}{p['mean']:>10.3f}")
+    for label, key in (("total", "total_ms"), ("overhead", "overhead_ms")):
+        p = result[key]
+        lines.append(f"{label:<12}{p['p50']:>10.3f}{p['p95']:>10.3f}{p['mean']:>10.3f}")
+    sizes = result["avatar_bytes_per_frame"]
+    lines.append(
+        f"processing {result['processing_fps']:.1f} fps  overhead {100 * result['overhead_share']:.1f}% of frame time  "
+        f"peak RSS {result['peak_rss_mb']:.0f} MB  avatar bytes/frame binary {sizes['binary']} json {sizes['json']}"
+    )
+    return "\n".join(lines)

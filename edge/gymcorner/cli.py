@@ -1,0 +1,184 @@
+"""The `gymcorner` command and its subcommands.
+
+Each subcommand is a small function that loads the config, calls one module and prints
+its result. Errors the product raises on purpose (`GymcornerError`) are printed as one
+line by `__main__` and exit with status 1; `--validate-config` exits 0 or 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+from typing import Callable
+
+from gymcorner import __version__
+from gymcorner.config import DEFAULT_CONFIG_PATH, Config, load_config
+
+EPILOG = "Configuration: TOML (see configs/default.toml); every key is optional and has a working default."
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        "-c",
+        metavar="FILE",
+        help=f"TOML config file (default: built-in defaults, as in {DEFAULT_CONFIG_PATH.name})",
+    )
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(args.config) if args.config else load_config(None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gymcorner",
+        description="Gym-corner coaching device: watches a person exercise, coaches their form, "
+        "and drives their avatar over MQTT.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"gymcorner {__version__}")
+    parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="override logging.level")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="the daemon: camera/video -> pose -> coach -> MQTT",
+        description="Run the coaching daemon until Ctrl-C or SIGTERM (or the end of a video file). "
+        "Publishes status, avatar and feedback on MQTT under <base_topic>/<device id>/.",
+    )
+    _add_config(run)
+    run.add_argument("--source", "-s", metavar="S", help="camera index, /dev/videoN, video file or rtsp/http URL")
+    run.add_argument("--validate-config", action="store_true", help="check the config, print the verdict, exit 0/1")
+    run.add_argument("--loop", action="store_true", help="restart a video file at its end (demo, soak)")
+    run.add_argument("--realtime", action="store_true", help="pace a video file at its own frame rate")
+    run.set_defaults(func=cmd_run)
+
+    analyze = sub.add_parser(
+        "analyze",
+        help="offline report of one clip",
+        description="Run the whole pipeline over one video and report the view, the feedback events "
+        "and the processing speed.",
+    )
+    analyze.add_argument("video", help="video file")
+    _add_config(analyze)
+    analyze.add_argument("--json", metavar="OUT", help="write the summary as JSON")
+    analyze.add_argument("--frames", metavar="OUT.csv", help="write one CSV row per frame (view, active faults)")
+    analyze.add_argument("--annotate", metavar="OUT.mp4", help="write the clip with skeleton, view and messages")
+    analyze.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    analyze.set_defaults(func=cmd_analyze)
+
+    record = sub.add_parser(
+        "record",
+        help="save a clip's pose landmarks to .npz",
+        description="Run only the pose model over a video and save its landmarks (replayable without a model).",
+    )
+    record.add_argument("video", help="video file")
+    record.add_argument("--out", "-o", required=True, metavar="F.npz", help="output recording")
+    _add_config(record)
+    record.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    record.set_defaults(func=cmd_record)
+
+    replay = sub.add_parser(
+        "replay",
+        help="run the pipeline over a recording (no model needed)",
+        description="Replay recorded landmarks through smoothing, coach and avatar; same output as analyze.",
+    )
+    replay.add_argument("recording", help=".npz written by `gymcorner record`")
+    _add_config(replay)
+    replay.add_argument("--json", metavar="OUT", help="write the summary as JSON")
+    replay.add_argument("--frames", metavar="OUT.csv", help="write one CSV row per frame")
+    replay.set_defaults(func=cmd_replay)
+
+    bench = sub.add_parser(
+        "bench",
+        help="per-stage speed on one clip",
+        description="Time every stage per frame (decode, pose, smooth, coach, encode, publish): p50/p95, fps, "
+        "peak RSS and avatar bytes per frame.",
+    )
+    bench.add_argument("video", help="video file")
+    _add_config(bench)
+    bench.add_argument("--backend", metavar="NAME", help="pose backend (default: pose.backend from config)")
+    bench.add_argument("--json", metavar="OUT", help="write the figures as JSON")
+    bench.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    bench.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
+    if args.validate_config:
+        from gymcorner.errors import ConfigError
+
+        try:
+            config = _load(args)
+        except ConfigError as err:
+            print(f"config invalid: {err}", file=sys.stderr)
+            return 1
+        print(f"config ok: {args.config or '(defaults)'} (device {config.device.id})")
+        return 0
+    config = _load(args)
+    if args.source:
+        config.source.uri = args.source
+    if args.loop:
+        config.source.loop = True
+    if args.realtime:
+        config.source.realtime = True
+    _setup_logging(args.log_level or config.logging.level)
+    from gymcorner.app import App
+
+    return App(config, stop).run()
+
+
+def cmd_analyze(args: argparse.Namespace, stop: threading.Event) -> int:
+    from gymcorner.offline import analyze_clip, format_summary
+
+    summary = analyze_clip(_load(args), args.video, args.json, args.frames, args.annotate, args.quiet)
+    print(format_summary(summary))
+    return 0
+
+
+def cmd_record(args: argparse.Namespace, stop: threading.Event) -> int:
+    from gymcorner.offline import record_clip
+
+    rec = record_clip(_load(args), args.video, args.out, args.quiet)
+    print(f"recorded {len(rec)} frames ({int(rec.present.sum())} with a person) to {args.out}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, stop: threading.Event) -> int:
+    from gymcorner.offline import format_summary, replay_recording
+
+    print(format_summary(replay_recording(_load(args), args.recording, args.json, args.frames)))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, stop: threading.Event) -> int:
+    from gymcorner.bench import format_bench, run_bench
+
+    config = _load(args)
+    if args.backend:
+        config.pose.backend = args.backend
+    result = run_bench(config, args.video, args.max_frames, args.quiet)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+            fh.write("\n")
+    print(format_bench(result))
+    return 0
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace, threading.Event], int] = args.func
+    if args.command != "run":
+        _setup_logging(args.log_level or "WARNING")
+    return func(args, stop or threading.Event())
+

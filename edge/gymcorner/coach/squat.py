@@ -1,0 +1,254 @@
+"""The squat coach (seed 000, 2.2.2-2.2.3; knee valgus from seed 004).
+
+Three steps per frame, all pure: measure (`squat_metrics`, pixel space, visibility
+gated), track the descent (`DescentTracker`, for depth judged once per descent), and
+judge (`SQUAT_RULES`, data served by `RuleEngine`). Every threshold is in config and is
+scaled by the body: shoulder width for the frontal spans, femur length for the lateral
+distances, angles in degrees.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from gymcorner.coach.events import FeedbackEvent
+from gymcorner.coach.rules import FormRule, RuleEngine
+from gymcorner.config import CoachConfig, SquatConfig
+from gymcorner.motion import geometry as geo
+from gymcorner.motion.landmarks import Landmark as L
+from gymcorner.motion.landmarks import PoseSample
+from gymcorner.motion.view import View, ViewState, ViewTracker
+
+_SIDES = {
+    "left": (L.LEFT_SHOULDER, L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX),
+    "right": (L.RIGHT_SHOULDER, L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX),
+}
+
+
+@dataclass(frozen=True)
+class SquatMetrics:
+    """One frame's measurements; None where the landmarks needed were not visible."""
+
+    shoulder_span_px: float | None = None
+    ankle_span_px: float | None = None
+    knee_span_px: float | None = None
+    knee_flexion_deg: float | None = None
+    side: str | None = None  # the leg nearer the camera, used for lateral measures
+    trunk_lean_deg: float | None = None
+    shin_lean_deg: float | None = None
+    hip_above_knee_femur: float | None = None
+    knee_ahead_of_toes_femur: float | None = None
+    descent_max_flexion_deg: float | None = None  # set on the frame a descent ends
+
+    def rounded(self) -> dict[str, float | str | None]:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+def _visible(vis: np.ndarray, points: tuple[L, ...], threshold: float) -> bool:
+    return bool(np.all(vis[list(points)] >= threshold))
+
+
+def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | None:
+    """Measure what the squat rules need; landmarks below `min_visibility` are never used."""
+    if sample.image is None:
+        return None
+    px = sample.pixels().astype(np.float64)
+    vis = sample.visibility()
+    ok = lambda *points: _visible(vis, points, min_visibility)  # noqa: E731
+
+    shoulder = geo.horizontal_span(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) if ok(L.LEFT_SHOULDER, L.RIGHT_SHOULDER) else None
+    ankles = geo.horizontal_span(px, L.LEFT_ANKLE, L.RIGHT_ANKLE) if ok(L.LEFT_ANKLE, L.RIGHT_ANKLE) else None
+    knees = geo.horizontal_span(px, L.LEFT_KNEE, L.RIGHT_KNEE) if ok(L.LEFT_KNEE, L.RIGHT_KNEE) else None
+
+    # The leg nearer the camera is the better seen one; a leg counts only if fully visible.
+    legs = [s for s in ("left", "right") if ok(*_SIDES[s][1:4])]
+    flexion = float(np.mean([geo.knee_flexion_deg(px, s) for s in legs])) if legs else None
+    side = max(legs, key=lambda s: float(vis[list(_SIDES[s][:4])].mean())) if legs else None
+
+    lean = shin = above = ahead = None
+    if side is not None:
+        sh, hip, knee, _ankle, heel, toe = _SIDES[side]
+        if ok(sh):
+            lean = geo.trunk_lean_deg(px, side)
+        shin = geo.shin_lean_deg(px, side)
+        above = geo.hip_above_knee(px, side)
+        femur = geo.femur_length(px, side)
+        if ok(heel, toe) and femur > 0:
+            forward = math.copysign(1.0, float(px[toe, 0] - px[heel, 0]))  # which way the feet point
+            ahead = forward * float(px[knee, 0] - px[toe, 0]) / femur
+    return SquatMetrics(shoulder, ankles, knees, flexion, side, lean, shin, above, ahead)
+
+
+class DescentTracker:
+    """Follows one squat descent so that depth is judged once, when the person stands up."""
+
+    def __init__(self, config: SquatConfig) -> None:
+        self._cfg = config
+        self._in_descent = False
+        self._max_flexion = 0.0
+
+    def reset(self) -> None:
+        self._in_descent, self._max_flexion = False, 0.0
+
+    def update(self, metrics: SquatMetrics) -> SquatMetrics:
+        flexion = metrics.knee_flexion_deg
+        if flexion is None:
+            return metrics
+        if flexion >= self._cfg.squat_min_knee_flexion_deg:
+            self._in_descent = True
+        if self._in_descent:
+            self._max_flexion = max(self._max_flexion, flexion)
+            if flexion < self._cfg.rep_top_knee_flexion_deg:
+                deepest = self._max_flexion
+                self.reset()
+                return replace(metrics, descent_max_flexion_deg=deepest)
+        return metrics
+
+
+def _all(*values: float | None) -> bool:
+    return all(v is not None for v in values)
+
+
+def _narrow(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    if not _all(m.ankle_span_px, m.shoulder_span_px):
+        return None
+    return m.ankle_span_px < m.shoulder_span_px * (1.0 - c.narrow_stance_delta_w)  # type: ignore[operator]
+
+
+def _varus(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    if not _all(m.knee_span_px, m.ankle_span_px, m.shoulder_span_px):
+        return None
+    return m.knee_span_px > m.ankle_span_px + c.knee_varus_delta_k * m.shoulder_span_px  # type: ignore[operator]
+
+
+def _valgus(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    if not _all(m.knee_span_px, m.ankle_span_px, m.knee_flexion_deg):
+        return None
+    if m.knee_flexion_deg < c.knee_valgus_min_flexion_deg:  # type: ignore[operator]
+        return False
+    return m.knee_span_px < m.ankle_span_px * (1.0 - c.knee_valgus_delta)  # type: ignore[operator]
+
+
+def _forward_lean(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    if not _all(m.trunk_lean_deg, m.shin_lean_deg, m.knee_flexion_deg):
+        return None
+    over_shin = m.trunk_lean_deg - m.shin_lean_deg  # type: ignore[operator]
+    return m.knee_flexion_deg >= c.squat_min_knee_flexion_deg and over_shin > c.trunk_lean_over_shin_max_deg  # type: ignore[operator]
+
+
+def _shallow(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    if m.descent_max_flexion_deg is None:
+        return None
+    return m.descent_max_flexion_deg < c.depth_min_knee_flexion_deg
+
+
+def _knees_over_toes(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    if not _all(m.knee_ahead_of_toes_femur, m.knee_flexion_deg):
+        return None
+    return m.knee_flexion_deg >= c.squat_min_knee_flexion_deg and m.knee_ahead_of_toes_femur > c.knees_over_toes_femur  # type: ignore[operator]
+
+
+_FRONTAL = frozenset({View.FRONTAL.value})
+_LATERAL = frozenset({View.LATERAL.value})
+
+
+def _spans(m: SquatMetrics) -> dict[str, float | None]:
+    return {"shoulder_span_px": m.shoulder_span_px, "ankle_span_px": m.ankle_span_px, "knee_span_px": m.knee_span_px}
+
+
+SQUAT_RULES: tuple[FormRule[SquatMetrics, SquatConfig], ...] = (
+    FormRule(
+        code="narrow_stance",
+        text="Narrow stance: set your feet at least shoulder-width apart.",
+        views=_FRONTAL,
+        check=_narrow,
+        hold_frames=lambda c: c.narrow_stance_hold_frames,
+        details=_spans,
+    ),
+    FormRule(
+        code="knee_varus",
+        text="Knee varus: your knees are bowing out past your feet; keep them over your toes.",
+        views=_FRONTAL,
+        check=_varus,
+        hold_frames=lambda c: c.knee_varus_hold_frames,
+        details=_spans,
+    ),
+    FormRule(
+        code="knee_valgus",
+        text="Knee valgus: your knees are caving in; push them out over your toes.",
+        views=_FRONTAL,
+        check=_valgus,
+        hold_frames=lambda c: c.knee_valgus_hold_frames,
+        details=lambda m: {**_spans(m), "knee_flexion_deg": m.knee_flexion_deg},
+    ),
+    FormRule(
+        code="posture_incorrect",
+        reason="forward_lean",
+        text="Posture incorrect: you are leaning too far forward; keep your chest up.",
+        views=_LATERAL,
+        check=_forward_lean,
+        hold_frames=lambda c: c.trunk_lean_hold_frames,
+        details=lambda m: {"trunk_lean_deg": m.trunk_lean_deg, "shin_lean_deg": m.shin_lean_deg},
+    ),
+    FormRule(
+        code="posture_incorrect",
+        reason="shallow_depth",
+        text="Posture incorrect: squat deeper; bring your hips down towards knee height.",
+        views=_LATERAL,
+        check=_shallow,
+        hold_frames=lambda c: 1,
+        details=lambda m: {"max_knee_flexion_deg": m.descent_max_flexion_deg},
+    ),
+    FormRule(
+        code="posture_incorrect",
+        reason="knees_over_toes",
+        text="Posture incorrect: your knees travel far past your toes; sit back into your hips.",
+        views=_LATERAL,
+        check=_knees_over_toes,
+        hold_frames=lambda c: c.knees_over_toes_hold_frames,
+        details=lambda m: {"knee_ahead_of_toes_femur": m.knee_ahead_of_toes_femur},
+    ),
+)
+
+
+@dataclass(frozen=True)
+class CoachFrame:
+    """What the coach concluded about one frame."""
+
+    t_s: float
+    view: ViewState
+    metrics: SquatMetrics | None
+    events: list[FeedbackEvent]
+    active: list[str]
+
+
+class SquatCoach:
+    """View tracking, measurement and rules for one person doing squats."""
+
+    exercise = "squat"
+
+    def __init__(self, config: CoachConfig) -> None:
+        self._cfg = config
+        self._view = ViewTracker(config.view)
+        self._descent = DescentTracker(config.squat)
+        self._engine: RuleEngine[SquatMetrics, SquatConfig] = RuleEngine(
+            SQUAT_RULES, config.cooldown_s, self.exercise, config.messages
+        )
+
+    def reset(self) -> None:
+        self._view.reset()
+        self._descent.reset()
+        self._engine.reset()
+
+    def update(self, sample: PoseSample) -> CoachFrame:
+        view = self._view.update(sample)
+        metrics = squat_metrics(sample, self._cfg.min_visibility)
+        if metrics is None:
+            self._descent.reset()
+        else:
+            metrics = self._descent.update(metrics)
+        events = self._engine.update(sample.t_s, view.view.value, metrics, self._cfg.squat)
+        return CoachFrame(sample.t_s, view, metrics, events, self._engine.active_codes())

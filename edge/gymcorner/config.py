@@ -1,0 +1,281 @@
+"""Typed configuration: one pydantic model per concern, loaded from TOML.
+
+Every model forbids unknown keys, so a misspelt key is an error rather than a silently
+ignored setting. `load_config` turns pydantic's errors into `ConfigError`, whose message
+names the file, the key path, the bad value, what was expected and, for unknown keys,
+the closest known key ("did you mean ...?").
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from gymcorner.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "configs" / "default.toml"
+
+
+class Section(BaseModel):
+    """Base of every config model: unknown keys rejected, values validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class DeviceConfig(Section):
+    id: str = Field(
+        "corner-1",
+        title="Device id",
+        description="Unique per device; every MQTT topic carries it.",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+    )
+
+
+class SourceConfig(Section):
+    uri: str = Field(
+        "0",
+        title="Frame source",
+        description="Camera index ('0'), device path ('/dev/video0'), video file, or rtsp/http URL.",
+    )
+    width: int | None = Field(None, ge=16, le=7680, description="Requested capture width (live sources).")
+    height: int | None = Field(None, ge=16, le=4320, description="Requested capture height (live sources).")
+    fps: float | None = Field(None, gt=0, le=240, description="Requested capture rate (live sources).")
+    realtime: bool = Field(
+        False,
+        description="Pace video files at their own frame rate (as a camera would deliver them).",
+    )
+    loop: bool = Field(False, description="Restart a video file at its end (demos, soak tests).")
+    open_timeout_s: float = Field(10.0, gt=0, le=120, description="How long to wait for the first frame.")
+    reconnect_delay_s: float = Field(2.0, gt=0, le=60, description="Wait before reopening a lost live source.")
+
+
+class PoseConfig(Section):
+    backend: str = Field("mediapipe", description="Pose backend name (see `gymcorner bench --help`).")
+    model_complexity: Literal[0, 1, 2] = Field(1, description="BlazePose model: 0 lite, 1 full, 2 heavy.")
+    min_detection_confidence: float = Field(0.5, ge=0, le=1)
+    min_tracking_confidence: float = Field(0.5, ge=0, le=1)
+    max_input_side_px: int = Field(
+        1280, ge=128, le=4096, description="Frames larger than this are downscaled before inference."
+    )
+
+
+class SmoothingConfig(Section):
+    filter: Literal["one_euro", "moving_average", "none"] = Field(
+        "one_euro", description="Landmark filter (see docs/smoothing.md for the measurements)."
+    )
+    window_frames: int = Field(5, ge=1, le=60, description="Moving-average window (seed 000).")
+    min_cutoff_hz: float = Field(1.0, gt=0, le=30, description="One Euro: cutoff at rest.")
+    beta: float = Field(10.0, ge=0, le=1000, description="One Euro: speed coefficient (per unit/s).")
+    d_cutoff_hz: float = Field(1.0, gt=0, le=30, description="One Euro: cutoff of the speed estimate.")
+
+
+class ViewConfig(Section):
+    """Frontal vs lateral camera view (seed 000, section 2.2.2), with hysteresis.
+
+    The body's yaw to the camera (shoulder and hip lines, world landmarks) decides: a
+    person square to the camera (or with their back to it) is seen frontally, one turned
+    side-on laterally. The seed's image test (the hip between the feet) must also hold
+    before a frontal view is taken.
+    """
+
+    frontal_max_yaw_deg: float = Field(
+        35.0, ge=0, le=90, description="Frontal when the body is within this many degrees of square-on."
+    )
+    lateral_min_yaw_deg: float = Field(
+        42.0, ge=0, le=90, description="Lateral when the body is turned at least this far from square-on."
+    )
+    square_on_width_ratio: float = Field(
+        1.1,
+        gt=0,
+        le=5,
+        description="(shoulder span + hip span) / torso length of a person square to the camera.",
+    )
+    hip_between_feet_margin: float = Field(
+        0.25, ge=0, le=2, description="Frontal needs the hip midpoint within the ankles, ± this × ankle span."
+    )
+    hold_frames: int = Field(8, ge=1, le=300, description="Frames a new view must persist before it is taken.")
+    min_visibility: float = Field(0.5, ge=0, le=1, description="Shoulders and hips need this visibility to judge.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ViewConfig":
+        if self.lateral_min_yaw_deg <= self.frontal_max_yaw_deg:
+            raise ValueError("lateral_min_yaw_deg must be greater than frontal_max_yaw_deg (the hysteresis band)")
+        return self
+
+
+class SquatConfig(Section):
+    """Squat form thresholds. Spans are in shoulder widths (frontal) or femur lengths
+    (lateral), so they scale with the person and their distance to the camera."""
+
+    narrow_stance_delta_w: float = Field(
+        0.25, ge=0, le=2, description="Algorithm 3: narrow when ankle span < shoulder width × (1 - Δw)."
+    )
+    narrow_stance_hold_frames: int = Field(3, ge=1, le=300, description="Algorithm 3: consecutive observations.")
+    knee_varus_delta_k: float = Field(
+        0.55, ge=0, le=2, description="Algorithm 4: varus when knee span > ankle span + Δk × shoulder width."
+    )
+    knee_varus_hold_frames: int = Field(10, ge=1, le=300, description="Algorithm 4: consecutive frames.")
+    knee_valgus_delta: float = Field(
+        0.35, ge=0, le=1, description="Valgus when knee span < ankle span × (1 - Δ): the knees cave in."
+    )
+    knee_valgus_hold_frames: int = Field(10, ge=1, le=300)
+    knee_valgus_min_flexion_deg: float = Field(
+        45.0, ge=0, le=150, description="Knee cave is judged only once the knees bend this far."
+    )
+    squat_min_knee_flexion_deg: float = Field(
+        35.0, ge=0, le=150, description="Knee flexion from which the person counts as squatting (descent begins)."
+    )
+    rep_top_knee_flexion_deg: float = Field(
+        20.0, ge=0, le=90, description="Back below this flexion, the descent is over and its depth is judged."
+    )
+    trunk_lean_over_shin_max_deg: float = Field(
+        34.0,
+        ge=0,
+        le=90,
+        description="Lateral: 'forward lean' when the trunk leans this much further from vertical than the shins.",
+    )
+    trunk_lean_hold_frames: int = Field(5, ge=1, le=300)
+    depth_min_knee_flexion_deg: float = Field(
+        75.0, ge=0, le=180, description="Lateral: a descent whose deepest knee flexion stays below this is 'shallow'."
+    )
+    knees_over_toes_femur: float = Field(
+        0.75, ge=0, le=3, description="Lateral: knee ahead of the toes by more than this × femur length."
+    )
+    knees_over_toes_hold_frames: int = Field(5, ge=1, le=300)
+
+
+class CoachConfig(Section):
+    exercise: Literal["squat"] = Field("squat", description="Exercise analysed (more come with recognition).")
+    min_visibility: float = Field(
+        0.6, ge=0, le=1, description="Landmarks below this visibility never take part in a rule."
+    )
+    cooldown_s: float = Field(4.0, ge=0, le=600, description="Minimum time between two events of one code.")
+    view: ViewConfig = Field(default_factory=ViewConfig)
+    squat: SquatConfig = Field(default_factory=SquatConfig)
+    messages: dict[str, str] = Field(
+        default_factory=dict, description="Override the text of an event code, e.g. knee_valgus = '...'."
+    )
+
+
+class AvatarConfig(Section):
+    format: Literal["binary", "json"] = Field("binary", description="Payload of the avatar topic.")
+    head_x_min: float = Field(-0.44, ge=-2, le=0, description="Algorithm 1: x at 90° to the left.")
+    head_x_max: float = Field(0.44, ge=0, le=2, description="Algorithm 1: x at 90° to the right.")
+    head_intervals: int = Field(18, ge=2, le=360, description="Algorithm 1: number of intervals.")
+    head_step_deg: float = Field(10.0, gt=0, le=90, description="Algorithm 1: rotation per interval.")
+    slerp_k: float = Field(1.0, gt=0, le=1, description="Algorithm 2: slerp factor (1 = follow at once).")
+    every_n_frames: int = Field(1, ge=1, le=30, description="Publish one avatar frame in this many.")
+
+
+class MqttConfig(Section):
+    enabled: bool = Field(True, description="Publish to an MQTT broker.")
+    host: str = Field("localhost", min_length=1)
+    port: int = Field(1883, ge=1, le=65535)
+    base_topic: str = Field("gymcorner", pattern=r"^[A-Za-z0-9_/-]+$", description="Topics are <base>/<device id>/...")
+    client_id: str | None = Field(None, description="Defaults to gymcorner-<device id>.")
+    keepalive_s: int = Field(30, ge=5, le=3600)
+    tls: bool = Field(False)
+    ca_file: Path | None = Field(None, description="CA bundle for TLS (system store when unset).")
+    username: str | None = None
+    password: SecretStr | None = Field(None, description="Prefer password_file or password_env.")
+    password_file: Path | None = Field(None, description="File holding the password (systemd credential).")
+    password_env: str | None = Field("GYMCORNER_MQTT_PASSWORD", description="Environment variable with the password.")
+    avatar_queue_frames: int = Field(8, ge=1, le=1000, description="Avatar frames buffered before the oldest drop.")
+    feedback_queue_events: int = Field(10000, ge=10, le=1_000_000, description="Feedback kept while offline.")
+    reconnect_min_delay_s: float = Field(1.0, gt=0, le=60)
+    reconnect_max_delay_s: float = Field(30.0, gt=0, le=3600)
+
+    def resolve_password(self) -> str | None:
+        """Password from file, then environment, then inline; never logged."""
+        if self.password_file is not None:
+            try:
+                return self.password_file.read_text(encoding="utf-8").strip()
+            except OSError as err:
+                raise ConfigError(f"mqtt.password_file: cannot read {self.password_file}: {err.strerror}") from err
+        if self.password_env and os.environ.get(self.password_env):
+            return os.environ[self.password_env]
+        return self.password.get_secret_value() if self.password is not None else None
+
+
+class LoggingConfig(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Config(Section):
+    device: DeviceConfig = Field(default_factory=DeviceConfig)
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    pose: PoseConfig = Field(default_factory=PoseConfig)
+    smoothing: SmoothingConfig = Field(default_factory=SmoothingConfig)
+    coach: CoachConfig = Field(default_factory=CoachConfig)
+    avatar: AvatarConfig = Field(default_factory=AvatarConfig)
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+
+def _known_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found by walking `path` (the parent of the bad key)."""
+    current: type[BaseModel] | None = model
+    for part in path:
+        if current is None or not isinstance(part, str) or part not in current.model_fields:
+            return []
+        annotation = current.model_fields[part].annotation
+        current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return list(current.model_fields) if current is not None else []
+
+
+def _describe(err: dict[str, Any], source: str) -> str:
+    loc = tuple(err.get("loc", ()))
+    key_path = ".".join(str(p) for p in loc) or "(top level)"
+    value = err.get("input")
+    if err.get("type") == "extra_forbidden":
+        known = _known_keys(Config, loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        tail = f"; did you mean '{'.'.join(str(p) for p in loc[:-1] + (hint[0],))}'?" if hint else ""
+        return f"{source}: {key_path}: unknown key{tail} (known here: {', '.join(known)})"
+    shown = "******" if "password" in key_path else repr(value)
+    return f"{source}: {key_path} = {shown}: {err.get('msg', 'invalid value')}"
+
+
+def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
+    """Validate a mapping (parsed TOML) into a Config, or raise ConfigError naming every problem."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        lines = [_describe(e, source) for e in err.errors(include_url=False)]
+        raise ConfigError("\n".join(lines)) from err
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Load the TOML file at `path` (defaults only when None), then apply dotted `overrides`."""
+    data: dict[str, Any] = {}
+    source = "<defaults>"
+    if path is not None:
+        p = Path(path)
+        source = str(p)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError as err:
+            raise ConfigError(f"{p}: config file not found") from err
+        except OSError as err:
+            raise ConfigError(f"{p}: cannot read config file: {err.strerror}") from err
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{p}: not valid TOML: {err}") from err
+    for dotted, value in (overrides or {}).items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return parse_config(data, source)

@@ -1,0 +1,53 @@
+"""One exception hierarchy for the product.
+
+Library exceptions (OpenCV, MediaPipe, paho, pydantic) are caught at the boundary and
+re-raised as one of these `from err`. Callers branch on `reason`, never on message text;
+the CLI prints `str(err)` as one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Reason(enum.Enum):
+    CONFIG_INVALID = "config_invalid"
+    SOURCE_NOT_FOUND = "source_not_found"
+    SOURCE_UNREADABLE = "source_unreadable"
+    SOURCE_LOST = "source_lost"
+    MODEL_MISSING = "model_missing"
+    BACKEND_UNKNOWN = "backend_unknown"
+    RECORDING_INVALID = "recording_invalid"
+    BROKER_UNREACHABLE = "broker_unreachable"
+    COMMAND_INVALID = "command_invalid"
+
+
+class GymcornerError(Exception):
+    """Base of every error the product raises on purpose."""
+
+    reason: Reason = Reason.CONFIG_INVALID
+
+    def __init__(self, message: str, reason: Reason | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+
+class ConfigError(GymcornerError):
+    reason = Reason.CONFIG_INVALID
+
+
+class SourceError(GymcornerError):
+    reason = Reason.SOURCE_UNREADABLE
+
+
+class ModelError(GymcornerError):
+    reason = Reason.MODEL_MISSING
+
+
+class RecordingError(GymcornerError):
+    reason = Reason.RECORDING_INVALID
+
+
+class CommandError(GymcornerError):
+    reason = Reason.COMMAND_INVALID

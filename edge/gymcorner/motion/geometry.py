@@ -1,0 +1,101 @@
+"""Body geometry measured in pixel space (image landmarks) or metres (world landmarks).
+
+Angles are never computed on normalised x, y: those have different units on any
+non-square frame. Every function takes a (33, 2) array of pixel positions (from
+`PoseSample.pixels()`) or a (33, 3) world array, and returns plain floats.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gymcorner.motion.landmarks import Landmark as L
+
+
+def angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+    """Angle ABC at vertex b, in degrees (0..180); NaN when a side has zero length."""
+    ba = np.asarray(a, dtype=np.float64) - b
+    bc = np.asarray(c, dtype=np.float64) - b
+    norm = float(np.linalg.norm(ba) * np.linalg.norm(bc))
+    if norm == 0.0:
+        return math.nan
+    cos = float(np.dot(ba, bc)) / norm
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(np.asarray(a, dtype=np.float64) - b))
+
+
+def midpoint(px: np.ndarray, left: L, right: L) -> np.ndarray:
+    return (px[left] + px[right]) / 2.0
+
+
+def horizontal_span(px: np.ndarray, left: L, right: L) -> float:
+    """|x_left - x_right| in pixels: the seed's span measure (Algorithms 3 and 4)."""
+    return float(abs(px[left, 0] - px[right, 0]))
+
+
+def torso_length(px: np.ndarray) -> float:
+    """Shoulder midpoint to hip midpoint: a body scale that survives any camera yaw."""
+    return distance(
+        midpoint(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER), midpoint(px, L.LEFT_HIP, L.RIGHT_HIP)
+    )
+
+
+def knee_flexion_deg(px: np.ndarray, side: str) -> float:
+    """0 with a straight leg, growing as the knee bends (180 - hip-knee-ankle angle)."""
+    hip, knee, ankle = _leg(side)
+    return 180.0 - angle_deg(px[hip], px[knee], px[ankle])
+
+
+def hip_angle_deg(px: np.ndarray, side: str) -> float:
+    """Shoulder-hip-knee angle: 180 standing tall, smaller as the hip folds."""
+    shoulder = L.LEFT_SHOULDER if side == "left" else L.RIGHT_SHOULDER
+    hip, knee, _ = _leg(side)
+    return angle_deg(px[shoulder], px[hip], px[knee])
+
+
+def trunk_lean_deg(px: np.ndarray, side: str) -> float:
+    """Angle of the hip->shoulder line from the image vertical (camera assumed upright)."""
+    shoulder = L.LEFT_SHOULDER if side == "left" else L.RIGHT_SHOULDER
+    hip = L.LEFT_HIP if side == "left" else L.RIGHT_HIP
+    dx, dy = px[shoulder] - px[hip]
+    return math.degrees(math.atan2(abs(float(dx)), -float(dy))) if (dx or dy) else math.nan
+
+
+def shin_lean_deg(px: np.ndarray, side: str) -> float:
+    """Angle of the ankle->knee line from the image vertical: how far the knee travels forward."""
+    _, knee, ankle = _leg(side)
+    dx, dy = px[knee] - px[ankle]
+    return math.degrees(math.atan2(abs(float(dx)), -float(dy))) if (dx or dy) else math.nan
+
+
+def femur_length(px: np.ndarray, side: str) -> float:
+    hip, knee, _ = _leg(side)
+    return distance(px[hip], px[knee])
+
+
+def hip_above_knee(px: np.ndarray, side: str) -> float:
+    """How far the hip is above the knee, in femur lengths (negative: below the knee)."""
+    hip, knee, _ = _leg(side)
+    femur = femur_length(px, side)
+    return float(px[knee, 1] - px[hip, 1]) / femur if femur > 0 else math.nan
+
+
+def body_yaw_deg(world: np.ndarray) -> float:
+    """Which way the body faces the camera, from the shoulder and hip lines (world x-z).
+
+    0 = facing the camera, ±180 = back to the camera, ±90 = side-on. The two lines are
+    averaged so that a twisted torso does not decide the view alone.
+    """
+    line = (world[L.LEFT_SHOULDER] - world[L.RIGHT_SHOULDER]) + (world[L.LEFT_HIP] - world[L.RIGHT_HIP])
+    return math.degrees(math.atan2(float(line[2]), float(line[0])))
+
+
+def _leg(side: str) -> tuple[L, L, L]:
+    if side == "left":
+        return L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE
+    return L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE

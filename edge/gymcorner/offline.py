@@ -1,0 +1,119 @@
+"""`analyze`, `record` and `replay`: the pipeline on one clip, with a progress bar."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from gymcorner.analysis import ClipReport, analyze_samples
+from gymcorner.config import Config
+from gymcorner.motion.landmarks import PoseSample
+from gymcorner.pipeline import Pipeline
+from gymcorner.recording import Recording, load_recording
+from gymcorner.vision.pose import create_estimator
+from gymcorner.vision.sources import FrameSource, open_source
+
+
+def _progress(source: FrameSource, label: str, quiet: bool) -> tqdm:
+    return tqdm(total=source.frame_count, desc=label, unit="frame", disable=quiet, leave=False, dynamic_ncols=True)
+
+
+def analyze_clip(
+    config: Config,
+    video: str,
+    json_out: str | None = None,
+    frames_csv: str | None = None,
+    annotate_out: str | None = None,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Decode, estimate, smooth, coach every frame of `video`; return the clip summary."""
+    source = open_source(config.source.model_copy(update={"realtime": False, "loop": False}), video)
+    estimator = create_estimator(config.pose)
+    pipeline = Pipeline(config)
+    report = ClipReport(Path(video).name, estimator.name)
+    annotator = None
+    try:
+        if annotate_out:
+            from gymcorner.vision.annotate import Annotator
+
+            annotator = Annotator(annotate_out, source.fps or 30.0, source.size or (640, 480))
+        started = time.perf_counter()
+        first_t = last_t = None
+        with _progress(source, Path(video).name, quiet) as bar:
+            for frame in source:
+                sample = estimator.estimate(frame.image, frame.t_s)
+                result = pipeline.process(sample)
+                report.add(frame.index, result)
+                if annotator is not None:
+                    annotator.write(frame.image, result)
+                first_t = frame.t_s if first_t is None else first_t
+                last_t = frame.t_s
+                bar.update(1)
+        elapsed = time.perf_counter() - started
+    finally:
+        source.close()
+        estimator.close()
+        if annotator is not None:
+            annotator.close()
+    frame_s = 1.0 / source.fps if source.fps else 0.0
+    duration = (last_t - first_t + frame_s) if first_t is not None and last_t is not None else 0.0
+    summary = report.to_dict(duration, report.frames / elapsed if elapsed > 0 else 0.0)
+    _write_outputs(report, summary, json_out, frames_csv)
+    return summary
+
+
+def record_clip(config: Config, video: str, out: str, quiet: bool = False) -> Recording:
+    """Run only the pose model over a clip and keep the landmarks (for replay and fixtures)."""
+    source = open_source(config.source.model_copy(update={"realtime": False, "loop": False}), video)
+    estimator = create_estimator(config.pose)
+    samples: list[PoseSample] = []
+    try:
+        with _progress(source, Path(video).name, quiet) as bar:
+            for frame in source:
+                samples.append(estimator.estimate(frame.image, frame.t_s))
+                bar.update(1)
+    finally:
+        source.close()
+        estimator.close()
+    recording = Recording.from_samples(samples, source.fps or 30.0, Path(video).name, estimator.name)
+    recording.save(out)
+    return recording
+
+
+def replay_recording(
+    config: Config, path: str, json_out: str | None = None, frames_csv: str | None = None
+) -> dict[str, Any]:
+    """The pipeline over recorded landmarks: no camera, no model, same result every time."""
+    recording = load_recording(path)
+    started = time.perf_counter()
+    report = analyze_samples(recording.samples(), config, recording.source or Path(path).name, recording.backend)
+    elapsed = time.perf_counter() - started
+    duration = float(recording.t_s[-1] - recording.t_s[0] + 1.0 / recording.fps) if len(recording) else 0.0
+    summary = report.to_dict(duration, report.frames / elapsed if elapsed > 0 else 0.0)
+    _write_outputs(report, summary, json_out, frames_csv)
+    return summary
+
+
+def _write_outputs(report: ClipReport, summary: dict[str, Any], json_out: str | None, frames_csv: str | None) -> None:
+    if json_out:
+        Path(json_out).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if frames_csv:
+        report.write_csv(frames_csv)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [
+        f"clip: {summary['clip']}  frames: {summary['frames']}  duration: {summary['duration_s']:.2f} s  "
+        f"processing: {summary['processing_fps']:.1f} fps",
+        f"view: {summary['view']} (facing {summary['facing']})  person on {summary['frames_with_person']} frames",
+    ]
+    if not summary["events"]:
+        lines.append("events: none")
+    for e in summary["events"]:
+        lines.append(f"  {e['t']:7.2f} s  {e['code']:<18} {e['text']}")
+    return "\n".join(lines)
+

@@ -1,0 +1,76 @@
+"""The per-frame pipeline after pose estimation: smoothing -> coach -> avatar.
+
+Pure: time comes in with the sample, nothing here opens a device or reads the clock,
+so the daemon, `analyze`, `replay` and `bench` all run exactly this code and a recorded
+landmark file replays bit for bit. The stages are separate methods so that `bench`
+can time each one; `process` runs them in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gymcorner.avatar.codec import AvatarFrame, build_frame, encode_binary, encode_json
+from gymcorner.avatar.head import HeadYawTracker
+from gymcorner.avatar.limbs import LimbRotationTracker
+from gymcorner.coach.squat import CoachFrame, SquatCoach
+from gymcorner.config import Config
+from gymcorner.motion.filters import make_smoother
+from gymcorner.motion.landmarks import PoseSample
+from gymcorner.motion.view import View
+
+VIEW_CODES = {View.UNKNOWN: 0, View.FRONTAL: 1, View.LATERAL: 2}
+EXERCISE_CODES = {"unknown": 0, "squat": 1}
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    raw: PoseSample
+    smoothed: PoseSample
+    coach: CoachFrame
+    avatar: AvatarFrame
+
+
+class Pipeline:
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._smoother = make_smoother(config.smoothing)
+        self._coach = SquatCoach(config.coach)
+        self._head = HeadYawTracker(config.avatar)
+        self._limbs = LimbRotationTracker(config.avatar)
+        self._seq = 0
+
+    def reset(self) -> None:
+        """Forget the current person (new session, or the coach was told to start over)."""
+        self._smoother.reset()
+        self._coach.reset()
+        self._head = HeadYawTracker(self._config.avatar)
+        self._limbs = LimbRotationTracker(self._config.avatar)
+
+    def smooth(self, sample: PoseSample) -> PoseSample:
+        return self._smoother.smooth(sample)
+
+    def coach(self, sample: PoseSample) -> CoachFrame:
+        return self._coach.update(sample)
+
+    def avatar(self, sample: PoseSample, coach: CoachFrame) -> AvatarFrame:
+        head = self._head.update(sample)
+        bones = self._limbs.update(sample)
+        frame = build_frame(
+            sample,
+            head,
+            bones,
+            seq=self._seq,
+            view=VIEW_CODES[coach.view.view],
+            exercise=EXERCISE_CODES[self._coach.exercise],
+        )
+        self._seq = (self._seq + 1) & 0xFFFFFFFF
+        return frame
+
+    def encode(self, frame: AvatarFrame) -> bytes:
+        return encode_json(frame) if self._config.avatar.format == "json" else encode_binary(frame)
+
+    def process(self, sample: PoseSample) -> FrameResult:
+        smoothed = self.smooth(sample)
+        coach = self.coach(smoothed)
+        return FrameResult(sample, smoothed, coach, self.avatar(smoothed, coach))

@@ -1,0 +1,101 @@
+"""Config: typed, unknown keys rejected, errors that say where and what."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gymcorner.cli import main as cli_main
+from gymcorner.config import DEFAULT_CONFIG_PATH, Config, load_config
+from gymcorner.errors import ConfigError, Reason
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "site.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_defaults_are_valid_and_match_the_shipped_file() -> None:
+    shipped = load_config(DEFAULT_CONFIG_PATH)
+    assert shipped == Config()
+
+
+def test_a_good_file_is_loaded(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, '[device]\nid = "corner-7"\n[coach.squat]\nknee_varus_hold_frames = 12\n'))
+    assert cfg.device.id == "corner-7"
+    assert cfg.coach.squat.knee_varus_hold_frames == 12
+    assert cfg.coach.squat.narrow_stance_hold_frames == 3  # untouched default
+
+
+def test_unknown_key_names_file_path_and_suggests(tmp_path: Path) -> None:
+    p = write(tmp_path, "[coach.squat]\nknee_varus_hold_frame = 12\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(p)
+    msg = str(info.value)
+    assert str(p) in msg
+    assert "coach.squat.knee_varus_hold_frame" in msg
+    assert "did you mean 'coach.squat.knee_varus_hold_frames'?" in msg
+    assert info.value.reason is Reason.CONFIG_INVALID
+
+
+def test_unknown_section_suggests(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"smothing: unknown key; did you mean 'smoothing'\?"):
+        load_config(write(tmp_path, "[smothing]\nfilter = 'none'\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "shown"),
+    [
+        ("[mqtt]\nport = 70000\n", "mqtt.port", "70000"),
+        ("[smoothing]\nfilter = 'kalman'\n", "smoothing.filter", "'kalman'"),
+        ("[coach.squat]\nknee_varus_hold_frames = 0\n", "coach.squat.knee_varus_hold_frames", "0"),
+        ("[device]\nid = 'has space'\n", "device.id", "'has space'"),
+        ("[pose]\nmodel_complexity = 5\n", "pose.model_complexity", "5"),
+    ],
+)
+def test_bad_value_names_key_value_and_expectation(tmp_path: Path, text: str, key: str, shown: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    msg = str(info.value)
+    assert f"{key} = {shown}:" in msg
+    assert len(msg.split(": ", 2)[-1]) > 5  # says what was expected
+
+
+def test_hysteresis_band_must_be_ordered(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="lateral_min_yaw_deg must be greater"):
+        load_config(write(tmp_path, "[coach.view]\nfrontal_max_yaw_deg = 50\nlateral_min_yaw_deg = 40\n"))
+
+
+def test_not_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[device\n"))
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_password_is_never_echoed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, "[mqtt]\npassword = 12345\n"))
+    assert "12345" not in str(info.value)
+
+
+def test_password_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("from-file\n")
+    monkeypatch.setenv("GYMCORNER_MQTT_PASSWORD", "from-env")
+    assert load_config(write(tmp_path, f"[mqtt]\npassword_file = '{secret}'\n")).mqtt.resolve_password() == "from-file"
+    assert load_config(None).mqtt.resolve_password() == "from-env"
+    assert "from-file" not in repr(load_config(write(tmp_path, "[mqtt]\npassword = 'from-file'\n")).mqtt)
+
+
+def test_validate_config_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = write(tmp_path, "[device]\nid = 'ok'\n")
+    assert cli_main(["run", "--config", str(good), "--validate-config"]) == 0
+    assert "config ok" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[mqtt]\nprot = 1\n")
+    assert cli_main(["run", "--config", str(bad), "--validate-config"]) == 1
+    err = capsys.readouterr().err
+    assert "mqtt.prot" in err and "did you mean 'mqtt.port'" in err

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Debian / Raspberry Pi OS packages gymcorner uses: mosquitto (the broker, and the tests'
+# real broker), mosquitto-clients (mosquitto_sub for checks), ffmpeg (test clips with
+# rotation tags). Installs what is missing when run as root; otherwise says what to run.
+set -eu
+need=""
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need="$need mosquitto"
+command -v mosquitto_sub >/dev/null 2>&1 || need="$need mosquitto-clients"
+command -v ffmpeg >/dev/null 2>&1 || need="$need ffmpeg"
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing:$need"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+else
+    echo "missing system packages:$need" >&2
+    echo "install them with: sudo apt-get install$need" >&2
+    echo "(without them the MQTT and rotation tests are skipped; the daemon still runs)" >&2
+fi
