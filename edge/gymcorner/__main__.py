@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -10,6 +11,9 @@ from gymcorner.errors import GymcornerError
 
 
 def main(argv: list[str] | None = None) -> int:
+    # OpenCV's own warnings (e.g. when probing a file that is not a video) would follow
+    # our one-line error; keep its errors only, unless the user asked for more.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: object) -> None:

@@ -1,0 +1,476 @@
+"""Frame sources: one interface over video files, cameras and network streams.
+
+Every source hands out `Frame`s that carry their own timestamp, so the pure core never
+reads a clock. Files deliver every frame in order (analysis must be reproducible);
+live sources deliver only the newest frame (a coach that lags behind the person is
+useless) — see `gymcorner.vision.live`.
+
+Sources are chosen by the shape of the configured uri through a small registry
+(`register_source_kind`), like the pose backends. Start-up failures raise `SourceError`
+with a one-line message and a `Reason`, so the CLI can print it and exit.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import importlib
+import logging
+import math
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+import cv2
+import numpy as np
+
+from gymcorner.config import SourceConfig
+from gymcorner.errors import Reason, SourceError
+
+logger = logging.getLogger(__name__)
+
+URL_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
+DEFAULT_FILE_FPS = 30.0  # only used when a container states no usable frame rate
+MAX_PACING_LAG_S = 0.5  # a paced file re-anchors instead of bursting after a stall
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """One decoded picture, upright, with the time it stands for.
+
+    `t_s` is the video's own timestamp for files and `time.monotonic()` at grab for live
+    sources; `index` counts decoded frames from 0 (gaps on a live source are drops).
+    """
+
+    index: int
+    t_s: float
+    image: np.ndarray  # BGR uint8, (height, width, 3)
+
+
+class SourceState(str, enum.Enum):
+    """What a source is doing, for the status topic ("camera lost, retrying")."""
+
+    CLOSED = "closed"
+    OPENING = "opening"
+    STREAMING = "streaming"
+    RECONNECTING = "reconnecting"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    grabbed_frames: int = 0  # decoded by the source
+    delivered_frames: int = 0  # handed to the consumer by read()
+    dropped_frames: int = 0  # replaced by a newer frame before anyone read them (live only)
+    reconnects: int = 0  # successful reopenings after a loss (live only)
+
+
+class FrameTimeout(SourceError, TimeoutError):
+    """read() got no frame in time from a live source; it keeps retrying in the background."""
+
+    reason = Reason.SOURCE_LOST
+
+
+class FrameSource(abc.ABC):
+    """The interface every frame source implements; also a context manager and an iterable."""
+
+    is_live: ClassVar[bool] = False
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Open and check that a first frame arrives; raise `SourceError` otherwise. Idempotent."""
+
+    @abc.abstractmethod
+    def read(self, timeout_s: float | None = None) -> Frame | None:
+        """The next frame; None when no frame will ever come (end of a file, source closed).
+
+        Live sources raise `FrameTimeout` when `timeout_s` passes without a frame.
+        """
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the device or file; idempotent and prompt."""
+
+    @property
+    @abc.abstractmethod
+    def fps(self) -> float | None:
+        """Nominal frame rate (container or driver), None when a live source does not say."""
+
+    @property
+    @abc.abstractmethod
+    def size(self) -> tuple[int, int] | None:
+        """(width, height) of delivered, upright frames; known once open."""
+
+    @property
+    @abc.abstractmethod
+    def description(self) -> str:
+        """Human-readable name for logs and JSON; never contains credentials."""
+
+    @property
+    @abc.abstractmethod
+    def state(self) -> SourceState: ...
+
+    @abc.abstractmethod
+    def stats(self) -> SourceStats: ...
+
+    @property
+    def frame_count(self) -> int | None:
+        """Frames in a file as the container states them; None for live sources."""
+        return None
+
+    def __enter__(self) -> FrameSource:
+        self.open()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Frame]:
+        """Frames until the end; a live source waits through outages (read() shows them)."""
+        self.open()
+        while True:
+            try:
+                frame = self.read(timeout_s=1.0)
+            except FrameTimeout:
+                continue
+            if frame is None:
+                return
+            yield frame
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.description} {self.state.value}>"
+
+
+# ---------------------------------------------------------------------------- registry
+
+SourceFactory = Callable[[str, SourceConfig], FrameSource]
+
+_REGISTRY: dict[str, SourceFactory] = {}
+# Kinds implemented in their own module, imported on first use (threads, devices).
+_LAZY_MODULES: dict[str, str] = {"camera": "gymcorner.vision.live", "url": "gymcorner.vision.live"}
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def register_source_kind(kind: str) -> Callable[[SourceFactory], SourceFactory]:
+    def wrap(factory: SourceFactory) -> SourceFactory:
+        _REGISTRY[kind] = factory
+        return factory
+
+    return wrap
+
+
+def source_kind(uri: str) -> str:
+    """"url", "camera" or "file", from the shape of the uri alone (no I/O)."""
+    match = _SCHEME.match(uri)
+    if match:
+        scheme = match.group(1).lower()
+        if scheme in URL_SCHEMES:
+            return "url"
+        if scheme == "file":
+            return "file"
+        raise SourceError(
+            f"unsupported source scheme {scheme!r} in {redact_uri(uri)} "
+            f"(use a camera index, /dev/videoN, a video file, or {'/'.join(sorted(URL_SCHEMES))}://)",
+            Reason.CONFIG_INVALID,
+        )
+    if uri.isdigit() or uri.startswith("/dev/"):
+        return "camera"
+    return "file"
+
+
+def create_source(config: SourceConfig, uri_override: str | None = None) -> FrameSource:
+    """The source for the uri (override first), not yet opened."""
+    uri = (uri_override if uri_override is not None else config.uri).strip()
+    if not uri:
+        raise SourceError("source.uri is empty", Reason.CONFIG_INVALID)
+    kind = source_kind(uri)
+    if kind not in _REGISTRY and kind in _LAZY_MODULES:
+        importlib.import_module(_LAZY_MODULES[kind])
+    return _REGISTRY[kind](uri, config)
+
+
+def open_source(config: SourceConfig, uri_override: str | None = None) -> FrameSource:
+    """Create and open the configured source; failures raise `SourceError` (fail loudly at start)."""
+    source = create_source(config, uri_override)
+    source.open()
+    return source
+
+
+# -------------------------------------------------------------------------- helpers
+
+_SECRET_QUERY_KEYS = ("pass", "pwd", "token", "secret", "key", "auth", "sig", "user")
+
+
+def redact_uri(uri: str) -> str:
+    """The uri without user:password and with secret-looking query values masked."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "<unparseable uri>"
+    if not parts.scheme or not parts.netloc:
+        return uri
+    netloc = parts.netloc.rpartition("@")[2]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        masked = [(k, "***" if any(s in k.lower() for s in _SECRET_QUERY_KEYS) else v) for k, v in pairs]
+        query = urlencode(masked, safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+# cv2.rotate code that makes a frame upright for each OpenCV orientation angle
+# (CAP_PROP_ORIENTATION_META is the clockwise angle the picture must be turned by).
+_UPRIGHT_ROTATION = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def orientation_deg(capture: Any) -> int:
+    """The container's display rotation as OpenCV reports it (0, 90, 180 or 270)."""
+    value = capture.get(cv2.CAP_PROP_ORIENTATION_META)
+    if not math.isfinite(value):
+        return 0
+    angle = int(round(value)) % 360
+    return angle if angle in _UPRIGHT_ROTATION else 0
+
+
+def upright_rotation(capture: Any) -> int | None:
+    """Let OpenCV rotate tagged videos; return the cv2.rotate code still needed, if any.
+
+    OpenCV 4.11's FFmpeg backend reads the display matrix (ORIENTATION_META) but leaves
+    ORIENTATION_AUTO off, so frames come out as stored. Turning it on makes OpenCV rotate
+    every frame itself; we only rotate when a backend refuses, so rotation happens once.
+    """
+    angle = orientation_deg(capture)
+    if angle == 0:
+        return None
+    if capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1) and capture.get(cv2.CAP_PROP_ORIENTATION_AUTO) == 1:
+        return None
+    return _UPRIGHT_ROTATION[angle]
+
+
+def sane_fps(value: float) -> float | None:
+    return float(value) if math.isfinite(value) and 0.0 < value <= 1000.0 else None
+
+
+# ------------------------------------------------------------------------ video files
+
+
+class VideoFileSource(FrameSource):
+    """Every frame of a video file, in order, with the video's own timestamps.
+
+    `realtime` paces delivery at the video's rate (a stand-in for a camera in demos);
+    `loop` restarts at the end with timestamps and indices that keep increasing, so the
+    core never sees time go backwards. `clock` and `sleep` are injectable for tests.
+    """
+
+    is_live = False
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        realtime: bool = False,
+        loop: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._path = Path(path).expanduser()
+        self._realtime = realtime
+        self._loop = loop
+        self._clock = clock
+        self._sleep = sleep
+        self._capture: Any = None
+        self._state = SourceState.CLOSED
+        self._was_opened = False
+        self._fps = DEFAULT_FILE_FPS
+        self._frame_count: int | None = None
+        self._size: tuple[int, int] | None = None
+        self._rotate_code: int | None = None
+        self._pending: np.ndarray | None = None  # the first frame, decoded by open() as a check
+        self._index = 0  # next frame's index, across loops
+        self._pass_index = 0  # next frame's index within this pass over the file
+        self._pass_offset_s = 0.0  # added to the video's timestamps on later loops
+        self._last_pass_t_s: float | None = None
+        self._last_t_s: float | None = None
+        self._pace_origin: tuple[float, float] | None = None  # (clock, t_s) of the anchor frame
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        return self._size
+
+    @property
+    def frame_count(self) -> int | None:
+        return self._frame_count
+
+    @property
+    def description(self) -> str:
+        return str(self._path)
+
+    @property
+    def state(self) -> SourceState:
+        return self._state
+
+    def stats(self) -> SourceStats:
+        return SourceStats(grabbed_frames=self._index, delivered_frames=self._index)
+
+    def open(self) -> None:
+        if self._capture is not None:
+            return
+        self._check_file()
+        self._state = SourceState.OPENING
+        self._index = self._pass_index = 0
+        self._pass_offset_s = 0.0
+        self._last_pass_t_s = self._last_t_s = None
+        self._pace_origin = None
+        capture, first = self._open_capture()
+        self._capture, self._pending = capture, first
+        self._fps = sane_fps(capture.get(cv2.CAP_PROP_FPS)) or DEFAULT_FILE_FPS
+        count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        self._frame_count = int(count) if math.isfinite(count) and count > 0 else None
+        self._size = (first.shape[1], first.shape[0])
+        self._state = SourceState.STREAMING
+        self._was_opened = True
+        logger.info(
+            "video %s: %dx%d, %.3f fps, %s frames",
+            self._path, *self._size, self._fps, self._frame_count if self._frame_count else "unknown",
+        )
+
+    def _check_file(self) -> None:
+        path = self._path
+        if not path.exists():
+            raise SourceError(f"video file not found: {path}", Reason.SOURCE_NOT_FOUND)
+        if path.is_dir():
+            raise SourceError(f"cannot decode video: {path} (a directory)", Reason.SOURCE_UNREADABLE)
+        if not os.access(path, os.R_OK):
+            raise SourceError(f"cannot read video file: {path} (permission denied)", Reason.SOURCE_UNREADABLE)
+        if path.stat().st_size == 0:
+            raise SourceError(f"cannot decode video: {path} (empty file)", Reason.SOURCE_UNREADABLE)
+
+    def _open_capture(self) -> tuple[Any, np.ndarray]:
+        """A capture positioned after its first frame, and that frame, upright."""
+        backend = cv2.CAP_FFMPEG if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else cv2.CAP_ANY
+        try:
+            capture = cv2.VideoCapture(str(self._path), backend)
+        except cv2.error as err:
+            raise SourceError(f"cannot decode video: {self._path}", Reason.SOURCE_UNREADABLE) from err
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"cannot decode video: {self._path}", Reason.SOURCE_UNREADABLE)
+        stored_size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        angle = orientation_deg(capture)
+        self._rotate_code = upright_rotation(capture)
+        ok, image = capture.read()
+        if not ok or image is None or image.size == 0:
+            capture.release()
+            raise SourceError(
+                f"cannot decode video: {self._path} (no frame could be decoded)", Reason.SOURCE_UNREADABLE
+            )
+        # A backend that claims to auto-rotate but hands out the stored shape did not rotate.
+        if self._rotate_code is None and angle in (90, 270) and stored_size[0] != stored_size[1]:
+            if (image.shape[1], image.shape[0]) == stored_size:
+                self._rotate_code = _UPRIGHT_ROTATION[angle]
+        return capture, self._upright(image)
+
+    def _upright(self, image: np.ndarray) -> np.ndarray:
+        return image if self._rotate_code is None else cv2.rotate(image, self._rotate_code)
+
+    def read(self, timeout_s: float | None = None) -> Frame | None:
+        """The next frame in file order; `timeout_s` is unused (decoding a file does not wait)."""
+        if self._state is SourceState.CLOSED and not self._was_opened:
+            raise RuntimeError(f"read() before open() on {self.description}")
+        if self._state in (SourceState.CLOSED, SourceState.ENDED):
+            return None
+        image = self._next_image()
+        if image is None:
+            self._state = SourceState.ENDED
+            return None
+        t_s = self._pass_offset_s + self._pass_timestamp_s()
+        frame = Frame(index=self._index, t_s=t_s, image=image)
+        self._index += 1
+        self._pass_index += 1
+        self._last_t_s = t_s
+        if self._realtime:
+            self._pace(t_s)
+        return frame
+
+    def _next_image(self) -> np.ndarray | None:
+        if self._pending is not None:
+            image, self._pending = self._pending, None
+            return image
+        ok, image = self._capture.read()
+        if ok and image is not None:
+            return self._upright(image)
+        if not self._loop or self._pass_index == 0:
+            return None
+        return self._restart()
+
+    def _restart(self) -> np.ndarray | None:
+        """Reopen at the start (more reliable than seeking for every codec) and go on in time."""
+        self._capture.release()
+        self._capture = None
+        try:
+            self._capture, image = self._open_capture()
+        except SourceError:
+            logger.warning("video %s: cannot reopen for looping; ending", self._path)
+            return None
+        assert self._last_t_s is not None
+        self._pass_offset_s = self._last_t_s + 1.0 / self._fps
+        self._pass_index = 0
+        self._last_pass_t_s = None
+        return image
+
+    def _pass_timestamp_s(self) -> float:
+        """The container's timestamp when it is sane, otherwise index / fps; always increasing."""
+        previous = self._last_pass_t_s
+        pos_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+        t_s = pos_ms / 1000.0 if math.isfinite(pos_ms) and pos_ms >= 0.0 else -1.0
+        if t_s < 0.0 or (previous is not None and t_s <= previous):
+            t_s = self._pass_index / self._fps
+            if previous is not None and t_s <= previous:
+                t_s = previous + 1.0 / self._fps
+        self._last_pass_t_s = t_s
+        return t_s
+
+    def _pace(self, t_s: float) -> None:
+        """Sleep until the frame is due, measured from the first paced frame."""
+        now = self._clock()
+        if self._pace_origin is None:
+            self._pace_origin = (now, t_s)
+            return
+        origin_clock, origin_t_s = self._pace_origin
+        delay_s = origin_clock + (t_s - origin_t_s) - now
+        if delay_s > 0:
+            self._sleep(delay_s)
+        elif delay_s < -MAX_PACING_LAG_S:
+            self._pace_origin = (now, t_s)  # the consumer stalled: do not burst to catch up
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+        self._pending = None
+        self._state = SourceState.CLOSED
+
+
+def _file_path(uri: str) -> str:
+    return unquote(urlsplit(uri).path) if _SCHEME.match(uri) else uri
+
+
+@register_source_kind("file")
+def _make_file_source(uri: str, config: SourceConfig) -> FrameSource:
+    return VideoFileSource(_file_path(uri), realtime=config.realtime, loop=config.loop)
