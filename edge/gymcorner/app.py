@@ -52,11 +52,11 @@ class App:
 
     def start(self) -> None:
         cfg = self.config
-        self.estimator = create_estimator(cfg.pose)
+        self.source = open_source(cfg.source)  # cheapest check first: a missing camera is one line
         try:
-            self.source = open_source(cfg.source)
+            self.estimator = create_estimator(cfg.pose)
         except Exception:
-            self.estimator.close()
+            self.source.close()
             raise
         _log.info("source %s open (%s), pose backend %s", self.source.description, self.source.size, self.estimator.name)
         if cfg.mqtt.enabled:
@@ -64,7 +64,7 @@ class App:
 
             self.publisher = MqttPublisher(cfg.mqtt, cfg.device.id)
             self.publisher.start()
-            _log.info("MQTT: %r, topics under %s", self.publisher, self.publisher.topics.base)
+            _log.info("MQTT: %r, status on %s", self.publisher, self.publisher.topics.status)
         self._set_detail("starting")
 
     def loop(self) -> None:
