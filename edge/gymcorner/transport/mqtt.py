@@ -1,0 +1,498 @@
+"""The daemon's only MQTT client (paho-mqtt 2.x): status, avatar, feedback, session, cmd.
+
+Why it is shaped like this:
+
+* The frame loop must never wait on the network (DESIGN principle 4). Every `publish_*` call
+  serialises its payload, appends it to an in-memory queue and wakes the sender thread; the
+  sender hands messages to paho, whose loop thread does the socket I/O. Commands are parsed
+  on paho's thread but *handled* by the frame loop, which drains them with `poll_commands()`.
+* Avatar frames are a live stream: a bounded deque that drops the OLDEST frame when the link
+  is slow or down (a stale pose is worse than none). At most `AVATAR_WINDOW` frames sit in
+  paho unwritten, so a slow socket is felt as back-pressure here instead of growing paho's
+  unbounded packet queue.
+* Feedback events must not be lost. They wait in our own queue (bounded by
+  `feedback_queue_events`, oldest dropped and counted only beyond that) while the broker is
+  away, and are handed to paho at QoS 1 only while connected, `FEEDBACK_WINDOW` at a time.
+  Paho keeps a handed-over message until its PUBACK and re-sends it (DUP) after a reconnect.
+  So an event reaches the broker exactly once while the connection stays up, and at least
+  once across a dropped connection or a broker restart (the PUBACK may be what was lost).
+  Every event carries a stable `id` so subscribers drop the rare duplicate.
+* The broker may boot after us. `connect_async` + `loop_start` never blocks, and paho 2.x
+  runs `loop_forever(retry_first_connection=True)` in its thread, so a failed FIRST connect
+  is retried with the same backoff as later reconnects (`reconnect_delay_set`).
+* `status` is retained with a last will, so any subscriber, at any time, learns whether the
+  device is online; it is re-published on every (re)connect because a broker restart
+  without persistence forgets retained messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import secrets
+import ssl
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+import paho.mqtt.client as paho
+
+from gymcorner.config import MqttConfig
+from gymcorner.errors import ConfigError
+from gymcorner.transport.commands import MAX_ID_CHARS, PROTOCOL_VERSION, Command, InvalidCommand, parse_command
+
+_log = logging.getLogger(__name__)
+
+FEEDBACK_WINDOW = 16  # QoS 1 events handed to paho and not yet acknowledged by the broker
+AVATAR_WINDOW = 2  # QoS 0 frames handed to paho and not yet written to the socket
+PAHO_MAX_INFLIGHT = 32  # above FEEDBACK_WINDOW, leaving room for status, session and replies
+REPLY_QUEUE_MESSAGES = 256  # replies waiting for the link; a command flood cannot grow memory
+COMMAND_QUEUE_COMMANDS = 64  # valid commands waiting for the frame loop; beyond, "busy"
+IDLE_WAKE_S = 0.5  # the sender re-checks in-flight messages at least this often
+
+StatusState = Literal["online", "offline"]
+_RESERVED_STATUS = frozenset({"v", "state", "device", "boot"})
+_RESERVED_REPLY = frozenset({"v", "id", "cmd", "ok", "device"})
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Every topic of one device; the device id is in each so many devices share a broker."""
+
+    status: str
+    avatar: str
+    feedback: str
+    session: str
+    cmd: str
+    cmd_reply: str
+
+    @classmethod
+    def for_device(cls, base_topic: str, device_id: str) -> Topics:
+        root = f"{base_topic.rstrip('/')}/{device_id}"
+        return cls(
+            status=f"{root}/status",
+            avatar=f"{root}/avatar",
+            feedback=f"{root}/feedback",
+            session=f"{root}/session",
+            cmd=f"{root}/cmd",
+            cmd_reply=f"{root}/cmd/reply",
+        )
+
+
+@dataclass
+class _Outgoing:
+    """One message on its way; `info` is paho's handle once handed over."""
+
+    kind: Literal["avatar", "feedback", "control"]
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool = False
+    info: paho.MQTTMessageInfo | None = None
+
+
+class _PahoLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Paho's own log lines, demoted to DEBUG.
+
+    Paho 2.2 logs an ERROR on every failed reconnect attempt ("Client is not connected"),
+    which would flood the journal during an outage; we log one line per outage ourselves.
+    Only exceptions raised inside our callbacks keep their ERROR level."""
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if level >= logging.ERROR and str(msg).startswith("Caught exception"):
+            self.logger.log(level, msg, *args, **kwargs)
+        elif self.logger.isEnabledFor(logging.DEBUG):
+            self.logger.debug(msg, *args, **kwargs)
+
+
+def _dumps(body: Mapping[str, Any]) -> bytes:
+    """Compact JSON; NaN/Infinity are refused because they are not JSON (Unity rejects them)."""
+    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+class MqttPublisher:
+    """Publishes one device's topics and receives its commands; see the module docstring."""
+
+    def __init__(self, config: MqttConfig, device_id: str) -> None:
+        self._config = config
+        self.device_id = device_id
+        self.topics = Topics.for_device(config.base_topic, device_id)
+        self.boot_id = secrets.token_hex(4)  # makes assigned feedback ids unique across restarts
+        self._cond = threading.Condition()
+        self._avatar: deque[bytes] = deque()
+        self._feedback: deque[_Outgoing] = deque()
+        self._control: deque[_Outgoing] = deque(maxlen=REPLY_QUEUE_MESSAGES)
+        self._session: _Outgoing | None = None
+        self._in_flight: list[_Outgoing] = []
+        self._status_state: StatusState = "online"
+        self._status_fields: dict[str, Any] = {}
+        self._status_dirty = False
+        self._commands: queue.Queue[Command] = queue.Queue(maxsize=COMMAND_QUEUE_COMMANDS)
+        self._next_seq = 1
+        self._counts = dict.fromkeys(
+            ("avatar_sent", "avatar_dropped", "feedback_sent", "feedback_dropped", "commands_rejected"), 0
+        )
+        self._connected = False
+        self._connects = 0
+        self._outage_logged = False
+        self._feedback_overflow_logged = False
+        self._started = False
+        self._stopping = False
+        self._closing = False
+        self._sender: threading.Thread | None = None
+        self._client_id = config.client_id or f"gymcorner-{device_id}"
+        self._next_revive_at = 0.0
+        self._revive_logged = False
+        self._client = self._make_client()
+
+    def __repr__(self) -> str:
+        c = self._config
+        return f"MqttPublisher(device={self.device_id!r}, broker={c.host}:{c.port}, tls={c.tls})"
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def _make_client(self) -> paho.Client:
+        c = self._config
+        try:
+            c.host.encode("idna")  # paho's thread dies on this UnicodeError instead of retrying
+        except UnicodeError as err:
+            raise ConfigError(f"mqtt.host = {c.host!r}: not a valid host name") from err
+        client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2,
+            client_id=self._client_id,
+            clean_session=True,
+            protocol=paho.MQTTv311,
+        )
+        client.suppress_exceptions = True  # a bug in a callback must not kill paho's thread
+        client.enable_logger(_PahoLog(logging.getLogger(f"{__name__}.paho"), {}))  # type: ignore[arg-type]
+        client.will_set(self.topics.status, self._status_payload("offline", {"detail": "connection lost"}), 1, True)
+        client.reconnect_delay_set(c.reconnect_min_delay_s, max(c.reconnect_min_delay_s, c.reconnect_max_delay_s))
+        client.max_inflight_messages_set(PAHO_MAX_INFLIGHT)
+        password = c.resolve_password()  # handed to paho only; never stored or logged here
+        if c.username is not None or password is not None:
+            client.username_pw_set(c.username or "", password)
+        if c.tls:
+            try:
+                client.tls_set(ca_certs=str(c.ca_file) if c.ca_file is not None else None)
+            except (OSError, ssl.SSLError, ValueError) as err:
+                raise ConfigError(f"mqtt.ca_file: cannot load TLS CA certificates from {c.ca_file}: {err}") from err
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        return client
+
+    def start(self) -> None:
+        """Begin connecting in the background and return at once, broker up or not."""
+        if self._started:
+            return
+        self._started = True
+        self._client.connect_async(self._config.host, self._config.port, self._config.keepalive_s)
+        self._client.loop_start()
+        self._sender = threading.Thread(target=self._run_sender, name="gymcorner-mqtt-sender", daemon=True)
+        self._sender.start()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Flush feedback, publish the retained offline status, disconnect, join the threads.
+
+        Every wait is bounded by `timeout_s` overall; while disconnected nothing is waited
+        for (the broker has already published the last will)."""
+        if self._closing:
+            return
+        self._closing = True
+        if not self._started:
+            return
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._connected and self._has_undelivered_locked() and time.monotonic() < deadline:
+                self._cond.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+            self._stopping = True
+            self._cond.notify_all()
+            connected = self._connected
+        if self._sender is not None:
+            self._sender.join(max(0.1, deadline - time.monotonic()))
+        if connected:
+            offline = self._status_payload("offline", {"detail": "shutdown"})
+            info = self._client.publish(self.topics.status, offline, qos=1, retain=True)
+            while not info.is_published() and time.monotonic() < deadline:
+                time.sleep(0.02)  # PUBACK pending; bounded by the deadline
+        self._client.disconnect()
+        self._client.loop_stop()
+        with self._cond:
+            self._reap_locked()
+            lost = len(self._feedback) + sum(1 for o in self._in_flight if o.kind == "feedback")
+        if lost:
+            _log.warning("MQTT closed with %d feedback events undelivered", lost)
+
+    # ------------------------------------------------------------ publish API
+
+    def publish_status(self, state: StatusState, **fields: Any) -> None:
+        """Set the retained status (`online`/`offline` plus fields such as `detail`).
+
+        Kept as the device's current status: re-published on every reconnect."""
+        if state not in ("online", "offline"):
+            raise ValueError(f"status state must be 'online' or 'offline', not {state!r}")
+        if _RESERVED_STATUS & fields.keys():
+            raise ValueError(f"status fields may not set {sorted(_RESERVED_STATUS & fields.keys())}")
+        self._status_payload(state, fields)  # fail in the caller if a field is not JSON
+        with self._cond:
+            self._status_state, self._status_fields, self._status_dirty = state, dict(fields), True
+            self._cond.notify_all()
+
+    def publish_avatar(self, payload: bytes) -> None:
+        """Queue one avatar frame (QoS 0); when the queue is full the oldest frame is dropped."""
+        frame = bytes(payload)
+        with self._cond:
+            if len(self._avatar) >= self._config.avatar_queue_frames:
+                self._avatar.popleft()
+                self._counts["avatar_dropped"] += 1
+            self._avatar.append(frame)
+            self._cond.notify_all()
+
+    def publish_feedback(self, event: Mapping[str, Any]) -> str:
+        """Queue one feedback event (QoS 1, never dropped unless the queue overflows); returns its id.
+
+        The id is the event's own `id` when given, else `<device>-<boot>-<seq>`; it is
+        stable across re-sends so subscribers can de-duplicate."""
+        body = dict(event)
+        with self._cond:
+            if body.get("id") is None:
+                body["id"] = f"{self.device_id}-{self.boot_id}-{self._next_seq}"
+                self._next_seq += 1
+        event_id = body["id"]
+        if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID_CHARS:
+            raise ValueError(f"feedback id must be a non-empty string of at most {MAX_ID_CHARS} characters")
+        body.setdefault("v", PROTOCOL_VERSION)
+        body.setdefault("device", self.device_id)
+        message = _Outgoing("feedback", self.topics.feedback, _dumps(body), qos=1)
+        with self._cond:
+            if len(self._feedback) >= self._config.feedback_queue_events:
+                self._feedback.popleft()
+                self._counts["feedback_dropped"] += 1
+                if not self._feedback_overflow_logged:
+                    self._feedback_overflow_logged = True
+                    _log.warning("MQTT feedback queue full (%d events); dropping the oldest",
+                                 self._config.feedback_queue_events)
+            self._feedback.append(message)
+            self._cond.notify_all()
+        return event_id
+
+    def publish_session(self, summary: Mapping[str, Any]) -> None:
+        """Publish a session summary (QoS 1, retained); a newer summary replaces an unsent one."""
+        body = dict(summary)
+        body.setdefault("v", PROTOCOL_VERSION)
+        body.setdefault("device", self.device_id)
+        message = _Outgoing("control", self.topics.session, _dumps(body), qos=1, retain=True)
+        with self._cond:
+            self._session = message
+            self._cond.notify_all()
+
+    def poll_commands(self) -> list[Command]:
+        """Every validated command received since the last call (never blocks)."""
+        commands: list[Command] = []
+        while True:
+            try:
+                commands.append(self._commands.get_nowait())
+            except queue.Empty:
+                return commands
+
+    def reply(self, command: Command, ok: bool, **fields: Any) -> None:
+        """Answer a command on `cmd/reply` (QoS 1); pass `error="..."` when not ok."""
+        if _RESERVED_REPLY & fields.keys():
+            raise ValueError(f"reply fields may not set {sorted(_RESERVED_REPLY & fields.keys())}")
+        body = {"v": PROTOCOL_VERSION, "id": command.id, "cmd": command.name.value, "ok": bool(ok),
+                "device": self.device_id, **fields}
+        self._enqueue_control(_Outgoing("control", self.topics.cmd_reply, _dumps(body), qos=1))
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for the status command, `doctor` and tests."""
+        with self._cond:
+            return {
+                "connected": self._connected,
+                **self._counts,
+                "avatar_queued": len(self._avatar),
+                "feedback_pending": len(self._feedback) + sum(1 for o in self._in_flight if o.kind == "feedback"),
+                "reconnects": max(0, self._connects - 1),
+            }
+
+    # ------------------------------------------------------------ internals
+
+    def _status_payload(self, state: StatusState, fields: Mapping[str, Any]) -> bytes:
+        return _dumps({**fields, "v": PROTOCOL_VERSION, "state": state, "device": self.device_id,
+                       "boot": self.boot_id})
+
+    def _enqueue_control(self, message: _Outgoing) -> None:
+        with self._cond:
+            self._control.append(message)
+            self._cond.notify_all()
+
+    def _reject(self, command_id: str | None, reason: str) -> None:
+        body = {"v": PROTOCOL_VERSION, "id": command_id, "ok": False, "error": reason, "device": self.device_id}
+        with self._cond:
+            self._counts["commands_rejected"] += 1
+        _log.debug("MQTT command rejected: %s", reason)
+        self._enqueue_control(_Outgoing("control", self.topics.cmd_reply, _dumps(body), qos=1))
+
+    def _has_undelivered_locked(self) -> bool:
+        return bool(
+            self._feedback or self._control or self._session is not None or self._status_dirty
+            or any(o.kind != "avatar" for o in self._in_flight)
+        )
+
+    def _run_sender(self) -> None:
+        """Hand queued messages to paho while connected; account for the ones paho finished."""
+        while True:
+            with self._cond:
+                self._reap_locked()
+                batch = self._take_batch_locked()
+                if not batch:
+                    if self._stopping:
+                        return
+                    self._cond.wait(IDLE_WAKE_S)
+                idle_offline = not batch and not self._connected and not self._stopping
+            for message in batch:
+                self._hand_to_paho(message)
+            if idle_offline:
+                self._revive_network_thread()
+
+    def _revive_network_thread(self) -> None:
+        """Restart paho's loop thread if it died while we are disconnected.
+
+        Paho retries a failed connect only on OSError; any other exception raised while
+        connecting ends its thread silently, and with it every future reconnect.
+        `loop_start()` is a no-op while the thread runs, so calling it (rate-limited) is safe."""
+        now = time.monotonic()
+        if now < self._next_revive_at:
+            return
+        self._next_revive_at = now + max(1.0, self._config.reconnect_min_delay_s)
+        if self._client.loop_start() != paho.MQTT_ERR_SUCCESS:
+            return
+        if self._revive_logged:
+            _log.debug("MQTT network thread restarted again")
+        else:
+            self._revive_logged = True
+            _log.error("MQTT network thread had stopped on an unexpected error; restarted it")
+
+    def _take_batch_locked(self) -> list[_Outgoing]:
+        """Next messages to hand over, status first, within the in-flight windows."""
+        if not self._connected or self._stopping:
+            return []
+        batch: list[_Outgoing] = []
+        if self._status_dirty:
+            self._status_dirty = False
+            payload = self._status_payload(self._status_state, self._status_fields)
+            batch.append(_Outgoing("control", self.topics.status, payload, qos=1, retain=True))
+        while self._control:
+            batch.append(self._control.popleft())
+        if self._session is not None:
+            batch.append(self._session)
+            self._session = None
+        feedback_in_flight = sum(1 for o in self._in_flight if o.kind == "feedback")
+        while self._feedback and feedback_in_flight < FEEDBACK_WINDOW:
+            batch.append(self._feedback.popleft())
+            feedback_in_flight += 1
+        avatar_in_flight = sum(1 for o in self._in_flight if o.kind == "avatar")
+        while self._avatar and avatar_in_flight < AVATAR_WINDOW:
+            batch.append(_Outgoing("avatar", self.topics.avatar, self._avatar.popleft(), qos=0))
+            avatar_in_flight += 1
+        self._in_flight.extend(batch)
+        return batch
+
+    def _hand_to_paho(self, message: _Outgoing) -> None:
+        """Publish outside our lock: paho calls back into us while holding its own locks."""
+        try:
+            info = self._client.publish(message.topic, message.payload, qos=message.qos, retain=message.retain)
+        except (ValueError, OSError) as err:
+            _log.error("MQTT publish on %s failed: %s", message.topic, err)
+            info = None
+        with self._cond:
+            if info is None or (message.qos == 0 and info.rc != paho.MQTT_ERR_SUCCESS):
+                # QoS 0 refused (not connected): paho keeps nothing, so nothing will complete.
+                self._in_flight.remove(message)
+                self._finish_locked(message, delivered=False)
+            else:  # QoS 1 is kept by paho even when it answers MQTT_ERR_NO_CONN
+                message.info = info
+
+    def _reap_locked(self) -> None:
+        still: list[_Outgoing] = []
+        for message in self._in_flight:
+            if message.info is not None and message.info.is_published():
+                self._finish_locked(message, delivered=message.info.rc == paho.MQTT_ERR_SUCCESS)
+            else:
+                still.append(message)
+        self._in_flight = still
+
+    def _finish_locked(self, message: _Outgoing, delivered: bool) -> None:
+        if message.kind == "avatar":
+            self._counts["avatar_sent" if delivered else "avatar_dropped"] += 1
+        elif message.kind == "feedback":
+            # Paho only marks a QoS 1 message published on PUBACK; a failure here means it
+            # was refused outright (payload too large), never that it may still arrive.
+            self._counts["feedback_sent" if delivered else "feedback_dropped"] += 1
+
+    # ------------------------------------------------- paho callbacks (paho's thread)
+
+    def _on_connect(self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        c = self._config
+        if reason.is_failure:
+            self._log_outage(f"MQTT broker {c.host}:{c.port} refused the connection: {reason}")
+            return
+        client.subscribe(self.topics.cmd, qos=1)
+        with self._cond:
+            self._connected = True
+            self._connects += 1
+            self._outage_logged = self._revive_logged = False
+            self._status_dirty = True  # online again; a restarted broker may have forgotten it
+            reconnects = self._connects - 1
+            self._cond.notify_all()
+        _log.info("MQTT connected to %s:%d as %s%s", c.host, c.port, self._client_id,
+                  f" (reconnect {reconnects})" if reconnects else "")
+
+    def _on_connect_fail(self, _client: paho.Client, _userdata: Any) -> None:
+        c = self._config
+        self._log_outage(f"MQTT broker {c.host}:{c.port} unreachable")
+
+    def _on_disconnect(self, _client: paho.Client, _userdata: Any, flags: Any, reason: Any, _props: Any) -> None:
+        c = self._config
+        with self._cond:
+            was_connected, self._connected = self._connected, False
+            self._cond.notify_all()
+        if not was_connected:
+            return
+        if self._closing:
+            _log.info("MQTT disconnected from %s:%d (%s)", c.host, c.port, reason)
+        else:
+            self._outage_logged = True
+            why = f"broker: {reason}" if flags.is_disconnect_packet_from_server else "socket closed or timed out"
+            _log.warning("MQTT connection to %s:%d lost (%s); reconnecting every %g-%g s",
+                         c.host, c.port, why, c.reconnect_min_delay_s, c.reconnect_max_delay_s)
+
+    def _log_outage(self, message: str) -> None:
+        """One line per outage, not one per retry."""
+        if self._outage_logged:
+            _log.debug("%s; retrying", message)
+            return
+        self._outage_logged = True
+        c = self._config
+        _log.warning("%s; retrying every %g-%g s", message, c.reconnect_min_delay_s, c.reconnect_max_delay_s)
+
+    def _on_publish(self, _client: paho.Client, _userdata: Any, _mid: int, _reason: Any, _props: Any) -> None:
+        with self._cond:  # the sender reaps completed messages; just wake it
+            self._cond.notify_all()
+
+    def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
+        if message.topic != self.topics.cmd:
+            return
+        try:
+            command = parse_command(message.payload)
+        except InvalidCommand as err:
+            self._reject(err.command_id, str(err))
+            return
+        try:
+            self._commands.put_nowait(command)
+        except queue.Full:
+            self._reject(command.id, "busy: too many commands waiting")

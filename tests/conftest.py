@@ -1,0 +1,44 @@
+"""Shared fixtures: a real Mosquitto broker on a free loopback port.
+
+Only broker fixtures live here; test modules keep their own fixtures. Tests that use them
+skip with a clear reason where the `mosquitto` binary is absent (Debian: apt install mosquitto).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from mqtt_helpers import MosquittoBroker, find_mosquitto, free_port
+
+BrokerFactory = Callable[..., MosquittoBroker]
+
+
+@pytest.fixture
+def mosquitto_factory(tmp_path: Path) -> Iterator[BrokerFactory]:
+    """Make brokers (not yet started) with options: persistence, users, extra_config.
+
+    Every broker made is stopped at teardown, whatever state the test left it in."""
+    binary = find_mosquitto()
+    if binary is None:
+        pytest.skip("mosquitto binary not found (Debian/Ubuntu: apt install mosquitto)")
+    brokers: list[MosquittoBroker] = []
+
+    def make(**options: Any) -> MosquittoBroker:
+        broker = MosquittoBroker(binary, tmp_path / f"broker-{len(brokers)}", free_port(), **options)
+        brokers.append(broker)
+        return broker
+
+    yield make
+    for broker in brokers:
+        broker.stop()
+
+
+@pytest.fixture
+def mosquitto_broker(mosquitto_factory: BrokerFactory) -> MosquittoBroker:
+    """A running anonymous broker without persistence; `stop()`/`start()` keep its port."""
+    broker = mosquitto_factory()
+    broker.start()
+    return broker
