@@ -35,7 +35,8 @@ class SquatMetrics:
     shoulder_span_px: float | None = None
     ankle_span_px: float | None = None
     knee_span_px: float | None = None
-    knee_flexion_deg: float | None = None
+    knee_flexion_deg: float | None = None  # image plane: exact side-on, foreshortened from the front
+    knee_flexion_3d_deg: float | None = None  # world landmarks: the same from any direction
     side: str | None = None  # the leg nearer the camera, used for lateral measures
     trunk_lean_deg: float | None = None
     shin_lean_deg: float | None = None
@@ -66,6 +67,9 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
     # The leg nearer the camera is the better seen one; a leg counts only if fully visible.
     legs = [s for s in ("left", "right") if ok(*_SIDES[s][1:4])]
     flexion = float(np.mean([geo.knee_flexion_deg(px, s) for s in legs])) if legs else None
+    flexion_3d = None
+    if legs and sample.world is not None and np.isfinite(sample.world).all():
+        flexion_3d = float(np.mean([geo.knee_flexion_3d_deg(sample.world.astype(np.float64), s) for s in legs]))
     side = max(legs, key=lambda s: float(vis[list(_SIDES[s][:4])].mean())) if legs else None
 
     lean = shin = above = ahead = None
@@ -79,7 +83,7 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
         if ok(heel, toe) and femur > 0:
             forward = math.copysign(1.0, float(px[toe, 0] - px[heel, 0]))  # which way the feet point
             ahead = forward * float(px[knee, 0] - px[toe, 0]) / femur
-    return SquatMetrics(shoulder, ankles, knees, flexion, side, lean, shin, above, ahead)
+    return SquatMetrics(shoulder, ankles, knees, flexion, flexion_3d, side, lean, shin, above, ahead)
 
 
 class DescentTracker:
@@ -125,9 +129,12 @@ def _varus(m: SquatMetrics, c: SquatConfig) -> bool | None:
 
 
 def _valgus(m: SquatMetrics, c: SquatConfig) -> bool | None:
-    if not _all(m.knee_span_px, m.ankle_span_px, m.knee_flexion_deg):
+    # Seen from the front the image angle hides the bend (about half of it on real clips):
+    # gate on the world-space flexion when the model gives it.
+    flexion = m.knee_flexion_3d_deg if m.knee_flexion_3d_deg is not None else m.knee_flexion_deg
+    if not _all(m.knee_span_px, m.ankle_span_px, flexion):
         return None
-    if m.knee_flexion_deg < c.knee_valgus_min_flexion_deg:  # type: ignore[operator]
+    if flexion < c.knee_valgus_min_flexion_deg:  # type: ignore[operator]
         return False
     return m.knee_span_px < m.ankle_span_px * (1.0 - c.knee_valgus_delta)  # type: ignore[operator]
 
@@ -182,7 +189,7 @@ SQUAT_RULES: tuple[FormRule[SquatMetrics, SquatConfig], ...] = (
         views=_FRONTAL,
         check=_valgus,
         hold_frames=lambda c: c.knee_valgus_hold_frames,
-        details=lambda m: {**_spans(m), "knee_flexion_deg": m.knee_flexion_deg},
+        details=lambda m: {**_spans(m), "knee_flexion_3d_deg": m.knee_flexion_3d_deg},
     ),
     FormRule(
         code="posture_incorrect",

@@ -51,6 +51,13 @@ def knee_flexion_deg(px: np.ndarray, side: str) -> float:
     return 180.0 - angle_deg(px[hip], px[knee], px[ankle])
 
 
+def knee_flexion_3d_deg(world: np.ndarray, side: str) -> float:
+    """Knee flexion from world landmarks: independent of the camera's direction, so it is
+    the one to trust in a frontal view, where the thigh is foreshortened in the image."""
+    hip, knee, ankle = _leg(side)
+    return 180.0 - angle_deg(world[hip], world[knee], world[ankle])
+
+
 def hip_angle_deg(px: np.ndarray, side: str) -> float:
     """Shoulder-hip-knee angle: 180 standing tall, smaller as the hip folds."""
     shoulder = L.LEFT_SHOULDER if side == "left" else L.RIGHT_SHOULDER
