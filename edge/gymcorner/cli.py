@@ -29,6 +29,11 @@ def _add_config(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_report_outputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", metavar="OUT", help="write the summary as JSON")
+    p.add_argument("--frames", metavar="OUT.csv", help="write one CSV row per frame (view, active faults)")
+
+
 def _load(args: argparse.Namespace) -> Config:
     return load_config(args.config) if args.config else load_config(None)
 
@@ -65,8 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("video", help="video file")
     _add_config(analyze)
-    analyze.add_argument("--json", metavar="OUT", help="write the summary as JSON")
-    analyze.add_argument("--frames", metavar="OUT.csv", help="write one CSV row per frame (view, active faults)")
+    _add_report_outputs(analyze)
     analyze.add_argument("--annotate", metavar="OUT.mp4", help="write the clip with skeleton, view and messages")
     analyze.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     analyze.set_defaults(func=cmd_analyze)
@@ -89,8 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("recording", help=".npz written by `gymcorner record`")
     _add_config(replay)
-    replay.add_argument("--json", metavar="OUT", help="write the summary as JSON")
-    replay.add_argument("--frames", metavar="OUT.csv", help="write one CSV row per frame")
+    _add_report_outputs(replay)
     replay.set_defaults(func=cmd_replay)
 
     bench = sub.add_parser(
