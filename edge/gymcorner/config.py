@@ -73,9 +73,9 @@ class SmoothingConfig(Section):
     filter: Literal["one_euro", "moving_average", "none"] = Field(
         "one_euro", description="Landmark filter (see docs/smoothing.md for the measurements)."
     )
-    window_frames: int = Field(5, ge=1, le=60, description="Moving-average window (seed 000).")
-    min_cutoff_hz: float = Field(1.0, gt=0, le=30, description="One Euro: cutoff at rest.")
-    beta: float = Field(10.0, ge=0, le=1000, description="One Euro: speed coefficient (per unit/s).")
+    window_frames: int = Field(7, ge=1, le=60, description="Moving-average window (seed 000).")
+    min_cutoff_hz: float = Field(0.7, gt=0, le=30, description="One Euro: cutoff at rest.")
+    beta: float = Field(20.0, ge=0, le=1000, description="One Euro: speed coefficient (per body size per second, image plane).")
     d_cutoff_hz: float = Field(1.0, gt=0, le=30, description="One Euro: cutoff of the speed estimate.")
 
 
