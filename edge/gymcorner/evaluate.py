@@ -1,0 +1,244 @@
+"""`gymcorner eval MANIFEST.csv`: accuracy of recognition, rep counting and form faults.
+
+For every clip of a manifest (the format of ../shared/data/manifest.csv) it runs the
+pipeline (decode + pose, or a recorded landmark file with `--landmarks DIR`), recognises
+the exercise over the whole clip, counts reps with both counters (live state machine and
+offline peaks), and collects the form faults the coach raised. Clips whose rep labels are
+low-confidence are scored separately, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from gymcorner.analysis import analyze_samples
+from gymcorner.coach.reps import count_reps_offline
+from gymcorner.config import Config
+from gymcorner.errors import ConfigError
+from gymcorner.motion.filters import make_smoother
+from gymcorner.motion.landmarks import PoseSample
+from gymcorner.recording import Recording, load_recording
+
+# Manifest fault vocabulary -> the code or reason our coach raises for it.
+FAULT_CODES: dict[str, str] = {
+    "forward_lean": "forward_lean",
+    "knees_over_toes": "knees_over_toes",
+    "hips_sag": "hips_sag",
+    "too_deep": "too_deep",  # no rule: reported with sensitivity 0 so the gap is visible
+}
+COUNTED = ("squat", "push_up", "pull_up", "dip", "lunge", "bicep_curl", "jumping_jack")
+REQUIRED_COLUMNS = {"clip", "exercise", "reps", "rep_confidence", "visible_faults"}
+
+
+@dataclass
+class ClipResult:
+    clip: str
+    exercise: str
+    exercise_pred: str
+    reps: int
+    reps_pred: int  # live counter (the default)
+    reps_pred_offline: int
+    rep_confidence: str
+    partial: bool
+    faults: list[str]
+    faults_pred: list[str]
+    frames: int
+    processing_fps: float
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def read_manifest(path: str | Path) -> list[dict[str, str]]:
+    p = Path(path)
+    try:
+        with p.open(encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError as err:
+        raise ConfigError(f"manifest not found: {p}") from err
+    missing = REQUIRED_COLUMNS - set(rows[0].keys() if rows else ())
+    if missing:
+        raise ConfigError(f"{p}: not a clip manifest (missing columns: {', '.join(sorted(missing))})")
+    return rows
+
+
+def _fixture_name(clip: str) -> str:
+    return clip.replace("/", "__").rsplit(".", 1)[0] + ".npz"
+
+
+def _samples(row: dict[str, str], root: Path, landmarks: Path | None, config: Config) -> tuple[Recording, float]:
+    """Landmarks of one clip: from a recording when given, else decode + pose (timed)."""
+    if landmarks is not None and (landmarks / _fixture_name(row["clip"])).exists():
+        return load_recording(landmarks / _fixture_name(row["clip"])), 0.0
+    from gymcorner.offline import record_clip
+
+    started = time.perf_counter()
+    rec = record_clip(config, str(root / row["clip"]), None, quiet=True)
+    return rec, time.perf_counter() - started
+
+
+def evaluate_clip(row: dict[str, str], root: Path, landmarks: Path | None, config: Config) -> ClipResult:
+    from gymcorner.coach.recognition import classify_clip
+
+    rec, pose_s = _samples(row, root, landmarks, config)
+    started = time.perf_counter()
+    smoother = make_smoother(config.smoothing)
+    smoothed: list[PoseSample] = [smoother.smooth(s) for s in rec.samples()]
+    predicted, _ = classify_clip(smoothed)
+    run_config = config.model_copy(deep=True)
+    run_config.coach.exercise = predicted if predicted in _EXERCISES else "squat"
+    report = analyze_samples(rec.samples(), run_config, row["clip"])
+    live = report.reps if predicted in COUNTED else 0
+    offline = len(count_reps_offline(smoothed, rec.fps, config.coach.reps)) if predicted in COUNTED else 0
+    elapsed = pose_s + time.perf_counter() - started
+    faults_pred = sorted({e.details.get("reason", e.code) for e in report.events if e.kind == "form"})
+    labelled = [f for f in row.get("visible_faults", "").split(";") if f]
+    return ClipResult(
+        clip=row["clip"],
+        exercise=row["exercise"],
+        exercise_pred=predicted,
+        reps=int(row["reps"]),
+        reps_pred=live,
+        reps_pred_offline=offline,
+        rep_confidence=row["rep_confidence"],
+        partial="partial_" in row.get("notes", ""),
+        faults=labelled,
+        faults_pred=faults_pred,
+        frames=len(rec),
+        processing_fps=round(len(rec) / elapsed, 1) if elapsed > 0 else 0.0,
+    )
+
+
+_EXERCISES = {"squat", "push_up", "pull_up", "dip", "plank", "lunge", "jumping_jack", "bicep_curl", "russian_twist"}
+
+
+def _rep_scores(pairs: list[tuple[int, int]]) -> dict[str, float | int | None]:
+    if not pairs:
+        return {"clips": 0, "mae": None, "exact_rate": None, "off_by_one_rate": None}
+    err = np.array([abs(p - t) for t, p in pairs])
+    return {
+        "clips": len(pairs),
+        "mae": round(float(err.mean()), 3),
+        "exact_rate": round(float((err == 0).mean()), 3),
+        "off_by_one_rate": round(float((err <= 1).mean()), 3),
+    }
+
+
+def summarise(results: list[ClipResult]) -> dict[str, Any]:
+    confident = [r for r in results if r.rep_confidence != "low"]
+    labels = sorted({r.exercise for r in results} | {r.exercise_pred for r in results})
+    confusion = {t: {p: 0 for p in labels} for t in labels}
+    for r in results:
+        confusion[r.exercise][r.exercise_pred] += 1
+    counted = [r for r in confident if r.exercise in COUNTED]
+    summary: dict[str, Any] = {
+        "clips": len(results),
+        "exercise_accuracy": round(float(np.mean([r.exercise == r.exercise_pred for r in results])), 4),
+        "confusion": confusion,
+    }
+    for name, attr in (("live", "reps_pred"), ("offline", "reps_pred_offline")):
+        overall = _rep_scores([(r.reps, getattr(r, attr)) for r in counted])
+        complete = _rep_scores([(r.reps, getattr(r, attr)) for r in counted if r.reps > 0])
+        per_ex: dict[str, Any] = defaultdict(dict)
+        for ex in sorted({r.exercise for r in counted}):
+            per_ex[ex] = _rep_scores([(r.reps, getattr(r, attr)) for r in counted if r.exercise == ex])
+        summary[f"reps_{name}"] = {"all": overall, "complete_reps": complete, "per_exercise": dict(per_ex)}
+    zero = [r for r in confident if r.reps == 0]
+    summary.update(
+        rep_mae=summary["reps_live"]["all"]["mae"],
+        rep_exact_rate=summary["reps_live"]["all"]["exact_rate"],
+        rep_off_by_one_rate=summary["reps_live"]["all"]["off_by_one_rate"],
+        rep_exact_rate_complete=summary["reps_live"]["complete_reps"]["exact_rate"],
+        phantom_reps=int(sum(r.reps_pred for r in zero)),
+        phantom_reps_excluding_partial=int(sum(r.reps_pred for r in zero if not r.partial)),
+        zero_rep_clips=len(zero),
+        faults=_fault_scores(results),
+        processing_fps=round(float(np.median([r.processing_fps for r in results])), 1) if results else 0.0,
+        low_confidence=_rep_scores([(r.reps, r.reps_pred) for r in results if r.rep_confidence == "low"]),
+    )
+    return summary
+
+
+def _fault_scores(results: list[ClipResult]) -> dict[str, Any]:
+    scores: dict[str, Any] = {}
+    for label, code in FAULT_CODES.items():
+        positives = [r for r in results if label in r.faults]
+        if not positives:
+            continue
+        exercises = {r.exercise for r in positives}
+        negatives = [r for r in results if r.exercise in exercises and not r.faults]
+        tp = sum(code in r.faults_pred for r in positives)
+        tn = sum(code not in r.faults_pred for r in negatives)
+        scores[code] = {
+            "positives": len(positives),
+            "negatives": len(negatives),
+            "sensitivity": round(tp / len(positives), 3),
+            "specificity": round(tn / len(negatives), 3) if negatives else None,
+        }
+    return scores
+
+
+def run_eval(
+    manifest: str | Path, config: Config, landmarks: str | Path | None = None, quiet: bool = False
+) -> dict[str, Any]:
+    rows = read_manifest(manifest)
+    root = Path(manifest).parent
+    lm = Path(landmarks) if landmarks else None
+    results = [
+        evaluate_clip(row, root, lm, config)
+        for row in tqdm(rows, desc="eval", unit="clip", disable=quiet, leave=False, dynamic_ncols=True)
+    ]
+    return {"summary": summarise(results), "clips": [r.to_json() for r in results]}
+
+
+def format_eval(result: dict[str, Any]) -> str:
+    s = result["summary"]
+    lines = [f"clips: {s['clips']}   exercise accuracy: {s['exercise_accuracy']:.3f}   processing: {s['processing_fps']} fps"]
+    labels = list(s["confusion"])
+    width = max(len(x) for x in labels) + 1
+    lines.append("confusion (rows: labelled, columns: predicted)")
+    lines.append(" " * width + " ".join(f"{x[:6]:>6}" for x in labels))
+    for t in labels:
+        lines.append(f"{t:<{width}}" + " ".join(f"{s['confusion'][t][p]:>6}" for p in labels))
+    lines.append("reps (confident labels)   counter   clips   MAE   exact   off-by-one")
+    for name in ("live", "offline"):
+        for scope in ("all", "complete_reps"):
+            r = s[f"reps_{name}"][scope]
+            if r["clips"]:
+                lines.append(
+                    f"  {scope:<22}  {name:<8} {r['clips']:>5}  {r['mae']:>5.2f}   {r['exact_rate']:>5.2f}   {r['off_by_one_rate']:>5.2f}"
+                )
+        for ex, r in s[f"reps_{name}"]["per_exercise"].items():
+            lines.append(
+                f"    {ex:<20}  {name:<8} {r['clips']:>5}  {r['mae']:>5.2f}   {r['exact_rate']:>5.2f}   {r['off_by_one_rate']:>5.2f}"
+            )
+    lines.append(
+        f"phantom reps on {s['zero_rep_clips']} zero-rep clips: {s['phantom_reps']} "
+        f"({s['phantom_reps_excluding_partial']} excluding clips that start or end mid-rep)"
+    )
+    low = s["low_confidence"]
+    if low["clips"]:
+        lines.append(f"low-confidence rep labels (scored apart): {low['clips']} clips, MAE {low['mae']:.2f}")
+    for code, f in s["faults"].items():
+        spec = "n/a" if f["specificity"] is None else f"{f['specificity']:.2f}"
+        lines.append(
+            f"fault {code:<16} sensitivity {f['sensitivity']:.2f} ({f['positives']} clips)  "
+            f"specificity {spec} ({f['negatives']} clips)"
+        )
+    lines.append("per clip: exercise -> predicted, reps -> live / offline, faults predicted")
+    for c in result["clips"]:
+        mark = "" if c["exercise"] == c["exercise_pred"] else "  <- exercise"
+        lines.append(
+            f"  {c['clip'][:58]:<58} {c['exercise']:>13} -> {c['exercise_pred']:<13} "
+            f"{c['reps']:>2} -> {c['reps_pred']:>2} / {c['reps_pred_offline']:>2}  {','.join(c['faults_pred']) or '-'}{mark}"
+        )
+    return "\n".join(lines)
+

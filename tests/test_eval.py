@@ -1,0 +1,78 @@
+"""`gymcorner eval` over a manifest, on our recorded landmarks (no model run)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from gymcorner.cli import main as cli_main
+from gymcorner.errors import ConfigError
+from gymcorner.evaluate import ClipResult, summarise
+from shared_data import LANDMARKS, SHARED_DATA, manifest_rows
+
+
+def result(exercise: str, pred: str, reps: int, got: int, conf: str = "high", faults=(), faults_pred=()) -> ClipResult:
+    return ClipResult(
+        clip=f"{exercise}-{reps}-{got}.mp4", exercise=exercise, exercise_pred=pred, reps=reps, reps_pred=got,
+        reps_pred_offline=got, rep_confidence=conf, partial=False, faults=list(faults),
+        faults_pred=list(faults_pred), frames=10, processing_fps=30.0,
+    )  # fmt: skip
+
+
+def test_summary_numbers() -> None:
+    s = summarise(
+        [
+            result("squat", "squat", 5, 5),
+            result("squat", "squat", 2, 3, faults=["forward_lean"], faults_pred=["forward_lean"]),
+            result("push_up", "squat", 4, 1),
+            result("plank", "plank", 0, 0),
+            result("squat", "squat", 0, 1),
+            result("dip", "dip", 5, 14, conf="low"),
+        ]
+    )
+    assert s["exercise_accuracy"] == pytest.approx(5 / 6, abs=1e-3)
+    assert s["confusion"]["push_up"]["squat"] == 1
+    # confident counted clips: squat 5/5, 2/3, 0/1, push_up 4/1 -> errors 0, 1, 1, 3
+    assert s["rep_mae"] == pytest.approx(5 / 4)
+    assert s["rep_exact_rate"] == pytest.approx(1 / 4)
+    assert s["rep_off_by_one_rate"] == pytest.approx(3 / 4)
+    assert s["phantom_reps"] == 1  # the squat clip with 0 reps counted 1 (the plank has no counter)
+    assert s["low_confidence"]["clips"] == 1 and s["low_confidence"]["mae"] == 9
+    assert s["faults"]["forward_lean"] == {"positives": 1, "negatives": 2, "sensitivity": 1.0, "specificity": 1.0}
+
+
+def test_a_file_that_is_not_a_manifest(tmp_path: Path) -> None:
+    bad = tmp_path / "m.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(ConfigError, match="not a clip manifest"):
+        cli_main(["eval", str(bad), "-q"])
+    with pytest.raises(ConfigError, match="manifest not found"):
+        cli_main(["eval", str(tmp_path / "none.csv"), "-q"])
+
+
+def test_eval_on_recorded_landmarks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [r for r in manifest_rows() if (LANDMARKS / (r["clip"].replace("/", "__").rsplit(".", 1)[0] + ".npz")).exists()]
+    if not rows:
+        pytest.skip(f"needs {SHARED_DATA / 'manifest.csv'} and the recorded landmarks")
+    picked = [r for r in rows if "strongher" in r["clip"] or "correct111" in r["clip"] or "plank_correct_001" in r["clip"]]
+    manifest = tmp_path / "manifest.csv"
+    with manifest.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(picked)
+    out = tmp_path / "eval.json"
+    assert cli_main(["eval", str(manifest), "--landmarks", str(LANDMARKS), "--json", str(out), "-q"]) == 0
+    doc = json.loads(out.read_text())
+    summary = doc["summary"]
+    for key in ("exercise_accuracy", "rep_mae", "rep_exact_rate", "rep_off_by_one_rate", "phantom_reps", "faults"):
+        assert key in summary
+    clips = {Path(c["clip"]).name: c for c in doc["clips"]}
+    assert {"clip", "exercise", "exercise_pred", "reps", "reps_pred", "faults_pred"} <= next(iter(clips.values())).keys()
+    assert clips["squat_correct_strongher_side.mp4"]["exercise_pred"] == "squat"
+    assert clips["squat_correct_strongher_side.mp4"]["reps_pred"] == 5
+    assert clips["correct111.mp4"]["reps_pred"] == 16
+    assert clips["plank_correct_001.mp4"]["reps_pred"] == 0
+    assert "exercise accuracy" in capsys.readouterr().out

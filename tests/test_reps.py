@@ -1,0 +1,145 @@
+"""Repetition counting: the live state machine on synthetic and real landmarks, and the
+offline (seed 003) peak counter."""
+
+from __future__ import annotations
+
+import pytest
+
+from gymcorner.coach.coach import Coach
+from gymcorner.coach.reps import LiveRepCounter, count_reps_offline, movement_phase, PHASES
+from gymcorner.config import CoachConfig, Config, RepsConfig, ViewConfig
+from gymcorner.motion.filters import make_smoother
+from gymcorner.motion.landmarks import Landmark as L
+from gymcorner.motion.landmarks import PoseSample
+from gymcorner.recording import load_recording
+from poses import lateral, sample
+from shared_data import LANDMARKS
+
+FPS = 30.0
+
+
+def squat_path(depths: list[float], frames_per_leg: int = 15, hold: int = 10) -> list[float]:
+    """Knee flexion over time: stand, then for each depth go down and back up."""
+    path = [0.0] * hold
+    for d in depths:
+        path += [d * i / frames_per_leg for i in range(1, frames_per_leg + 1)]
+        path += [d * (1 - i / frames_per_leg) for i in range(1, frames_per_leg + 1)]
+        path += [0.0] * 5
+    return path
+
+
+def samples(path: list[float], start_t: float = 0.0, hidden: set[int] = frozenset()) -> list[PoseSample]:
+    out = []
+    for i, flexion in enumerate(path):
+        t = start_t + i / FPS
+        out.append(PoseSample(t, 1000, 1000) if i in hidden else sample(lateral(knee_flexion_deg=flexion), t_s=t))
+    return out
+
+
+def count(path_samples: list[PoseSample], cfg: RepsConfig | None = None) -> tuple[int, list]:
+    counter = LiveRepCounter("squat", cfg or RepsConfig())
+    reps = [r for r in (counter.update(s) for s in path_samples) if r is not None]
+    return counter.count, reps
+
+
+def test_phase_runs_from_start_to_bottom() -> None:
+    standing = movement_phase(sample(lateral(knee_flexion_deg=25)), PHASES["squat"], 0.5)
+    deep = movement_phase(sample(lateral(knee_flexion_deg=90)), PHASES["squat"], 0.5)
+    assert standing == pytest.approx(0.0, abs=0.05) and deep == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("n", [1, 3, 7])
+def test_counts_complete_reps(n: int) -> None:
+    total, reps = count(samples(squat_path([100.0] * n)))
+    assert total == n and [r.number for r in reps] == list(range(1, n + 1))
+
+
+def test_rep_carries_times_depth_and_tempo() -> None:
+    _, (rep,) = count(samples(squat_path([100.0])))
+    assert rep.start_t < rep.bottom_t < rep.end_t
+    assert rep.bottom_t == pytest.approx((10 + 14) / FPS, abs=1.5 / FPS)  # the deepest frame
+    assert rep.depth == pytest.approx((100 - 25) / 65, abs=0.05)
+    assert rep.down_s > 0 and rep.up_s > 0
+
+
+def test_small_movements_are_not_reps_and_partial_ones_are_flagged() -> None:
+    assert count(samples(squat_path([40.0] * 3)))[0] == 0  # fidgeting: under the excursion gate
+    total, reps = count(samples(squat_path([55.0])))
+    assert total == 0 and len(reps) == 1 and reps[0].partial
+
+
+def test_nothing_counts_before_the_person_is_tracked_long_enough() -> None:
+    # Walks in already moving: the first movement starts before ready_s has passed.
+    path = squat_path([100.0], hold=0)
+    assert count(samples(path), RepsConfig(ready_s=1.0))[0] == 0
+
+
+def test_a_rep_is_dropped_when_the_person_leaves_the_frame() -> None:
+    path = squat_path([100.0])
+    # Hidden from just after the bottom for 1.5 s of frames, longer than max_gap_s.
+    gap = set(range(26, 26 + 45))
+    seq = samples(path[:26]) + [PoseSample(26 / FPS + i / FPS, 1000, 1000) for i in range(45)]
+    seq += samples(path[26:], start_t=(26 + 45) / FPS)
+    assert count(seq)[0] == 0
+    assert gap  # (the gap is longer than max_gap_s = 1 s)
+
+
+def test_faults_seen_during_a_rep_belong_to_it() -> None:
+    counter = LiveRepCounter("squat", RepsConfig())
+    reps = []
+    for i, s in enumerate(samples(squat_path([100.0, 100.0]))):
+        if i == 20:
+            counter.note_fault("forward_lean")
+        rep = counter.update(s)
+        if rep:
+            reps.append(rep)
+    assert [r.faults for r in reps] == [("forward_lean",), ()]
+
+
+def test_coach_emits_one_rep_event_per_rep() -> None:
+    coach = Coach(CoachConfig(view=ViewConfig(hold_frames=1)))
+    events = [e for s in samples(squat_path([100.0] * 2)) for e in coach.update(s).events]
+    reps = [e for e in events if e.kind == "rep"]
+    assert [e.details["rep"] for e in reps] == [1, 2]
+    assert {"start_t", "bottom_t", "end_t", "depth", "down_s", "up_s", "faults"} <= reps[0].details.keys()
+    assert reps[0].text.startswith("Rep 1:")
+
+
+def test_offline_counter_counts_complete_reps_only() -> None:
+    cfg = RepsConfig()
+    full = samples(squat_path([100.0] * 3))
+    assert len(count_reps_offline(full, FPS, cfg)) == 3
+    # A clip that starts at the bottom of a rep: the cut rep is not counted.
+    cut = samples(squat_path([100.0] * 2))[25:]
+    assert len(count_reps_offline(cut, FPS, cfg)) == 1
+
+
+# Real clips: our recorded landmarks, labelled counts from ../shared/data/manifest.csv
+# (high-confidence clips with complete reps only; the note lists every clip).
+REAL = [
+    ("navya_squat_form__correct__squat_correct_strongher_side", "squat", 5),
+    ("navya_squat_form__correct__squat_correct_videoplayback", "squat", 2),
+    ("workouttracker_reps__push-ups__videoplayback", "push_up", 30),
+    ("pushfit_pushup_form__correct__correct111", "push_up", 16),
+    ("pushfit_pushup_form__wrong__wrong105", "push_up", 8),
+    ("workouttracker_reps__dips__dips_8", "dip", 2),
+    ("kaiakol_exercises__jumpingjack__correct__jumpingjack_correct_001", "jumping_jack", 2),
+    ("workouttracker_reps__squats__squat_7", "squat", 0),
+]
+
+
+@pytest.mark.parametrize(("name", "exercise", "expected"), REAL, ids=[r[0] for r in REAL])
+def test_live_counter_on_real_clips(name: str, exercise: str, expected: int) -> None:
+    path = LANDMARKS / f"{name}.npz"
+    if not path.exists():
+        pytest.skip(f"{path.name} not recorded")
+    smoother = make_smoother(Config().smoothing)
+    counter = LiveRepCounter(exercise, RepsConfig())
+    for s in load_recording(path).samples():
+        counter.update(smoother.smooth(s))
+    assert counter.count == expected
+
+
+def test_hidden_joints_give_no_phase() -> None:
+    s = sample(lateral(knee_flexion_deg=90), low_visibility=(L.LEFT_KNEE, L.RIGHT_KNEE))
+    assert movement_phase(s, PHASES["squat"], 0.5) is None
