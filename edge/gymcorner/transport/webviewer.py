@@ -1,0 +1,79 @@
+"""Serves the browser avatar viewer (host/web/) from the device: `gymcorner viewer`.
+
+The page is static (HTML, its JavaScript and the vendored three.js/mqtt.js bundle); it
+talks to the broker's WebSockets listener itself, so this server only hands out files.
+Why a tiny stdlib server: nothing on the device should need a web framework for five files.
+Only the viewer's own files are served: no directory listings, nothing outside the folder,
+not `node_modules/` (the build inputs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from gymcorner.errors import ConfigError
+
+_log = logging.getLogger(__name__)
+
+VIEWER_DIR = Path(__file__).resolve().parents[3] / "host" / "web"
+_HIDDEN = ("node_modules", "test", "package", "deps.mjs")
+
+
+class _ViewerHandler(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript", ".mjs": "text/javascript"}
+
+    def send_head(self) -> Any:
+        parts = [p for p in self.path.split("?", 1)[0].split("/") if p]
+        if any(p.startswith(_HIDDEN) or p.startswith(".") for p in parts):
+            self.send_error(404)
+            return None
+        return super().send_head()
+
+    def list_directory(self, path: Any) -> Any:
+        self.send_error(403, "no listings")
+        return None
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        _log.debug("viewer %s - %s", self.address_string(), format % args)
+
+
+def make_server(host: str = "0.0.0.0", port: int = 8080, directory: Path = VIEWER_DIR) -> ThreadingHTTPServer:
+    """A bound HTTP server for the viewer (port 0: any free port); call serve_forever()."""
+    if not (directory / "index.html").is_file():
+        raise ConfigError(f"viewer files not found in {directory} (host/web/ of the gymcorner checkout)")
+    handler = functools.partial(_ViewerHandler, directory=str(directory))
+    try:
+        return ThreadingHTTPServer((host, port), handler)
+    except OSError as err:
+        raise ConfigError(f"viewer: cannot listen on {host}:{port}: {err.strerror or err}") from err
+
+
+def add_parser(sub: Any) -> None:
+    viewer = sub.add_parser(
+        "viewer",
+        help="serve the browser avatar viewer (host/web)",
+        description="Serve the browser avatar viewer over HTTP. Open "
+        "http://<device>:PORT/?broker=ws://<broker>:9001&device=<device id>; the page subscribes "
+        "to the broker's MQTT WebSockets listener (docs/protocol.md).",
+    )
+    viewer.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    viewer.add_argument("--port", type=int, default=8080, help="HTTP port (default 8080)")
+    viewer.set_defaults(func=cmd_viewer)
+
+
+def cmd_viewer(args: argparse.Namespace, stop: threading.Event) -> int:
+    server = make_server(args.host, args.port)
+    host, port = server.server_address[:2]
+    print(f"avatar viewer on http://{host}:{port}/  (add ?broker=ws://HOST:9001&device=ID)", flush=True)
+    thread = threading.Thread(target=server.serve_forever, name="gymcorner-viewer", daemon=True)
+    thread.start()
+    stop.wait()
+    server.shutdown()
+    server.server_close()
+    return 0

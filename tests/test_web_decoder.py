@@ -1,0 +1,76 @@
+"""The browser viewer's JavaScript decoder (host/web/avatar-frame.js) against the shared
+vectors, run with Node; and the device's viewer server (`gymcorner viewer`)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from gymcorner.transport.webviewer import VIEWER_DIR, make_server
+
+ROOT = Path(__file__).resolve().parents[1]
+VECTORS = ROOT / "tests" / "vectors"
+
+
+def run_node_tests(vectors: Path) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not installed (Debian: apt install nodejs); the page itself is tested in Chromium")
+    return subprocess.run([node, str(VIEWER_DIR / "test" / "vectors.test.mjs"), str(vectors)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_javascript_decoder_passes_the_shared_vectors() -> None:
+    run = run_node_tests(VECTORS)
+    assert run.returncode == 0, run.stdout + run.stderr
+    invalid = json.loads((VECTORS / "avatar_v1_invalid.json").read_text())
+    assert sum(line.startswith("PASS rejects") for line in run.stdout.splitlines()) == len(invalid)
+
+
+def test_the_javascript_check_fails_on_a_corrupted_vector(tmp_path: Path) -> None:
+    valid = json.loads((VECTORS / "avatar_v1.json").read_text())
+    valid[0]["json"]["bones"]["spine"][0] += 0.01
+    (tmp_path / "avatar_v1.json").write_text(json.dumps(valid))
+    shutil.copy(VECTORS / "avatar_v1_invalid.json", tmp_path)
+    run = run_node_tests(tmp_path)
+    assert run.returncode == 1 and "bone spine differs" in run.stdout
+
+
+@pytest.fixture
+def viewer_url() -> Iterator[str]:
+    server = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_viewer_server_serves_the_page_and_its_modules_only(viewer_url: str) -> None:
+    with urllib.request.urlopen(f"{viewer_url}/index.html?device=corner-1") as page:
+        assert b'<script type="module" src="viewer.js">' in page.read()
+    for module in ("viewer.js", "avatar-frame.js", "vendor/deps.js"):
+        with urllib.request.urlopen(f"{viewer_url}/{module}") as response:
+            assert response.headers["Content-Type"].startswith("text/javascript"), module
+    for hidden in ("node_modules/three/package.json", "vendor/", "package.json", "../README.md"):
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{viewer_url}/{hidden}")
+
+
+def test_the_page_loads_nothing_from_the_network() -> None:
+    """No CDN: every script and stylesheet the page names is a relative path in host/web."""
+    html = (VIEWER_DIR / "index.html").read_text()
+    for source in ("viewer.js", "viewer.css"):
+        assert f'"{source}"' in html and (VIEWER_DIR / source).is_file()
+    for path in ("index.html", "viewer.js", "avatar-frame.js"):
+        text = (VIEWER_DIR / path).read_text()
+        assert "https://" not in text and "http://" not in text, path
+    assert (VIEWER_DIR / "vendor" / "deps.js").stat().st_size > 100_000  # three.js + mqtt.js, bundled

@@ -1,0 +1,138 @@
+"""The browser avatar viewer end to end, in headless Chromium (driven by chromedriver).
+
+Real parts throughout: Mosquitto with a WebSockets listener on a free port, the daemon
+(`gymcorner run`) on a labelled squat clip with a known fault, the device's viewer server,
+and Debian's Chromium rendering three.js with its software WebGL. The page must show the
+skeleton (joint and bone pixels in the canvas) and the coaching message; the screenshot is
+kept in out/test-artefacts/web_viewer.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+import pytest
+
+from gymcorner.transport.webviewer import make_server
+from mqtt_helpers import free_port, wait_until
+from shared_data import clip_path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTEFACTS = ROOT / "out" / "test-artefacts"
+CLIP = "kaiakol_exercises/squat/incorrect/squat_incorrect_003.mp4"  # lateral, forward lean
+DEVICE = "web-corner"
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--enable-unsafe-swiftshader", "--use-angle=swiftshader",  # software WebGL for three.js
+    "--window-size=1280,720",
+)
+JOINT_BGR = (0x66, 0xD1, 0xFF)  # viewer.js joints: 0xffd166
+BONE_BGR = (0xF7, 0xC3, 0x4F)  # viewer.js bones: 0x4fc3f7
+
+
+def find_browser() -> tuple[str, str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
+    if chromium is None or driver is None:
+        pytest.skip("chromium / chromedriver not installed (Debian: apt install chromium chromium-driver)")
+    return chromium, driver
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    chromium, driver_path = find_browser()
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def viewer_base_url() -> Iterator[str]:
+    server = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def colour_pixels(image: np.ndarray, bgr: tuple[int, int, int], tolerance: int = 40) -> int:
+    return int(np.count_nonzero(np.all(np.abs(image.astype(int) - bgr) <= tolerance, axis=2)))
+
+
+@pytest.mark.shared_data
+@pytest.mark.broker
+@pytest.mark.model
+def test_the_viewer_shows_the_skeleton_and_coaching_from_the_daemon(
+    tmp_path: Path, mosquitto_factory, browser, viewer_base_url: str
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    clip = clip_path(CLIP)
+    ws_port = free_port()
+    broker = mosquitto_factory(extra_config=(f"listener {ws_port} 127.0.0.1", "protocol websockets"))
+    broker.start()
+    url = f"{viewer_base_url}/index.html?broker=ws://127.0.0.1:{ws_port}&device={DEVICE}"
+    browser.get(url)  # type: ignore[attr-defined]
+    find = browser.find_element  # type: ignore[attr-defined]
+    wait_until(lambda: find(By.ID, "connection").get_attribute("data-state") == "connected", 30,
+               "the page connected to the broker over WebSockets")
+
+    config = tmp_path / "web.toml"
+    config.write_text(
+        f'[device]\nid = "{DEVICE}"\n[source]\nuri = "{clip}"\nrealtime = true\nloop = true\n'
+        f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\nreconnect_min_delay_s = 0.1\nreconnect_max_delay_s = 0.5\n'
+    )
+    daemon = subprocess.Popen([sys.executable, "-m", "gymcorner", "run", "--config", str(config)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        canvas = find(By.ID, "skeleton")
+        wait_until(lambda: daemon.poll() is None and int(canvas.get_attribute("data-frames")) >= 15
+                   and canvas.get_attribute("data-present") == "true", 120, "avatar frames drawn")
+        def message_codes() -> list[str]:
+            return [li.get_attribute("data-code") for li in find(By.ID, "messages").find_elements(By.TAG_NAME, "li")]
+
+        wait_until(lambda: "posture_incorrect" in message_codes(), 60, "the forward-lean coaching message")
+        wait_until(lambda: canvas.get_attribute("data-present") == "true", 30, "a person in the latest frame")
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        shot = ARTEFACTS / "web_viewer.png"
+        assert browser.save_screenshot(str(shot))  # type: ignore[attr-defined]
+        shutil.copy(shot, tmp_path / "web_viewer.png")
+        messages = {li.get_attribute("data-code"): li.text
+                    for li in find(By.ID, "messages").find_elements(By.TAG_NAME, "li")}
+        status = find(By.ID, "status").text
+        exercise = find(By.ID, "exercise").text
+        fault_codes = [li.get_attribute("data-code") for li in find(By.ID, "faults").find_elements(By.TAG_NAME, "li")]
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        out, _ = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, out.decode(errors="replace")
+
+    assert "lean" in messages["posture_incorrect"].lower()
+    assert "posture_incorrect" in fault_codes
+    assert status.startswith("coaching") and exercise == "squat"
+
+    image = cv2.imread(str(shot))
+    assert image is not None
+    stage = image[:, : image.shape[1] - 340]  # the canvas; the side panel is 340 px wide
+    assert colour_pixels(stage, JOINT_BGR) > 150, "no skeleton joints drawn"
+    assert colour_pixels(stage, BONE_BGR) > 150, "no skeleton bones drawn"
