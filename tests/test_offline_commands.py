@@ -37,8 +37,11 @@ def test_analyze_writes_json_csv_and_annotated_video(tmp_path: Path, capsys: pyt
     assert summary["frames"] == 38 and summary["view"] == "lateral"
     assert summary["duration_s"] == pytest.approx(38 / 30, abs=0.05)
     assert summary["processing_fps"] > 0
-    assert [(e["code"], e["reason"]) for e in summary["events"]] == [("posture_incorrect", "forward_lean")]
-    assert {"t", "code", "text", "kind"} <= summary["events"][0].keys()
+    form = [e for e in summary["events"] if e["kind"] == "form"]
+    assert [(e["code"], e["reason"]) for e in form] == [("posture_incorrect", "forward_lean")]
+    assert [e["code"] for e in summary["events"] if e["kind"] == "rep"] == ["rep"]
+    assert all({"t", "code", "text", "kind"} <= e.keys() for e in summary["events"])
+    assert summary["reps"] == 1 and summary["exercise"] == "squat"
 
     rows = list(csv.DictReader(out_csv.open()))
     assert len(rows) == 38

@@ -7,6 +7,10 @@ need=""
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need="$need mosquitto"
 command -v mosquitto_sub >/dev/null 2>&1 || need="$need mosquitto-clients"
 command -v ffmpeg >/dev/null 2>&1 || need="$need ffmpeg"
+command -v espeak-ng >/dev/null 2>&1 || need="$need espeak-ng"  # spoken feedback (motivation.speak)
+# systemd-analyze: `verify` on deploy/systemd/gymcorner.service (tests/test_deploy.py); in
+# the 'systemd' package, which slim container images leave out.
+command -v systemd-analyze >/dev/null 2>&1 || need="$need systemd"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing:$need"

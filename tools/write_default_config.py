@@ -31,6 +31,10 @@ def _value(v: Any) -> str | None:
         return json.dumps(str(v))
     if isinstance(v, dict):
         return "{ " + ", ".join(f"{k} = {_value(x)}" for k, x in v.items()) + " }" if v else "{}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(str(_value(x)) for x in v) + "]"
+    if isinstance(v, BaseModel):
+        return _value(v.model_dump(mode="json", exclude_none=True))
     if isinstance(v, SecretStr):
         return None
     raise TypeError(f"cannot render {v!r}")

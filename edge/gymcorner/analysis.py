@@ -17,7 +17,7 @@ from gymcorner.config import Config
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.pipeline import FrameResult, Pipeline
 
-CSV_COLUMNS = ("frame", "t_s", "person", "view", "facing", "knee_flexion_deg", "faults")
+CSV_COLUMNS = ("frame", "t_s", "person", "exercise", "view", "facing", "phase", "reps", "faults")
 
 
 @dataclass
@@ -28,6 +28,8 @@ class ClipReport:
     events: list[FeedbackEvent] = field(default_factory=list)
     views: Counter[str] = field(default_factory=Counter)
     facings: Counter[str] = field(default_factory=Counter)
+    exercises: Counter[str] = field(default_factory=Counter)
+    reps: int = 0
 
     def add(self, index: int, result: FrameResult) -> None:
         coach = result.coach
@@ -35,15 +37,18 @@ class ClipReport:
         if result.raw.present:
             self.views[view] += 1
             self.facings[coach.view.facing] += 1
-        flexion = coach.metrics.knee_flexion_deg if coach.metrics else None
+        self.exercises[coach.exercise] += int(result.raw.present)
+        self.reps = coach.reps
         self.rows.append(
             {
                 "frame": index,
                 "t_s": round(result.raw.t_s, 4),
                 "person": int(result.raw.present),
                 "view": view,
+                "exercise": coach.exercise,
                 "facing": coach.view.facing,
-                "knee_flexion_deg": "" if flexion is None else round(flexion, 1),
+                "phase": "" if coach.phase is None else round(coach.phase, 3),
+                "reps": coach.reps,
                 "faults": "|".join(coach.active),
             }
         )
@@ -67,6 +72,8 @@ class ClipReport:
             "frames_with_person": sum(r["person"] for r in self.rows),
             "duration_s": round(duration_s, 3),
             "processing_fps": round(processing_fps, 2),
+            "exercise": self.exercises.most_common(1)[0][0] if self.exercises else "unknown",
+            "reps": self.reps,
             "view": self.main_view(),
             "facing": max(facing)[1] if facing else "unknown",
             "view_frames": dict(self.views),

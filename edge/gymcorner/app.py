@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from gymcorner.config import Config
+from gymcorner.device.link import EXIT_CALIBRATE, DeviceLink, Press
 from gymcorner.pipeline import FrameResult, Pipeline
 from gymcorner.transport.commands import Command, CommandName
 from gymcorner.vision.pose import PoseEstimator, create_estimator
@@ -33,25 +34,39 @@ class App:
         self.estimator: PoseEstimator | None = None
         self.pipeline = Pipeline(config)
         self.publisher: Any = None
+        self.links: Any = None  # host links besides MQTT (TCP JSON lines, VMC): transport/sinks.py
+        self.motivation: Any = None  # emotion + LLM coach (issue 5): coach/motivation.py
+        self.wearables: Any = None  # heart-rate straps, BLE or ESP32 relay (issue 4): wearables/service.py
         self._detail = ""
         self._frames = 0
         self._frames_with_person = 0
         self._event_counts: Counter[str] = Counter()
         self._last_session_t: float | None = None
         self._coaching = True
+        self._exercise = config.coach.exercise
+        self._reps = 0
+        self.device: DeviceLink | None = None  # systemd notify/watchdog + GPIO (device/link.py)
+        self._exit_code = 0
 
     # ------------------------------------------------------------------ lifecycle
 
     def run(self) -> int:
-        self.start()
+        try:
+            self.start()
+        except Exception:
+            if self.device is not None:
+                self.device.detail("error: start-up failed")
+            raise
         try:
             self.loop()
         finally:
             self.shutdown()
-        return 0
+        return self._exit_code
 
     def start(self) -> None:
         cfg = self.config
+        self.device = DeviceLink.open(cfg.gpio)
+        self.device.booting()
         self.source = open_source(cfg.source)  # cheapest check first: a missing camera is one line
         try:
             self.estimator = create_estimator(cfg.pose)
@@ -59,18 +74,43 @@ class App:
             self.source.close()
             raise
         _log.info("source %s open (%s), pose backend %s", self.source.description, self.source.size, self.estimator.name)
+        # --- motivation (issue 5): emotion worker + LLM coach threads, off unless [motivation] enables them
+        from gymcorner.coach.motivation import Motivation
+
+        try:
+            self.motivation = Motivation.create(cfg)  # a missing/corrupt model file stops here, one line
+        except Exception:
+            self.source.close()
+            self.estimator.close()
+            raise
         if cfg.mqtt.enabled:
             from gymcorner.transport.mqtt import MqttPublisher
 
             self.publisher = MqttPublisher(cfg.mqtt, cfg.device.id)
             self.publisher.start()
             _log.info("MQTT: %r, status on %s", self.publisher, self.publisher.topics.status)
+        # --- wearables (issue 4): straps read on their own thread, off unless [wearables] source is set
+        if cfg.wearables.source != "none":
+            from gymcorner.wearables.service import WearablesService
+
+            self.wearables = WearablesService(cfg.wearables, self.publisher)
+            self.wearables.start()
+        # --- host links (issue 7): extra sinks fed from the frame loop, off unless [links] enables them
+        from gymcorner.transport.sinks import open_links
+
+        try:
+            self.links = open_links(cfg, self.publisher.boot_id if self.publisher is not None else None)
+        except Exception:
+            self.shutdown()  # e.g. the TCP port is taken: release camera, model and broker client
+            raise
         self._set_detail("starting")
+        self.device.ready("ready: camera and pose model up, waiting for a person")
 
     def loop(self) -> None:
         assert self.source is not None and self.estimator is not None
         every_n = self.config.avatar.every_n_frames
         while not self.stop.is_set():
+            self._device_turn()
             self._handle_commands()
             try:
                 frame = self.source.read(timeout_s=READ_TIMEOUT_S)
@@ -82,10 +122,20 @@ class App:
                 return
             sample = self.estimator.estimate(frame.image, frame.t_s)
             result = self.pipeline.process(sample)
+            if self.motivation is not None:  # never waits: hands work to its threads
+                self.motivation.offer(frame.image, frame.t_s, list(result.coach.events), result.coach.reps)
             self._frames += 1
             self._publish(result, send_avatar=frame.index % every_n == 0)
 
     def shutdown(self) -> None:
+        if self.device is not None:
+            self.device.stopping()
+        if self.wearables is not None:
+            self.wearables.stop()  # its state stays readable for the final session summary
+        if self.links:
+            self.links.publish_session(self._session_summary(final=True))
+            self.links.publish_status("offline", detail="shutdown")
+            self.links.close()
         if self.publisher is not None:
             self.publisher.publish_session(self._session_summary(final=True))
             self.publisher.close()
@@ -93,6 +143,10 @@ class App:
             self.source.close()
         if self.estimator is not None:
             self.estimator.close()
+        if self.motivation is not None:
+            self.motivation.close()
+        if self.device is not None:
+            self.device.close()
         _log.info("stopped after %d frames, %d feedback events", self._frames, sum(self._event_counts.values()))
 
     # ------------------------------------------------------------------ per frame
@@ -101,16 +155,31 @@ class App:
         coach = result.coach
         if result.raw.present:
             self._frames_with_person += 1
-            self._set_detail(f"coaching: squat ({coach.view.view.value} view)" if self._coaching else "paused")
+            self._exercise, self._reps = coach.exercise, coach.reps
+            self._set_detail(f"coaching: {coach.exercise}, rep {coach.reps}" if self._coaching else "paused")
         else:
             self._set_detail("waiting for a person")
         if not self._coaching:
             return
-        for event in coach.events:
+        extra = self.motivation.poll() if self.motivation is not None else []  # emotion / LLM coach events
+        for event in [*coach.events, *extra]:
             self._event_counts[event.code] += 1
+            if self.device is not None:
+                self.device.feedback(event.kind)  # buzzer pulse on a form fault
             _log.info("feedback t=%.2f %s: %s", event.t, event.code, event.text)
+            body = event.to_dict()
             if self.publisher is not None:
-                self.publisher.publish_feedback(event.to_dict())
+                body["id"] = self.publisher.publish_feedback(body)
+            if self.links:
+                self.links.publish_feedback(body)
+        if self.links:
+            if send_avatar:
+                self.links.publish_avatar(result.avatar)
+            if self.publisher is None and (
+                self._last_session_t is None or result.raw.t_s - self._last_session_t >= SESSION_EVERY_S
+            ):
+                self._last_session_t = result.raw.t_s
+                self.links.publish_session(self._session_summary(final=False, t=result.raw.t_s))
         if self.publisher is None:
             return
         if send_avatar:
@@ -119,24 +188,59 @@ class App:
         if self._last_session_t is None or t - self._last_session_t >= SESSION_EVERY_S:
             self._last_session_t = t
             self.publisher.publish_session(self._session_summary(final=False, t=t))
+            if self.links:
+                self.links.publish_session(self._session_summary(final=False, t=t))
 
     def _set_detail(self, detail: str) -> None:
         if detail == self._detail:
             return
         self._detail = detail
         _log.info("status: %s", detail)
+        if self.device is not None:
+            self.device.detail(detail)
         if self.publisher is not None:
-            self.publisher.publish_status("online", detail=detail, exercise="squat")
+            self.publisher.publish_status("online", detail=detail, exercise=self._exercise)
+        if self.links:
+            self.links.publish_status("online", detail=detail, exercise=self._exercise)
 
     def _session_summary(self, final: bool, t: float | None = None) -> dict[str, Any]:
         return {
             "state": "ended" if final else ("active" if self._coaching else "paused"),
-            "exercise": "squat",
+            "exercise": self._exercise,
+            "reps": self._reps,
             "t": None if t is None else round(t, 3),
             "frames": self._frames,
             "frames_with_person": self._frames_with_person,
             "events": dict(self._event_counts),
+            **({"wearables": self.wearables.snapshot()} if self.wearables is not None else {}),
         }
+
+    # ------------------------------------------------------------------ device (systemd, GPIO)
+
+    def _device_turn(self) -> None:
+        """Once per loop turn, never blocking: watchdog ping, then button presses."""
+        if self.device is None:
+            return
+        self.device.frame()
+        for press in self.device.poll():
+            if press is Press.SHORT:
+                self._toggle_session()
+            elif press is Press.LONG and self.device.request_calibration():
+                self._exit_code = EXIT_CALIBRATE
+                self.stop.set()
+
+    def _toggle_session(self) -> None:
+        """Button short press: stop a running session, or start a fresh one."""
+        if self._coaching:
+            self._coaching = False
+            self._set_detail("paused")
+            if self.publisher is not None:
+                self.publisher.publish_session(self._session_summary(final=True))
+        else:
+            self.pipeline.reset()
+            self._event_counts.clear()
+            self._coaching = True
+            self._set_detail("waiting for a person")
 
     # ------------------------------------------------------------------ commands
 
@@ -164,7 +268,7 @@ class App:
             self.publisher.publish_session(self._session_summary(final=True))
             self.publisher.reply(command, True)
         elif name is CommandName.SET_EXERCISE:
-            # Only the squat coach exists so far; the schema already rejects other names.
+            self.pipeline.set_exercise(command.args["exercise"])
             self.publisher.reply(command, True, exercise=command.args["exercise"])
         else:  # pragma: no cover - the schema admits only the names above
             self.publisher.reply(command, False, error=f"unsupported command {name.value}")

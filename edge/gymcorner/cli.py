@@ -15,6 +15,7 @@ import threading
 from typing import Callable
 
 from gymcorner import __version__
+from gymcorner.coach.reps import PHASES
 from gymcorner.config import DEFAULT_CONFIG_PATH, Config, load_config
 
 EPILOG = "Configuration: TOML (see configs/default.toml); every key is optional and has a working default."
@@ -35,6 +36,10 @@ def _add_report_outputs(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> Config:
+    if getattr(args, "site", None):  # run --site: field calibration laid over the config
+        from gymcorner.calibration.site import load_with_site
+
+        return load_with_site(args.config, args.site)
     return load_config(args.config) if args.config else load_config(None)
 
 
@@ -60,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--validate-config", action="store_true", help="check the config, print the verdict, exit 0/1")
     run.add_argument("--loop", action="store_true", help="restart a video file at its end (demo, soak)")
     run.add_argument("--realtime", action="store_true", help="pace a video file at its own frame rate")
+    run.add_argument("--site", metavar="FILE", help="site calibration from `gymcorner calibrate` (skipped if absent)")
     run.set_defaults(func=cmd_run)
 
     analyze = sub.add_parser(
@@ -96,6 +102,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_outputs(replay)
     replay.set_defaults(func=cmd_replay)
 
+    reference = sub.add_parser(
+        "reference",
+        help="gold reference reps (seed 003)",
+        description="Record a trainer's reference rep; set coach.reference_file to compare every rep with it.",
+    )
+    ref_sub = reference.add_subparsers(dest="reference_command", metavar="ACTION", required=True)
+    ref_record = ref_sub.add_parser("record", help="take one rep of a clip as the reference")
+    ref_record.add_argument("video", help="video of the trainer doing the exercise")
+    ref_record.add_argument("--exercise", required=True, choices=sorted(PHASES), help="the exercise in the clip")
+    ref_record.add_argument("--out", "-o", default="reference.json", help="output JSON (default: %(default)s)")
+    ref_record.add_argument("--rep", type=int, default=1, help="which complete rep to take (default: %(default)s)")
+    _add_config(ref_record)
+    ref_record.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    ref_record.set_defaults(func=cmd_reference_record)
+
+    evaluate = sub.add_parser(
+        "eval",
+        help="accuracy over a manifest of labelled clips",
+        description="Run the pipeline over every clip of a manifest (../shared/data/manifest.csv format): "
+        "exercise accuracy and confusion, rep-count MAE / exact / off-by-one (live and offline counters), "
+        "fault sensitivity and specificity, processing fps.",
+    )
+    evaluate.add_argument("manifest", help="CSV with clip, exercise, reps, rep_confidence, visible_faults columns")
+    _add_config(evaluate)
+    evaluate.add_argument("--json", metavar="OUT", help="write summary and per-clip results as JSON")
+    evaluate.add_argument(
+        "--landmarks", metavar="DIR", help="use recorded landmarks (tools/record_fixtures.py) instead of running the model"
+    )
+    evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    evaluate.set_defaults(func=cmd_eval)
+
     bench = sub.add_parser(
         "bench",
         help="per-stage speed on one clip",
@@ -109,6 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     bench.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     bench.set_defaults(func=cmd_bench)
+
+    from gymcorner.vision import emotion_eval, models  # light: no OpenCV/LiteRT until run
+
+    models.add_parser(sub)
+    sub.choices["models"].set_defaults(func=cmd_models)
+    emotion_eval.add_parser(sub)
+    sub.choices["eval-emotion"].set_defaults(func=cmd_eval_emotion)
+
+    from gymcorner import calibrate, doctor  # parsers only; the work is imported when run
+
+    calibrate.add_parser(sub).set_defaults(func=calibrate.cmd_calibrate)
+    doctor.add_parser(sub).set_defaults(func=doctor.cmd_doctor)
+
+    from gymcorner.transport import webviewer  # stdlib only; serves host/web
+
+    webviewer.add_parser(sub)
     return parser
 
 
@@ -159,6 +212,30 @@ def cmd_replay(args: argparse.Namespace, stop: threading.Event) -> int:
     return 0
 
 
+def cmd_reference_record(args: argparse.Namespace, stop: threading.Event) -> int:
+    from gymcorner.offline import record_reference
+
+    info = record_reference(_load(args), args.video, args.exercise, args.out, args.rep, args.quiet)
+    print(
+        f"reference: rep {info['rep']} of {info['reps_found']} complete {args.exercise} reps, "
+        f"tolerance {info['tolerance']} torso lengths -> {info['out']}\n"
+        f"use it with [coach] reference_file = \"{info['out']}\""
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, stop: threading.Event) -> int:
+    from gymcorner.evaluate import format_eval, run_eval
+
+    result = run_eval(args.manifest, _load(args), args.landmarks, args.quiet)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+            fh.write("\n")
+    print(format_eval(result))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, stop: threading.Event) -> int:
     from gymcorner.bench import format_bench, run_bench
 
@@ -172,6 +249,18 @@ def cmd_bench(args: argparse.Namespace, stop: threading.Event) -> int:
             fh.write("\n")
     print(format_bench(result))
     return 0
+
+
+def cmd_models(args: argparse.Namespace, stop: threading.Event) -> int:
+    from gymcorner.vision import models
+
+    return models.run(args)
+
+
+def cmd_eval_emotion(args: argparse.Namespace, stop: threading.Event) -> int:
+    from gymcorner.vision import emotion_eval
+
+    return emotion_eval.run(args)
 
 
 def _setup_logging(level: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from gymcorner.errors import ConfigError
+from gymcorner.wearables.settings import WearablesConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -154,14 +155,74 @@ class SquatConfig(Section):
     knees_over_toes_hold_frames: int = Field(5, ge=1, le=300)
 
 
+class PushupConfig(Section):
+    """Push-up form (seed 002): body line judged during each rep, depth at its bottom."""
+
+    hips_sag_line: float = Field(
+        0.05, gt=0, le=1, description="Hips sag when the hip hangs this far below the shoulder-ankle line (× its length)."
+    )
+    hips_pike_line: float = Field(
+        0.12, gt=0, le=1, description="Hips pike when the hip rises this far above the line (× its length)."
+    )
+    hold_frames: int = Field(5, ge=1, le=300, description="Consecutive frames a body-line fault must hold.")
+    depth_tolerance_upper_arm: float = Field(
+        0.6, ge=0, le=2, description="Shoulders may stop this far (× upper-arm length) above elbow height."
+    )
+    side_on_max_ratio: float = Field(
+        0.25, gt=0, le=1, description="Body line judged only when shoulder span / body length is below this (side view)."
+    )
+
+
+class RepsConfig(Section):
+    """Repetition counting: the live phase state machine and the offline peak counter."""
+
+    min_excursion: float = Field(
+        0.35, gt=0, le=2, description="A rep must move the phase this far from the start level (1 = nominal range)."
+    )
+    return_fraction: float = Field(
+        0.35, gt=0, lt=1, description="A rep ends when the phase is back within this fraction of its excursion."
+    )
+    min_depth: float = Field(
+        0.6, ge=0, le=2, description="A movement that never reaches this phase is a partial rep, not counted."
+    )
+    max_start_phase: float = Field(
+        0.5, ge=0, le=2, description="A rep may only begin from a start level this close to the nominal start position."
+    )
+    start_window_s: float = Field(4.0, gt=0, le=60, description="The start level is the lowest phase in this window.")
+    ready_s: float = Field(0.3, ge=0, le=10, description="Be tracked this long before reps count (walking in).")
+    max_gap_s: float = Field(1.0, gt=0, le=30, description="Landmarks hidden longer than this abandon the rep in progress.")
+    min_visibility: float = Field(0.5, ge=0, le=1, description="Joints below this visibility do not feed the phase.")
+    offline_sigma_s: float = Field(0.12, gt=0, le=2, description="Offline counter: Gaussian smoothing of the distance signal.")
+    offline_min_prominence: float = Field(
+        0.6, gt=0, le=10, description="Offline counter: a rep rises this far (torso lengths) from the start pose and back."
+    )
+
+
 class CoachConfig(Section):
-    exercise: Literal["squat"] = Field("squat", description="Exercise analysed (more come with recognition).")
+    exercise: Literal[
+        "auto", "squat", "push_up", "pull_up", "dip", "plank", "lunge", "jumping_jack", "bicep_curl", "russian_twist"
+    ] = Field(
+        "auto",
+        description="Exercise analysed; 'auto' follows the exercise recogniser (starting as squat).",
+    )
     min_visibility: float = Field(
         0.6, ge=0, le=1, description="Landmarks below this visibility never take part in a rule."
     )
     cooldown_s: float = Field(4.0, ge=0, le=600, description="Minimum time between two events of one code.")
     view: ViewConfig = Field(default_factory=ViewConfig)
     squat: SquatConfig = Field(default_factory=SquatConfig)
+    pushup: PushupConfig = Field(default_factory=PushupConfig)
+    reps: RepsConfig = Field(default_factory=RepsConfig)
+    reference_file: Path | None = Field(
+        None, description="Gold reference rep (gymcorner reference record); each rep is compared with it."
+    )
+    reference_min_tolerance: float = Field(
+        0.6,
+        gt=0,
+        le=10,
+        description="A rep differs from the reference beyond this L2 distance (torso lengths), or 1.5× the "
+        "spread of the reference video's own reps if larger.",
+    )
     messages: dict[str, str] = Field(
         default_factory=dict, description="Override the text of an event code, e.g. knee_valgus = '...'."
     )
@@ -207,6 +268,123 @@ class MqttConfig(Section):
         return self.password.get_secret_value() if self.password is not None else None
 
 
+class TcpLinkConfig(Section):
+    """The TCP JSON-lines link (seed 000's socket to Unity); see docs/protocol.md."""
+
+    enabled: bool = Field(
+        False,
+        description="Serve the MQTT payloads as JSON lines on a TCP port. Off by default: the socket has "
+        "no authentication or TLS, so opening it on a gym LAN is a deliberate choice.",
+    )
+    bind_host: str = Field("0.0.0.0", min_length=1, description="Address to listen on ('127.0.0.1' for this host only).")
+    port: int = Field(9870, ge=0, le=65535, description="TCP port (0: any free port, for tests).")
+    max_clients: int = Field(8, ge=1, le=256, description="Connections beyond this are refused.")
+    avatar_backlog_frames: int = Field(
+        4, ge=1, le=1000, description="A client with this many avatar lines unsent skips new frames."
+    )
+    client_buffer_bytes: int = Field(
+        262144, ge=4096, le=64 * 1024 * 1024, description="A client with this much unsent data is dropped."
+    )
+    drop_after_skipped_frames: int = Field(
+        150, ge=1, le=100_000, description="A client that skipped this many avatar frames in a row is dropped."
+    )
+
+
+class VmcConfig(Section):
+    """VMC (Virtual Motion Capture protocol, OSC over UDP) output of the avatar's bones."""
+
+    enabled: bool = Field(False, description="Send bones to a VMC receiver (EVMC4U, VSeeFace...).")
+    host: str = Field("127.0.0.1", min_length=1, description="Receiver address.")
+    port: int = Field(39539, ge=1, le=65535, description="Receiver UDP port (39539 is VMC's default).")
+
+
+class HomeAssistantConfig(Section):
+    """Home Assistant MQTT discovery of the device's sensors."""
+
+    enabled: bool = Field(False, description="Publish MQTT discovery configs (retained) on every connect.")
+    discovery_prefix: str = Field(
+        "homeassistant", pattern=r"^[A-Za-z0-9_/-]+$", description="Home Assistant's discovery prefix."
+    )
+    heart_rate_topic: str | None = Field(
+        None,
+        description="Topic of the heart-rate JSON (field 'bpm'); default <base>/<device>/wearables/heart_rate.",
+    )
+
+
+class LinksConfig(Section):
+    """Links to host apps besides the MQTT topics: TCP JSON lines, VMC, Home Assistant."""
+
+    tcp: TcpLinkConfig = Field(default_factory=TcpLinkConfig)
+    vmc: VmcConfig = Field(default_factory=VmcConfig)
+    homeassistant: HomeAssistantConfig = Field(default_factory=HomeAssistantConfig)
+
+
+class EmotionConfig(Section):
+    """Facial emotion, once a second off the frame path (seed 000, 2.3): face -> 64x64 -> 7 FER classes."""
+
+    enabled: bool = Field(False, description="Run the emotion recogniser (needs `gymcorner models fetch`).")
+    interval_s: float = Field(1.0, ge=0.1, le=60, description="Frame time between two recognitions (seed: 1 s).")
+    min_face_score: float = Field(0.5, ge=0, le=1, description="Face detector score below which no face is taken.")
+    crop_scale: float = Field(
+        1.15, ge=0.5, le=3, description="Face crop side / detected face box side (chosen on FER2013 PublicTest)."
+    )
+    crop_offset_y: float = Field(
+        -0.05, ge=-0.5, le=0.5, description="Crop centre shift in face box heights (negative: up, towards the brows)."
+    )
+    flip_average: bool = Field(True, description="Average the classifier over the crop and its mirror image.")
+    hold_intervals: int = Field(4, ge=1, le=600, description="Consecutive intervals of one emotion that make an event.")
+    messages: dict[str, str] = Field(
+        default_factory=lambda: {"fear": "Keep going!"},
+        description="Emotion (FER class) -> what the coach says when it holds for hold_intervals.",
+    )
+    debug_crops_dir: Path | None = Field(
+        None, description="Debug only: write every face crop here. Off by default; crops never leave the device."
+    )
+
+
+class LlmConfig(Section):
+    """LLM coach on a LAN server (Ollama, llama.cpp server): OpenAI-compatible /v1/chat/completions."""
+
+    enabled: bool = Field(False, description="Ask the LLM for coaching (template text when it cannot answer).")
+    base_url: str = Field("http://gymcorner-llm.local:11434/v1", description="API root (Ollama's port is 11434).")
+    model: str = Field("llama3.2:3b", min_length=1, description="Model name the server knows.")
+    api_key_env: str | None = Field("GYMCORNER_LLM_API_KEY", description="Environment variable with a bearer key.")
+    timeout_s: float = Field(4.0, gt=0, le=60, description="Hard limit for a whole reply; then the template is used.")
+    min_interval_s: float = Field(10.0, ge=0, le=3600, description="Minimum time between two coach messages.")
+    max_tokens: int = Field(60, ge=8, le=1024, description="Reply length limit (a cue, not an essay).")
+    temperature: float = Field(0.6, ge=0, le=2)
+
+
+class MotivationConfig(Section):
+    """Emotion recognition and natural-language coaching (issue 5)."""
+
+    models_dir: Path | None = Field(None, description="Model files (default: models/ in the checkout).")
+    emotion: EmotionConfig = Field(default_factory=EmotionConfig)
+    llm: LlmConfig = Field(default_factory=LlmConfig)
+    speak: bool = Field(False, description="Speak feedback with espeak-ng on the device's speaker (form first).")
+    speak_voice: str = Field("en", min_length=1, max_length=32, description="espeak-ng voice (`espeak-ng --voices`).")
+    speak_words_per_minute: int = Field(165, ge=80, le=400, description="espeak-ng speaking rate.")
+
+
+class GpioConfig(Section):
+    """The box's status LED, button and optional buzzer (BCM pin numbers; gpiozero).
+
+    Where no GPIO exists (a laptop, a container) the daemon logs one line and runs without."""
+
+    enabled: bool = Field(True, description="Drive the LED/button/buzzer when this machine has GPIO.")
+    pin_factory: str | None = Field(
+        None,
+        description="gpiozero pin factory ('lgpio', 'rpigpio', 'pigpio', 'native', 'mock'); gpiozero picks when unset.",
+    )
+    led_pin: int | None = Field(17, ge=0, le=53, description="Status LED (BCM); unset for none.")
+    button_pin: int | None = Field(
+        27, ge=0, le=53, description="Button to ground (BCM, internal pull-up); unset for none."
+    )
+    buzzer_pin: int | None = Field(None, ge=0, le=53, description="Active buzzer pulsed on a form fault (BCM).")
+    long_press_s: float = Field(2.0, gt=0, le=30, description="Hold this long for a long press (calibration).")
+    buzz_s: float = Field(0.15, gt=0, le=5, description="Length of the buzzer pulse on a form fault.")
+
+
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -219,7 +397,11 @@ class Config(Section):
     coach: CoachConfig = Field(default_factory=CoachConfig)
     avatar: AvatarConfig = Field(default_factory=AvatarConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    wearables: WearablesConfig = Field(default_factory=WearablesConfig)
+    links: LinksConfig = Field(default_factory=LinksConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    gpio: GpioConfig = Field(default_factory=GpioConfig)
+    motivation: MotivationConfig = Field(default_factory=MotivationConfig)
 
 
 def _known_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:

@@ -20,6 +20,9 @@ class Reason(enum.Enum):
     RECORDING_INVALID = "recording_invalid"
     BROKER_UNREACHABLE = "broker_unreachable"
     COMMAND_INVALID = "command_invalid"
+    LLM_UNREACHABLE = "llm_unreachable"
+    LLM_TIMEOUT = "llm_timeout"
+    LLM_BAD_REPLY = "llm_bad_reply"
 
 
 class GymcornerError(Exception):
@@ -51,3 +54,9 @@ class RecordingError(GymcornerError):
 
 class CommandError(GymcornerError):
     reason = Reason.COMMAND_INVALID
+
+
+class LlmError(GymcornerError):
+    """The LLM server could not give a usable reply in time (the coach falls back to templates)."""
+
+    reason = Reason.LLM_BAD_REPLY

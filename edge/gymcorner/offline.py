@@ -66,7 +66,7 @@ def analyze_clip(
     return summary
 
 
-def record_clip(config: Config, video: str, out: str, quiet: bool = False) -> Recording:
+def record_clip(config: Config, video: str, out: str | None, quiet: bool = False) -> Recording:
     """Run only the pose model over a clip and keep the landmarks (for replay and fixtures)."""
     source = open_source(config.source.model_copy(update={"realtime": False, "loop": False}), video)
     estimator = create_estimator(config.pose)
@@ -80,7 +80,8 @@ def record_clip(config: Config, video: str, out: str, quiet: bool = False) -> Re
         source.close()
         estimator.close()
     recording = Recording.from_samples(samples, source.fps or 30.0, Path(video).name, estimator.name)
-    recording.save(out)
+    if out is not None:
+        recording.save(out)
     return recording
 
 
@@ -109,7 +110,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [
         f"clip: {summary['clip']}  frames: {summary['frames']}  duration: {summary['duration_s']:.2f} s  "
         f"processing: {summary['processing_fps']:.1f} fps",
-        f"view: {summary['view']} (facing {summary['facing']})  person on {summary['frames_with_person']} frames",
+        f"exercise: {summary['exercise']}  reps: {summary['reps']}  view: {summary['view']} "
+        f"(facing {summary['facing']})  person on {summary['frames_with_person']} frames",
     ]
     if not summary["events"]:
         lines.append("events: none")
@@ -117,3 +119,47 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"  {e['t']:7.2f} s  {e['code']:<18} {e['text']}")
     return "\n".join(lines)
 
+
+
+def record_reference(config: Config, video: str, exercise: str, out: str, rep_number: int = 1, quiet: bool = False) -> dict[str, Any]:
+    """A trainer's reference rep from a clip: the chosen rep's start and bottom poses.
+
+    The tolerance is the configured minimum or 1.5 times the largest difference between
+    the chosen rep and the clip's other reps, whichever is larger (seed 003 takes the
+    largest difference within the gold video)."""
+    import numpy as np
+
+    from gymcorner.coach.reference import ReferenceComparer, build_reference
+    from gymcorner.coach.reps import LiveRepCounter
+    from gymcorner.errors import RecordingError
+    from gymcorner.motion.filters import make_smoother
+
+    recording = record_clip(config, video, None, quiet)
+    smoother = make_smoother(config.smoothing)
+    counter = LiveRepCounter(exercise, config.coach.reps)
+    history, reps = [], []
+    for sample in recording.samples():
+        s = smoother.smooth(sample)
+        history.append((s.t_s, s.world))
+        rep = counter.update(s)
+        if rep is not None and not rep.partial:
+            reps.append(rep)
+    if len(reps) < rep_number:
+        raise RecordingError(f"{video}: found {len(reps)} complete {exercise} reps, cannot take rep {rep_number}")
+    chosen = reps[rep_number - 1]
+    reference = build_reference(history, chosen, exercise, config.coach.reference_min_tolerance, Path(video).name)
+    comparer = ReferenceComparer(reference)
+    comparer.HISTORY_S = float("inf")
+    for t, world in history:
+        comparer.observe(t, world)
+    spread = [
+        float(np.linalg.norm(pose - ref))
+        for other in reps
+        if other is not chosen
+        for pose, ref in ((comparer._at(other.start_t), reference.start_pose), (comparer._at(other.bottom_t), reference.bottom_pose))
+        if pose is not None
+    ]
+    tolerance = max(config.coach.reference_min_tolerance, 1.5 * max(spread, default=0.0))
+    reference = build_reference(history, chosen, exercise, round(tolerance, 3), Path(video).name)
+    reference.save(out)
+    return {"reps_found": len(reps), "rep": rep_number, "tolerance": reference.tolerance, "out": out}

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gymcorner.avatar.codec import AvatarFrame, build_frame, encode_binary, encode_json
+from gymcorner.avatar.codec import AvatarFrame, Exercise, build_frame, encode_binary, encode_json
 from gymcorner.avatar.head import HeadYawTracker
 from gymcorner.avatar.limbs import LimbRotationTracker
-from gymcorner.coach.squat import CoachFrame, SquatCoach
+from gymcorner.coach.coach import Coach, CoachFrame
+from gymcorner.coach.reference import ReferenceRep
 from gymcorner.config import Config
 from gymcorner.motion.filters import make_smoother
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import View
 
 VIEW_CODES = {View.UNKNOWN: 0, View.FRONTAL: 1, View.LATERAL: 2}
-EXERCISE_CODES = {"unknown": 0, "squat": 1}
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ class Pipeline:
     def __init__(self, config: Config) -> None:
         self._config = config
         self._smoother = make_smoother(config.smoothing)
-        self._coach = SquatCoach(config.coach)
+        reference = ReferenceRep.load(config.coach.reference_file) if config.coach.reference_file else None
+        self._coach = Coach(config.coach, _make_recognizer(config), reference)
         self._head = HeadYawTracker(config.avatar)
         self._limbs = LimbRotationTracker(config.avatar)
         self._seq = 0
@@ -46,6 +47,9 @@ class Pipeline:
         self._coach.reset()
         self._head = HeadYawTracker(self._config.avatar)
         self._limbs = LimbRotationTracker(self._config.avatar)
+
+    def set_exercise(self, exercise: str) -> None:
+        self._coach.set_exercise(exercise)
 
     def smooth(self, sample: PoseSample) -> PoseSample:
         return self._smoother.smooth(sample)
@@ -62,7 +66,7 @@ class Pipeline:
             bones,
             seq=self._seq,
             view=VIEW_CODES[coach.view.view],
-            exercise=EXERCISE_CODES[self._coach.exercise],
+            exercise=_exercise_code(coach.exercise),
         )
         self._seq = (self._seq + 1) & 0xFFFFFFFF
         return frame
@@ -74,3 +78,19 @@ class Pipeline:
         smoothed = self.smooth(sample)
         coach = self.coach(smoothed)
         return FrameResult(sample, smoothed, coach, self.avatar(smoothed, coach))
+
+
+def _exercise_code(exercise: str) -> int:
+    try:
+        return int(Exercise[exercise.upper()])
+    except KeyError:
+        return int(Exercise.UNKNOWN)
+
+
+def _make_recognizer(config: Config) -> object | None:
+    """The exercise recogniser, only when the config asks the coach to follow it."""
+    if config.coach.exercise != "auto":
+        return None
+    from gymcorner.coach.recognition import ExerciseRecognizer
+
+    return ExerciseRecognizer.from_file()

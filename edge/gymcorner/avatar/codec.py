@@ -66,8 +66,19 @@ class View(enum.IntEnum):
 
 
 class Exercise(enum.IntEnum):
+    """Codes are additive within v1 (docs/avatar-frame.md): never renumber one."""
+
     UNKNOWN = 0
     SQUAT = 1
+    PUSH_UP = 2
+    PULL_UP = 3
+    DIP = 4
+    PLANK = 5
+    LUNGE = 6
+    JUMPING_JACK = 7
+    BICEP_CURL = 8
+    RUSSIAN_TWIST = 9
+    OTHER = 10
 
 
 LANDMARK_NAMES: tuple[str, ...] = tuple(lm.name.lower() for lm in Landmark)

@@ -222,8 +222,8 @@ SQUAT_RULES: tuple[FormRule[SquatMetrics, SquatConfig], ...] = (
 
 
 @dataclass(frozen=True)
-class CoachFrame:
-    """What the coach concluded about one frame."""
+class SquatFrame:
+    """What the squat analyser concluded about one frame."""
 
     t_s: float
     view: ViewState
@@ -250,12 +250,14 @@ class SquatCoach:
         self._descent.reset()
         self._engine.reset()
 
-    def update(self, sample: PoseSample) -> CoachFrame:
-        view = self._view.update(sample)
+    def update(self, sample: PoseSample, view: ViewState | None = None) -> SquatFrame:
+        """`view` comes from the caller when it already tracks the view (the Coach)."""
+        if view is None:
+            view = self._view.update(sample)
         metrics = squat_metrics(sample, self._cfg.min_visibility)
         if metrics is None:
             self._descent.reset()
         else:
             metrics = self._descent.update(metrics)
         events = self._engine.update(sample.t_s, view.view.value, metrics, self._cfg.squat)
-        return CoachFrame(sample.t_s, view, metrics, events, self._engine.active_codes())
+        return SquatFrame(sample.t_s, view, metrics, events, self._engine.active_codes())

@@ -48,7 +48,9 @@ class NoArgs(_Strict):
 
 
 class SetExerciseArgs(_Strict):
-    exercise: Literal["squat"] = Field(description="Exercise the coach analyses from now on.")
+    exercise: Literal[
+        "squat", "push_up", "pull_up", "dip", "plank", "lunge", "jumping_jack", "bicep_curl", "russian_twist"
+    ] = Field(description="Exercise the coach analyses from now on.")
 
 
 ARGS_MODELS: dict[CommandName, type[_Strict]] = {

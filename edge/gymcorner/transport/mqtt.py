@@ -291,6 +291,15 @@ class MqttPublisher:
             self._session = message
             self._cond.notify_all()
 
+    def publish_json(self, subtopic: str, body: Mapping[str, Any], qos: int = 0, retain: bool = False) -> None:
+        """Queue a JSON payload on `<base>/<device>/<subtopic>` (e.g. `wearables/<sensor>`);
+        `v` and `device` are added. Waits with the other control messages while offline."""
+        if not subtopic or subtopic.startswith("/") or any(c in subtopic for c in "+#\0"):
+            raise ValueError(f"not a sub-topic: {subtopic!r}")
+        payload = _dumps({"v": PROTOCOL_VERSION, "device": self.device_id, **body})
+        topic = f"{self.topics.status.rsplit('/', 1)[0]}/{subtopic}"
+        self._enqueue_control(_Outgoing("control", topic, payload, qos=qos, retain=retain))
+
     def poll_commands(self) -> list[Command]:
         """Every validated command received since the last call (never blocks)."""
         commands: list[Command] = []

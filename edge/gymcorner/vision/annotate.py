@@ -63,7 +63,7 @@ class Annotator:
         if sample.image is not None:
             self._skeleton(canvas, sample.pixels(), sample.visibility())
         view = result.coach.view
-        label = f"view: {view.view.value} ({view.facing})"
+        label = f"{result.coach.exercise}  reps: {result.coach.reps}  view: {view.view.value} ({view.facing})"
         if result.coach.active:
             label += "  faults: " + ", ".join(result.coach.active)
         _text(canvas, label, (10, 28), (255, 255, 255))
