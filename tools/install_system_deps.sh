@@ -11,6 +11,13 @@ command -v espeak-ng >/dev/null 2>&1 || need="$need espeak-ng"  # spoken feedbac
 # systemd-analyze: `verify` on deploy/systemd/gymcorner.service (tests/test_deploy.py); in
 # the 'systemd' package, which slim container images leave out.
 command -v systemd-analyze >/dev/null 2>&1 || need="$need systemd"
+# the host side's tests: the C# decoder (mcs + mono), the browser viewer (headless Chromium
+# driven through chromedriver) and the JavaScript decoder (node)
+command -v mcs >/dev/null 2>&1 || need="$need mono-mcs"
+command -v mono >/dev/null 2>&1 || need="$need mono-runtime"
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
+command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"
+command -v node >/dev/null 2>&1 || need="$need nodejs"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing:$need"
