@@ -6,11 +6,12 @@ results, pairing, MTU and connection-parameter effects, and a real strap's timin
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, Callable
 
 import pytest
+
+from helpers import Collector
 
 from gymcorner.wearables.ble_source import BleSource
 from gymcorner.wearables.gatt import (
@@ -97,15 +98,7 @@ class FakeWorld:
             self.source._loop.call_soon_threadsafe(client.on_disconnect, client)
 
 
-class Collector:
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, event: Any) -> None:
-        with self.lock:
-            self.events.append(event)
-
+class StrapEvents(Collector):
     def of(self, kind: type, address: str) -> list[Any]:
         with self.lock:
             return [e for e in self.events if isinstance(e, kind) and e.address == address]
@@ -119,7 +112,7 @@ def test_fake_has_bleak_clients_interface() -> None:
 
 def test_two_straps_reconnect_with_backoff_and_resubscribe() -> None:
     world = FakeWorld(A, B)
-    sink = Collector()
+    sink = StrapEvents()
     cfg = WearablesBleConfig(addresses=[A, B], reconnect_min_delay_s=0.05, reconnect_max_delay_s=0.2)
     source = BleSource(cfg, sink, client_factory=world.factory, discover=world.discover)
     world.source = source
@@ -148,7 +141,7 @@ def test_two_straps_reconnect_with_backoff_and_resubscribe() -> None:
 
 def test_scan_finds_straps_up_to_max() -> None:
     world = FakeWorld(A, B)
-    sink = Collector()
+    sink = StrapEvents()
     source = BleSource(WearablesBleConfig(max_straps=1), sink, client_factory=world.factory, discover=world.discover)
     world.source = source
     source.start()

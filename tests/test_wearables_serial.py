@@ -6,11 +6,12 @@ pulled cable (pty closed, a new one made behind the same by-id style symlink) ar
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+from helpers import Collector
 
 pytest.importorskip("serial")
 
@@ -57,15 +58,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     r.close()
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, event: Any) -> None:
-        with self.lock:
-            self.events.append(event)
-
+class Sink(Collector):
     def of(self, kind: type) -> list[Any]:
         with self.lock:
             return [e for e in self.events if isinstance(e, kind)]

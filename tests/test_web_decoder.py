@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,7 +13,9 @@ from typing import Iterator
 
 import pytest
 
-from gymcorner.transport.webviewer import VIEWER_DIR, make_server
+from helpers import viewer_server
+
+from gymcorner.transport.webviewer import VIEWER_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "tests" / "vectors"
@@ -46,12 +47,8 @@ def test_the_javascript_check_fails_on_a_corrupted_vector(tmp_path: Path) -> Non
 
 @pytest.fixture
 def viewer_url() -> Iterator[str]:
-    server = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with viewer_server() as url:
+        yield url
 
 
 def test_the_viewer_server_serves_the_page_and_its_modules_only(viewer_url: str) -> None:

@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -22,7 +21,8 @@ import cv2
 import numpy as np
 import pytest
 
-from gymcorner.transport.webviewer import make_server
+from helpers import viewer_server
+
 from mqtt_helpers import free_port, wait_until
 from shared_data import clip_path
 
@@ -66,12 +66,8 @@ def browser(tmp_path: Path) -> Iterator[object]:
 
 @pytest.fixture
 def viewer_base_url() -> Iterator[str]:
-    server = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with viewer_server() as url:
+        yield url
 
 
 def colour_pixels(image: np.ndarray, bgr: tuple[int, int, int], tolerance: int = 40) -> int:
