@@ -89,6 +89,13 @@ class App:
             self.publisher = MqttPublisher(cfg.mqtt, cfg.device.id)
             self.publisher.start()
             _log.info("MQTT: %r, status on %s", self.publisher, self.publisher.topics.status)
+            ha = cfg.links.homeassistant
+            if ha.enabled:  # retained configs: Home Assistant picks them up whenever it starts
+                from gymcorner.transport.homeassistant import discovery_messages
+
+                self.publisher.publish_discovery(
+                    discovery_messages(cfg.mqtt.base_topic, cfg.device.id, ha.discovery_prefix, ha.heart_rate_topic)
+                )
         # --- wearables (issue 4): straps read on their own thread, off unless [wearables] source is set
         if cfg.wearables.source != "none":
             from gymcorner.wearables.service import WearablesService

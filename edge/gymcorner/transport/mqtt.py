@@ -300,6 +300,14 @@ class MqttPublisher:
         topic = f"{self.topics.status.rsplit('/', 1)[0]}/{subtopic}"
         self._enqueue_control(_Outgoing("control", topic, payload, qos=qos, retain=retain))
 
+    def publish_discovery(self, messages: list[tuple[str, Mapping[str, Any]]]) -> None:
+        """Queue retained QoS 1 configs on absolute topics (Home Assistant discovery).
+
+        Sent once at start: retained, so Home Assistant finds them whenever it (re)starts;
+        a broker restarted without persistence forgets them until the daemon restarts."""
+        for topic, body in messages:
+            self._enqueue_control(_Outgoing("control", topic, _dumps(dict(body)), qos=1, retain=True))
+
     def poll_commands(self) -> list[Command]:
         """Every validated command received since the last call (never blocks)."""
         commands: list[Command] = []

@@ -1,0 +1,40 @@
+"""Home Assistant discovery: retained configs on a real broker, bound to our topics."""
+
+from __future__ import annotations
+
+import json
+
+from gymcorner.config import MqttConfig
+from gymcorner.transport.homeassistant import discovery_messages
+from gymcorner.transport.mqtt import MqttPublisher, Topics
+from mqtt_helpers import MqttSubscriber, wait_until
+
+
+def test_every_sensor_follows_a_documented_topic_and_the_status_availability() -> None:
+    topics = Topics.for_device("gymcorner", "corner-1")
+    messages = discovery_messages("gymcorner", "corner-1")
+    assert {t.rsplit("/", 2)[-2] for t, _ in messages} == {"heart_rate", "reps", "exercise", "session_state"}
+    for topic, config in messages:
+        assert topic.startswith("homeassistant/sensor/gymcorner_corner_1/") and topic.endswith("/config")
+        assert config["availability_topic"] == topics.status
+        assert config["state_topic"].startswith("gymcorner/corner-1/")
+        assert config["unique_id"].startswith("gymcorner_corner_1_")
+    reps = dict(messages)["homeassistant/sensor/gymcorner_corner_1/reps/config"]
+    assert reps["state_topic"] == topics.session and reps["value_template"] == "{{ value_json.reps }}"
+
+
+def test_discovery_is_published_retained(mosquitto_broker) -> None:
+    config = MqttConfig(host=mosquitto_broker.host, port=mosquitto_broker.port, reconnect_min_delay_s=0.1)
+    publisher = MqttPublisher(config, "corner-1")
+    publisher.start()
+    try:
+        publisher.publish_discovery(discovery_messages("gymcorner", "corner-1"))
+        # A subscriber that arrives later still gets them: they are retained.
+        wait_until(lambda: publisher.stats()["connected"], 10, "connected")
+        with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, "homeassistant/#") as sub:
+            wait_until(lambda: len(sub.messages()) >= 4, 10, "4 retained configs")
+            got = {m.topic: m for m in sub.messages()}
+        assert all(m.retain for m in got.values())
+        assert json.loads(got["homeassistant/sensor/gymcorner_corner_1/heart_rate/config"].payload)["unit_of_measurement"] == "bpm"
+    finally:
+        publisher.close()
