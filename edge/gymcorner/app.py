@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import ExitStack
 from collections import Counter
 from typing import Any
 
@@ -67,22 +68,19 @@ class App:
         cfg = self.config
         self.device = DeviceLink.open(cfg.gpio)
         self.device.booting()
-        self.source = open_source(cfg.source)  # cheapest check first: a missing camera is one line
-        try:
+        with ExitStack() as undo:  # a step that fails releases what the earlier steps opened
+            self.source = open_source(cfg.source)  # cheapest check first: a missing camera is one line
+            undo.callback(self.source.close)
             self.estimator = create_estimator(cfg.pose)
-        except Exception:
-            self.source.close()
-            raise
-        _log.info("source %s open (%s), pose backend %s", self.source.description, self.source.size, self.estimator.name)
-        # --- motivation (issue 5): emotion worker + LLM coach threads, off unless [motivation] enables them
-        from gymcorner.coach.motivation import Motivation
+            undo.callback(self.estimator.close)
+            _log.info(
+                "source %s open (%s), pose backend %s", self.source.description, self.source.size, self.estimator.name
+            )
+            # --- motivation (issue 5): emotion worker + LLM coach threads, off unless [motivation] enables them
+            from gymcorner.coach.motivation import Motivation
 
-        try:
             self.motivation = Motivation.create(cfg)  # a missing/corrupt model file stops here, one line
-        except Exception:
-            self.source.close()
-            self.estimator.close()
-            raise
+            undo.pop_all()
         if cfg.mqtt.enabled:
             from gymcorner.transport.mqtt import MqttPublisher
 
