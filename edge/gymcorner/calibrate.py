@@ -58,6 +58,7 @@ class Calibration:
     checks: list[Check]
     thresholds: list[Threshold]
     written: bool
+    plotted: bool = False
 
 
 def luma(image_bgr: Any) -> float:
@@ -134,14 +135,14 @@ def calibrate(samples: list[PoseSample], lumas: list[float], config: Config, sou
     if written:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(site_toml(m, thresholds, source, stamp), encoding="utf-8")
-    save_plot(m, thresholds, plot, f"calibration: {source} ({m.view.value} view, {len(m.reps)} squat{'' if len(m.reps) == 1 else 's'})")
+    plotted = save_plot(m, thresholds, plot, f"calibration: {source} ({m.view.value} view, {len(m.reps)} squat{'' if len(m.reps) == 1 else 's'})")
     if gold and m.reps:
         from gymcorner.recording import Recording
 
         best = max(m.reps, key=lambda r: r.deepest_flexion_deg)
         fps = (len(samples) - 1) / (m.t_s[-1] - m.t_s[0]) if len(samples) > 1 and m.t_s[-1] > m.t_s[0] else 30.0
         Recording.from_samples(samples[best.start : best.end + 1], fps, source=f"{source} (gold rep)").save(gold)
-    return Calibration(m, checks, thresholds, written)
+    return Calibration(m, checks, thresholds, written, plotted)
 
 
 def request_pending(out: Path) -> Path | None:
@@ -155,7 +156,7 @@ def request_pending(out: Path) -> Path | None:
 
 
 def cmd_calibrate(args: argparse.Namespace, stop: threading.Event) -> int:
-    from gymcorner.calibration.report import format_summary
+    from gymcorner.calibration.report import PLOT_HINT, format_summary
     from gymcorner.config import load_config
 
     out = Path(args.out)
@@ -172,5 +173,6 @@ def cmd_calibrate(args: argparse.Namespace, stop: threading.Event) -> int:
     samples, lumas, description = capture(config, stop, args.reps, args.max_s, args.quiet)
     result = calibrate(samples, lumas, config, description, out, plot, args.gold)
     print(format_summary(result.measurements, result.checks, result.thresholds,
-                         str(out) if result.written else "(not written: nothing could be derived)", str(plot)))
+                         str(out) if result.written else "(not written: nothing could be derived)",
+                         str(plot) if result.plotted else f"({PLOT_HINT})"))
     return 0 if result.written else 1

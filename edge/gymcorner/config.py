@@ -358,12 +358,23 @@ class LlmConfig(Section):
 class MotivationConfig(Section):
     """Emotion recognition and natural-language coaching (issue 5)."""
 
-    models_dir: Path | None = Field(None, description="Model files (default: models/ in the checkout).")
     emotion: EmotionConfig = Field(default_factory=EmotionConfig)
     llm: LlmConfig = Field(default_factory=LlmConfig)
     speak: bool = Field(False, description="Speak feedback with espeak-ng on the device's speaker (form first).")
     speak_voice: str = Field("en", min_length=1, max_length=32, description="espeak-ng voice (`espeak-ng --voices`).")
     speak_words_per_minute: int = Field(165, ge=80, le=400, description="espeak-ng speaking rate.")
+
+
+class ModelsConfig(Section):
+    """Where the network files live (BlazePose, face, emotion): `gymcorner models fetch` fills it."""
+
+    dir: Path | None = Field(
+        None,
+        description=(
+            "Model folder. Unset: $GYMCORNER_MODELS_DIR, else models/ beside the virtual environment "
+            "(the checkout's models/, or /opt/gymcorner/models on a device)."
+        ),
+    )
 
 
 class GpioConfig(Section):
@@ -402,6 +413,7 @@ class Config(Section):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     gpio: GpioConfig = Field(default_factory=GpioConfig)
     motivation: MotivationConfig = Field(default_factory=MotivationConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
 
 
 def _known_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from gymcorner.vision.models import MODELS, default_models_dir, model_path
+
 if TYPE_CHECKING:
     from gymcorner.config import Config
 
@@ -91,38 +93,40 @@ def _sha256(path: Path) -> str:
 
 
 def check_pose_model(config: Config) -> Result:
-    if config.pose.backend != "mediapipe":
-        return skip(f"pose backend {config.pose.backend!r}: its own start-up checks its models")
-    try:
-        from gymcorner.vision.mediapipe_pose import model_paths
+    """The pose backend's networks: pinned files in the models folder, or the reference package."""
+    if config.pose.backend == "mediapipe":
+        try:
+            from gymcorner.vision.mediapipe_pose import model_paths
 
-        paths = model_paths(config.pose.model_complexity)
-    except ImportError:
-        return fail("mediapipe not installed", "pip install --no-deps -r requirements/mediapipe.txt")
-    missing = [p for p in paths if not p.is_file()]
-    if missing:
-        return fail(f"missing {missing[0]}", "install mediapipe 0.10.21 (x86-64) / 0.10.18 (aarch64), which ship them")
-    sums = ", ".join(f"{p.name} {_sha256(p)[:12]}" for p in paths)
-    return ok(f"BlazePose files present: {sums}")
+            paths = model_paths(config.pose.model_complexity)
+        except ImportError:
+            return fail("mediapipe not installed", "pip install --no-deps -r requirements/reference.txt, or pose.backend = 'litert'")
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            return fail(f"missing {missing[0]}", "install mediapipe 0.10.21 (x86-64) / 0.10.18 (aarch64), which ship them")
+        sums = ", ".join(f"{p.name} {_sha256(p)[:12]}" for p in paths)
+        return ok(f"BlazePose files of the mediapipe package: {sums}")
+    return _check_model_files(config, [n for n in MODELS if n.startswith("pose_")], "BlazePose", needed=True)
 
 
 def check_models(config: Config) -> Result:
-    try:
-        from gymcorner.vision.models import MODELS, default_models_dir, model_path
-    except ImportError:
-        return skip("no model registry in this build")
+    names = [n for n in MODELS if not n.startswith("pose_")]
+    return _check_model_files(config, names, "face/emotion", needed=config.motivation.emotion.enabled)
+
+
+def _check_model_files(config: Config, names: list[str], what: str, needed: bool) -> Result:
     from gymcorner.errors import GymcornerError
 
-    folder = default_models_dir(config.motivation.models_dir)
+    folder = default_models_dir(config.models.dir)
     try:
-        for name in MODELS:
+        for name in names:
             model_path(folder, name)
     except GymcornerError as err:
         problem = str(err).split(";")[0]
-        if not config.motivation.emotion.enabled:
+        if not needed:
             return skip(f"{problem} (not needed: emotion off)")
         return fail(problem, f"gymcorner models fetch --dir {folder}")
-    return ok(f"{len(MODELS)} face/emotion models in {folder}, SHA-256 verified")
+    return ok(f"{len(names)} {what} models in {folder}, SHA-256 verified")
 
 
 def check_broker(config: Config) -> Result:

@@ -77,9 +77,18 @@ def format_summary(m: Measurements, checks: list[Check], thresholds: list[Thresh
     return "\n".join(rows)
 
 
-def save_plot(m: Measurements, thresholds: list[Threshold], path: str | Path, title: str) -> None:
-    """Three panels over time: knee flexion with reps and depth, lean over shins, stance."""
-    import matplotlib
+PLOT_HINT = "not drawn: matplotlib is not installed (pip install 'gymcorner[plot]')"
+
+
+def save_plot(m: Measurements, thresholds: list[Threshold], path: str | Path, title: str) -> bool:
+    """Three panels over time: knee flexion with reps and depth, lean over shins, stance.
+
+    matplotlib is an optional extra (it would be a fifth of the device's venv): without it
+    the calibration is written all the same and this returns False."""
+    try:
+        import matplotlib
+    except ImportError:
+        return False
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -133,3 +142,4 @@ def save_plot(m: Measurements, thresholds: list[Threshold], path: str | Path, ti
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    return True

