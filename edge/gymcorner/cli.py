@@ -145,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", metavar="OUT", help="write the figures as JSON")
     bench.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     bench.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    bench.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run the mediapipe backend and the plain mediapipe loop (when mediapipe is installed) and "
+        "the landmark network alone, each in its own process: fps, stages, peak RSS, venv size",
+    )
     bench.set_defaults(func=cmd_bench)
 
     from gymcorner.vision import emotion_eval, models  # light: no OpenCV/LiteRT until run
@@ -238,16 +244,20 @@ def cmd_eval(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def cmd_bench(args: argparse.Namespace, stop: threading.Event) -> int:
     from gymcorner.bench import format_bench, run_bench
+    from gymcorner.bench_compare import format_compare, run_compare
 
     config = _load(args)
     if args.backend:
         config.pose.backend = args.backend
-    result = run_bench(config, args.video, args.max_frames, args.quiet)
+    if args.compare:
+        result = run_compare(config, args.video, args.max_frames, log=(lambda _m: None) if args.quiet else print)
+    else:
+        result = run_bench(config, args.video, args.max_frames, args.quiet)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(result, fh, indent=2)
             fh.write("\n")
-    print(format_bench(result))
+    print(format_compare(result) if args.compare else format_bench(result))
     return 0
 
 
