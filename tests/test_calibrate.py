@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gymcorner.calibrate import calibrate
+from gymcorner.commands.calibrate import calibrate
 from gymcorner.calibration.derive import derive_thresholds, framing_checks
 from gymcorner.calibration.measure import RepCounter, measure
 from gymcorner.calibration.site import load_with_site
@@ -173,7 +173,7 @@ def test_live_camera_is_guided_and_stops_after_the_wanted_squats(monkeypatch, ca
     import threading
 
     import gymcorner.vision.sources as sources
-    from gymcorner.calibrate import capture
+    from gymcorner.commands.calibrate import capture
 
     clip = clip_path("navya_squat_form/correct/squat_correct_strongher_side.mp4")
     real_open = sources.open_source

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gymcorner.config import load_config
-from gymcorner.doctor import CHECKS, Status, check_broker, check_camera, check_cpu, check_disk, check_llm, run_checks
+from gymcorner.commands.doctor import CHECKS, Status, check_broker, check_camera, check_cpu, check_disk, check_llm, run_checks
 from mqtt_helpers import free_port
 from shared_data import clip_path
 
@@ -87,7 +87,7 @@ def test_disk_reports_free_space() -> None:
 
 
 def test_a_crashing_check_is_one_failed_line_and_the_others_still_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gymcorner.doctor as doctor
+    import gymcorner.commands.doctor as doctor
 
     def boom(_config):
         raise RuntimeError("kaput")

@@ -17,8 +17,8 @@ import pytest
 
 from gymcorner.cli import main
 from gymcorner.vision.emotion import CLASSES, EmotionRecogniser, summarise
-from gymcorner.vision.emotion_eval import CLASSES as EVAL_CLASSES
-from gymcorner.vision.emotion_eval import evaluate, metrics
+from gymcorner.commands.emotion_eval import CLASSES as EVAL_CLASSES
+from gymcorner.commands.emotion_eval import evaluate, metrics
 from shared_data import SHARED_DATA
 from test_emotion_models import require_models
 

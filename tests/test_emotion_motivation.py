@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gymcorner.coach.events import FeedbackEvent
-from gymcorner.coach.motivation import Motivation, moment_for
+from gymcorner.motivation.service import Motivation, moment_for
 from gymcorner.config import load_config
 from gymcorner.errors import ModelError
 from gymcorner.vision.emotion import EmotionRecogniser

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gymcorner.coach.events import FeedbackEvent
-from gymcorner.coach.speech import MAX_WAITING, Speaker
+from gymcorner.motivation.speech import MAX_WAITING, Speaker
 
 
 def speaker_to_files(tmp_path: Path) -> Speaker:

@@ -10,7 +10,7 @@ import pytest
 
 from gymcorner.cli import main as cli_main
 from gymcorner.errors import ConfigError
-from gymcorner.evaluate import ClipResult, summarise
+from gymcorner.commands.evaluate import ClipResult, summarise
 from shared_data import LANDMARKS, SHARED_DATA, manifest_rows
 
 

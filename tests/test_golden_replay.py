@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gymcorner.analysis import analyze_samples
+from gymcorner.commands.analyze import analyze_samples
 from gymcorner.config import Config
 from gymcorner.pipeline import Pipeline
 from gymcorner.recording import load_recording
@@ -73,7 +73,7 @@ def test_recording_a_clip_reproduces_the_fixture(tmp_path: Path) -> None:
     """The model path itself: decoding + BlazePose today gives what the fixture holds."""
     clip = "kaiakol_exercises/squat/correct/squat_correct_003.mp4"
     video = clip_path(clip)
-    from gymcorner.offline import record_clip
+    from gymcorner.commands.offline import record_clip
 
     fresh = record_clip(Config(), str(video), str(tmp_path / "r.npz"), quiet=True)
     stored = load_recording(LANDMARKS / fixture_name(clip))

@@ -11,8 +11,8 @@ from typing import Iterator
 
 import pytest
 
-from gymcorner.coach.llm import ChatSettings, LlmCoach, stream_chat
-from gymcorner.coach.prompt import MAX_PROMPT_CHARS, CoachMoment, build_messages, template_reply
+from gymcorner.motivation.llm import ChatSettings, LlmCoach, stream_chat
+from gymcorner.motivation.prompt import MAX_PROMPT_CHARS, CoachMoment, build_messages, template_reply
 from gymcorner.errors import LlmError, Reason
 from llm_server import FakeChatServer, closed_port_url
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from gymcorner.analysis import analyze_samples
+from gymcorner.commands.analyze import analyze_samples
 from gymcorner.config import Config
 from gymcorner.recording import load_recording
 from shared_data import LANDMARKS

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gymcorner.analysis import analyze_samples
+from gymcorner.commands.analyze import analyze_samples
 from gymcorner.coach.reference import ReferenceRep, build_reference, describe_difference
 from gymcorner.coach.reps import LiveRepCounter, pose_vector
 from gymcorner.config import Config

@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gymcorner.analysis import analyze_samples
+from gymcorner.commands.analyze import analyze_samples
 from gymcorner.config import Config
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample

@@ -22,7 +22,7 @@ from gymcorner.wearables.readings import HeartRateReading, RelayStatus, StrapSta
 from gymcorner.wearables.serial_source import SerialRelaySource, find_relay_port
 from gymcorner.wearables.service import WearablesService
 from gymcorner.wearables.settings import WearablesConfig, WearablesSerialConfig
-from gymcorner.wearables.sim import PtyLink, RelayThread, SimBle, SimStrap, relay_config
+from relay_sim import PtyLink, RelayThread, SimBle, SimStrap, relay_config
 from mqtt_helpers import MqttSubscriber, wait_until
 
 A, B = bytes.fromhex("AABBCC000001"), bytes.fromhex("AABBCC000002")

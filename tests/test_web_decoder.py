@@ -1,4 +1,4 @@
-"""The browser viewer's JavaScript decoder (host/web/avatar-frame.js) against the shared
+"""The browser viewer's JavaScript decoder (gymcorner/transport/web/avatar-frame.js) against the shared
 vectors, run with Node; and the device's viewer server (`gymcorner viewer`)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def run_node_tests(vectors: Path) -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not installed (Debian: apt install nodejs); the page itself is tested in Chromium")
-    return subprocess.run([node, str(VIEWER_DIR / "test" / "vectors.test.mjs"), str(vectors)],
+    return subprocess.run([node, str(ROOT / "host" / "web" / "test" / "vectors.test.mjs"), str(vectors)],
                           capture_output=True, text=True, timeout=120)
 
 
@@ -63,7 +63,7 @@ def test_the_viewer_server_serves_the_page_and_its_modules_only(viewer_url: str)
 
 
 def test_the_page_loads_nothing_from_the_network() -> None:
-    """No CDN: every script and stylesheet the page names is a relative path in host/web."""
+    """No CDN: every script and stylesheet the page names is a relative path beside the page."""
     html = (VIEWER_DIR / "index.html").read_text()
     for source in ("viewer.js", "viewer.css"):
         assert f'"{source}"' in html and (VIEWER_DIR / source).is_file()

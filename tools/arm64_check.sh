@@ -34,8 +34,8 @@ update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
 [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || { echo "arm64_check: qemu-aarch64 binfmt handler not registered" >&2; exit 1; }
 
 if [ ! -x "$root/usr/bin/python3" ]; then
-    step "debootstrap trixie arm64 into $root (python3, venv, pip, ffmpeg's libraries as on Pi OS)"
-    debootstrap --arch=arm64 --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates,libgl1,libglib2.0-0 \
+    step "debootstrap trixie arm64 into $root (python3, venv, pip, CA certificates)"
+    debootstrap --arch=arm64 --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
         trixie "$root" "$mirror"
 fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from scipy.optimize import minimize
 
-from gymcorner.vision.emotion_eval import CLASSES, metrics
+from gymcorner.commands.emotion_eval import CLASSES, metrics
 from gymcorner.vision.face import open_interpreter
 from gymcorner.vision.models import default_models_dir, model_path
 

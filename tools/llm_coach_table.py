@@ -1,6 +1,6 @@
 """The LLM coach's behaviour against a healthy, slow, failing and down server.
 
-Runs the coach (gymcorner.coach.llm) against the tests' local OpenAI-compatible streaming
+Runs the coach (gymcorner.motivation.llm) against the tests' local OpenAI-compatible streaming
 server (tests/llm_server.py) in each mode and prints what was published and how fast.
 The "slow" server holds its stream past the hard timeout; "down" is a closed port.
 
@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from llm_server import FakeChatServer, closed_port_url  # noqa: E402
 
-from gymcorner.coach.llm import ChatSettings, LlmCoach  # noqa: E402
-from gymcorner.coach.prompt import CoachMoment  # noqa: E402
+from gymcorner.motivation.llm import ChatSettings, LlmCoach  # noqa: E402
+from gymcorner.motivation.prompt import CoachMoment  # noqa: E402
 
 MOMENT = CoachMoment(t=12.0, trigger="rep_fault", rep=5, faults=("knee_valgus",), cue="Push your knees out.")
 

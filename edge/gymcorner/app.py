@@ -36,7 +36,7 @@ class App:
         self.pipeline = Pipeline(config)
         self.publisher: Any = None
         self.links: Any = None  # host links besides MQTT (TCP JSON lines, VMC): transport/sinks.py
-        self.motivation: Any = None  # emotion + LLM coach (issue 5): coach/motivation.py
+        self.motivation: Any = None  # emotion + LLM coach (issue 5): motivation/service.py
         self.wearables: Any = None  # heart-rate straps, BLE or ESP32 relay (issue 4): wearables/service.py
         self._detail = ""
         self._frames = 0
@@ -77,7 +77,7 @@ class App:
                 "source %s open (%s), pose backend %s", self.source.description, self.source.size, self.estimator.name
             )
             # --- motivation (issue 5): emotion worker + LLM coach threads, off unless [motivation] enables them
-            from gymcorner.coach.motivation import Motivation
+            from gymcorner.motivation.service import Motivation
 
             self.motivation = Motivation.create(cfg)  # a missing/corrupt model file stops here, one line
             undo.pop_all()

@@ -153,19 +153,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.set_defaults(func=cmd_bench)
 
-    from gymcorner.vision import emotion_eval, models  # light: no OpenCV/LiteRT until run
+    from gymcorner.commands import emotion_eval
+    from gymcorner.vision import models  # light: no OpenCV/LiteRT until run
 
     models.add_parser(sub)
     sub.choices["models"].set_defaults(func=cmd_models)
     emotion_eval.add_parser(sub)
     sub.choices["eval-emotion"].set_defaults(func=cmd_eval_emotion)
 
-    from gymcorner import calibrate, doctor  # parsers only; the work is imported when run
+    from gymcorner.commands import calibrate, doctor  # parsers only; the work is imported when run
 
     calibrate.add_parser(sub).set_defaults(func=calibrate.cmd_calibrate)
     doctor.add_parser(sub).set_defaults(func=doctor.cmd_doctor)
 
-    from gymcorner.transport import webviewer  # stdlib only; serves host/web
+    from gymcorner.transport import webviewer  # stdlib only; serves the page in the package
 
     webviewer.add_parser(sub)
     return parser
@@ -196,7 +197,7 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace, stop: threading.Event) -> int:
-    from gymcorner.offline import analyze_clip, format_summary
+    from gymcorner.commands.offline import analyze_clip, format_summary
 
     summary = analyze_clip(_load(args), args.video, args.json, args.frames, args.annotate, args.quiet)
     print(format_summary(summary))
@@ -204,7 +205,7 @@ def cmd_analyze(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def cmd_record(args: argparse.Namespace, stop: threading.Event) -> int:
-    from gymcorner.offline import record_clip
+    from gymcorner.commands.offline import record_clip
 
     rec = record_clip(_load(args), args.video, args.out, args.quiet)
     print(f"recorded {len(rec)} frames ({int(rec.present.sum())} with a person) to {args.out}")
@@ -212,14 +213,14 @@ def cmd_record(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, stop: threading.Event) -> int:
-    from gymcorner.offline import format_summary, replay_recording
+    from gymcorner.commands.offline import format_summary, replay_recording
 
     print(format_summary(replay_recording(_load(args), args.recording, args.json, args.frames)))
     return 0
 
 
 def cmd_reference_record(args: argparse.Namespace, stop: threading.Event) -> int:
-    from gymcorner.offline import record_reference
+    from gymcorner.commands.offline import record_reference
 
     info = record_reference(_load(args), args.video, args.exercise, args.out, args.rep, args.quiet)
     print(
@@ -231,7 +232,7 @@ def cmd_reference_record(args: argparse.Namespace, stop: threading.Event) -> int
 
 
 def cmd_eval(args: argparse.Namespace, stop: threading.Event) -> int:
-    from gymcorner.evaluate import format_eval, run_eval
+    from gymcorner.commands.evaluate import format_eval, run_eval
 
     result = run_eval(args.manifest, _load(args), args.landmarks, args.quiet)
     if args.json:
@@ -243,8 +244,8 @@ def cmd_eval(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, stop: threading.Event) -> int:
-    from gymcorner.bench import format_bench, run_bench
-    from gymcorner.bench_compare import format_compare, run_compare
+    from gymcorner.commands.bench import format_bench, run_bench
+    from gymcorner.commands.bench_compare import format_compare, run_compare
 
     config = _load(args)
     if args.backend:
@@ -268,7 +269,7 @@ def cmd_models(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def cmd_eval_emotion(args: argparse.Namespace, stop: threading.Event) -> int:
-    from gymcorner.vision import emotion_eval
+    from gymcorner.commands import emotion_eval
 
     return emotion_eval.run(args)
 

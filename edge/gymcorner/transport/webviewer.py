@@ -1,4 +1,4 @@
-"""Serves the browser avatar viewer (host/web/) from the device: `gymcorner viewer`.
+"""Serves the browser avatar viewer from the device: `gymcorner viewer`.
 
 The page is static (HTML, its JavaScript and the vendored three.js/mqtt.js bundle); it
 talks to the broker's WebSockets listener itself, so this server only hands out files.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.resources
 import logging
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +22,9 @@ from gymcorner.errors import ConfigError
 
 _log = logging.getLogger(__name__)
 
-VIEWER_DIR = Path(__file__).resolve().parents[3] / "host" / "web"
+# The page ships inside the package (package data), so a non-editable install serves it too;
+# its build inputs (package.json, the bundle's entry, the JS tests) stay in host/web/.
+VIEWER_DIR = Path(str(importlib.resources.files("gymcorner.transport") / "web"))
 _HIDDEN = ("node_modules", "test", "package", "deps.mjs")
 
 
@@ -46,7 +49,7 @@ class _ViewerHandler(SimpleHTTPRequestHandler):
 def make_server(host: str = "0.0.0.0", port: int = 8080, directory: Path = VIEWER_DIR) -> ThreadingHTTPServer:
     """A bound HTTP server for the viewer (port 0: any free port); call serve_forever()."""
     if not (directory / "index.html").is_file():
-        raise ConfigError(f"viewer files not found in {directory} (host/web/ of the gymcorner checkout)")
+        raise ConfigError(f"viewer files not found in {directory} (package data of gymcorner.transport: reinstall gymcorner)")
     handler = functools.partial(_ViewerHandler, directory=str(directory))
     try:
         return ThreadingHTTPServer((host, port), handler)
@@ -57,7 +60,7 @@ def make_server(host: str = "0.0.0.0", port: int = 8080, directory: Path = VIEWE
 def add_parser(sub: Any) -> None:
     viewer = sub.add_parser(
         "viewer",
-        help="serve the browser avatar viewer (host/web)",
+        help="serve the browser avatar viewer",
         description="Serve the browser avatar viewer over HTTP. Open "
         "http://<device>:PORT/?broker=ws://<broker>:9001&device=<device id>; the page subscribes "
         "to the broker's MQTT WebSockets listener (docs/protocol.md).",

@@ -1,7 +1,7 @@
-// node host/web/test/vectors.test.mjs tests/vectors  — the JS decoder against the shared vectors.
+// node host/web/test/vectors.test.mjs tests/vectors  — the JS decoder (edge/gymcorner/transport/web/avatar-frame.js) against the shared vectors.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeBinary, decodeJson, decodePayload, LANDMARK_NAMES, BONE_NAMES } from "../avatar-frame.js";
+import { decodeBinary, decodeJson, decodePayload, LANDMARK_NAMES, BONE_NAMES } from "../../../edge/gymcorner/transport/web/avatar-frame.js";
 
 const dir = process.argv[2] ?? "tests/vectors";
 let passed = 0, failed = 0;

@@ -2,7 +2,7 @@
 -> SerialRelaySource -> reading. Throughput (frames/s), latency (p50/p95 ms, strap
 notification to reading in the sink) and frame loss with bytes corrupted on the wire.
 
-    python -m gymcorner.wearables.bench_serial [--frames 20000] [--corrupt 0.01] [--json OUT]
+    python tools/bench_serial.py [--frames 20000] [--corrupt 0.01] [--json OUT]
 """
 
 from __future__ import annotations
@@ -17,12 +17,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import sys
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the relay simulator the tests use
+
 from gymcorner.wearables import relay_codec as codec
 from gymcorner.wearables.gatt import HeartRateMeasurement, encode_heart_rate_measurement
 from gymcorner.wearables.readings import HeartRateReading
 from gymcorner.wearables.serial_source import SerialRelaySource
 from gymcorner.wearables.settings import WearablesSerialConfig
-from gymcorner.wearables.sim import PtyLink, RelayThread, SimBle, SimStrap, relay_config
+from relay_sim import PtyLink, RelayThread, SimBle, SimStrap, relay_config
 
 ADDR = bytes.fromhex("C0FFEE000001")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from gymcorner.analysis import ClipReport, analyze_samples
+from gymcorner.commands.analyze import ClipReport, analyze_samples
 from gymcorner.config import Config
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.pipeline import Pipeline
@@ -38,7 +38,7 @@ def analyze_clip(
     annotator = None
     try:
         if annotate_out:
-            from gymcorner.vision.annotate import Annotator
+            from gymcorner.commands.annotate import Annotator
 
             annotator = Annotator(annotate_out, source.fps or 30.0, source.size or (640, 480))
         started = time.perf_counter()

@@ -1,5 +1,5 @@
 """The ESP32 relay under CPython: its own relay_core against simulated straps, writing into
-a real pty. Used by the tests and by `python -m gymcorner.wearables.bench_serial`.
+a real pty. Used by the tests and by `python tools/bench_serial.py`.
 
 `load_relay_core()` imports firmware/esp32/relay_core.py with `relay_codec` bound to this
 package's relay_codec module: the same file tools/flash_esp32.py copies to the board.
@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from gymcorner.wearables import relay_codec
 
-FIRMWARE_DIR = Path(__file__).resolve().parents[3] / "firmware" / "esp32"
+FIRMWARE_DIR = Path(__file__).resolve().parents[1] / "firmware" / "esp32"
 
 
 def load_relay_core() -> Any:

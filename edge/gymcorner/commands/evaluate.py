@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from gymcorner.analysis import analyze_samples
+from gymcorner.commands.analyze import analyze_samples
 from gymcorner.coach.reps import count_reps_offline
 from gymcorner.config import Config
 from gymcorner.errors import ConfigError
@@ -78,7 +78,7 @@ def _samples(row: dict[str, str], root: Path, landmarks: Path | None, config: Co
     """Landmarks of one clip: from a recording when given, else decode + pose (timed)."""
     if landmarks is not None and (landmarks / _fixture_name(row["clip"])).exists():
         return load_recording(landmarks / _fixture_name(row["clip"])), 0.0
-    from gymcorner.offline import record_clip
+    from gymcorner.commands.offline import record_clip
 
     started = time.perf_counter()
     rec = record_clip(config, str(root / row["clip"]), None, quiet=True)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from gymcorner.coach.events import FeedbackEvent
-from gymcorner.coach.prompt import CoachMoment, build_messages, clean_reply, template_reply
+from gymcorner.motivation.prompt import CoachMoment, build_messages, clean_reply, template_reply
 from gymcorner.config import LlmConfig
 from gymcorner.errors import LlmError, Reason
 

@@ -42,7 +42,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 
 def _pipeline_variant(config: Config, video: str, max_frames: int | None) -> dict[str, Any]:
-    from gymcorner.bench import run_bench
+    from gymcorner.commands.bench import run_bench
 
     result = run_bench(config, video, max_frames, quiet=True)
     return {

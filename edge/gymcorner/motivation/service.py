@@ -22,8 +22,8 @@ import numpy as np
 
 from gymcorner.coach.emotion import EmotionEvents, EmotionObservation
 from gymcorner.coach.events import FeedbackEvent
-from gymcorner.coach.llm import LlmCoach
-from gymcorner.coach.prompt import CoachMoment
+from gymcorner.motivation.llm import LlmCoach
+from gymcorner.motivation.prompt import CoachMoment
 from gymcorner.config import Config, EmotionConfig
 
 _log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class Motivation:
         self.llm = LlmCoach.from_config(mot.llm) if mot.llm.enabled else None
         self.speaker: Any = None
         if mot.speak:
-            from gymcorner.coach.speech import Speaker
+            from gymcorner.motivation.speech import Speaker
 
             self.speaker = Speaker(mot.speak_voice, mot.speak_words_per_minute)
         self.latest: dict[str, Any] | None = None  # last recognised emotion (for prompts/status)
