@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -141,7 +143,7 @@ def test_close_joins_the_reader_and_stops_the_pipeline() -> None:
          'GStreamer pipeline does not parse: no element "nosuchelement"'),
         ("gst:videotestsrc ! ! appsink", Reason.CONFIG_INVALID, "GStreamer pipeline does not parse: syntax error"),
         ("gst:videotestsrc ! videoconvert ! fakesink", Reason.CONFIG_INVALID,
-         "GStreamer pipeline has no appsink (end it with `! videoconvert ! appsink`): videotestsrc ! videoconvert ! fakesink"),
+         "GStreamer pipeline has no appsink (end it with `! videoconvert ! appsink`)"),
         ("gst:   ", Reason.CONFIG_INVALID, "gst: source has no pipeline (gst:<elements> ! appsink)"),
         ("gst:videotestsrc ! appsink caps=video/x-raw,format=NV12", Reason.CONFIG_INVALID,
          "appsink caps video/x-raw, format=(string)NV12 allow none of the formats we read (BGR, BGRx, BGRA, RGB, RGBx, RGBA)"),
@@ -251,3 +253,35 @@ def test_to_bgr_removes_row_padding_and_reorders_channels() -> None:
         gst_source.to_bgr(bytes(23), width, height, "RGB")
     with pytest.raises(SourceError, match="delivered NV12"):
         gst_source.to_bgr(bytes(24), width, height, "NV12")
+
+
+# ---------------------------------------------------------------------------- doctor
+
+
+def test_doctor_passes_a_pipeline_that_delivers() -> None:
+    from gymcorner.config import load_config
+    from gymcorner.doctor import Status, check_camera
+
+    uri = f"gst:videotestsrc ! {CAPS} ! videoconvert ! appsink"
+    result = check_camera(load_config(None, {"source.uri": uri}))
+    assert result.status is Status.PASS and result.detail == f"{uri} delivers 320x240 frames"
+
+
+def test_doctor_on_a_broken_pipeline_names_gstreamers_message_and_the_source_for_each_board() -> None:
+    from gymcorner.config import load_config
+    from gymcorner.doctor import Status, check_camera
+
+    result = check_camera(load_config(None, {"source.uri": "gst:videotestsrc ! nosuchelement ! appsink"}))
+    assert result.status is Status.FAIL and 'no element "nosuchelement"' in result.detail
+    assert "gst-launch-1.0" in result.fix
+    assert "Pi 5 / Pi 4 camera module: picamera2:0" in result.fix and "nvarguscamerasrc" in result.fix
+    assert "USB webcam: 0 or /dev/video0" in result.fix
+
+
+def test_cxx_modules_loaded_after_gstreamer_can_still_throw() -> None:
+    """GStreamer drags in libunwind; without our guard, matplotlib's first C++ exception aborts."""
+    code = ("import cv2\nfrom gymcorner.vision import gst_source\ngst_source.load_gst()\n"
+            "import matplotlib.pyplot\nprint('alive')\n")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == "alive", done.stderr[-2000:]

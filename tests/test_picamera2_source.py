@@ -205,3 +205,26 @@ def test_without_picamera2_one_line_says_what_to_install(monkeypatch: pytest.Mon
     assert message.endswith(
         "on Raspberry Pi OS install python3-picamera2 and create the venv with --system-site-packages"
     )
+
+
+# ---------------------------------------------------------------------------- doctor
+
+
+def test_doctor_checks_the_index_against_libcamera(camera_system: FakeCameraSystem) -> None:
+    from gymcorner.config import load_config
+    from gymcorner.doctor import Status, check_camera
+
+    assert check_camera(load_config(None, {"source.uri": "picamera2:0"})).status is Status.PASS
+    result = check_camera(load_config(None, {"source.uri": "picamera2:2"}))
+    assert result.status is Status.FAIL and "no camera 2 (libcamera lists cameras: 0 imx708" in result.detail
+    assert "rpicam-hello --list-cameras" in result.fix and "USB webcam: 0 or /dev/video0" in result.fix
+
+
+def test_doctor_without_picamera2_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gymcorner.config import load_config
+    from gymcorner.doctor import Status, check_camera
+
+    monkeypatch.setitem(sys.modules, "picamera2", None)
+    result = check_camera(load_config(None, {"source.uri": "picamera2:0"}))
+    assert result.status is Status.FAIL and "install python3-picamera2" in result.detail
+    assert "--system-site-packages" in result.detail and "Jetson CSI camera" in result.fix

@@ -37,8 +37,11 @@ instead creates the venv with `--system-site-packages`, so the distribution's
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import logging
+import os
+import sys
 import time
 from typing import Any
 
@@ -73,9 +76,27 @@ INSTALL_HINT = (
 )
 
 
+def _keep_cxx_exceptions_working() -> None:
+    """Put libgcc_s's unwinder first in the global symbol scope, before GStreamer's libunwind.
+
+    Debian's libgstreamer links libunwind, and gi loads typelib libraries RTLD_GLOBAL, so
+    `_Unwind_Resume` from libunwind would then win over libgcc_s's for every C++ module
+    loaded later (pybind11 extensions: matplotlib, LiteRT, MediaPipe); the first C++
+    exception such a module throws then aborts the process. Loading libgcc_s globally
+    first keeps the unwinder that those modules were built against.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libgcc_s.so.1", mode=os.RTLD_GLOBAL)
+    except OSError as err:  # a musl system has no libgcc_s; nothing to protect there
+        logger.debug("libgcc_s not loaded globally: %s", err)
+
+
 @functools.cache
 def load_gst() -> tuple[Any, Any, Any]:
     """(Gst, GstApp, GLib), initialised once; `SourceError` saying what to install otherwise."""
+    _keep_cxx_exceptions_working()
     try:
         import gi
 
@@ -120,7 +141,7 @@ def build_pipeline(description: str) -> tuple[Any, Any]:
     sinks = [e for e in _elements(Gst, pipeline) if isinstance(e, GstApp.AppSink)]
     if not sinks:
         raise SourceError(
-            f"GStreamer pipeline has no appsink (end it with `! videoconvert ! appsink`): {description}",
+            "GStreamer pipeline has no appsink (end it with `! videoconvert ! appsink`)",
             Reason.CONFIG_INVALID,
         )
     if len(sinks) > 1:
