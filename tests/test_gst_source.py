@@ -156,6 +156,41 @@ def test_bad_pipelines_fail_with_one_line_before_any_thread(uri: str, reason: Re
     assert not reader_threads()
 
 
+def test_several_appsinks_need_the_one_to_read_named() -> None:
+    two = "videotestsrc ! videoconvert ! tee name=t ! queue ! appsink t. ! queue ! appsink"
+    with pytest.raises(SourceError, match="has 2 appsinks; name the one to read `appsink name=gymcorner`"):
+        gst_source.build_pipeline(two)
+    pipeline, sink = gst_source.build_pipeline(two.replace("! queue ! appsink t.", "! queue ! appsink name=gymcorner t."))
+    pipeline.set_state(gst_source.load_gst()[0].State.NULL)
+    assert sink.get_name() == "gymcorner"
+
+
+@pytest.mark.parametrize("missing", ["gi", "typelib"])
+def test_without_pygobject_or_gstreamer_one_line_says_what_to_install(
+    missing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if missing == "gi":
+        monkeypatch.setitem(sys.modules, "gi", None)  # `import gi` raises ImportError
+    else:
+        import gi
+
+        def no_typelib(namespace: str, version: str) -> None:
+            raise ValueError(f"Namespace {namespace} not available")
+
+        monkeypatch.setattr(gi, "require_version", no_typelib)
+    gst_source.load_gst.cache_clear()
+    try:
+        with pytest.raises(SourceError) as info:
+            open_source(SourceConfig(uri=BALL))
+    finally:
+        gst_source.load_gst.cache_clear()
+    message = str(info.value)
+    assert info.value.reason is Reason.DEPENDENCY_MISSING and "\n" not in message
+    assert message.startswith("gst: source needs PyGObject (" if missing == "gi" else "gst: source needs GStreamer's typelibs (")
+    assert "pip install 'gymcorner[gstreamer]'" in message and "gir1.2-gstreamer-1.0" in message
+    assert "--system-site-packages" in message and not reader_threads()
+
+
 @pytest.mark.parametrize(
     ("pipeline", "why"),
     [
