@@ -10,6 +10,7 @@ install step (make system-deps, the gstreamer extra) must have provided them.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import subprocess
@@ -79,7 +80,7 @@ def test_frames_arrive_bgr_with_the_pipeline_shape_and_monotonic_times() -> None
     assert all(f.image.shape == (240, 320, 3) and f.image.dtype == np.uint8 for f in frames)
     assert all(f.image.flags.writeable and f.image.flags.c_contiguous for f in frames)
     times = [f.t_s for f in frames]
-    assert before <= times[0] and all(b > a for a, b in zip(times, times[1:])) and times[-1] <= time.monotonic()
+    assert before <= times[0] and all(b > a for a, b in itertools.pairwise(times)) and times[-1] <= time.monotonic()
     assert [f.index for f in frames] == sorted({f.index for f in frames})
 
 
@@ -198,8 +199,8 @@ def test_without_pygobject_or_gstreamer_one_line_says_what_to_install(
         ("filesrc location=/nonexistent/camera ! decodebin ! videoconvert ! appsink",
          'GStreamer pipeline cannot start: filesrc0: Resource not found.'),
         ("videotestsrc ! video/x-raw,format=NV12 ! appsink",
-         "GStreamer pipeline gave no first frame: videotestsrc0: Internal data stream error. "
-         "(caps did not negotiate: put videoconvert before the appsink)"),
+         ("GStreamer pipeline gave no first frame: videotestsrc0: Internal data stream error. "
+          "(caps did not negotiate: put videoconvert before the appsink)")),
         ("videotestsrc num-buffers=0 ! videoconvert ! appsink", "GStreamer pipeline gave no first frame: end of stream"),
     ],
 )  # fmt: skip
@@ -318,5 +319,5 @@ def test_cxx_modules_loaded_after_gstreamer_can_still_throw() -> None:
     code = ("import cv2\nfrom gymcorner.vision import gst_source\ngst_source.load_gst()\n"
             "import matplotlib.pyplot\nprint('alive')\n")  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "alive", done.stderr[-2000:]

@@ -11,6 +11,7 @@ is not importable.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 import threading
@@ -125,7 +126,7 @@ def test_frames_come_from_the_configured_camera_in_bgr(camera_system: FakeCamera
     assert camera.config["controls"] == {"FrameDurationLimits": (40000, 40000)}
     assert all(f is not None and f.image.shape == (480, 640, 3) and f.image.dtype == np.uint8 for f in frames)
     assert all(f.image[1, 1].tolist() == [255, 0, 0] for f in frames)  # passed through as BGR
-    assert all(b.t_s > a.t_s and b.index > a.index for a, b in zip(frames, frames[1:]))
+    assert all(b.t_s > a.t_s and b.index > a.index for a, b in itertools.pairwise(frames))
     assert camera.closed and not camera.started and not reader_threads()
 
 

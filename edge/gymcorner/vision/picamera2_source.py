@@ -92,7 +92,7 @@ class Picamera2Capture:
         try:
             controls = {}
             if fps is not None:
-                frame_us = int(round(1_000_000 / fps))
+                frame_us = round(1_000_000 / fps)
                 controls["FrameDurationLimits"] = (frame_us, frame_us)
             config = self._camera.create_video_configuration(
                 main={"size": size, "format": "RGB888"}, controls=controls
