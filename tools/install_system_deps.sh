@@ -36,5 +36,5 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 else
     echo "missing system packages:$need" >&2
     echo "install them with: sudo apt-get install$need" >&2
-    echo "(without them the MQTT and rotation tests are skipped; the daemon still runs)" >&2
+    echo "(without them the MQTT, rotation and GStreamer tests are skipped; the daemon still runs)" >&2
 fi
