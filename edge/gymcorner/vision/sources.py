@@ -8,8 +8,9 @@ useless) — see `gymcorner.vision.live`.
 Sources are chosen by the shape of the configured uri through a small registry
 (`register_source_kind`), like the pose backends: a camera index or /dev/videoN, a URL,
 a file, or a `kind:` prefix for the cameras OpenCV cannot open (`gst:<pipeline>` for
-GStreamer, e.g. a Jetson CSI camera; `picamera2:<index>` for a Raspberry Pi camera module). Start-up failures raise `SourceError`
-with a one-line message and a `Reason`, so the CLI can print it and exit.
+GStreamer, e.g. a Jetson CSI camera; `picamera2:<index>` for a Raspberry Pi camera
+module). Start-up failures raise `SourceError` with a one-line message and a `Reason`, so
+the CLI can print it and exit.
 """
 
 from __future__ import annotations
