@@ -54,8 +54,17 @@ MOSQ_CONF=$MOSQ/conf.d/gymcorner.conf
 MOSQ_ACL=$MOSQ/gymcorner.acl
 MOSQ_PASSWD=$MOSQ/gymcorner.passwd
 APT_PACKAGES="python3 python3-venv python3-pip mosquitto mosquitto-clients bluez ffmpeg"
-# the Raspberry Pi camera module (libcamera) for `--source picamera2:0`
-[ -r /proc/device-tree/model ] && grep -qa "Raspberry Pi" /proc/device-tree/model && APT_PACKAGES="$APT_PACKAGES python3-picamera2"
+# Boards with a camera connector: the venv sees Debian's packages there (see step 3). A Pi
+# gets picamera2 (`--source picamera2:0`) and GStreamer's libcamera source; a Jetson the
+# GStreamer bindings for `--source "gst:nvarguscamerasrc ! ... ! appsink"`.
+BOARD=other
+[ -r /proc/device-tree/model ] && grep -qa "Raspberry Pi" /proc/device-tree/model && BOARD=pi
+[ -e /etc/nv_tegra_release ] && BOARD=jetson
+GST_PACKAGES="python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gstreamer1.0-plugins-base"
+case "$BOARD" in
+    pi) APT_PACKAGES="$APT_PACKAGES python3-picamera2 $GST_PACKAGES gstreamer1.0-libcamera" ;;
+    jetson) APT_PACKAGES="$APT_PACKAGES $GST_PACKAGES" ;;
+esac
 
 host() { # run a command only on the real system; say what is skipped under --prefix
     if [ "$HOST_SYSTEM" = 1 ]; then "$@"; else say "skipped under --prefix: $*"; fi
@@ -112,10 +121,10 @@ done
 rm -rf "$OPT/src/edge/gymcorner.egg-info"
 find "$OPT/src" -name __pycache__ -type d -prune -exec rm -rf {} +
 if [ "$MAKE_VENV" = 1 ]; then
-    # On a Raspberry Pi the venv sees Debian's packages: picamera2 (the camera module on the
-    # libcamera stack) and PyGObject (GStreamer) come from apt there, not from PyPI.
+    # On a Raspberry Pi or a Jetson the venv sees Debian's packages: picamera2 (the camera
+    # module on the libcamera stack) and PyGObject (GStreamer) come from apt there, not PyPI.
     venv_flags=""
-    [ -r /proc/device-tree/model ] && grep -qa "Raspberry Pi" /proc/device-tree/model && venv_flags="--system-site-packages"
+    [ "$BOARD" != other ] && venv_flags="--system-site-packages"
     [ -x "$OPT/venv/bin/python" ] || python3 -m venv $venv_flags "$OPT/venv"
     pip="$OPT/venv/bin/pip --quiet --disable-pip-version-check"
     $pip install "$OPT/src"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Debian / Raspberry Pi OS packages gymcorner uses: mosquitto (the broker, and the tests'
 # real broker), mosquitto-clients (mosquitto_sub for checks), ffmpeg (test clips with
-# rotation tags). Installs what is missing when run as root; otherwise says what to run.
+# rotation tags), GStreamer and PyGObject's build deps (gst: camera sources). Installs what
+# is missing when run as root; otherwise says what to run.
 set -eu
 need=""
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need="$need mosquitto"
@@ -18,6 +19,15 @@ command -v mono >/dev/null 2>&1 || need="$need mono-runtime"
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
 command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"
 command -v node >/dev/null 2>&1 || need="$need nodejs"
+# gst: camera sources (gymcorner.vision.gst_source): GStreamer, its typelibs for PyGObject
+# (Gst, GstApp), the base plugins (videoconvert, videotestsrc for the tests), gst-launch-1.0
+# to try a pipeline by hand, and what `pip install '.[gstreamer]'` builds PyGObject against.
+if command -v dpkg-query >/dev/null 2>&1; then
+    for pkg in gstreamer1.0-tools gstreamer1.0-plugins-base gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 \
+               libgirepository1.0-dev gobject-introspection libcairo2-dev pkg-config gcc; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need="$need $pkg"
+    done
+fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing:$need"
@@ -26,5 +36,5 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 else
     echo "missing system packages:$need" >&2
     echo "install them with: sudo apt-get install$need" >&2
-    echo "(without them the MQTT and rotation tests are skipped; the daemon still runs)" >&2
+    echo "(without them the MQTT, rotation and GStreamer tests are skipped; the daemon still runs)" >&2
 fi

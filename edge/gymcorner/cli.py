@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Publishes status, avatar and feedback on MQTT under <base_topic>/<device id>/.",
     )
     _add_config(run)
-    run.add_argument("--source", "-s", metavar="S", help="camera index, /dev/videoN, video file or rtsp/http URL")
+    run.add_argument("--source", "-s", metavar="S", help="camera index, /dev/videoN, video file, rtsp/http URL, picamera2:N or 'gst:<pipeline> ! appsink'")
     run.add_argument("--validate-config", action="store_true", help="check the config, print the verdict, exit 0/1")
     run.add_argument("--loop", action="store_true", help="restart a video file at its end (demo, soak)")
     run.add_argument("--realtime", action="store_true", help="pace a video file at its own frame rate")

@@ -15,6 +15,7 @@ class Reason(enum.Enum):
     SOURCE_NOT_FOUND = "source_not_found"
     SOURCE_UNREADABLE = "source_unreadable"
     SOURCE_LOST = "source_lost"
+    DEPENDENCY_MISSING = "dependency_missing"  # an optional package a configured part needs
     MODEL_MISSING = "model_missing"
     BACKEND_UNKNOWN = "backend_unknown"
     RECORDING_INVALID = "recording_invalid"

@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "the person standing and over a few squats, derives the squat thresholds and writes a site config "
         "that `gymcorner run --site FILE` loads. Works on a camera or a video file.",
     )
-    p.add_argument("--source", "-s", metavar="S", help="camera index, /dev/videoN, video file or URL (default: source.uri)")
+    p.add_argument("--source", "-s", metavar="S", help="camera index, /dev/videoN, video file, URL, picamera2:N or gst:<pipeline> (default: source.uri)")
     p.add_argument("--out", "-o", default=DEFAULT_OUT, metavar="FILE", help=f"site config to write (default {DEFAULT_OUT})")
     p.add_argument("--plot", metavar="FILE.png", help="plot of the measurements (default: next to --out)")
     p.add_argument("--gold", metavar="FILE.npz", help="also keep the deepest squat's landmarks as the reference rep")

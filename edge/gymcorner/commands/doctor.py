@@ -64,17 +64,39 @@ def skip(detail: str) -> Result:
 # ------------------------------------------------------------------------ checks
 
 
+# Which source a board's camera needs: OpenCV cannot open the libcamera or Jetson CSI ones.
+BOARD_SOURCES = ("Pi 5 / Pi 4 camera module: picamera2:0; Jetson CSI camera: "
+                 "'gst:nvarguscamerasrc ! nvvidconv ! video/x-raw,format=BGRx ! videoconvert ! appsink'; "
+                 "USB webcam: 0 or /dev/video0")
+# What to look at first, by source kind (gymcorner.vision.sources.source_kind).
+CAMERA_FIXES: dict[str, str] = {
+    "camera": "check the cable and `ls /dev/video*`; the service user needs the 'video' group",
+    "gst": ("try the pipeline with `gst-launch-1.0` (fakesink in place of appsink); "
+            "the service user needs the 'video' group"),
+    "picamera2": ("`rpicam-hello --list-cameras` must list the index; check the ribbon cable; "
+                  "the service user needs the 'video' group"),
+    "url": "check the stream's address, credentials and network (e.g. `ffprobe URL`)",
+    "file": "check the video file's path",
+}
+
+
 def check_camera(config: Config) -> Result:
-    from gymcorner.errors import GymcornerError
-    from gymcorner.vision.sources import FrameTimeout, open_source
+    from gymcorner.errors import GymcornerError, Reason
+    from gymcorner.vision.sources import FrameTimeout, open_source, source_kind
 
     uri = config.source.uri
-    fix = (f"check the cable and `ls /dev/video*`; the service user needs the 'video' group; "
-           f"set [source] uri (now {uri!r})")
+    try:
+        kind = source_kind(uri.strip())
+    except GymcornerError as err:
+        return fail(f"{uri}: {err}", f"set [source] uri; {BOARD_SOURCES}")
+    first = CAMERA_FIXES.get(kind, "check [source] uri")
+    fix = f"{first}; set [source] uri (now {uri!r}) to the board's camera: {BOARD_SOURCES}"
     try:
         source = open_source(config.source.model_copy(update={"realtime": False, "loop": False,
                                                                "open_timeout_s": min(config.source.open_timeout_s, 5.0)}))
     except GymcornerError as err:
+        if err.reason is Reason.DEPENDENCY_MISSING:  # the message says what to install
+            return fail(str(err), f"install what it names, or use another source: {BOARD_SOURCES}")
         return fail(f"{uri}: {err}", fix)
     try:
         frame = source.read(timeout_s=5.0)

@@ -11,7 +11,10 @@ open; `read()` times out meanwhile and `state` says "reconnecting". Only the fir
 connection must succeed, within `open_timeout_s`, or `open()` raises `SourceError`.
 
 The capture is injected as a factory of cv2.VideoCapture-like objects, so the threading
-is tested with fakes and no camera.
+is tested with fakes and no camera, and every other camera stack (GStreamer, picamera2)
+plugs in as one more such object instead of a reader loop of its own. A capture that
+knows why it failed raises from its factory or from `read()`; the message is kept as
+`problem`, put into the start-up error and the "reconnecting" log line and timeout.
 """
 
 from __future__ import annotations
@@ -103,6 +106,7 @@ class LiveFrameSource(FrameSource):
         self._state = SourceState.CLOSED
         self._slot: Frame | None = None
         self._open_error: SourceError | None = None
+        self._problem: str | None = None  # why the last open or read failed, as the capture said
         self._started = False  # a first frame has arrived
         self._grabbed = self._delivered = self._dropped = self._reconnects = 0
         self._fps: float | None = self._requested_fps
@@ -126,6 +130,11 @@ class LiveFrameSource(FrameSource):
     @property
     def state(self) -> SourceState:
         return self._state
+
+    @property
+    def problem(self) -> str | None:
+        """Why the last attempt to open or read failed ("end of stream", a driver's message)."""
+        return self._problem
 
     def stats(self) -> SourceStats:
         with self._cond:
@@ -167,8 +176,9 @@ class LiveFrameSource(FrameSource):
             if self._state is SourceState.CLOSED:
                 return None
             if not got or self._slot is None:
+                why = f": {self._problem}" if self._problem and self._state is SourceState.RECONNECTING else ""
                 raise FrameTimeout(
-                    f"no frame from {self._description} within {timeout_s:g} s ({self._state.value})"
+                    f"no frame from {self._description} within {timeout_s:g} s ({self._state.value}{why})"
                 )
             frame, self._slot = self._slot, None
             self._delivered += 1
@@ -197,7 +207,7 @@ class LiveFrameSource(FrameSource):
                     capture = self._connect()
                     if capture is None:
                         if not self._started:
-                            self._fail_start(f"cannot open {self._description}", self._open_failure_reason)
+                            self._fail_start(f"cannot open {self._description}{self._why()}", self._open_failure_reason)
                             return
                         self._stop.wait(self._reconnect_delay_s)
                         continue
@@ -208,7 +218,9 @@ class LiveFrameSource(FrameSource):
                     capture.release()
                     capture = None
                     if not self._started:
-                        self._fail_start(f"{self._description} opened but delivered no frame", Reason.SOURCE_UNREADABLE)
+                        self._fail_start(
+                            f"{self._description} opened but delivered no frame{self._why()}", Reason.SOURCE_UNREADABLE
+                        )
                         return
                     self._mark_lost()
                     self._stop.wait(self._reconnect_delay_s)
@@ -233,6 +245,7 @@ class LiveFrameSource(FrameSource):
             return capture
         except Exception as err:  # driver errors (cv2.error, OSError) are a failed attempt, not a crash
             logger.debug("%s: open failed: %s", self._description, err)
+            self._problem = str(err) or type(err).__name__
             return None
 
     def _grab(self, capture: CaptureLike) -> np.ndarray | None:
@@ -243,6 +256,7 @@ class LiveFrameSource(FrameSource):
             return image if self._rotate_code is None else cv2.rotate(image, self._rotate_code)
         except Exception as err:  # a driver error mid-stream is a loss, handled by reconnecting
             logger.debug("%s: read failed: %s", self._description, err)
+            self._problem = str(err) or type(err).__name__
             return None
 
     def _publish(self, image: np.ndarray) -> None:
@@ -257,6 +271,7 @@ class LiveFrameSource(FrameSource):
             self._size = (image.shape[1], image.shape[0])
             if self._state is SourceState.RECONNECTING:
                 self._reconnects += 1
+                self._problem = None
                 logger.warning("%s: back, streaming again", self._description)
             self._state = SourceState.STREAMING
             self._cond.notify_all()
@@ -270,7 +285,11 @@ class LiveFrameSource(FrameSource):
             if self._stop.is_set() or self._state is SourceState.RECONNECTING:
                 return
             self._state = SourceState.RECONNECTING
-        logger.warning("%s lost; retrying every %g s", self._description, self._reconnect_delay_s)
+        why = f" ({self._problem})" if self._problem else ""
+        logger.warning("%s lost%s; retrying every %g s", self._description, why, self._reconnect_delay_s)
+
+    def _why(self) -> str:
+        return f": {self._problem}" if self._problem else ""
 
     def _fail_start(self, message: str, reason: Reason) -> None:
         self._open_error = SourceError(message, reason)

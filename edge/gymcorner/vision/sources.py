@@ -6,8 +6,11 @@ live sources deliver only the newest frame (a coach that lags behind the person 
 useless) — see `gymcorner.vision.live`.
 
 Sources are chosen by the shape of the configured uri through a small registry
-(`register_source_kind`), like the pose backends. Start-up failures raise `SourceError`
-with a one-line message and a `Reason`, so the CLI can print it and exit.
+(`register_source_kind`), like the pose backends: a camera index or /dev/videoN, a URL,
+a file, or a `kind:` prefix for the cameras OpenCV cannot open (`gst:<pipeline>` for
+GStreamer, e.g. a Jetson CSI camera; `picamera2:<index>` for a Raspberry Pi camera
+module). Start-up failures raise `SourceError` with a one-line message and a `Reason`, so
+the CLI can print it and exit.
 """
 
 from __future__ import annotations
@@ -155,8 +158,16 @@ SourceFactory = Callable[[str, SourceConfig], FrameSource]
 
 _REGISTRY: dict[str, SourceFactory] = {}
 # Kinds implemented in their own module, imported on first use (threads, devices).
-_LAZY_MODULES: dict[str, str] = {"camera": "gymcorner.vision.live", "url": "gymcorner.vision.live"}
+_LAZY_MODULES: dict[str, str] = {
+    "camera": "gymcorner.vision.live",
+    "url": "gymcorner.vision.live",
+    "gst": "gymcorner.vision.gst_source",
+    "picamera2": "gymcorner.vision.picamera2_source",
+}
+# `kind:rest` uris without "//": the word before the colon names the kind.
+PREFIX_KINDS = frozenset({"gst", "picamera2"})
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]*):(?!//)")
 
 
 def register_source_kind(kind: str) -> Callable[[SourceFactory], SourceFactory]:
@@ -168,7 +179,10 @@ def register_source_kind(kind: str) -> Callable[[SourceFactory], SourceFactory]:
 
 
 def source_kind(uri: str) -> str:
-    """"url", "camera" or "file", from the shape of the uri alone (no I/O)."""
+    """"url", "camera", "file" or a prefix kind ("gst", "picamera2"), from the uri alone (no I/O)."""
+    prefix = _PREFIX.match(uri)
+    if prefix and prefix.group(1).lower() in PREFIX_KINDS:
+        return prefix.group(1).lower()
     match = _SCHEME.match(uri)
     if match:
         scheme = match.group(1).lower()
@@ -178,7 +192,8 @@ def source_kind(uri: str) -> str:
             return "file"
         raise SourceError(
             f"unsupported source scheme {scheme!r} in {redact_uri(uri)} "
-            f"(use a camera index, /dev/videoN, a video file, or {'/'.join(sorted(URL_SCHEMES))}://)",
+            f"(use a camera index, /dev/videoN, a video file, {'/'.join(sorted(URL_SCHEMES))}://, "
+            f"gst:<pipeline ending in appsink> or picamera2:<index>)",
             Reason.CONFIG_INVALID,
         )
     if uri.isdigit() or uri.startswith("/dev/"):
