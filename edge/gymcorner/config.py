@@ -46,7 +46,10 @@ class SourceConfig(Section):
     uri: str = Field(
         "0",
         title="Frame source",
-        description="Camera index ('0'), device path ('/dev/video0'), video file, or rtsp/http URL.",
+        description=(
+            "Camera index ('0'), device path ('/dev/video0'), video file, rtsp/http URL, "
+            "'picamera2:0' (Raspberry Pi camera module) or 'gst:<pipeline ending in appsink>' (Jetson CSI)."
+        ),
     )
     width: int | None = Field(None, ge=16, le=7680, description="Requested capture width (live sources).")
     height: int | None = Field(None, ge=16, le=4320, description="Requested capture height (live sources).")
