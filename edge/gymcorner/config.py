@@ -68,6 +68,9 @@ class PoseConfig(Section):
     max_input_side_px: int = Field(
         1280, ge=128, le=4096, description="Frames larger than this are downscaled before inference."
     )
+    num_threads: int = Field(
+        2, ge=1, le=64, description="CPU threads of the LiteRT interpreters (litert backend; XNNPACK runs on them)."
+    )
 
 
 class SmoothingConfig(Section):

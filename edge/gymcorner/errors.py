@@ -16,6 +16,7 @@ class Reason(enum.Enum):
     SOURCE_UNREADABLE = "source_unreadable"
     SOURCE_LOST = "source_lost"
     MODEL_MISSING = "model_missing"
+    FRAME_INVALID = "frame_invalid"
     BACKEND_UNKNOWN = "backend_unknown"
     RECORDING_INVALID = "recording_invalid"
     BROKER_UNREACHABLE = "broker_unreachable"
@@ -46,6 +47,12 @@ class SourceError(GymcornerError):
 
 class ModelError(GymcornerError):
     reason = Reason.MODEL_MISSING
+
+
+class FrameError(GymcornerError, ValueError):
+    """An image the pose backend cannot take (wrong dtype or shape): a caller's bug, not a model failure."""
+
+    reason = Reason.FRAME_INVALID
 
 
 class RecordingError(GymcornerError):

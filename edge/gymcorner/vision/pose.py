@@ -32,6 +32,7 @@ _REGISTRY: dict[str, BackendFactory] = {}
 # Backends that live in their own module, imported on first use.
 _LAZY_MODULES: dict[str, str] = {
     "mediapipe": "gymcorner.vision.mediapipe_pose",
+    "litert": "gymcorner.vision.blazepose.backend",
 }
 
 

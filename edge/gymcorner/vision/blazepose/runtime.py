@@ -1,0 +1,81 @@
+"""Model files and the TFLite interpreter: the only place that knows which runtime is installed.
+
+LiteRT (`ai-edge-litert`) is the runtime we ship; `tflite_runtime` is the older wheel some
+ARM images still carry. Both expose the same Interpreter API, so the fallback costs nothing.
+XNNPACK is LiteRT's default CPU delegate for float models, so it is applied without asking.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gymcorner.config import PoseConfig
+from gymcorner.errors import ModelError
+from gymcorner.vision.models import default_models_dir, model_path
+
+DETECTOR_MODEL = "pose_detection.tflite"
+LANDMARK_MODEL = "pose_landmark_full.tflite"
+
+
+def pose_model_paths(config: PoseConfig, models_dir: Path | None = None) -> tuple[Path, Path]:
+    """(detector, landmark) model paths, verified by SHA-256, or ModelError saying to fetch them.
+
+    `models_dir` wins, then a `models_dir` on the config if it has one, then models/ in the
+    checkout (where `gymcorner models fetch` puts them by default).
+    """
+    configured = models_dir if models_dir is not None else getattr(config, "models_dir", None)
+    folder = default_models_dir(configured)
+    return model_path(folder, DETECTOR_MODEL), model_path(folder, LANDMARK_MODEL)
+
+
+def _interpreter_class() -> Any:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+
+        return Interpreter
+    except ImportError:
+        pass
+    try:
+        from tflite_runtime.interpreter import Interpreter  # type: ignore[import-not-found]
+
+        return Interpreter
+    except ImportError as err:
+        raise ModelError(
+            "pose backend 'litert' needs a TFLite runtime: pip install ai-edge-litert "
+            "(or tflite-runtime on a device without LiteRT wheels)"
+        ) from err
+
+
+class Network:
+    """One TFLite model with a single float input; outputs are looked up by shape, not by index.
+
+    Output order is not part of a model's contract (converters reorder them), shapes are.
+    """
+
+    def __init__(self, path: Path, num_threads: int) -> None:
+        interpreter_class = _interpreter_class()
+        try:
+            self._interpreter = interpreter_class(model_path=str(path), num_threads=num_threads)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as err:
+            raise ModelError(f"cannot load {path}: {err}; delete it and run `gymcorner models fetch`") from err
+        (inp,) = self._interpreter.get_input_details()
+        self._input_index = int(inp["index"])
+        self.input_shape = tuple(int(d) for d in inp["shape"])
+        self._outputs = {tuple(int(d) for d in o["shape"]): int(o["index"]) for o in self._interpreter.get_output_details()}
+        self.invocations = 0
+
+    def output_index(self, shape: tuple[int, ...], path: Path) -> int:
+        if shape not in self._outputs:
+            raise ModelError(f"{path.name}: no output of shape {shape} (outputs: {sorted(self._outputs)}); wrong model file?")
+        return self._outputs[shape]
+
+    def run(self, tensor: np.ndarray, indices: tuple[int, ...]) -> list[np.ndarray]:
+        """Invoke on one (1, H, W, 3) float32 tensor and return the outputs at `indices`."""
+        self._interpreter.set_tensor(self._input_index, tensor)
+        self._interpreter.invoke()
+        self.invocations += 1
+        return [self._interpreter.get_tensor(i) for i in indices]
