@@ -60,6 +60,7 @@ class LiteRtPose:
         self._landmarks = LandmarkNetwork(landmark_path, config.num_threads)
         self._min_detection = config.min_detection_confidence
         self._min_tracking = config.min_tracking_confidence
+        self._max_side_px = config.max_input_side_px
         self._filter = AlignmentFilter()
         self._roi: Roi | None = None
 
@@ -85,11 +86,11 @@ class LiteRtPose:
         height, width = image.shape[:2]
         roi = self._roi
         if roi is None:
-            detection = self._detector.detect(image, self._min_detection)
+            detection = self._detector.detect(image, self._min_detection, self._max_side_px)
             if detection is None:
                 return PoseSample(t_s, width, height)
             roi = Roi.from_alignment_points(detection.keypoints[0], detection.keypoints[1], width, height)
-        result = self._landmarks.run(image, roi)
+        result = self._landmarks.run(image, roi, self._max_side_px)
         if not result.presence > self._min_tracking:
             self._roi = None
             self._filter.reset()

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from gymcorner.vision.blazepose.roi import Roi
 from gymcorner.vision.blazepose.runtime import Network
 
 INPUT_SIZE = 224
@@ -65,7 +66,7 @@ def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray, m
     The network regresses x, y, w, h and keypoint offsets in input pixels (scale 224),
     relative to each anchor centre.
     """
-    scores = 1.0 / (1.0 + np.exp(-np.clip(raw_scores.reshape(-1), -SCORE_CLIP, SCORE_CLIP)))
+    scores = 1.0 / (1.0 + np.exp(-np.clip(raw_scores.reshape(-1).astype(np.float64), -SCORE_CLIP, SCORE_CLIP)))
     keep = scores >= min_score
     raw = raw_boxes.reshape(-1, 4 + 2 * NUM_KEYPOINTS)[keep] / INPUT_SIZE
     centre = anchors[keep]
@@ -110,16 +111,11 @@ def weighted_nms(
     return out
 
 
-def letterbox_matrix(width: int, height: int) -> tuple[np.ndarray, float, float]:
-    """Affine map of the whole frame into the 224x224 input keeping the aspect ratio.
-
-    Returns the 2x3 matrix and the horizontal and vertical padding, each side, as a
-    fraction of the input.
-    """
+def letterbox(width: int, height: int) -> tuple[Roi, float, float]:
+    """The whole frame as a centred square ROI (the 224x224 input keeps the aspect ratio),
+    and the horizontal and vertical padding, each side, as a fraction of the input."""
     side = float(max(width, height))
-    s = INPUT_SIZE / side
-    matrix = np.array([[s, 0.0, INPUT_SIZE / 2 - s * width / 2], [0.0, s, INPUT_SIZE / 2 - s * height / 2]])
-    return matrix, (1.0 - width / side) / 2.0, (1.0 - height / side) / 2.0
+    return Roi(width / 2.0, height / 2.0, side, 0.0), (1.0 - width / side) / 2.0, (1.0 - height / side) / 2.0
 
 
 class PoseDetector:
@@ -131,11 +127,11 @@ class PoseDetector:
         self._scores = self.network.output_index((1, NUM_ANCHORS, 1), path)
         self._anchors = ssd_anchor_centres()
 
-    def detect(self, image: np.ndarray, min_score: float) -> Detection | None:
+    def detect(self, image: np.ndarray, min_score: float, max_side_px: int | None = None) -> Detection | None:
         height, width = image.shape[:2]
-        matrix, pad_x, pad_y = letterbox_matrix(width, height)
-        # Warp the full frame straight to 224x224: never resize or convert the whole frame.
-        crop = cv2.warpAffine(image, matrix, (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        square, pad_x, pad_y = letterbox(width, height)
+        # One warp of the frame straight to 224x224 (padding black): no full-frame colour conversion.
+        crop = square.crop(image, INPUT_SIZE, max_side_px, border=cv2.BORDER_CONSTANT)
         tensor = to_rgb(crop).astype(np.float32) * (2.0 / 255.0) - 1.0
         raw_boxes, raw_scores = self.network.run(tensor[None], (self._boxes, self._scores))
         boxes, keypoints, scores = decode(raw_boxes, raw_scores, self._anchors, min_score)

@@ -78,9 +78,9 @@ class LandmarkNetwork:
             self.network.output_index((1, NUM_POINTS * 3), path),
         )
 
-    def run(self, image: np.ndarray, roi: Roi) -> RoiLandmarks:
+    def run(self, image: np.ndarray, roi: Roi, max_side_px: int | None = None) -> RoiLandmarks:
         height, width = image.shape[:2]
-        crop = roi.crop(image, INPUT_SIZE)
+        crop = roi.crop(image, INPUT_SIZE, max_side_px)
         tensor = to_rgb(crop).astype(np.float32) * (1.0 / 255.0)
         raw, flag, heatmap, raw_world = self.network.run(tensor[None], self._outputs)
         points = raw.reshape(NUM_POINTS, 5).astype(np.float64)

@@ -53,12 +53,23 @@ class Roi:
         offset = np.array([out_size / 2.0, out_size / 2.0]) - rot @ np.array([self.cx_px, self.cy_px])
         return np.hstack([rot, offset[:, None]])
 
-    def crop(self, image: np.ndarray, out_size: int) -> np.ndarray:
-        """The ROI warped straight out of the original frame: one affine warp, whatever the
-        frame size, so a 4K frame costs what a VGA one does. Border pixels are replicated."""
-        return cv2.warpAffine(
-            image, self.crop_matrix(out_size), (out_size, out_size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
+    def crop(
+        self, image: np.ndarray, out_size: int, max_side_px: int | None = None, border: int = cv2.BORDER_REPLICATE
+    ) -> np.ndarray:
+        """The ROI warped straight out of the original frame to out_size x out_size.
+
+        One affine warp whatever the frame size: the frame itself is never resized or
+        colour-converted. On a frame larger than `max_side_px` (the size the reference
+        pipeline shrinks frames to first) the ROI is sampled at twice the output size and
+        area-averaged down, because bilinear sampling alone skips pixels when a big ROI
+        shrinks five times or more, and that aliasing moves the landmarks.
+        """
+        height, width = image.shape[:2]
+        if max_side_px is not None and max(width, height) > max_side_px:
+            size = 2 * out_size
+            big = cv2.warpAffine(image, self.crop_matrix(size), (size, size), flags=cv2.INTER_LINEAR, borderMode=border)
+            return cv2.resize(big, (out_size, out_size), interpolation=cv2.INTER_AREA)
+        return cv2.warpAffine(image, self.crop_matrix(out_size), (out_size, out_size), flags=cv2.INTER_LINEAR, borderMode=border)
 
     def project(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
         """(N, 3) crop-normalised x, y, z -> frame-normalised x, y and z.
