@@ -73,8 +73,9 @@ class LiteRtPose:
         return self._landmarks.network.invocations
 
     def estimate(self, image_bgr: np.ndarray, t_s: float) -> PoseSample:
-        height, width = np.shape(image_bgr)[:2]
-        return self.infer(self.prepare(image_bgr), width, height, t_s)
+        image = self.prepare(image_bgr)
+        height, width = image.shape[:2]
+        return self.infer(image, width, height, t_s)
 
     def prepare(self, image_bgr: np.ndarray) -> np.ndarray:
         """Checks only: the crops are cut from the original frame inside `infer`, so there is
