@@ -1,19 +1,19 @@
-"""Model files and the TFLite interpreter: the only place that knows which runtime is installed.
+"""The two pose model files and a small wrapper over one TFLite interpreter.
 
-LiteRT (`ai-edge-litert`) is the runtime we ship; `tflite_runtime` is the older wheel some
-ARM images still carry. Both expose the same Interpreter API, so the fallback costs nothing.
-XNNPACK is LiteRT's default CPU delegate for float models, so it is applied without asking.
+The interpreter comes from `vision.face.open_interpreter` (LiteRT, else `tflite_runtime`,
+else a ModelError saying what to install), shared with the face and emotion models.
+XNNPACK is LiteRT's default CPU delegate for float models; it runs on `num_threads`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from gymcorner.config import PoseConfig
 from gymcorner.errors import ModelError
+from gymcorner.vision.face import open_interpreter
 from gymcorner.vision.models import default_models_dir, model_path
 
 DETECTOR_MODEL = "pose_detection.tflite"
@@ -31,24 +31,6 @@ def pose_model_paths(config: PoseConfig, models_dir: Path | None = None) -> tupl
     return model_path(folder, DETECTOR_MODEL), model_path(folder, LANDMARK_MODEL)
 
 
-def _interpreter_class() -> Any:
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-
-        return Interpreter
-    except ImportError:
-        pass
-    try:
-        from tflite_runtime.interpreter import Interpreter  # type: ignore[import-not-found]
-
-        return Interpreter
-    except ImportError as err:
-        raise ModelError(
-            "pose backend 'litert' needs a TFLite runtime: pip install ai-edge-litert "
-            "(or tflite-runtime on a device without LiteRT wheels)"
-        ) from err
-
-
 class Network:
     """One TFLite model with a single float input; outputs are looked up by shape, not by index.
 
@@ -56,12 +38,7 @@ class Network:
     """
 
     def __init__(self, path: Path, num_threads: int) -> None:
-        interpreter_class = _interpreter_class()
-        try:
-            self._interpreter = interpreter_class(model_path=str(path), num_threads=num_threads)
-            self._interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as err:
-            raise ModelError(f"cannot load {path}: {err}; delete it and run `gymcorner models fetch`") from err
+        self._interpreter = open_interpreter(path, num_threads)
         (inp,) = self._interpreter.get_input_details()
         self._input_index = int(inp["index"])
         self.input_shape = tuple(int(d) for d in inp["shape"])
