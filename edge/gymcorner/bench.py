@@ -5,6 +5,9 @@ pose_model (the BlazePose graph itself), smooth, coach, encode (avatar build + b
 encoding), publish (handing payloads to the MQTT client; the network work happens on
 its own thread). `overhead_ms` is everything except `pose_model`: what the pipeline
 costs on top of the model.
+
+The litert backend cuts its crops (224x224 detector, 256x256 landmarks) straight from the
+original frame inside `pose_model`; its `pose_prep` is only the input checks.
 """
 
 from __future__ import annotations
