@@ -139,6 +139,10 @@ def test_the_detector_runs_once_while_the_person_is_tracked() -> None:
     estimator.reset()
     estimator.estimate(images[0], 10.0)
     assert estimator.detector_invocations == 2
+    # Another frame size (another source): the old ROI is in the wrong pixels, detect again.
+    smaller = cv2.resize(images[1], (images[1].shape[1] // 2, images[1].shape[0] // 2), interpolation=cv2.INTER_AREA)
+    assert estimator.estimate(smaller, 10.033).present
+    assert estimator.detector_invocations == 3
 
 
 def test_losing_the_person_sends_the_next_frame_back_to_the_detector() -> None:

@@ -63,6 +63,7 @@ class LiteRtPose:
         self._max_side_px = config.max_input_side_px
         self._filter = AlignmentFilter()
         self._roi: Roi | None = None
+        self._frame_size: tuple[int, int] | None = None
 
     @property
     def detector_invocations(self) -> int:
@@ -83,8 +84,15 @@ class LiteRtPose:
         return checked_frame(image_bgr)
 
     def infer(self, image: np.ndarray, width: int, height: int, t_s: float) -> PoseSample:
-        """Detector (when not tracking), crop, landmark network, projection, next ROI."""
+        """Detector (when not tracking), crop, landmark network, projection, next ROI.
+
+        The size is taken from the image itself; a change of size (another source) drops
+        the tracked ROI, which is in the old frame's pixels.
+        """
         height, width = image.shape[:2]
+        if self._frame_size != (width, height):
+            self.reset()
+            self._frame_size = (width, height)
         roi = self._roi
         if roi is None:
             detection = self._detector.detect(image, self._min_detection, self._max_side_px)
