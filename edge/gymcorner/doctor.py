@@ -91,6 +91,15 @@ def _sha256(path: Path) -> str:
 
 
 def check_pose_model(config: Config) -> Result:
+    if config.pose.backend == "litert":
+        from gymcorner.errors import GymcornerError
+        from gymcorner.vision.blazepose.runtime import pose_model_paths
+
+        try:
+            paths = pose_model_paths(config.pose)
+        except GymcornerError as err:
+            return fail(str(err).split(";")[0], "gymcorner models fetch")
+        return ok(f"BlazePose files for litert, SHA-256 verified: {', '.join(p.name for p in paths)}")
     if config.pose.backend != "mediapipe":
         return skip(f"pose backend {config.pose.backend!r}: its own start-up checks its models")
     try:
