@@ -15,7 +15,7 @@ import numpy as np
 from gymcorner.config import PoseConfig
 from gymcorner.errors import ConfigError, FrameError, Reason
 from gymcorner.motion.landmarks import PoseSample
-from gymcorner.vision.blazepose.detector import PoseDetector
+from gymcorner.vision.blazepose.detector import FULL_BODY_SCALE_POINT, HIP_CENTRE, PoseDetector
 from gymcorner.vision.blazepose.landmarks import LandmarkNetwork
 from gymcorner.vision.blazepose.roi import Roi
 from gymcorner.vision.blazepose.runtime import pose_model_paths
@@ -98,14 +98,16 @@ class LiteRtPose:
             detection = self._detector.detect(image, self._min_detection, self._max_side_px)
             if detection is None:
                 return PoseSample(t_s, width, height)
-            roi = Roi.from_alignment_points(detection.keypoints[0], detection.keypoints[1], width, height)
+            roi = Roi.from_alignment_points(
+                detection.keypoints[HIP_CENTRE], detection.keypoints[FULL_BODY_SCALE_POINT], width, height
+            )
         result = self._landmarks.run(image, roi, self._max_side_px)
         if not result.presence > self._min_tracking:
             self._roi = None
             self._filter.reset()
             return PoseSample(t_s, width, height)
-        steady = self._filter.apply(result.alignment, t_s, width, height)
-        self._roi = Roi.from_alignment_points(steady[0], steady[1], width, height)
+        centre, scale_point = self._filter.apply(result.alignment, t_s, width, height)
+        self._roi = Roi.from_alignment_points(centre, scale_point, width, height)
         return PoseSample(t_s, width, height, result.image, result.world)
 
     def reset(self) -> None:

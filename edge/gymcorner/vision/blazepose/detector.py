@@ -24,6 +24,9 @@ ANCHOR_MIN_SCALE = 0.1484375
 ANCHOR_MAX_SCALE = 0.75
 SCORE_CLIP = 100.0  # raw logits are clipped before the sigmoid, as the graph does
 NMS_MIN_IOU = 0.3
+# The detector's keypoints: 0 and 1 place the full-body ROI, 2 and 3 an upper-body one (unused).
+HIP_CENTRE = 0
+FULL_BODY_SCALE_POINT = 1
 
 
 @dataclass(frozen=True)
