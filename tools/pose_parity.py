@@ -90,7 +90,7 @@ def summarise(name: str, dist: np.ndarray, presence: float, frames: int) -> dict
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--manifest", default=str(DEFAULT_MANIFEST))
+    parser.add_argument("--manifest", default=str(DEFAULT_MANIFEST), help="labelled clips (default: %(default)s)")
     parser.add_argument("--backend", default="litert", help="pose backend to compare (default: %(default)s)")
     parser.add_argument("--clips", type=int, metavar="N", help="only the first N clips of the manifest")
     parser.add_argument("--only", action="append", metavar="TEXT", help="only clips whose path contains TEXT (repeatable)")
