@@ -8,6 +8,7 @@ outside the targets; the two runtimes' own numerical noise stays well inside the
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -85,6 +86,8 @@ def run_clip(clip: str) -> list[PoseSample]:
 # ------------------------------------------------------------------------ parity
 
 
+@pytest.mark.shared_data
+@pytest.mark.model
 @pytest.mark.parametrize("clip", PARITY_CLIPS)
 def test_landmarks_match_the_mediapipe_recording(clip: str) -> None:
     require_pose_models()
@@ -109,6 +112,8 @@ def test_landmarks_match_the_mediapipe_recording(clip: str) -> None:
     assert np.percentile(dist, 95) <= P95_TARGET, f"p95 {100 * np.percentile(dist, 95):.2f}% of the diagonal"
 
 
+@pytest.mark.shared_data
+@pytest.mark.model
 def test_world_landmarks_are_hip_centred_metres_like_mediapipe() -> None:
     require_pose_models()
     clip = PARITY_CLIPS[0]
@@ -127,6 +132,8 @@ def test_world_landmarks_are_hip_centred_metres_like_mediapipe() -> None:
 # ---------------------------------------------------------------------- tracking
 
 
+@pytest.mark.shared_data
+@pytest.mark.model
 def test_the_detector_runs_once_while_the_person_is_tracked() -> None:
     require_pose_models()
     clip = PARITY_CLIPS[0]
@@ -145,6 +152,8 @@ def test_the_detector_runs_once_while_the_person_is_tracked() -> None:
     assert estimator.detector_invocations == 3
 
 
+@pytest.mark.shared_data
+@pytest.mark.model
 def test_losing_the_person_sends_the_next_frame_back_to_the_detector() -> None:
     require_pose_models()
     images = frames(PARITY_CLIPS[0], 2)
@@ -159,6 +168,7 @@ def test_losing_the_person_sends_the_next_frame_back_to_the_detector() -> None:
 # ------------------------------------------------------------------ odd frames
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("shape", [(480, 640, 3), (1, 1, 3), (1, 1), (7, 3000, 3)])
 def test_blank_noise_and_tiny_frames_have_no_person(pose: LiteRtPose, shape: tuple[int, ...]) -> None:
     pose.reset()
@@ -168,6 +178,8 @@ def test_blank_noise_and_tiny_frames_have_no_person(pose: LiteRtPose, shape: tup
         assert not sample.present and (sample.width, sample.height) == (shape[1], shape[0])
 
 
+@pytest.mark.shared_data
+@pytest.mark.model
 def test_gray_bgra_and_huge_frames_are_taken(pose: LiteRtPose) -> None:
     image = frames(PARITY_CLIPS[0], 1)[0]
     height, width = image.shape[:2]
@@ -189,6 +201,7 @@ def test_gray_bgra_and_huge_frames_are_taken(pose: LiteRtPose) -> None:
     assert (height, width) == image.shape[:2]
 
 
+@pytest.mark.model
 @pytest.mark.parametrize(
     "image",
     [
@@ -216,6 +229,7 @@ def test_missing_model_file_is_one_line_with_the_fetch_hint(tmp_path: Path) -> N
     assert "\n" not in message and "missing" in message and FETCH_HINT in message
 
 
+@pytest.mark.model
 def test_corrupt_model_file_is_refused_with_the_fetch_hint(tmp_path: Path) -> None:
     source = require_pose_models()
     shutil.copy(source / DETECTOR_MODEL, tmp_path / DETECTOR_MODEL)
@@ -231,6 +245,7 @@ def test_only_the_full_landmark_model_is_offered() -> None:
         LiteRtPose(PoseConfig(model_complexity=0))
 
 
+@pytest.mark.model
 def test_registered_as_litert_and_built_from_config() -> None:
     require_pose_models()
     assert "litert" in available_backends()
@@ -279,3 +294,21 @@ def test_projection_inverts_the_crop(rotation: float) -> None:
     crop_norm = np.hstack([crop_px / 256.0, np.zeros((3, 1))])
     back = roi.project(crop_norm, width, height)[:, :2] * [width, height]
     np.testing.assert_allclose(back, frame_px, atol=1e-9)
+
+
+@pytest.mark.shared_data
+@pytest.mark.model
+def test_bench_runs_the_litert_backend(tmp_path: Path) -> None:
+    require_pose_models()
+    from gymcorner.cli import main as cli_main
+
+    config = tmp_path / "offline.toml"
+    config.write_text("[mqtt]\nenabled = false\n")
+    out = tmp_path / "bench.json"
+    video = clip_path(PARITY_CLIPS[0])
+    argv = ["bench", str(video), "--config", str(config), "--backend", "litert", "--max-frames", "5", "--json", str(out), "-q"]
+    assert cli_main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["backend"] == "litert" and result["frames"] == 5
+    # prepare only checks the frame; the crops are cut inside the model stage
+    assert result["stages_ms"]["pose_prep"]["p95"] <= result["stages_ms"]["pose_model"]["p50"]
