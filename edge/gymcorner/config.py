@@ -66,7 +66,11 @@ class PoseConfig(Section):
     min_detection_confidence: float = Field(0.5, ge=0, le=1)
     min_tracking_confidence: float = Field(0.5, ge=0, le=1)
     max_input_side_px: int = Field(
-        1280, ge=128, le=4096, description="Frames larger than this are downscaled before inference."
+        1280,
+        ge=128,
+        le=4096,
+        description="Frames larger than this are downscaled before inference (litert: its crops are "
+        "sampled at 2x and area-averaged instead, the frame is never resized).",
     )
     num_threads: int = Field(
         2, ge=1, le=64, description="CPU threads of the LiteRT interpreters (litert backend; XNNPACK runs on them)."
