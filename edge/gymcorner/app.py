@@ -71,7 +71,7 @@ class App:
         with ExitStack() as undo:  # a step that fails releases what the earlier steps opened
             self.source = open_source(cfg.source)  # cheapest check first: a missing camera is one line
             undo.callback(self.source.close)
-            self.estimator = create_estimator(cfg.pose)
+            self.estimator = create_estimator(cfg.pose, cfg.models.dir)
             undo.callback(self.estimator.close)
             _log.info(
                 "source %s open (%s), pose backend %s", self.source.description, self.source.size, self.estimator.name

@@ -64,12 +64,27 @@ class SourceConfig(Section):
 
 
 class PoseConfig(Section):
-    backend: str = Field("mediapipe", description="Pose backend name (see `gymcorner bench --help`).")
-    model_complexity: Literal[0, 1, 2] = Field(1, description="BlazePose model: 0 lite, 1 full, 2 heavy.")
+    backend: str = Field(
+        "litert",
+        description=(
+            "Pose backend: 'litert' (BlazePose's networks on LiteRT, the default) or 'mediapipe' "
+            "(the mediapipe package's graph, the reference for parity tests; Python < 3.13)."
+        ),
+    )
+    model_complexity: Literal[0, 1, 2] = Field(
+        1, description="BlazePose model: 0 lite, 1 full, 2 heavy (the litert backend runs the full model only)."
+    )
     min_detection_confidence: float = Field(0.5, ge=0, le=1)
     min_tracking_confidence: float = Field(0.5, ge=0, le=1)
     max_input_side_px: int = Field(
-        1280, ge=128, le=4096, description="Frames larger than this are downscaled before inference."
+        1280,
+        ge=128,
+        le=4096,
+        description="Frames larger than this are downscaled before inference (litert: its crops are "
+        "sampled at 2x and area-averaged instead, the frame is never resized).",
+    )
+    num_threads: int = Field(
+        2, ge=1, le=64, description="CPU threads of the LiteRT interpreters (litert backend; XNNPACK runs on them)."
     )
 
 

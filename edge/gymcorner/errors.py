@@ -17,6 +17,7 @@ class Reason(enum.Enum):
     SOURCE_LOST = "source_lost"
     DEPENDENCY_MISSING = "dependency_missing"  # an optional package a configured part needs
     MODEL_MISSING = "model_missing"
+    FRAME_INVALID = "frame_invalid"
     BACKEND_UNKNOWN = "backend_unknown"
     RECORDING_INVALID = "recording_invalid"
     BROKER_UNREACHABLE = "broker_unreachable"
@@ -47,6 +48,12 @@ class SourceError(GymcornerError):
 
 class ModelError(GymcornerError):
     reason = Reason.MODEL_MISSING
+
+
+class FrameError(GymcornerError, ValueError):
+    """An image the pose backend cannot take (wrong dtype or shape): a caller's bug, not a model failure."""
+
+    reason = Reason.FRAME_INVALID
 
 
 class RecordingError(GymcornerError):

@@ -50,6 +50,7 @@ def _pipeline_variant(config: Config, video: str, max_frames: int | None) -> dic
         "stages_ms": {k: {"p50": v["p50"], "p95": v["p95"]} for k, v in result["stages_ms"].items()},
         "model_stages_ms": result.get("model_stages_ms", {}),
         "overhead_share": result["overhead_share"],
+        "outside_landmark_share": result.get("outside_landmark_share"),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "frames": result["frames"],
     }
@@ -94,12 +95,11 @@ def _peer_variant(config: Config, video: str, max_frames: int | None) -> dict[st
 
 def _floor_variant(config: Config, video: str, max_frames: int | None) -> dict[str, Any]:
     """The landmark network's own invoke time on LiteRT, nothing around it."""
-    from gymcorner.vision.blazepose.runtime import load_interpreter
-    from gymcorner.vision.models import default_models_dir, model_path
+    from gymcorner.vision.blazepose.runtime import pose_model_paths
+    from gymcorner.vision.face import open_interpreter
 
-    path = model_path(default_models_dir(config.models.dir), "pose_landmark_full.tflite")
-    interpreter = load_interpreter(path, config.pose.num_threads)
-    interpreter.allocate_tensors()
+    _detector, path = pose_model_paths(config.models.dir)
+    interpreter = open_interpreter(path, config.pose.num_threads)
     detail = interpreter.get_input_details()[0]
     data = np.random.default_rng(0).random(tuple(detail["shape"]), dtype=np.float32)
     times = []
@@ -196,6 +196,8 @@ def format_compare(result: dict[str, Any]) -> str:
             lines.append(f"{'':<36}  inside pose_model: {inner}")
         if "overhead_share" in v:
             lines.append(f"{'':<36}  all but the pose model: {100 * v['overhead_share']:.1f}% of frame time")
+        if v.get("outside_landmark_share") is not None:
+            lines.append(f"{'':<36}  all but the landmark network: {100 * v['outside_landmark_share']:.1f}% of frame time")
     floor = result.get("landmark_invoke_ms")
     if floor:
         lines.append(f"landmark network alone (LiteRT invoke): p50 {floor['p50']:.1f} ms, p95 {floor['p95']:.1f} ms")

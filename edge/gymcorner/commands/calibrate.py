@@ -78,7 +78,7 @@ def capture(config: Config, stop: threading.Event, reps_wanted: int, max_s: floa
     from gymcorner.vision.sources import open_source
 
     source = open_source(config.source.model_copy(update={"realtime": False, "loop": False}))
-    estimator = create_estimator(config.pose)
+    estimator = create_estimator(config.pose, config.models.dir)
     squat = config.coach.squat
     counter = RepCounter(squat.squat_min_knee_flexion_deg, squat.rep_top_knee_flexion_deg)
     samples: list[PoseSample] = []

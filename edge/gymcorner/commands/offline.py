@@ -32,7 +32,7 @@ def analyze_clip(
 ) -> dict[str, Any]:
     """Decode, estimate, smooth, coach every frame of `video`; return the clip summary."""
     source = open_source(config.source.model_copy(update={"realtime": False, "loop": False}), video)
-    estimator = create_estimator(config.pose)
+    estimator = create_estimator(config.pose, config.models.dir)
     pipeline = Pipeline(config)
     report = ClipReport(Path(video).name, estimator.name)
     annotator = None
@@ -69,7 +69,7 @@ def analyze_clip(
 def record_clip(config: Config, video: str, out: str | None, quiet: bool = False) -> Recording:
     """Run only the pose model over a clip and keep the landmarks (for replay and fixtures)."""
     source = open_source(config.source.model_copy(update={"realtime": False, "loop": False}), video)
-    estimator = create_estimator(config.pose)
+    estimator = create_estimator(config.pose, config.models.dir)
     samples: list[PoseSample] = []
     try:
         with _progress(source, Path(video).name, quiet) as bar:

@@ -95,5 +95,5 @@ class MediaPipePose:
 
 
 @register_backend("mediapipe")
-def _create(config: PoseConfig) -> MediaPipePose:
+def _create(config: PoseConfig, models_dir: Path | None) -> MediaPipePose:  # its models are in the package
     return MediaPipePose(config)

@@ -74,6 +74,20 @@ MODELS: dict[str, ModelFile] = {
             "65e3961bb68f497bd02a8d075da8409364db90004edb80c0c6cb15647c4de559",
             "emotion classifier (FER2013, 64x64 grayscale, 7 classes)",
         ),
+        ModelFile(
+            "pose_detection.tflite",
+            "mediapipe",
+            "mediapipe/modules/pose_detection/pose_detection.tflite",
+            "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+            "pose detector (BlazePose person detector, 224x224, 4 alignment keypoints)",
+        ),
+        ModelFile(
+            "pose_landmark_full.tflite",
+            "mediapipe",
+            "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+            "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+            "pose landmarks (BlazePose full, 256x256, 33 landmarks + 2 alignment points)",
+        ),
     )
 }
 

@@ -8,6 +8,7 @@ for the backend that needs it.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Callable, Protocol
 
 import numpy as np
@@ -26,12 +27,14 @@ class PoseEstimator(Protocol):
     def close(self) -> None: ...
 
 
-BackendFactory = Callable[[PoseConfig], PoseEstimator]
+# A factory gets the pose settings and `[models] dir` (None: the default models folder).
+BackendFactory = Callable[[PoseConfig, "Path | None"], PoseEstimator]
 
 _REGISTRY: dict[str, BackendFactory] = {}
 # Backends that live in their own module, imported on first use.
 _LAZY_MODULES: dict[str, str] = {
     "mediapipe": "gymcorner.vision.mediapipe_pose",
+    "litert": "gymcorner.vision.blazepose.backend",
 }
 
 
@@ -47,7 +50,7 @@ def available_backends() -> list[str]:
     return sorted(set(_REGISTRY) | set(_LAZY_MODULES))
 
 
-def create_estimator(config: PoseConfig) -> PoseEstimator:
+def create_estimator(config: PoseConfig, models_dir: Path | None = None) -> PoseEstimator:
     key = config.backend
     if key not in _REGISTRY and key in _LAZY_MODULES:
         importlib.import_module(_LAZY_MODULES[key])
@@ -56,4 +59,4 @@ def create_estimator(config: PoseConfig) -> PoseEstimator:
             f"pose.backend = {key!r}: unknown pose backend (available: {', '.join(available_backends())})",
             Reason.BACKEND_UNKNOWN,
         )
-    return _REGISTRY[key](config)
+    return _REGISTRY[key](config, models_dir)

@@ -1,0 +1,59 @@
+"""The two pose model files and a small wrapper over one TFLite interpreter.
+
+The interpreter comes from `vision.face.open_interpreter` (LiteRT, else `tflite_runtime`,
+else a ModelError saying what to install), shared with the face and emotion models.
+XNNPACK is LiteRT's default CPU delegate for float models; it runs on `num_threads`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gymcorner.errors import ModelError
+from gymcorner.vision.face import open_interpreter
+from gymcorner.vision.models import default_models_dir, model_path
+
+DETECTOR_MODEL = "pose_detection.tflite"
+LANDMARK_MODEL = "pose_landmark_full.tflite"
+
+
+def pose_model_paths(models_dir: Path | None = None) -> tuple[Path, Path]:
+    """(detector, landmark) model paths, verified by SHA-256, or ModelError saying to fetch them.
+
+    `models_dir` is `[models] dir`; unset, the default folder of `default_models_dir`.
+    """
+    folder = default_models_dir(models_dir)
+    return model_path(folder, DETECTOR_MODEL), model_path(folder, LANDMARK_MODEL)
+
+
+class Network:
+    """One TFLite model with a single float input; outputs are looked up by shape, not by index.
+
+    Output order is not part of a model's contract (converters reorder them), shapes are.
+    """
+
+    def __init__(self, path: Path, num_threads: int) -> None:
+        self._interpreter = open_interpreter(path, num_threads)
+        (inp,) = self._interpreter.get_input_details()
+        self._input_index = int(inp["index"])
+        self.input_shape = tuple(int(d) for d in inp["shape"])
+        self._outputs = {tuple(int(d) for d in o["shape"]): int(o["index"]) for o in self._interpreter.get_output_details()}
+        self.invocations = 0
+        self.last_invoke_ms = 0.0  # for `gymcorner bench`: the network's own share of a frame
+
+    def output_index(self, shape: tuple[int, ...], path: Path) -> int:
+        if shape not in self._outputs:
+            raise ModelError(f"{path.name}: no output of shape {shape} (outputs: {sorted(self._outputs)}); wrong model file?")
+        return self._outputs[shape]
+
+    def run(self, tensor: np.ndarray, indices: tuple[int, ...]) -> list[np.ndarray]:
+        """Invoke on one (1, H, W, 3) float32 tensor and return the outputs at `indices`."""
+        self._interpreter.set_tensor(self._input_index, tensor)
+        started = time.perf_counter()
+        self._interpreter.invoke()
+        self.last_invoke_ms = (time.perf_counter() - started) * 1000.0
+        self.invocations += 1
+        return [self._interpreter.get_tensor(i) for i in indices]
