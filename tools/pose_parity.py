@@ -95,6 +95,8 @@ def main() -> int:
     parser.add_argument("--clips", type=int, metavar="N", help="only the first N clips of the manifest")
     parser.add_argument("--only", action="append", metavar="TEXT", help="only clips whose path contains TEXT (repeatable)")
     parser.add_argument("--json", metavar="OUT", help="write the table as JSON")
+    parser.add_argument("--save", metavar="DIR", help="also keep the backend's landmarks as recordings in DIR "
+                        "(same names as the fixtures; for tools/coach_parity.py and `gymcorner eval --landmarks`)")
     args = parser.parse_args()
     manifest = Path(args.manifest)
     if not manifest.is_file():
@@ -111,7 +113,12 @@ def main() -> int:
     total_frames = 0
     for row in tqdm(rows, desc="clips", unit="clip"):
         reference = load_recording(FIXTURES / fixture_name(row["clip"]))
-        result = compare(reference, run_backend(str(manifest.parent / row["clip"]), args.backend))
+        samples = run_backend(str(manifest.parent / row["clip"]), args.backend)
+        if args.save:
+            Path(args.save).mkdir(parents=True, exist_ok=True)
+            Recording.from_samples(samples, reference.fps, source=row["clip"], backend=args.backend).save(
+                Path(args.save) / fixture_name(row["clip"]))
+        result = compare(reference, samples)
         table.append(summarise(row["clip"], result["distances"], result["presence_agreement"], result["frames"]))
         all_dist.append(result["distances"])
         agree_frames += result["presence_agreement"] * result["frames"]

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Does the coach say the same thing whichever pose backend fed it?
+
+Two folders of recordings of the same clips (default: the mediapipe fixtures in
+tests/fixtures/landmarks/ and the litert recordings `tools/pose_parity.py --save DIR` wrote)
+are replayed through the whole pipeline with the default config. Per frame the coach's
+output is compared: the camera view, the set of active fault codes, the exercise being
+coached and the number of reps counted so far (the rep phase as the coach acts on it).
+Per clip: the share of identical frames and both final rep counts.
+
+    tools/coach_parity.py /work/out/litert_landmarks [--reference tests/fixtures/landmarks] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "edge"))
+
+from gymcorner.config import load_config  # noqa: E402
+from gymcorner.pipeline import Pipeline  # noqa: E402
+from gymcorner.recording import load_recording  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures" / "landmarks"
+
+
+def coach_outputs(path: Path) -> list[tuple[Any, ...]]:
+    pipeline = Pipeline(load_config(None))
+    out = []
+    for sample in load_recording(path).samples():
+        frame = pipeline.process(sample).coach
+        out.append((frame.view.view.value, tuple(sorted(frame.active)), str(frame.exercise), frame.reps))
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("other", type=Path, help="recordings of the backend under test")
+    parser.add_argument("--reference", type=Path, default=FIXTURES, help="reference recordings (default: %(default)s)")
+    parser.add_argument("--json", metavar="OUT", help="write the table as JSON")
+    args = parser.parse_args()
+    names = sorted(p.name for p in args.other.glob("*.npz") if (args.reference / p.name).is_file())
+    if not names:
+        print(f"no recordings in both {args.other} and {args.reference}", file=sys.stderr)
+        return 1
+    rows = []
+    same_frames = total_frames = same_reps = 0
+    for name in names:
+        ref, got = coach_outputs(args.reference / name), coach_outputs(args.other / name)
+        n = min(len(ref), len(got))
+        same = sum(a == b for a, b in zip(ref[:n], got[:n]))
+        reps = (ref[-1][3] if ref else 0, got[-1][3] if got else 0)
+        rows.append({"clip": name, "frames": n, "identical": round(same / max(n, 1), 4),
+                     "reps_reference": reps[0], "reps_other": reps[1]})
+        same_frames += same
+        total_frames += n
+        same_reps += reps[0] == reps[1]
+    print(f"{'clip':<72}{'frames':>7}{'same %':>8}{'reps':>9}")
+    for r in rows:
+        print(f"{r['clip']:<72}{r['frames']:>7}{100 * r['identical']:>8.1f}{r['reps_reference']:>5} /{r['reps_other']:>2}")
+    summary = {"clips": len(rows), "frames": total_frames, "identical_frames": round(same_frames / total_frames, 4),
+               "same_rep_count_clips": same_reps, "same_rep_count_share": round(same_reps / len(rows), 4)}
+    print(f"identical coach output on {100 * summary['identical_frames']:.2f} % of {total_frames} frames; "
+          f"same rep count on {same_reps} of {len(rows)} clips ({100 * summary['same_rep_count_share']:.1f} %)")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"summary": summary, "clips": rows}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
