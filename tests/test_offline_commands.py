@@ -104,9 +104,30 @@ def test_bench_reports_every_stage(tmp_path: Path) -> None:
     assert rc == 0
     result = json.loads(out.read_text())
     assert {"backend", "processing_fps", "stages_ms", "peak_rss_mb", "avatar_bytes_per_frame"} <= result.keys()
-    assert result["backend"] == "mediapipe" and result["frames"] == 38
+    assert result["backend"] == "litert" and result["frames"] == 38
+    # the landmark network's own invoke is timed inside pose_model, on every frame
+    assert result["model_stages_ms"]["landmark_invoke"]["p50"] > 0
+    assert 0 < result["outside_landmark_share"] < 1
     for stage in ("decode", "pose_model", "smooth", "coach", "encode", "publish"):
         assert {"p50", "p95"} <= result["stages_ms"][stage].keys()
         assert result["stages_ms"][stage]["p95"] >= result["stages_ms"][stage]["p50"] >= 0
     sizes = result["avatar_bytes_per_frame"]
     assert 0 < sizes["binary"] <= 300 < sizes["json"]
+
+
+def test_bench_compare_runs_each_backend_the_peer_loop_and_the_network_alone(tmp_path: Path) -> None:
+    pytest.importorskip("mediapipe", reason="the reference backend (requirements/reference.txt, Python < 3.13)")
+    video = clip_path(CLIP)
+    out = tmp_path / "c.json"
+    rc = cli_main(["bench", str(video), "--config", str(no_broker_config(tmp_path)), "--json", str(out), "-q",
+                   "--compare", "--max-frames", "20"])
+    assert rc == 0
+    result = json.loads(out.read_text())
+    assert set(result["variants"]) == {"litert", "mediapipe", "peer_loop"}
+    for name, variant in result["variants"].items():
+        assert "error" not in variant, (name, variant)
+        assert variant["frames"] == 20 and variant["fps"] > 0 and variant["peak_rss_mb"] > 0
+    assert set(result["variants"]["peer_loop"]["stages_ms"]) == {"decode", "convert", "process"}
+    assert result["speedup_vs_peer"]["peer_loop"] == 1.0
+    assert result["landmark_invoke_ms"]["p95"] >= result["landmark_invoke_ms"]["p50"] > 0
+    assert result["venv"]["size_mb"] > 0
