@@ -5,8 +5,10 @@ Two folders of recordings of the same clips (default: the mediapipe fixtures in
 tests/fixtures/landmarks/ and the litert recordings `tools/pose_parity.py --save DIR` wrote)
 are replayed through the whole pipeline with the default config. Per frame the coach's
 output is compared: the camera view, the set of active fault codes, the exercise being
-coached and the number of reps counted so far (the rep phase as the coach acts on it).
-Per clip: the share of identical frames and both final rep counts.
+coached and the rep phase (no counter, the near half of the movement or the far half:
+`phase` below or above 0.5). Per clip: the share of identical frames, the share that also
+agree on the number of reps counted so far (one rep announced a frame apart makes every
+later frame differ there), and both final rep counts.
 
     tools/coach_parity.py /work/out/litert_landmarks [--reference tests/fixtures/landmarks] [--json OUT]
 """
@@ -34,7 +36,8 @@ def coach_outputs(path: Path) -> list[tuple[Any, ...]]:
     out = []
     for sample in load_recording(path).samples():
         frame = pipeline.process(sample).coach
-        out.append((frame.view.view.value, tuple(sorted(frame.active)), str(frame.exercise), frame.reps))
+        half = None if frame.phase is None else frame.phase >= 0.5
+        out.append((frame.view.view.value, tuple(sorted(frame.active)), str(frame.exercise), half, frame.reps))
     return out
 
 
@@ -49,24 +52,31 @@ def main() -> int:
         print(f"no recordings in both {args.other} and {args.reference}", file=sys.stderr)
         return 1
     rows = []
-    same_frames = total_frames = same_reps = 0
+    same_frames = same_with_count = total_frames = same_reps = 0
     for name in names:
         ref, got = coach_outputs(args.reference / name), coach_outputs(args.other / name)
         n = min(len(ref), len(got))
-        same = sum(a == b for a, b in zip(ref[:n], got[:n]))
-        reps = (ref[-1][3] if ref else 0, got[-1][3] if got else 0)
+        same = sum(a[:4] == b[:4] for a, b in zip(ref[:n], got[:n]))
+        same_count = sum(a == b for a, b in zip(ref[:n], got[:n]))
+        reps = (ref[-1][4] if ref else 0, got[-1][4] if got else 0)
         rows.append({"clip": name, "frames": n, "identical": round(same / max(n, 1), 4),
+                     "identical_with_count": round(same_count / max(n, 1), 4),
                      "reps_reference": reps[0], "reps_other": reps[1]})
         same_frames += same
+        same_with_count += same_count
         total_frames += n
         same_reps += reps[0] == reps[1]
-    print(f"{'clip':<72}{'frames':>7}{'same %':>8}{'reps':>9}")
+    print(f"{'clip':<72}{'frames':>7}{'same %':>8}{'+count %':>9}{'reps':>9}")
     for r in rows:
-        print(f"{r['clip']:<72}{r['frames']:>7}{100 * r['identical']:>8.1f}{r['reps_reference']:>5} /{r['reps_other']:>2}")
+        print(f"{r['clip']:<72}{r['frames']:>7}{100 * r['identical']:>8.1f}{100 * r['identical_with_count']:>9.1f}"
+              f"{r['reps_reference']:>5} /{r['reps_other']:>2}")
     summary = {"clips": len(rows), "frames": total_frames, "identical_frames": round(same_frames / total_frames, 4),
+               "identical_frames_with_count": round(same_with_count / total_frames, 4),
                "same_rep_count_clips": same_reps, "same_rep_count_share": round(same_reps / len(rows), 4)}
-    print(f"identical coach output on {100 * summary['identical_frames']:.2f} % of {total_frames} frames; "
-          f"same rep count on {same_reps} of {len(rows)} clips ({100 * summary['same_rep_count_share']:.1f} %)")
+    print(f"identical coach output (view, faults, exercise, rep phase) on {100 * summary['identical_frames']:.2f} % "
+          f"of {total_frames} frames ({100 * summary['identical_frames_with_count']:.2f} % also with the same count "
+          f"so far); same final rep count on {same_reps} of {len(rows)} clips "
+          f"({100 * summary['same_rep_count_share']:.1f} %)")
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "clips": rows}, indent=2) + "\n")
     return 0
