@@ -1,0 +1,298 @@
+"""Counting repetitions of any movement, without knowing the exercise.
+
+The exercise-specific counter (`coach/reps.py`) needs a joint-angle phase per exercise; a
+member doing something the box was never taught (bench press, front raise, sit-up, rows)
+gets nothing from it. This counter reads only the 2-D image landmarks (no world landmarks,
+no visibility, any frame rate), so it also runs on a degraded camera and on public pose
+benchmarks.
+
+How: every frame gives a body-normalised pose (hip-centred, in torso lengths) and a few
+2-D joint angles. Several 1-D candidate signals come from them: each bilateral joint angle
+(elbows, shoulders, hips, knees) and the projection of the pose on the main direction of
+recent movement (the first principal component of the last `window_s`). Each candidate is
+counted by its own hysteresis state machine whose thresholds sit at a fraction of that
+signal's own recent range, so a partial movement far smaller than the typical one never
+crosses both thresholds. Only the most periodic candidate (highest autocorrelation over the
+window) announces reps; a rep is announced when its signal comes back to the rest side,
+which is before the movement has settled, so latency is the smoothing delay only.
+
+Nothing counts until the person has been tracked stably for `ready_s`; losing the person
+for `max_gap_s`, or a sudden jump of body position or scale (someone else, a camera
+moved), starts over.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from gymcorner.motion.landmarks import Landmark as L
+from gymcorner.motion.landmarks import PoseSample
+
+_POSE_POINTS = (
+    L.NOSE, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_WRIST, L.RIGHT_WRIST,
+    L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE,
+)  # fmt: skip
+
+# Bilateral joint angles (vertex in the middle); each pair is averaged into one candidate.
+_ANGLES: dict[str, tuple[tuple[L, L, L], tuple[L, L, L]]] = {
+    "elbow": ((L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST), (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST)),
+    "shoulder": ((L.LEFT_HIP, L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.RIGHT_HIP, L.RIGHT_SHOULDER, L.RIGHT_ELBOW)),
+    "hip": ((L.LEFT_SHOULDER, L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_SHOULDER, L.RIGHT_HIP, L.RIGHT_KNEE)),
+    "knee": ((L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE), (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE)),
+}
+PRINCIPAL = "principal"
+SIGNALS = (PRINCIPAL, *_ANGLES)
+
+
+@dataclass(frozen=True)
+class AnyRepConfig:
+    """Parameters of the label-free counter (chosen on training material, see docs)."""
+
+    window_s: float = 8.0  # recent history for ranges, principal direction and periodicity
+    smooth_s: float = 0.1  # causal moving average of each candidate signal
+    enter_fraction: float = 0.65  # leave rest: cross this fraction of the recent range
+    return_fraction: float = 0.35  # back at rest: below this fraction of the range
+    min_angle_range_deg: float = 25.0  # an angle moving less than this is still
+    min_pose_range: float = 0.35  # the principal projection (torso lengths) likewise
+    min_period_s: float = 0.4  # periodicity is looked for between this lag and window_s / 2
+    min_rep_s: float = 0.3  # a cycle shorter than this is jitter
+    ready_s: float = 0.8  # tracked stably this long before anything counts
+    max_gap_s: float = 1.0  # person lost longer than this: start over
+    max_jump: float = 1.5  # hip centre this many torso lengths from its recent position: reset
+    max_scale_ratio: float = 2.0  # torso length this many times above or below its recent level: reset
+    jump_frames: int = 5  # ... for this many frames in a row (one-frame glitches do not reset)
+    switch_margin: float = 0.1  # another signal must be this much more periodic to take over
+    max_overlap: float = 0.25  # a cycle overlapping the last counted rep this much is that rep
+    refit_s: float = 0.25  # how often the principal direction and periodicity are re-estimated
+
+
+@dataclass(frozen=True)
+class CountedRep:
+    """One repetition announced by the label-free counter (field names as in `reps.Rep`)."""
+
+    number: int
+    start_t: float  # left the rest side
+    bottom_t: float  # far end of the movement
+    end_t: float  # back on the rest side (the moment it was announced)
+    amplitude: float  # far end minus rest level, in units of the signal's recent range
+    signal: str  # which candidate counted it
+
+
+def _pixels(sample: PoseSample) -> np.ndarray:
+    assert sample.image is not None
+    return sample.image[:, :2].astype(np.float64) * np.array([max(sample.width, 1), max(sample.height, 1)], float)
+
+
+_ANGLE_IDX = np.array([[list(tri) for tri in pair] for pair in _ANGLES.values()])  # (4, 2, 3)
+
+
+def pose_features(sample: PoseSample) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """Normalised 2-D pose (hip-centred, torso lengths), bilateral angles (deg), hip, torso length."""
+    if sample.image is None:
+        return None
+    xy = _pixels(sample)
+    if not np.isfinite(xy).all():
+        return None
+    hip = (xy[L.LEFT_HIP] + xy[L.RIGHT_HIP]) / 2
+    torso = float(np.linalg.norm((xy[L.LEFT_SHOULDER] + xy[L.RIGHT_SHOULDER]) / 2 - hip))
+    if torso <= 1e-9:
+        return None
+    pose = ((xy[list(_POSE_POINTS)] - hip) / torso).ravel()
+    ba = xy[_ANGLE_IDX[..., 0]] - xy[_ANGLE_IDX[..., 1]]
+    bc = xy[_ANGLE_IDX[..., 2]] - xy[_ANGLE_IDX[..., 1]]
+    norm = np.linalg.norm(ba, axis=-1) * np.linalg.norm(bc, axis=-1)
+    cos = np.where(norm > 0, (ba * bc).sum(-1) / np.where(norm > 0, norm, 1.0), -1.0)
+    angles = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).mean(axis=1)
+    return pose, angles, hip, torso
+
+
+class _CycleCounter:
+    """Hysteresis over one 1-D signal, thresholds relative to its own recent range."""
+
+    def __init__(self, min_range: float, cfg: AnyRepConfig) -> None:
+        self.min_range, self.cfg = min_range, cfg
+        self.rest_high: bool | None = None  # which side of the range is rest
+        self.away = False
+        self.left_t = 0.0
+        self.extreme, self.extreme_t = 0.0, 0.0
+        self.lo, self.span = 0.0, 0.0
+        self.periodicity = 0.0
+
+    def set_range(self, lo: float, hi: float, history: list[tuple[float, float]]) -> None:
+        """New recent range over `history` (time, smoothed value) of the window."""
+        self.lo, self.span = lo, hi - lo
+        if self.span < self.min_range:
+            self.away, self.rest_high = False, None
+        elif self.rest_high is None and history:
+            # Rest is where the person was before moving; then replay the window, so the
+            # rep that made the range big enough is counted when it comes back to rest.
+            head = [v for t, v in history if t - history[0][0] <= 0.5]
+            self.rest_high = float(np.median(head)) > lo + 0.5 * self.span
+            self.away, self.left_t = False, history[0][0]
+            for t, v in history:
+                self.update(t, v)
+
+    def update(self, t: float, v: float) -> tuple[float, float, float] | None:
+        """Feed one value; (start_t, far_t, amplitude) when a cycle back to rest completes."""
+        if self.span < self.min_range or self.rest_high is None:
+            return None
+        rel = (v - self.lo) / self.span
+        far = 1.0 - rel if self.rest_high else rel  # 0 at rest, 1 at the far end
+        if not self.away:
+            if far >= self.cfg.enter_fraction:
+                self.away, self.extreme, self.extreme_t = True, far, t
+            elif far <= self.cfg.return_fraction:
+                self.left_t = t
+            return None
+        if far > self.extreme:
+            self.extreme, self.extreme_t = far, t
+        if far <= self.cfg.return_fraction:
+            self.away = False
+            start = self.left_t
+            self.left_t = t
+            if t - start >= self.cfg.min_rep_s:
+                return start, self.extreme_t, self.extreme
+        return None
+
+
+def periodicity(x: np.ndarray, min_lag: int) -> float:
+    """Highest normalised autocorrelation at a lag between min_lag and half the length."""
+    n = len(x)
+    if n < 2 * min_lag + 2:
+        return 0.0
+    x = x - x.mean()
+    energy = float(x @ x)
+    if energy <= 0:
+        return 0.0
+    spec = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(spec * np.conj(spec))[: n // 2 + 1]
+    lags = np.arange(min_lag, n // 2 + 1)
+    ac = ac[lags] / (energy * (n - lags) / n)  # unbiased: each lag over its overlap
+    return float(ac.max())
+
+
+class AnyRepCounter:
+    """Live, causal rep counter that needs no exercise label: `update(sample) -> reps`."""
+
+    def __init__(self, config: AnyRepConfig | None = None) -> None:
+        self.cfg = config or AnyRepConfig()
+        self.count = 0
+        self.selected: str | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._stable_since: float | None = None
+        self._last_seen: float | None = None
+        self._prev_hip = np.zeros(2)  # recent body position and scale (slow averages)
+        self._prev_torso = 0.0
+        self._off_frames = 0
+        self._times: deque[float] = deque()
+        self._poses: deque[np.ndarray] = deque()
+        self._angles: deque[np.ndarray] = deque()
+        self._values: deque[tuple[float, np.ndarray]] = deque()  # (t, smoothed candidates), from ready on
+        self._axis: np.ndarray | None = None
+        self._mean: np.ndarray | None = None
+        self._smooth: np.ndarray | None = None
+        self._next_refit = -math.inf
+        self._counters = [
+            _CycleCounter(self.cfg.min_pose_range if name == PRINCIPAL else self.cfg.min_angle_range_deg, self.cfg)
+            for name in SIGNALS
+        ]
+        self._last_end = -math.inf
+
+    def update(self, sample: PoseSample) -> list[CountedRep]:
+        cfg, t = self.cfg, sample.t_s
+        feats = pose_features(sample)
+        if feats is None:
+            if self._last_seen is not None and t - self._last_seen > cfg.max_gap_s:
+                self._reset()
+            return []
+        pose, angles, hip, torso = feats
+        if self._last_seen is not None and t - self._last_seen > cfg.max_gap_s:
+            self._reset()
+        if self._last_seen is not None and self._jumped(hip, torso):
+            self._reset()
+        dt = t - self._last_seen if self._last_seen is not None else 0.0
+        self._last_seen = t
+        if self._stable_since is None:
+            self._stable_since, self._prev_hip, self._prev_torso = t, hip, torso
+        self._times.append(t)
+        self._poses.append(pose)
+        self._angles.append(angles)
+        while t - self._times[0] > cfg.window_s:
+            self._times.popleft()
+            self._poses.popleft()
+            self._angles.popleft()
+        while self._values and self._values[0][0] < self._times[0]:
+            self._values.popleft()
+        if t - self._stable_since < cfg.ready_s:
+            return []
+        if t >= self._next_refit:
+            self._refit()
+            self._next_refit = t + cfg.refit_s
+        assert self._axis is not None and self._mean is not None
+        value = np.concatenate((((pose - self._mean) @ self._axis,), angles))
+        if self._smooth is None:
+            self._smooth = value
+        else:
+            self._smooth = self._smooth + dt / (cfg.smooth_s + dt) * (value - self._smooth)
+        self._values.append((t, self._smooth))
+        return self._count(t)
+
+    def _jumped(self, hip: np.ndarray, torso: float) -> bool:
+        """True when body position or scale has left its recent level for `jump_frames`
+        frames in a row (someone else, or the camera moved); a one-frame glitch is not."""
+        cfg = self.cfg
+        ref = self._prev_torso
+        off = float(np.linalg.norm(hip - self._prev_hip)) > cfg.max_jump * ref or abs(math.log(torso / ref)) > math.log(cfg.max_scale_ratio)
+        self._off_frames = self._off_frames + 1 if off else 0
+        if not off:  # follow slow drifts (stepping closer, zooming)
+            self._prev_hip = self._prev_hip + 0.2 * (hip - self._prev_hip)
+            self._prev_torso = ref + 0.2 * (torso - ref)
+        return self._off_frames >= cfg.jump_frames
+
+    def _refit(self) -> None:
+        """Re-estimate the principal direction (sign kept), the ranges and the periodicities."""
+        poses = np.array(self._poses)
+        mean = poses.mean(axis=0)
+        _, _, vt = np.linalg.svd(poses - mean, full_matrices=False)
+        axis = vt[0]
+        if self._axis is not None and float(axis @ self._axis) < 0:
+            axis = -axis
+        if self._smooth is not None and self._axis is not None and self._mean is not None:
+            # keep the smoothed principal value continuous across the change of axis
+            recent = self._poses[-1]
+            self._smooth[0] += (recent - mean) @ axis - (recent - self._mean) @ self._axis
+        self._axis, self._mean = axis, mean
+        series = np.column_stack(((poses - mean) @ axis, np.array(self._angles)))
+        lo, hi = np.percentile(series, [5.0, 95.0], axis=0)
+        fps = (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-9)
+        min_lag = max(2, int(round(self.cfg.min_period_s * fps)))
+        scores: dict[str, float] = {}
+        for i, (name, counter) in enumerate(zip(SIGNALS, self._counters)):
+            counter.set_range(float(lo[i]), float(hi[i]), [(tt, float(v[i])) for tt, v in self._values])
+            counter.periodicity = periodicity(series[:, i], min_lag) if counter.span >= counter.min_range else 0.0
+            scores[name] = counter.periodicity
+        best = max(scores, key=scores.__getitem__)
+        if self.selected is None or scores[best] > scores[self.selected] + self.cfg.switch_margin:
+            self.selected = best
+
+    def _count(self, t: float) -> list[CountedRep]:
+        assert self._smooth is not None
+        cfg = self.cfg
+        reps: list[CountedRep] = []
+        for name, counter, value in zip(SIGNALS, self._counters, self._smooth):
+            cycle = counter.update(t, float(value))
+            if cycle is None or name != self.selected:
+                continue
+            start, far_t, amplitude = cycle
+            if self._last_end - start > cfg.max_overlap * (t - start):
+                continue  # mostly the movement already counted (by the previous selection)
+            self.count += 1
+            self._last_end = t
+            reps.append(CountedRep(self.count, start, far_t, t, round(amplitude, 3), name))
+        return reps
