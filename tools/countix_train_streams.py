@@ -1,7 +1,7 @@
 """Build a training split for `gymcorner eval-counting` from the countix_fitness train annotations.
 
 The benchmark ships per-frame poses only for its test videos. For the training videos it
-has (a) the frame numbers of each repetition's two salient moments (`annotation/pose_train.csv`,
+has (a) the start and end frame of every repetition (`annotation/pose_train.csv`,
 L1, L2 = start and end of the first repetition, L3, L4 the second, ...) and (b) real BlazePose
 landmarks of several frames at each end (`annotation_pose/train.csv`, pixels). This tool
 rebuilds one pose stream per training video: from the video's own start pose to its own far
@@ -54,9 +54,10 @@ def build_stream(keys: list[int], ends: dict[str, list[np.ndarray]], rng: np.ran
         depth[a : b + 1] = np.maximum(depth[a : b + 1], rng.uniform(0.75, 1.05) * (0.5 - 0.5 * np.cos(2 * np.pi * u)))
     out = start[None] + depth[:, None, None] * (far - start)[None]
     scale = float(np.ptp(start[:, 1])) or 100.0
-    sway = np.cumsum(rng.normal(0, 0.002 * scale, (n, 33, 3)), axis=0)
-    sway -= np.linspace(0, 1, n)[:, None, None] * sway[-1]  # a bounded random walk
-    out += sway + rng.normal(0, 0.006 * scale, out.shape)
+    # a slow sway of the whole body (a bounded random walk) and per-landmark jitter
+    sway = np.cumsum(rng.normal(0, 0.002 * scale, (n, 1, 3)), axis=0)
+    sway -= np.linspace(0, 1, n)[:, None, None] * sway[-1]
+    out += sway * rng.uniform(0.5, 1.5, (1, 33, 3)) + rng.normal(0, 0.006 * scale, out.shape)
     frames = np.array([_normalise(p) for p in out]).reshape(n, 99)
     frames[rng.random(n) < 0.02] = 0.0  # no person found on a few frames
     return frames.astype(np.float32)

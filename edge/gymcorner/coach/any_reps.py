@@ -6,7 +6,7 @@ gets nothing from it. This counter reads only the 2-D image landmarks (no world 
 no visibility, any frame rate), so it also runs on a degraded camera and on public pose
 benchmarks.
 
-How: every frame gives a body-normalised pose (hip-centred, in torso lengths) and a few
+How: every frame gives a body-normalised pose (hip-centred, in body sizes) and a few
 2-D joint angles. Several 1-D candidate signals come from them: each bilateral joint angle
 (elbows, shoulders, hips, knees) and the projection of the pose on the main direction of
 recent movement (the first principal component of the last `window_s`). Each candidate is
@@ -52,18 +52,19 @@ SIGNALS = (PRINCIPAL, *_ANGLES)
 class AnyRepConfig:
     """Parameters of the label-free counter (chosen on training material, see docs)."""
 
-    window_s: float = 8.0  # recent history for ranges, principal direction and periodicity
+    window_s: float = 8.0  # recent history for the principal direction and periodicity
+    range_s: float = 4.0  # recent history for each signal's range (the thresholds)
     smooth_s: float = 0.1  # causal moving average of each candidate signal
     enter_fraction: float = 0.65  # leave rest: cross this fraction of the recent range
     return_fraction: float = 0.35  # back at rest: below this fraction of the range
     min_angle_range_deg: float = 25.0  # an angle moving less than this is still
-    min_pose_range: float = 0.35  # the principal projection (torso lengths) likewise
+    min_pose_range: float = 0.3  # the principal projection (body sizes) likewise
     min_period_s: float = 0.4  # periodicity is looked for between this lag and window_s / 2
     min_rep_s: float = 0.3  # a cycle shorter than this is jitter
     ready_s: float = 0.8  # tracked stably this long before anything counts
     max_gap_s: float = 1.0  # person lost longer than this: start over
-    max_jump: float = 1.5  # hip centre this many torso lengths from its recent position: reset
-    max_scale_ratio: float = 2.0  # torso length this many times above or below its recent level: reset
+    max_jump: float = 1.5  # hip centre this many body sizes from its recent position: reset
+    max_scale_ratio: float = 2.0  # body size this many times above or below its recent level: reset
     jump_frames: int = 5  # ... for this many frames in a row (one-frame glitches do not reset)
     switch_margin: float = 0.1  # another signal must be this much more periodic to take over
     max_overlap: float = 0.25  # a cycle overlapping the last counted rep this much is that rep
@@ -91,23 +92,26 @@ _ANGLE_IDX = np.array([[list(tri) for tri in pair] for pair in _ANGLES.values()]
 
 
 def pose_features(sample: PoseSample) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
-    """Normalised 2-D pose (hip-centred, torso lengths), bilateral angles (deg), hip, torso length."""
+    """Normalised 2-D pose (hip-centred, in body sizes), bilateral angles (deg), hip, body size."""
     if sample.image is None:
         return None
     xy = _pixels(sample)
     if not np.isfinite(xy).all():
         return None
     hip = (xy[L.LEFT_HIP] + xy[L.RIGHT_HIP]) / 2
-    torso = float(np.linalg.norm((xy[L.LEFT_SHOULDER] + xy[L.RIGHT_SHOULDER]) / 2 - hip))
-    if torso <= 1e-9:
+    points = xy[list(_POSE_POINTS)]
+    # Body size: RMS spread of the main points. Unlike the torso length it does not
+    # collapse when the torso points at the camera (a push-up seen from the front).
+    size = float(np.sqrt(((points - points.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    if size <= 1e-9:
         return None
-    pose = ((xy[list(_POSE_POINTS)] - hip) / torso).ravel()
+    pose = ((points - hip) / size).ravel()
     ba = xy[_ANGLE_IDX[..., 0]] - xy[_ANGLE_IDX[..., 1]]
     bc = xy[_ANGLE_IDX[..., 2]] - xy[_ANGLE_IDX[..., 1]]
     norm = np.linalg.norm(ba, axis=-1) * np.linalg.norm(bc, axis=-1)
     cos = np.where(norm > 0, (ba * bc).sum(-1) / np.where(norm > 0, norm, 1.0), -1.0)
     angles = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).mean(axis=1)
-    return pose, angles, hip, torso
+    return pose, angles, hip, size
 
 
 class _CycleCounter:
@@ -188,15 +192,14 @@ class AnyRepCounter:
         self._stable_since: float | None = None
         self._last_seen: float | None = None
         self._prev_hip = np.zeros(2)  # recent body position and scale (slow averages)
-        self._prev_torso = 0.0
+        self._prev_size = 0.0
         self._off_frames = 0
         self._times: deque[float] = deque()
         self._poses: deque[np.ndarray] = deque()
         self._angles: deque[np.ndarray] = deque()
-        self._values: deque[tuple[float, np.ndarray]] = deque()  # (t, smoothed candidates), from ready on
         self._axis: np.ndarray | None = None
         self._mean: np.ndarray | None = None
-        self._smooth: np.ndarray | None = None
+        self._value = np.zeros(len(SIGNALS))
         self._next_refit = -math.inf
         self._counters = [
             _CycleCounter(self.cfg.min_pose_range if name == PRINCIPAL else self.cfg.min_angle_range_deg, self.cfg)
@@ -211,15 +214,19 @@ class AnyRepCounter:
             if self._last_seen is not None and t - self._last_seen > cfg.max_gap_s:
                 self._reset()
             return []
-        pose, angles, hip, torso = feats
+        pose, angles, hip, size = feats
         if self._last_seen is not None and t - self._last_seen > cfg.max_gap_s:
             self._reset()
-        if self._last_seen is not None and self._jumped(hip, torso):
+        if self._last_seen is not None and self._jumped(hip, size):
             self._reset()
         dt = t - self._last_seen if self._last_seen is not None else 0.0
         self._last_seen = t
         if self._stable_since is None:
-            self._stable_since, self._prev_hip, self._prev_torso = t, hip, torso
+            self._stable_since, self._prev_hip, self._prev_size = t, hip, size
+        if self._poses:  # causal smoothing of the features (exponential, time constant smooth_s)
+            alpha = dt / (cfg.smooth_s + dt)
+            pose = self._poses[-1] + alpha * (pose - self._poses[-1])
+            angles = self._angles[-1] + alpha * (angles - self._angles[-1])
         self._times.append(t)
         self._poses.append(pose)
         self._angles.append(angles)
@@ -227,32 +234,25 @@ class AnyRepCounter:
             self._times.popleft()
             self._poses.popleft()
             self._angles.popleft()
-        while self._values and self._values[0][0] < self._times[0]:
-            self._values.popleft()
         if t - self._stable_since < cfg.ready_s:
             return []
         if t >= self._next_refit:
             self._refit()
             self._next_refit = t + cfg.refit_s
         assert self._axis is not None and self._mean is not None
-        value = np.concatenate((((pose - self._mean) @ self._axis,), angles))
-        if self._smooth is None:
-            self._smooth = value
-        else:
-            self._smooth = self._smooth + dt / (cfg.smooth_s + dt) * (value - self._smooth)
-        self._values.append((t, self._smooth))
+        self._value = np.concatenate((((pose - self._mean) @ self._axis,), angles))
         return self._count(t)
 
-    def _jumped(self, hip: np.ndarray, torso: float) -> bool:
+    def _jumped(self, hip: np.ndarray, size: float) -> bool:
         """True when body position or scale has left its recent level for `jump_frames`
         frames in a row (someone else, or the camera moved); a one-frame glitch is not."""
         cfg = self.cfg
-        ref = self._prev_torso
-        off = float(np.linalg.norm(hip - self._prev_hip)) > cfg.max_jump * ref or abs(math.log(torso / ref)) > math.log(cfg.max_scale_ratio)
+        ref = self._prev_size
+        off = float(np.linalg.norm(hip - self._prev_hip)) > cfg.max_jump * ref or abs(math.log(size / ref)) > math.log(cfg.max_scale_ratio)
         self._off_frames = self._off_frames + 1 if off else 0
         if not off:  # follow slow drifts (stepping closer, zooming)
             self._prev_hip = self._prev_hip + 0.2 * (hip - self._prev_hip)
-            self._prev_torso = ref + 0.2 * (torso - ref)
+            self._prev_size = ref + 0.2 * (size - ref)
         return self._off_frames >= cfg.jump_frames
 
     def _refit(self) -> None:
@@ -263,18 +263,15 @@ class AnyRepCounter:
         axis = vt[0]
         if self._axis is not None and float(axis @ self._axis) < 0:
             axis = -axis
-        if self._smooth is not None and self._axis is not None and self._mean is not None:
-            # keep the smoothed principal value continuous across the change of axis
-            recent = self._poses[-1]
-            self._smooth[0] += (recent - mean) @ axis - (recent - self._mean) @ self._axis
         self._axis, self._mean = axis, mean
         series = np.column_stack(((poses - mean) @ axis, np.array(self._angles)))
-        lo, hi = np.percentile(series, [5.0, 95.0], axis=0)
+        recent = series[np.asarray(self._times) >= self._times[-1] - self.cfg.range_s]
+        lo, hi = np.percentile(recent, [5.0, 95.0], axis=0)
         fps = (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-9)
         min_lag = max(2, int(round(self.cfg.min_period_s * fps)))
         scores: dict[str, float] = {}
         for i, (name, counter) in enumerate(zip(SIGNALS, self._counters)):
-            counter.set_range(float(lo[i]), float(hi[i]), [(tt, float(v[i])) for tt, v in self._values])
+            counter.set_range(float(lo[i]), float(hi[i]), list(zip(list(self._times)[-len(recent):], recent[:, i])))
             counter.periodicity = periodicity(series[:, i], min_lag) if counter.span >= counter.min_range else 0.0
             scores[name] = counter.periodicity
         best = max(scores, key=scores.__getitem__)
@@ -282,10 +279,9 @@ class AnyRepCounter:
             self.selected = best
 
     def _count(self, t: float) -> list[CountedRep]:
-        assert self._smooth is not None
         cfg = self.cfg
         reps: list[CountedRep] = []
-        for name, counter, value in zip(SIGNALS, self._counters, self._smooth):
+        for name, counter, value in zip(SIGNALS, self._counters, self._value):
             cycle = counter.update(t, float(value))
             if cycle is None or name != self.selected:
                 continue
