@@ -61,10 +61,14 @@ class AnyRepConfig:
     min_pose_range: float = 0.3  # the principal projection (body sizes) likewise
     min_period_s: float = 0.4  # periodicity is looked for between this lag and window_s / 2
     min_rep_s: float = 0.3  # a cycle shorter than this is jitter
+    partial_fraction: float = 0.5  # a cycle smaller than this share of the recent full ones is partial
+    amplitude_memory_s: float = 20.0  # how long full cycles are remembered for that comparison
     ready_s: float = 0.8  # tracked stably this long before anything counts
     max_gap_s: float = 1.0  # person lost longer than this: start over
     max_jump: float = 1.5  # hip centre this many body sizes from its recent position: reset
     max_scale_ratio: float = 2.0  # body size this many times above or below its recent level: reset
+    max_drift_sizes: float = 1.0  # hip this far sideways from its slow average: walking, reset
+    drift_s: float = 1.0  # time constant of that slow average
     jump_frames: int = 5  # ... for this many frames in a row (one-frame glitches do not reset)
     switch_margin: float = 0.1  # another signal must be this much more periodic to take over
     max_overlap: float = 0.25  # a cycle overlapping the last counted rep this much is that rep
@@ -122,9 +126,10 @@ class _CycleCounter:
         self.rest_high: bool | None = None  # which side of the range is rest
         self.away = False
         self.left_t = 0.0
-        self.extreme, self.extreme_t = 0.0, 0.0
+        self.extreme, self.extreme_t, self.extreme_v = 0.0, 0.0, 0.0
         self.lo, self.span = 0.0, 0.0
         self.periodicity = 0.0
+        self.full: deque[tuple[float, float]] = deque()  # (end time, size) of recent full cycles
 
     def set_range(self, lo: float, hi: float, history: list[tuple[float, float]]) -> None:
         """New recent range over `history` (time, smoothed value) of the window."""
@@ -148,19 +153,32 @@ class _CycleCounter:
         far = 1.0 - rel if self.rest_high else rel  # 0 at rest, 1 at the far end
         if not self.away:
             if far >= self.cfg.enter_fraction:
-                self.away, self.extreme, self.extreme_t = True, far, t
+                self.away, self.extreme, self.extreme_t, self.extreme_v = True, far, t, v
             elif far <= self.cfg.return_fraction:
                 self.left_t = t
             return None
         if far > self.extreme:
-            self.extreme, self.extreme_t = far, t
+            self.extreme, self.extreme_t, self.extreme_v = far, t, v
         if far <= self.cfg.return_fraction:
             self.away = False
             start = self.left_t
             self.left_t = t
-            if t - start >= self.cfg.min_rep_s:
-                return start, self.extreme_t, self.extreme
+            return self._accept(t, start)
         return None
+
+    def _accept(self, t: float, start: float) -> tuple[float, float, float] | None:
+        """A complete cycle, unless too short or much smaller than the recent full ones."""
+        cfg = self.cfg
+        if t - start < cfg.min_rep_s:
+            return None
+        size = abs(self.extreme_v - (self.lo + self.span if self.rest_high else self.lo))
+        while self.full and t - self.full[0][0] > cfg.amplitude_memory_s:
+            self.full.popleft()
+        typical = float(np.median([a for _, a in self.full])) if self.full else 0.0
+        if size < cfg.partial_fraction * typical:
+            return None  # a partial movement: the range has shrunk to it, the memory has not
+        self.full.append((t, size))
+        return start, self.extreme_t, self.extreme
 
 
 def periodicity(x: np.ndarray, min_lag: int) -> float:
@@ -194,6 +212,7 @@ class AnyRepCounter:
         self._prev_hip = np.zeros(2)  # recent body position and scale (slow averages)
         self._prev_size = 0.0
         self._off_frames = 0
+        self._anchor_x = 0.0  # slow average of the hip's horizontal position
         self._times: deque[float] = deque()
         self._poses: deque[np.ndarray] = deque()
         self._angles: deque[np.ndarray] = deque()
@@ -217,12 +236,13 @@ class AnyRepCounter:
         pose, angles, hip, size = feats
         if self._last_seen is not None and t - self._last_seen > cfg.max_gap_s:
             self._reset()
-        if self._last_seen is not None and self._jumped(hip, size):
+        if self._last_seen is not None and (self._jumped(hip, size) or self._walking(t, hip, size)):
             self._reset()
         dt = t - self._last_seen if self._last_seen is not None else 0.0
         self._last_seen = t
         if self._stable_since is None:
             self._stable_since, self._prev_hip, self._prev_size = t, hip, size
+            self._anchor_x = float(hip[0])
         if self._poses:  # causal smoothing of the features (exponential, time constant smooth_s)
             alpha = dt / (cfg.smooth_s + dt)
             pose = self._poses[-1] + alpha * (pose - self._poses[-1])
@@ -254,6 +274,15 @@ class AnyRepCounter:
             self._prev_hip = self._prev_hip + 0.2 * (hip - self._prev_hip)
             self._prev_size = ref + 0.2 * (size - ref)
         return self._off_frames >= cfg.jump_frames
+
+    def _walking(self, t: float, hip: np.ndarray, size: float) -> bool:
+        """True when the body has travelled sideways more than `max_drift_sizes` from where
+        it was about `drift_s` ago (walking in or out, stepping between stations): steps are
+        periodic, but they are not reps."""
+        cfg = self.cfg
+        dt = t - (self._last_seen or t)
+        self._anchor_x += dt / (cfg.drift_s + dt) * (float(hip[0]) - self._anchor_x)
+        return abs(float(hip[0]) - self._anchor_x) > cfg.max_drift_sizes * size
 
     def _refit(self) -> None:
         """Re-estimate the principal direction (sign kept), the ranges and the periodicities."""
