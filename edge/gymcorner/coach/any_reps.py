@@ -67,9 +67,11 @@ class AnyRepConfig:
     max_gap_s: float = 1.0  # person lost longer than this: start over
     max_jump: float = 1.5  # hip centre this many body sizes from its recent position: reset
     max_scale_ratio: float = 2.0  # body size this many times above or below its recent level: reset
-    max_drift_sizes: float = 1.0  # hip this far sideways from its slow average: walking, reset
+    max_drift_sizes: float = 0.5  # hip this far sideways from its slow average: walking, reset
     drift_s: float = 1.0  # time constant of that slow average
     jump_frames: int = 5  # ... for this many frames in a row (one-frame glitches do not reset)
+    min_axis_similarity: float = 0.5  # principal direction turning further: a new movement
+    min_periodicity: float = 0.3  # below this no signal has a rhythm yet
     switch_margin: float = 0.1  # another signal must be this much more periodic to take over
     max_overlap: float = 0.25  # a cycle overlapping the last counted rep this much is that rep
     refit_s: float = 0.25  # how often the principal direction and periodicity are re-estimated
@@ -130,6 +132,10 @@ class _CycleCounter:
         self.lo, self.span = 0.0, 0.0
         self.periodicity = 0.0
         self.full: deque[tuple[float, float]] = deque()  # (end time, size) of recent full cycles
+
+    @property
+    def relative_span(self) -> float:
+        return self.span / self.min_range
 
     def set_range(self, lo: float, hi: float, history: list[tuple[float, float]]) -> None:
         """New recent range over `history` (time, smoothed value) of the window."""
@@ -218,6 +224,7 @@ class AnyRepCounter:
         self._angles: deque[np.ndarray] = deque()
         self._axis: np.ndarray | None = None
         self._mean: np.ndarray | None = None
+        self._armed_axis: np.ndarray | None = None  # principal direction when its rest side was read
         self._value = np.zeros(len(SIGNALS))
         self._next_refit = -math.inf
         self._counters = [
@@ -292,6 +299,13 @@ class AnyRepCounter:
         axis = vt[0]
         if self._axis is not None and float(axis @ self._axis) < 0:
             axis = -axis
+        principal = self._counters[0]
+        if principal.rest_high is None:
+            self._armed_axis = None
+        elif self._armed_axis is None:
+            self._armed_axis = axis
+        elif abs(float(axis @ self._armed_axis)) < self.cfg.min_axis_similarity:
+            principal.rest_high, self._armed_axis = None, None  # a different movement: read its rest side again
         self._axis, self._mean = axis, mean
         series = np.column_stack(((poses - mean) @ axis, np.array(self._angles)))
         recent = series[np.asarray(self._times) >= self._times[-1] - self.cfg.range_s]
@@ -302,9 +316,16 @@ class AnyRepCounter:
         for i, (name, counter) in enumerate(zip(SIGNALS, self._counters)):
             counter.set_range(float(lo[i]), float(hi[i]), list(zip(list(self._times)[-len(recent):], recent[:, i])))
             counter.periodicity = periodicity(series[:, i], min_lag) if counter.span >= counter.min_range else 0.0
-            scores[name] = counter.periodicity
+            if counter.span >= counter.min_range:
+                scores[name] = counter.periodicity
+        if not scores:
+            return
         best = max(scores, key=scores.__getitem__)
-        if self.selected is None or scores[best] > scores[self.selected] + self.cfg.switch_margin:
+        if scores[best] < self.cfg.min_periodicity:
+            # no rhythm yet (the first rep of a set): the signal that moves most, for its kind
+            best = max(scores, key=lambda n: self._counters[SIGNALS.index(n)].relative_span)
+            self.selected = best
+        elif self.selected not in scores or scores[best] > scores[self.selected] + self.cfg.switch_margin:
             self.selected = best
 
     def _count(self, t: float) -> list[CountedRep]:
