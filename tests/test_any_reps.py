@@ -9,11 +9,10 @@ camera give.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest
-
 from gymcorner.coach.any_reps import AnyRepConfig, AnyRepCounter, CountedRep
 from gymcorner.motion.landmarks import NUM_LANDMARKS, PoseSample
 from gymcorner.motion.landmarks import Landmark as L
@@ -128,7 +127,7 @@ def test_rep_is_announced_within_half_a_second_of_its_end(exercise: str) -> None
 def test_partial_movements_are_not_reps() -> None:
     rest, far = EXERCISES["squat"]
     # five full squats, then four quarter-depth bobs, then two full squats
-    depth = lambda k: 0.25 if 5 <= k < 9 else 1.0  # noqa: E731
+    depth = lambda k: 0.25 if 5 <= k < 9 else 1.0
     samples, _ = movement(rest, far, 11, 2.0, depth=depth)
     got, _ = run(samples)
     assert len(got) == 7

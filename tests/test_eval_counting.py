@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from gymcorner.cli import main as cli_main
 from gymcorner.errors import ConfigError
-from gymcorner.eval_counting import load_poses, PoseFileError, run_eval_counting
+from gymcorner.eval_counting import PoseFileError, load_poses, run_eval_counting
 from shared_data import LANDMARKS, SHARED_DATA, fixture_name, manifest_rows
 from test_any_reps import EXERCISES, movement
 
