@@ -17,8 +17,9 @@ window) announces reps; a rep is announced when its signal comes back to the res
 which is before the movement has settled, so latency is the smoothing delay only.
 
 Nothing counts until the person has been tracked stably for `ready_s`; losing the person
-for `max_gap_s`, or a sudden jump of body position or scale (someone else, a camera
-moved), starts over.
+for `max_gap_s`, a sudden jump of body position or scale (someone else, a camera moved),
+or the hip drifting sideways (walking in or out) starts the tracking over; the count
+itself carries on. Parameters and measured figures: docs/reps-and-form.md.
 """
 
 from __future__ import annotations
