@@ -162,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["eval-emotion"].set_defaults(func=cmd_eval_emotion)
 
     from gymcorner.commands import calibrate, doctor  # parsers only; the work is imported when run
+    from gymcorner.commands import eval_counting  # numpy only
+
+    eval_counting.add_parser(sub).set_defaults(func=eval_counting.cmd_eval_counting)
 
     calibrate.add_parser(sub).set_defaults(func=calibrate.cmd_calibrate)
     doctor.add_parser(sub).set_defaults(func=doctor.cmd_doctor)

@@ -20,6 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gymcorner.commands.analyze import analyze_samples
+from gymcorner.coach.any_reps import AnyRepCounter
 from gymcorner.coach.reps import count_reps_offline
 from gymcorner.config import Config
 from gymcorner.errors import ConfigError
@@ -52,6 +53,7 @@ class ClipResult:
     faults_pred: list[str]
     frames: int
     processing_fps: float
+    reps_pred_any: int = 0  # label-free live counter (coach/any_reps.py): needs no exercise
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -98,6 +100,9 @@ def evaluate_clip(row: dict[str, str], root: Path, landmarks: Path | None, confi
     report = analyze_samples(rec.samples(), run_config, row["clip"])
     live = report.reps if predicted in COUNTED else 0
     offline = len(count_reps_offline(smoothed, rec.fps, config.coach.reps)) if predicted in COUNTED else 0
+    any_counter = AnyRepCounter()
+    for sample in smoothed:
+        any_counter.update(sample)
     elapsed = pose_s + time.perf_counter() - started
     faults_pred = sorted({e.details.get("reason", e.code) for e in report.events if e.kind == "form"})
     labelled = [f for f in row.get("visible_faults", "").split(";") if f]
@@ -108,6 +113,7 @@ def evaluate_clip(row: dict[str, str], root: Path, landmarks: Path | None, confi
         reps=int(row["reps"]),
         reps_pred=live,
         reps_pred_offline=offline,
+        reps_pred_any=any_counter.count,
         rep_confidence=row["rep_confidence"],
         partial="partial_" in row.get("notes", ""),
         faults=labelled,
@@ -144,7 +150,7 @@ def summarise(results: list[ClipResult]) -> dict[str, Any]:
         "exercise_accuracy": round(float(np.mean([r.exercise == r.exercise_pred for r in results])), 4),
         "confusion": confusion,
     }
-    for name, attr in (("live", "reps_pred"), ("offline", "reps_pred_offline")):
+    for name, attr in (("live", "reps_pred"), ("offline", "reps_pred_offline"), ("any", "reps_pred_any")):
         overall = _rep_scores([(r.reps, getattr(r, attr)) for r in counted])
         complete = _rep_scores([(r.reps, getattr(r, attr)) for r in counted if r.reps > 0])
         per_ex: dict[str, Any] = defaultdict(dict)
@@ -159,6 +165,8 @@ def summarise(results: list[ClipResult]) -> dict[str, Any]:
         rep_exact_rate_complete=summary["reps_live"]["complete_reps"]["exact_rate"],
         phantom_reps=int(sum(r.reps_pred for r in zero)),
         phantom_reps_excluding_partial=int(sum(r.reps_pred for r in zero if not r.partial)),
+        phantom_reps_any=int(sum(r.reps_pred_any for r in zero)),
+        phantom_reps_any_excluding_partial=int(sum(r.reps_pred_any for r in zero if not r.partial)),
         zero_rep_clips=len(zero),
         faults=_fault_scores(results),
         processing_fps=round(float(np.median([r.processing_fps for r in results])), 1) if results else 0.0,
@@ -209,7 +217,7 @@ def format_eval(result: dict[str, Any]) -> str:
     for t in labels:
         lines.append(f"{t:<{width}}" + " ".join(f"{s['confusion'][t][p]:>6}" for p in labels))
     lines.append("reps (confident labels)   counter   clips   MAE   exact   off-by-one")
-    for name in ("live", "offline"):
+    for name in ("live", "offline", "any"):
         for scope in ("all", "complete_reps"):
             r = s[f"reps_{name}"][scope]
             if r["clips"]:
@@ -222,7 +230,8 @@ def format_eval(result: dict[str, Any]) -> str:
             )
     lines.append(
         f"phantom reps on {s['zero_rep_clips']} zero-rep clips: {s['phantom_reps']} "
-        f"({s['phantom_reps_excluding_partial']} excluding clips that start or end mid-rep)"
+        f"({s['phantom_reps_excluding_partial']} excluding clips that start or end mid-rep); "
+        f"label-free counter: {s['phantom_reps_any']} ({s['phantom_reps_any_excluding_partial']})"
     )
     low = s["low_confidence"]
     if low["clips"]:
@@ -233,12 +242,13 @@ def format_eval(result: dict[str, Any]) -> str:
             f"fault {code:<16} sensitivity {f['sensitivity']:.2f} ({f['positives']} clips)  "
             f"specificity {spec} ({f['negatives']} clips)"
         )
-    lines.append("per clip: exercise -> predicted, reps -> live / offline, faults predicted")
+    lines.append("per clip: exercise -> predicted, reps -> live / offline / label-free, faults predicted")
     for c in result["clips"]:
         mark = "" if c["exercise"] == c["exercise_pred"] else "  <- exercise"
         lines.append(
             f"  {c['clip'][:58]:<58} {c['exercise']:>13} -> {c['exercise_pred']:<13} "
-            f"{c['reps']:>2} -> {c['reps_pred']:>2} / {c['reps_pred_offline']:>2}  {','.join(c['faults_pred']) or '-'}{mark}"
+            f"{c['reps']:>2} -> {c['reps_pred']:>2} / {c['reps_pred_offline']:>2} / {c['reps_pred_any']:>2}  "
+            f"{','.join(c['faults_pred']) or '-'}{mark}"
         )
     return "\n".join(lines)
 
