@@ -97,7 +97,7 @@ def test_faults_seen_during_a_rep_belong_to_it() -> None:
 
 
 def test_coach_emits_one_rep_event_per_rep() -> None:
-    coach = Coach(CoachConfig(view=ViewConfig(hold_frames=1)))
+    coach = Coach(CoachConfig(exercise="squat", view=ViewConfig(hold_frames=1)))
     events = [e for s in samples(squat_path([100.0] * 2)) for e in coach.update(s).events]
     reps = [e for e in events if e.kind == "rep"]
     assert [e.details["rep"] for e in reps] == [1, 2]

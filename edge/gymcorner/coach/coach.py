@@ -9,7 +9,10 @@ The exercise is fixed in config (or by `set_exercise`), or follows the recognise
 `Exercise.UNKNOWN` until the recogniser's label has been stable for its `stable_s`, and
 while it is unknown no form rule runs, so nobody doing push-ups is told to squat deeper.
 Reps done meanwhile are not lost: on the switch the last `HISTORY_S` of samples are
-replayed into the new exercise's counter. The `unknown_counter` slot takes a counter
+replayed into the new exercise's counter and analyser, so those reps are reported with
+their faults and a descent already under way is judged whole. Of the cues raised during
+the replay only those whose fault still holds are said (the others would be late). The
+`unknown_counter` slot takes a counter
 that needs no exercise label; when given, it counts during UNKNOWN instead, and the
 replay is skipped because those reps have been reported already.
 """
@@ -84,6 +87,12 @@ def rep_event(rep: Rep, exercise: Exercise, view: str) -> FeedbackEvent:
     )
 
 
+def rule_key(event: FeedbackEvent) -> str:
+    """The key of the rule that raised a form event (as in `RuleEngine.active_codes`)."""
+    reason = event.details.get("reason")
+    return f"{event.code}:{reason}" if reason else event.code
+
+
 def fault_key(event: FeedbackEvent) -> str:
     """How a form event is listed among a rep's faults: its reason, else its code."""
     return str(event.details.get("reason", event.code))
@@ -102,10 +111,10 @@ class Coach:
         self._cfg = config
         self._view = ViewTracker(config.view)
         self._recognizer = recognizer
-        self._recent: deque[PoseSample] = deque()  # the last HISTORY_S of samples, for a switch
+        self._recent: deque[tuple[PoseSample, ViewState]] = deque()  # the last HISTORY_S, for a switch
         self._reference = ReferenceComparer(reference) if reference is not None else None
         self._unknown_counter = unknown_counter
-        self._exercise = Exercise.SQUAT if config.exercise == AUTO else Exercise(config.exercise)
+        self._exercise = Exercise.UNKNOWN if config.exercise == AUTO else Exercise(config.exercise)
         self._counter: RepCounting | None = None
         self._analyser: Analyser | None = None
         self._switch(self._exercise)
@@ -115,7 +124,9 @@ class Coach:
         return self._exercise
 
     def reset(self) -> None:
+        """Forget the person: nothing of theirs is replayed into the next counter."""
         self._view.reset()
+        self._recent.clear()
         if self._unknown_counter is not None:
             self._unknown_counter.reset()
         self._switch(self._exercise)
@@ -124,43 +135,51 @@ class Coach:
         """Analyse `exercise` from this frame on (a command, or a fixed exercise)."""
         self._switch(Exercise(exercise))
 
-    def _switch(self, exercise: Exercise) -> list[Rep]:
+    def _switch(self, exercise: Exercise) -> tuple[list[Rep], list[FeedbackEvent]]:
         """Start analysing `exercise`; the reps it already did while the recogniser made up
-        its mind are counted from the recent samples, so switching loses no rep."""
+        its mind are counted from the recent samples, so switching loses no rep. Returns
+        those reps and the cues of the faults that still hold at the end of the replay."""
         leaving_unknown = self._exercise is Exercise.UNKNOWN and exercise is not Exercise.UNKNOWN
         counted_meanwhile = self._unknown_counter is not None and leaving_unknown
         self._exercise = exercise
         self._analyser = make_analyser(exercise, self._cfg)
         if exercise is Exercise.UNKNOWN:
             self._counter = self._unknown_counter
-            return []
+            return [], []
         self._counter = LiveRepCounter(exercise, self._cfg.reps) if exercise in PHASES else None
-        if self._counter is None:
-            return []
-        if counted_meanwhile:
+        if counted_meanwhile and self._counter is not None:
             assert self._unknown_counter is not None
             self._counter.count = self._unknown_counter.count  # numbering goes on; no replay
-            return []
-        replayed = [self._counter.update(s) for s in self._recent]
-        return [r for r in replayed if r is not None and not r.partial]
+            return [], []
+        reps: list[Rep] = []
+        cues: dict[str, FeedbackEvent] = {}
+        active: list[str] = []
+        for sample, view in self._recent:
+            rep, analysis = self._count_and_judge(sample, view)
+            if rep is not None and not rep.partial:
+                reps.append(rep)
+            cues.update((rule_key(e), e) for e in analysis.events)
+            active = analysis.active
+        return reps, [e for key, e in cues.items() if key in active]
 
-    def _follow_recognizer(self, sample: PoseSample) -> list[Rep]:
+    def _follow_recognizer(self, sample: PoseSample) -> tuple[list[Rep], list[FeedbackEvent]]:
         if self._recognizer is None:
-            return []
-        caught_up: list[Rep] = []
+            return [], []
         recognition = self._recognizer.update(sample)
         if recognition.stable and recognition.label not in (self._exercise, Exercise.OTHER):
-            caught_up = self._switch(Exercise(recognition.label))
-        self._recent.append(sample)
-        while self._recent and sample.t_s - self._recent[0].t_s > self.HISTORY_S:
-            self._recent.popleft()
-        return caught_up
+            return self._switch(Exercise(recognition.label))
+        return [], []
 
-    def update(self, sample: PoseSample) -> CoachFrame:
-        view = self._view.update(sample)
-        if self._reference is not None:
-            self._reference.observe(sample.t_s, sample.world)
-        caught_up = self._follow_recognizer(sample)
+    def _remember(self, sample: PoseSample, view: ViewState) -> None:
+        if self._recognizer is None:
+            return
+        self._recent.append((sample, view))
+        while self._recent and sample.t_s - self._recent[0][0].t_s > self.HISTORY_S:
+            self._recent.popleft()
+
+    def _count_and_judge(self, sample: PoseSample, view: ViewState) -> tuple[Rep | None, Analysis]:
+        """Counter first, then the analyser (told about the rep); a rep ending on this
+        frame carries the faults raised on it, a rep in progress collects them."""
         counter = self._counter
         rep = counter.update(sample) if counter is not None else None
         analysis = Analysis()
@@ -168,12 +187,22 @@ class Coach:
             in_rep = counter is not None and counter.in_rep
             analysis = self._analyser.update(sample, view, in_rep, rep is not None)
         faults = {fault_key(e) for e in analysis.events}
-        if rep is not None:  # the rep ended on this frame: its faults include this frame's
+        if rep is not None:
             rep = replace(rep, faults=tuple(sorted(set(rep.faults) | faults)))
         elif counter is not None:
             for fault in sorted(faults):
                 counter.note_fault(fault)
-        events = list(analysis.events)
+        return rep, analysis
+
+    def update(self, sample: PoseSample) -> CoachFrame:
+        view = self._view.update(sample)
+        if self._reference is not None:
+            self._reference.observe(sample.t_s, sample.world)
+        caught_up, ongoing = self._follow_recognizer(sample)
+        self._remember(sample, view)  # after a switch: the replay covers earlier frames only
+        rep, analysis = self._count_and_judge(sample, view)
+        counter = self._counter
+        events = ongoing + analysis.events
         events += [rep_event(earlier, self._exercise, view.view.value) for earlier in caught_up]
         if rep is not None and not rep.partial:
             events.append(rep_event(rep, self._exercise, view.view.value))
