@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-
 from gymcorner.coach.coach import Coach
 from gymcorner.coach.exercises import Exercise
 from gymcorner.coach.pushup import PUSHUP_RULES
@@ -83,25 +82,25 @@ def test_set_exercise_forces_the_exercise_at_once() -> None:
     assert results[-1].reps == 2
 
 
-def auto_report(name: str) -> tuple[list, int]:
+def auto_report(name: str) -> tuple[list, int, str]:
     path = LANDMARKS / f"{name}.npz"
     if not path.exists():
         pytest.skip(f"{path.name} not recorded")
     report = analyze_samples(load_recording(path).samples(), Config(), name)
-    return report.events, report.reps
+    return report.events, report.reps, report.main_exercise()
 
 
 def test_a_push_up_set_gets_no_squat_cue_and_its_reps_counted() -> None:
     # 30 push-ups from the side (manifest: high confidence); started as a squat coach, the
     # coach used to tell this man to squat deeper before recognising the push-ups.
-    events, reps = auto_report("workouttracker_reps__push-ups__videoplayback")
+    events, reps, exercise = auto_report("workouttracker_reps__push-ups__videoplayback")
     form = [e for e in events if e.kind == "form"]
     assert not [e for e in form if e.code in SQUAT_CODES or e.exercise != Exercise.PUSH_UP]
     assert {e.code for e in form} <= PUSHUP_CODES and form  # its own cues still come
-    assert reps == 30
+    assert reps == 30 and exercise == "push_up"
 
 
 def test_a_squat_set_gets_no_push_up_cue_and_its_reps_counted() -> None:
-    events, reps = auto_report("navya_squat_form__correct__squat_correct_strongher_side")
+    events, reps, exercise = auto_report("navya_squat_form__correct__squat_correct_strongher_side")
     assert not [e for e in events if e.code in PUSHUP_CODES or (e.kind == "form" and e.exercise != Exercise.SQUAT)]
-    assert reps == 5
+    assert reps == 5 and exercise == "squat"

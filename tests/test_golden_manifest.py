@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from gymcorner.commands.evaluate import FAULT_CODES
 from shared_data import FIXTURES, fixture_name, manifest_rows
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 import functools
 
 import pytest
-
 from gymcorner.coach.coach import Coach
 from gymcorner.coach.exercises import Exercise
-from gymcorner.coach.reps import LiveRepCounter, count_reps_offline, movement_phase, PHASES
+from gymcorner.coach.reps import (
+    PHASES,
+    LiveRepCounter,
+    count_reps_offline,
+    movement_phase,
+)
 from gymcorner.config import CoachConfig, Config, RepsConfig, ViewConfig
 from gymcorner.motion.filters import make_smoother
 from gymcorner.motion.landmarks import Landmark as L
@@ -138,7 +142,7 @@ def high_confidence_clips() -> list[tuple[str, Exercise, int]]:
 REAL = high_confidence_clips()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def live_count(name: str, exercise: Exercise) -> int:
     smoother = make_smoother(Config().smoothing)
     counter = LiveRepCounter(exercise, RepsConfig())

@@ -9,8 +9,9 @@ from `ANALYSERS` is still counted, it just has no form rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable, Protocol
+from typing import Protocol
 
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import Exercise

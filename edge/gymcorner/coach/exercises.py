@@ -11,7 +11,7 @@ moves but does none of the exercises it knows.
 from __future__ import annotations
 
 import enum
-from typing import Literal
+from typing import Final, Literal
 
 
 class Exercise(str, enum.Enum):
@@ -34,7 +34,7 @@ class Exercise(str, enum.Enum):
 # The exercises a person can do, be told to do (`set_exercise`) or fix in config.
 SELECTABLE: tuple[Exercise, ...] = tuple(e for e in Exercise if e not in (Exercise.UNKNOWN, Exercise.OTHER))
 
-AUTO = "auto"  # config: follow the exercise recogniser
+AUTO: Final = "auto"  # config: follow the exercise recogniser
 ExerciseSetting = Literal["auto"] | Exercise
 
 

@@ -325,7 +325,7 @@ class ExerciseRecognizer:
         top = labels[int(np.argmax(proba))]
         if top != self._top:
             self._top, self._top_since_s = top, t
-        probs = {lab: float(p) for lab, p in zip(labels, proba)}
+        probs = {lab.value: float(p) for lab, p in zip(labels, proba)}
         return Recognition(t, top, probs, t - self._top_since_s >= self.stable_s, ready)
 
 
@@ -361,11 +361,11 @@ def classify_windows(model: RecognizerModel, windows: np.ndarray) -> tuple[Exerc
     reps, and a set of squats starts and ends standing; a plank clip has no push-up reps.
     """
     if len(windows) == 0:
-        probs = {lab: float(lab == OTHER) for lab in model.labels}
+        probs = {lab.value: float(lab == OTHER) for lab in model.labels}
         return OTHER, probs
     proba = model.predict_proba(windows)
     mean = proba.mean(axis=0)
-    probs = {lab: float(p) for lab, p in zip(model.labels, mean)}
+    probs = {lab.value: float(p) for lab, p in zip(model.labels, mean)}
     label = model.labels[int(np.argmax(mean))]
     if label in STATIC_LABELS:
         tops = np.bincount(np.argmax(proba, axis=1), minlength=len(model.labels)) / len(proba)

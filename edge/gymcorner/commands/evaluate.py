@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from gymcorner.commands.analyze import analyze_samples
 from gymcorner.coach.exercises import SELECTABLE, Exercise
 from gymcorner.coach.reps import PHASES, count_reps_offline
+from gymcorner.commands.analyze import analyze_samples
 from gymcorner.config import Config
 from gymcorner.errors import ConfigError
 from gymcorner.motion.filters import make_smoother
