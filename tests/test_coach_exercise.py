@@ -11,7 +11,8 @@ from gymcorner.coach.exercises import Exercise
 from gymcorner.coach.pushup import PUSHUP_RULES
 from gymcorner.coach.squat import SQUAT_RULES
 from gymcorner.commands.analyze import analyze_samples
-from gymcorner.config import CoachConfig, Config, ViewConfig
+from gymcorner.coach.reps import LiveRepCounter
+from gymcorner.config import CoachConfig, Config, RepsConfig, ViewConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.recording import load_recording
 from poses import lateral, sample
@@ -104,3 +105,15 @@ def test_a_squat_set_gets_no_push_up_cue_and_its_reps_counted() -> None:
     events, reps, exercise = auto_report("navya_squat_form__correct__squat_correct_strongher_side")
     assert not [e for e in events if e.code in PUSHUP_CODES or (e.kind == "form" and e.exercise != Exercise.SQUAT)]
     assert reps == 5 and exercise == "squat"
+
+
+def test_an_unknown_counter_counts_meanwhile_and_no_rep_is_counted_twice() -> None:
+    # Stand-in for a counter that needs no label: the seam only asks for its interface.
+    frames = deep_squats(3)
+    sure_at = frames[len(frames) * 2 // 3].t_s  # after two reps
+    label_free = LiveRepCounter(Exercise.SQUAT, RepsConfig())
+    coach = Coach(config(), ScriptedRecognizer(Exercise.SQUAT, sure_at), unknown_counter=label_free)
+    results = [coach.update(s) for s in frames]
+    early = [e.details["rep"] for r in results if r.t_s < sure_at for e in r.events if e.kind == "rep"]
+    reps = [e.details["rep"] for r in results for e in r.events if e.kind == "rep"]
+    assert early == [1, 2] and reps == [1, 2, 3] and results[-1].reps == 3
