@@ -9,9 +9,9 @@ import pytest
 from gymcorner.coach.coach import Coach
 from gymcorner.coach.exercises import Exercise
 from gymcorner.coach.pushup import PUSHUP_RULES
+from gymcorner.coach.reps import LiveRepCounter
 from gymcorner.coach.squat import SQUAT_RULES
 from gymcorner.commands.analyze import analyze_samples
-from gymcorner.coach.reps import LiveRepCounter
 from gymcorner.config import CoachConfig, Config, RepsConfig, ViewConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.recording import load_recording
