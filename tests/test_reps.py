@@ -8,6 +8,7 @@ import functools
 import pytest
 from gymcorner.coach.coach import Coach
 from gymcorner.coach.exercises import Exercise
+from gymcorner.coach.hysteresis import ThresholdCycle
 from gymcorner.coach.reps import (
     PHASES,
     LiveRepCounter,
@@ -175,3 +176,11 @@ def test_live_counter_total_error_over_the_labelled_clips() -> None:
 def test_hidden_joints_give_no_phase() -> None:
     s = sample(lateral(knee_flexion_deg=90), low_visibility=(L.LEFT_KNEE, L.RIGHT_KNEE))
     assert movement_phase(s, PHASES["squat"], 0.5) is None
+
+
+def test_threshold_cycle_ignores_noise_about_one_threshold_and_missing_values() -> None:
+    cycle: ThresholdCycle[int] = ThresholdCycle(enter_at=35.0, leave_below=20.0)
+    flexion = [10, 36, 34, 36, None, 90, 30, 21, 19, 36, 19]
+    done = [c for i, f in enumerate(flexion) if (c := cycle.update(i, f)) is not None]
+    assert [(c.start, c.end, c.peak) for c in done] == [(1, 8, 90.0), (9, 10, 36.0)]
+    assert not cycle.active
