@@ -17,6 +17,7 @@ from gymcorner.avatar.codec import (
     HEADER_SIZE,
     LANDMARK_NAMES,
     AvatarCodecError,
+    EXERCISE_CODES,
     AvatarFrame,
     Exercise,
     View,
@@ -50,7 +51,7 @@ def frames(draw: st.DrawFn, present: bool | None = None) -> AvatarFrame:
     seq = draw(st.integers(0, 2**32 - 1))
     t_s = draw(st.floats(0.0, 1e7, allow_nan=False))
     view = draw(st.sampled_from(list(View)))
-    exercise = draw(st.sampled_from(list(Exercise)))
+    exercise = draw(st.sampled_from(list(EXERCISE_CODES.values())))
     if present is None:
         present = draw(st.booleans())
     if not present:
@@ -317,7 +318,8 @@ def test_build_frame_converts_and_sanitises() -> None:
     np.testing.assert_allclose(frame.world_m[5], 0.0)
     assert frame.visibility[5] == 0.0 and frame.visibility[0] == pytest.approx(0.9)
     decoded = decode_binary(encode_binary(frame))
-    assert (decoded.view, decoded.exercise) == (View.LATERAL, Exercise.SQUAT)
+    assert (decoded.view, decoded.exercise) == (View.LATERAL, EXERCISE_CODES[Exercise.SQUAT])
+    assert json.loads(encode_json(frame))["exercise"] == "squat"
 
 
 def test_build_frame_without_a_person_or_head() -> None:

@@ -39,6 +39,7 @@ def write_config(tmp_path: Path, port: int, source: Path, **extra: str) -> Path:
     lines = [
         f'[device]\nid = "{DEVICE}"',
         f'[source]\nuri = "{source}"',
+        '[coach]\nexercise = "squat"',  # the 1.3-s clip ends before the recogniser is sure
         f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nreconnect_min_delay_s = 0.1\nreconnect_max_delay_s = 0.5',
     ]
     lines += [f"{k} = {v}" for k, v in extra.items()]

@@ -1,6 +1,10 @@
 """Real clips, replayed: our recorded landmarks through the whole pipeline, against
 stored expected results (views and events), as MediaPipe's own tests do.
 
+The clips are replayed as squats (the exercise given, as `coach.exercise = "squat"` or
+`set_exercise` does): most of them are shorter than the recogniser takes to be sure of the
+exercise, and in `auto` mode the coach says nothing until it is (tests/test_coach_exercise.py).
+
 Regenerate the expected files after a deliberate change to the coach or the filters:
     GYMCORNER_REGEN=1 .venv/bin/python -m pytest tests/test_golden_replay.py
 and review the diff of tests/fixtures/expected/ before committing it.
@@ -15,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gymcorner.coach.exercises import Exercise
 from gymcorner.commands.analyze import analyze_samples
 from gymcorner.config import Config
 from gymcorner.pipeline import Pipeline
@@ -26,9 +31,15 @@ REGEN = os.environ.get("GYMCORNER_REGEN") == "1"
 SQUAT_FIXTURES = sorted(p for p in LANDMARKS.glob("*.npz") if "squat" in p.name)
 
 
+def squat_config() -> Config:
+    config = Config()
+    config.coach.exercise = Exercise.SQUAT
+    return config
+
+
 def outcome(path: Path) -> dict:
     rec = load_recording(path)
-    report = analyze_samples(rec.samples(), Config(), path.stem, rec.backend)
+    report = analyze_samples(rec.samples(), squat_config(), path.stem, rec.backend)
     summary = report.to_dict(0.0, 0.0)
     return {
         "frames": summary["frames"],

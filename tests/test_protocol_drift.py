@@ -116,17 +116,17 @@ def _string_list(text: str, pattern: str) -> list[str]:
 
 def test_every_decoder_and_the_schema_know_the_codecs_names() -> None:
     """Landmark, bone, view and exercise names: Python codec = JSON Schema = JavaScript = C#."""
-    from gymcorner.avatar.codec import BONE_NAMES, LANDMARK_NAMES, Exercise, View
+    from gymcorner.avatar.codec import BONE_NAMES, EXERCISE_NAMES, LANDMARK_NAMES, View
 
     root = SCHEMAS.parents[1]
     names = {"landmarks": list(LANDMARK_NAMES), "bones": list(BONE_NAMES),
-             "views": [v.name.lower() for v in View], "exercises": [e.name.lower() for e in Exercise]}
+             "views": [v.name.lower() for v in View], "exercises": list(EXERCISE_NAMES)}
     schema = json.loads((SCHEMAS / "avatar.json").read_text())["properties"]
     assert list(schema["landmarks"]["required"]) == names["landmarks"]
     assert list(schema["bones"]["required"]) == names["bones"]
     assert schema["view"]["oneOf"][0]["enum"] == names["views"]
     assert schema["exercise"]["oneOf"][0]["enum"] == names["exercises"]
-    js = (root / "host" / "web" / "avatar-frame.js").read_text()
+    js = (root / "edge" / "gymcorner" / "transport" / "web" / "avatar-frame.js").read_text()
     assert _string_list(js, "LANDMARK_NAMES") == names["landmarks"]
     assert _string_list(js, "BONE_NAMES") == names["bones"]
     assert _string_list(js, "VIEWS") == names["views"]

@@ -11,6 +11,7 @@ import pytest
 
 from gymcorner.avatar.codec import decode_binary, decode_json, encode_json
 from gymcorner.coach.events import FeedbackEvent
+from gymcorner.coach.exercises import SELECTABLE
 from gymcorner.config import Config
 from gymcorner.app import App
 from gymcorner.transport.commands import CommandName
@@ -41,7 +42,10 @@ def test_documented_commands_match_the_schema_and_refused_ones_do_not() -> None:
     cmd = validator("cmd")
     good, bad = vectors("cmd"), vectors("cmd-invalid")
     assert {c["cmd"] for c in good} == {n.value for n in CommandName}
-    assert set(json.loads((SCHEMAS / "cmd.json").read_text())["properties"]["cmd"]["enum"]) == {n.value for n in CommandName}
+    schema = json.loads((SCHEMAS / "cmd.json").read_text())
+    assert set(schema["properties"]["cmd"]["enum"]) == {n.value for n in CommandName}
+    exercise = schema["allOf"][0]["then"]["properties"]["args"]["properties"]["exercise"]
+    assert exercise["enum"] == [e.value for e in SELECTABLE]  # what set_exercise accepts
     for body in good:
         cmd.validate(body)
     assert bad

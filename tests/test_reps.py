@@ -1,19 +1,27 @@
 """Repetition counting: the live state machine on synthetic and real landmarks, and the
-offline (seed 003) peak counter."""
+offline peak counter."""
 
 from __future__ import annotations
 
-import pytest
+import functools
 
+import pytest
 from gymcorner.coach.coach import Coach
-from gymcorner.coach.reps import LiveRepCounter, count_reps_offline, movement_phase, PHASES
+from gymcorner.coach.exercises import Exercise
+from gymcorner.coach.hysteresis import ThresholdCycle
+from gymcorner.coach.reps import (
+    PHASES,
+    LiveRepCounter,
+    count_reps_offline,
+    movement_phase,
+)
 from gymcorner.config import CoachConfig, Config, RepsConfig, ViewConfig
 from gymcorner.motion.filters import make_smoother
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.recording import load_recording
 from poses import lateral, sample
-from shared_data import LANDMARKS
+from shared_data import LANDMARKS, fixture_name, manifest_rows
 
 FPS = 30.0
 
@@ -97,7 +105,7 @@ def test_faults_seen_during_a_rep_belong_to_it() -> None:
 
 
 def test_coach_emits_one_rep_event_per_rep() -> None:
-    coach = Coach(CoachConfig(view=ViewConfig(hold_frames=1)))
+    coach = Coach(CoachConfig(exercise="squat", view=ViewConfig(hold_frames=1)))
     events = [e for s in samples(squat_path([100.0] * 2)) for e in coach.update(s).events]
     reps = [e for e in events if e.kind == "rep"]
     assert [e.details["rep"] for e in reps] == [1, 2]
@@ -114,32 +122,65 @@ def test_offline_counter_counts_complete_reps_only() -> None:
     assert len(count_reps_offline(cut, FPS, cfg)) == 1
 
 
-# Real clips: our recorded landmarks, labelled counts from ../shared/data/manifest.csv
-# (high-confidence clips with complete reps only; the note lists every clip).
-REAL = [
-    ("navya_squat_form__correct__squat_correct_strongher_side", "squat", 5),
-    ("navya_squat_form__correct__squat_correct_videoplayback", "squat", 2),
-    ("workouttracker_reps__push-ups__videoplayback", "push_up", 30),
-    ("pushfit_pushup_form__correct__correct111", "push_up", 16),
-    ("pushfit_pushup_form__wrong__wrong105", "push_up", 8),
-    ("workouttracker_reps__dips__dips_8", "dip", 2),
-    ("kaiakol_exercises__jumpingjack__correct__jumpingjack_correct_001", "jumping_jack", 2),
-    ("workouttracker_reps__squats__squat_7", "squat", 0),
-]
+# Real clips: our recorded landmarks of every manifest row whose rep count is labelled
+# with high confidence (../shared/data/manifest.csv), the exercise given, against the
+# label. Known misses are strict xfails: fixing one fails here until its mark goes.
+LIVE_MISSES: dict[str, str] = {
+    "workouttracker_reps__pull-ups__pull-up_10": "the 4th pull, reaching the top in the last frames, is counted",
+    "kaiakol_exercises__squat__correct__squat_correct_003": "starts at the bottom: the ascent alone is counted as a rep",
+    "kaiakol_exercises__squat__correct__squat_correct_011": "handheld camera, two people, feet out of frame: the rep is missed",
+}
+# The sum of |counted - labelled| over all of them, measured when the list was made.
+MAX_TOTAL_ABS_ERROR = 3
 
 
-@pytest.mark.parametrize(("name", "exercise", "expected"), REAL, ids=[r[0] for r in REAL])
-def test_live_counter_on_real_clips(name: str, exercise: str, expected: int) -> None:
-    path = LANDMARKS / f"{name}.npz"
-    if not path.exists():
-        pytest.skip(f"{path.name} not recorded")
+def high_confidence_clips() -> list[tuple[str, Exercise, int]]:
+    rows = [r for r in manifest_rows() if r["rep_confidence"] == "high" and r["exercise"] in PHASES]
+    named = [(fixture_name(r["clip"]).removesuffix(".npz"), Exercise(r["exercise"]), int(r["reps"])) for r in rows]
+    return [(name, ex, reps) for name, ex, reps in named if (LANDMARKS / f"{name}.npz").exists()]
+
+
+REAL = high_confidence_clips()
+
+
+@functools.cache
+def live_count(name: str, exercise: Exercise) -> int:
     smoother = make_smoother(Config().smoothing)
     counter = LiveRepCounter(exercise, RepsConfig())
-    for s in load_recording(path).samples():
+    for s in load_recording(LANDMARKS / f"{name}.npz").samples():
         counter.update(smoother.smooth(s))
-    assert counter.count == expected
+    return counter.count
+
+
+@pytest.mark.parametrize(
+    ("name", "exercise", "expected"),
+    [
+        pytest.param(*clip, id=clip[0], marks=[pytest.mark.xfail(strict=True, reason=LIVE_MISSES[clip[0]])])
+        if clip[0] in LIVE_MISSES
+        else pytest.param(*clip, id=clip[0])
+        for clip in REAL
+    ],
+)
+def test_live_counter_on_real_clips(name: str, exercise: Exercise, expected: int) -> None:
+    assert live_count(name, exercise) == expected
+
+
+def test_live_counter_total_error_over_the_labelled_clips() -> None:
+    if len(REAL) < 10:
+        pytest.skip("the labelled clips' manifest is not present (../shared/data)")
+    assert set(LIVE_MISSES) <= {name for name, _, _ in REAL}
+    total = sum(abs(live_count(name, ex) - reps) for name, ex, reps in REAL)
+    assert total <= MAX_TOTAL_ABS_ERROR
 
 
 def test_hidden_joints_give_no_phase() -> None:
     s = sample(lateral(knee_flexion_deg=90), low_visibility=(L.LEFT_KNEE, L.RIGHT_KNEE))
     assert movement_phase(s, PHASES["squat"], 0.5) is None
+
+
+def test_threshold_cycle_ignores_noise_about_one_threshold_and_missing_values() -> None:
+    cycle: ThresholdCycle[int] = ThresholdCycle(enter_at=35.0, leave_below=20.0)
+    flexion = [10, 36, 34, 36, None, 90, 30, 21, 19, 36, 19]
+    done = [c for i, f in enumerate(flexion) if (c := cycle.update(i, f)) is not None]
+    assert [(c.start, c.end, c.peak) for c in done] == [(1, 8, 90.0), (9, 10, 36.0)]
+    assert not cycle.active

@@ -95,6 +95,7 @@ def test_the_viewer_shows_the_skeleton_and_coaching_from_the_daemon(
     config = tmp_path / "web.toml"
     config.write_text(
         f'[device]\nid = "{DEVICE}"\n[source]\nuri = "{clip}"\nrealtime = true\nloop = true\n'
+        '[coach]\nexercise = "squat"\n'  # each 1.3-s loop ends before the recogniser is sure
         f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\nreconnect_min_delay_s = 0.1\nreconnect_max_delay_s = 0.5\n'
     )
     daemon = subprocess.Popen([sys.executable, "-m", "gymcorner", "run", "--config", str(config)],

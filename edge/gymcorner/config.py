@@ -14,8 +14,18 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from gymcorner.coach.exercises import AUTO, ExerciseSetting
+from gymcorner.coach.exercises import setting as exercise_setting
 from gymcorner.errors import ConfigError
 from gymcorner.wearables.settings import WearablesConfig
 
@@ -217,12 +227,18 @@ class RepsConfig(Section):
 
 
 class CoachConfig(Section):
-    exercise: Literal[
-        "auto", "squat", "push_up", "pull_up", "dip", "plank", "lunge", "jumping_jack", "bicep_curl", "russian_twist"
-    ] = Field(
-        "auto",
-        description="Exercise analysed; 'auto' follows the exercise recogniser (starting as squat).",
+    # The validator below turns TOML's string into the enum first, so the field also
+    # accepts its strings when the models are made strict.
+    exercise: ExerciseSetting = Field(
+        AUTO,
+        description="Exercise analysed; 'auto' follows the exercise recogniser (no form rules until it is sure).",
     )
+
+    @field_validator("exercise", mode="before")
+    @classmethod
+    def _known_exercise(cls, value: object) -> ExerciseSetting:
+        return exercise_setting(value)
+
     min_visibility: float = Field(
         0.6, ge=0, le=1, description="Landmarks below this visibility never take part in a rule."
     )

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gymcorner.avatar.codec import AvatarFrame, Exercise, build_frame, encode_binary, encode_json
+from gymcorner.avatar.codec import AvatarFrame, build_frame, encode_binary, encode_json
 from gymcorner.avatar.head import HeadYawTracker
 from gymcorner.avatar.limbs import LimbRotationTracker
 from gymcorner.coach.coach import Coach, CoachFrame
+from gymcorner.coach.exercises import AUTO, Exercise
 from gymcorner.coach.reference import ReferenceRep
 from gymcorner.config import Config
 from gymcorner.motion.filters import make_smoother
@@ -48,7 +49,7 @@ class Pipeline:
         self._head = HeadYawTracker(self._config.avatar)
         self._limbs = LimbRotationTracker(self._config.avatar)
 
-    def set_exercise(self, exercise: str) -> None:
+    def set_exercise(self, exercise: Exercise) -> None:
         self._coach.set_exercise(exercise)
 
     def smooth(self, sample: PoseSample) -> PoseSample:
@@ -66,7 +67,7 @@ class Pipeline:
             bones,
             seq=self._seq,
             view=VIEW_CODES[coach.view.view],
-            exercise=_exercise_code(coach.exercise),
+            exercise=coach.exercise,
         )
         self._seq = (self._seq + 1) & 0xFFFFFFFF
         return frame
@@ -80,16 +81,9 @@ class Pipeline:
         return FrameResult(sample, smoothed, coach, self.avatar(smoothed, coach))
 
 
-def _exercise_code(exercise: str) -> int:
-    try:
-        return int(Exercise[exercise.upper()])
-    except KeyError:
-        return int(Exercise.UNKNOWN)
-
-
 def _make_recognizer(config: Config) -> object | None:
     """The exercise recogniser, only when the config asks the coach to follow it."""
-    if config.coach.exercise != "auto":
+    if config.coach.exercise != AUTO:
         return None
     from gymcorner.coach.recognition import ExerciseRecognizer
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from gymcorner.avatar.head import HeadYaw
 from gymcorner.avatar.limbs import NUM_BONES, Bone, BoneRotations, blazepose_to_avatar
+from gymcorner.coach.exercises import Exercise
 from gymcorner.motion.landmarks import NUM_LANDMARKS, Landmark, PoseSample
 
 VERSION = 1
@@ -65,20 +66,33 @@ class View(enum.IntEnum):
     LATERAL = 2
 
 
-class Exercise(enum.IntEnum):
-    """Codes are additive within v1 (docs/avatar-frame.md): never renumber one."""
+# The exercise nibble of the header. Codes are additive within v1 (docs/avatar-frame.md):
+# never renumber one. The JSON form names an exercise by its `Exercise` value.
+EXERCISE_CODES: dict[Exercise, int] = {
+    Exercise.UNKNOWN: 0,
+    Exercise.SQUAT: 1,
+    Exercise.PUSH_UP: 2,
+    Exercise.PULL_UP: 3,
+    Exercise.DIP: 4,
+    Exercise.PLANK: 5,
+    Exercise.LUNGE: 6,
+    Exercise.JUMPING_JACK: 7,
+    Exercise.BICEP_CURL: 8,
+    Exercise.RUSSIAN_TWIST: 9,
+    Exercise.OTHER: 10,
+}
+_EXERCISE_BY_CODE: dict[int, Exercise] = {code: exercise for exercise, code in EXERCISE_CODES.items()}
+EXERCISE_NAMES: tuple[str, ...] = tuple(e.value for e in sorted(EXERCISE_CODES, key=EXERCISE_CODES.__getitem__))
 
-    UNKNOWN = 0
-    SQUAT = 1
-    PUSH_UP = 2
-    PULL_UP = 3
-    DIP = 4
-    PLANK = 5
-    LUNGE = 6
-    JUMPING_JACK = 7
-    BICEP_CURL = 8
-    RUSSIAN_TWIST = 9
-    OTHER = 10
+
+def exercise_code(exercise: Exercise | int) -> int:
+    """The wire code of an exercise (an int is taken as a code already)."""
+    return EXERCISE_CODES[exercise] if isinstance(exercise, Exercise) else int(exercise)
+
+
+def exercise_of(code: int) -> Exercise | None:
+    """The exercise of a wire code; None for a code newer than this reader's table."""
+    return _EXERCISE_BY_CODE.get(int(code))
 
 
 LANDMARK_NAMES: tuple[str, ...] = tuple(lm.name.lower() for lm in Landmark)
@@ -105,7 +119,7 @@ class AvatarFrame:
     visibility: np.ndarray | None = None
     bones: np.ndarray | None = None
     view: int = View.UNKNOWN
-    exercise: int = Exercise.UNKNOWN
+    exercise: int = EXERCISE_CODES[Exercise.UNKNOWN]
 
     @property
     def present(self) -> bool:
@@ -118,7 +132,7 @@ def build_frame(
     bones: BoneRotations | np.ndarray | None,
     seq: int,
     view: int = View.UNKNOWN,
-    exercise: int = Exercise.UNKNOWN,
+    exercise: Exercise | int = Exercise.UNKNOWN,
 ) -> AvatarFrame:
     """The frame for one processed sample; never raises on odd landmark values.
 
@@ -127,7 +141,7 @@ def build_frame(
     stream. seq is taken modulo 2**32.
     """
     seq = int(seq) % _SEQ_MODULUS
-    view, exercise = int(view) & 0x0F, int(exercise) & 0x0F
+    view, exercise = int(view) & 0x0F, exercise_code(exercise) & 0x0F
     if sample.world is None:
         return AvatarFrame(seq, float(sample.t_s), view=view, exercise=exercise)
     world = blazepose_to_avatar(sample.world)
@@ -308,6 +322,11 @@ def _code_name(enum_type: type[enum.IntEnum], code: int) -> str | int:
         return int(code)  # a code newer than this writer's table: keep the number
 
 
+def _exercise_name(code: int) -> str | int:
+    exercise = exercise_of(code)
+    return exercise.value if exercise is not None else int(code)  # newer than this table: the number
+
+
 def encode_json(frame: AvatarFrame) -> bytes:
     """Readable version-1 frame: UTF-8 JSON, names for landmarks, bones, view, exercise."""
     message: dict[str, Any] = {
@@ -316,7 +335,7 @@ def encode_json(frame: AvatarFrame) -> bytes:
         "t_s": float(frame.t_s),
         "present": frame.present,
         "view": _code_name(View, frame.view),
-        "exercise": _code_name(Exercise, frame.exercise),
+        "exercise": _exercise_name(frame.exercise),
     }
     if frame.present:
         world = _checked_array(frame.world_m, (NUM_LANDMARKS, 3), "world_m")
@@ -352,6 +371,15 @@ def _integer(value: Any, where: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise AvatarCodecError(f"avatar JSON: {where} must be an integer in {low}..{high}, got {value!r}")
     return value
+
+
+def _exercise_from_json(value: Any) -> int:
+    if isinstance(value, str):
+        try:
+            return EXERCISE_CODES[Exercise(value.lower())]
+        except ValueError:
+            raise AvatarCodecError(f"avatar JSON: exercise {value!r} is not one of {', '.join(EXERCISE_NAMES)}") from None
+    return _integer(value, "exercise", 0, 15)
 
 
 def _code(value: Any, enum_type: type[enum.IntEnum], where: str) -> int:
@@ -399,7 +427,7 @@ def decode_json(payload: bytes | str) -> AvatarFrame:
     if not isinstance(present, bool):
         raise AvatarCodecError(f"avatar JSON: present must be true or false, got {present!r}")
     view = _code(message.get("view", 0), View, "view")
-    exercise = _code(message.get("exercise", 0), Exercise, "exercise")
+    exercise = _exercise_from_json(message.get("exercise", 0))
     if not present:
         return AvatarFrame(seq, t_s, view=view, exercise=exercise)
     head = _field(message, "head", "")

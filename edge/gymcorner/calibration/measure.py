@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gymcorner.avatar.head import face_yaw_deg, yaw_to_x
+from gymcorner.coach.hysteresis import ThresholdCycle
 from gymcorner.coach.squat import SquatMetrics, squat_metrics
 from gymcorner.config import Config
 from gymcorner.motion.geometry import distance
@@ -54,24 +55,21 @@ class Rep:
 
 
 class RepCounter:
-    """Counts squats as the coach's `DescentTracker` does (image-plane flexion, two thresholds)."""
+    """Counts squats with the coach's own descent hysteresis (`ThresholdCycle`, as the
+    `DescentTracker` uses it): image-plane flexion between two thresholds."""
 
     def __init__(self, down_deg: float, up_deg: float) -> None:
         self.down_deg, self.up_deg = down_deg, up_deg
-        self.start: int | None = None
+        self._cycle: ThresholdCycle[int] = ThresholdCycle(down_deg, up_deg)
         self.count = 0
 
     def update(self, index: int, flexion_deg: float | None) -> tuple[int, int] | None:
         """Feed one frame; returns (start, end) when a rep has just finished."""
-        if flexion_deg is None:
+        cycle = self._cycle.update(index, flexion_deg)
+        if cycle is None:
             return None
-        if self.start is None and flexion_deg >= self.down_deg:
-            self.start = index
-        elif self.start is not None and flexion_deg < self.up_deg:
-            span, self.start = (self.start, index), None
-            self.count += 1
-            return span
-        return None
+        self.count += 1
+        return cycle.start, cycle.end
 
 
 @dataclass

@@ -36,13 +36,13 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from gymcorner.coach.exercises import SELECTABLE, Exercise
 from gymcorner.motion.landmarks import NUM_LANDMARKS, PoseSample
 
-LABELS: tuple[str, ...] = (
-    "squat", "push_up", "pull_up", "dip", "plank", "lunge",
-    "jumping_jack", "bicep_curl", "russian_twist", "other",
-)
-OTHER = "other"
+# The model's classes, in its output order (the model JSON stores the same strings):
+# every exercise a person can do, and OTHER for "none of them".
+LABELS: tuple[Exercise, ...] = (*SELECTABLE, Exercise.OTHER)
+OTHER = Exercise.OTHER
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "recognizer_v1.json"
 MODEL_FORMAT = "gymcorner-exercise-recognizer"
 
@@ -207,7 +207,7 @@ def sample_points(sample: PoseSample) -> np.ndarray:
 class RecognizerModel:
     """Standardisation + a stack of dense layers (relu ..., softmax), all plain arrays."""
 
-    labels: tuple[str, ...]
+    labels: tuple[Exercise, ...]
     feature_names: tuple[str, ...]
     mean: np.ndarray
     std: np.ndarray
@@ -243,8 +243,12 @@ class RecognizerModel:
         names = tuple(doc["feature_names"])
         if names != FEATURE_NAMES:
             raise ValueError("model was trained on different features; retrain it")
+        unknown = [lab for lab in doc["labels"] if lab not in {e.value for e in Exercise}]
+        if unknown:
+            raise ValueError(f"model labels {unknown} are not exercises this version knows")
+        labels = tuple(Exercise(lab) for lab in doc["labels"])
         layers = tuple((np.asarray(l["weights"], float), np.asarray(l["bias"], float)) for l in doc["layers"])
-        return cls(tuple(doc["labels"]), names, np.asarray(doc["mean"], float),
+        return cls(labels, names, np.asarray(doc["mean"], float),
                    np.asarray(doc["std"], float), layers, float(doc["window_s"]), dict(doc.get("meta", {})))
 
 
@@ -260,7 +264,7 @@ class Recognition:
     the coach's cue to switch analysers. `ready`: the window held enough tracked frames."""
 
     t_s: float
-    label: str
+    label: Exercise
     probabilities: dict[str, float]
     stable: bool
     ready: bool
@@ -279,7 +283,7 @@ class ExerciseRecognizer:
         self.stable_s = float(stable_s)
         self.interval_s = float(interval_s)
         self._frames: deque[tuple[float, np.ndarray, np.ndarray, float]] = deque()
-        self._top: str | None = None
+        self._top: Exercise | None = None
         self._top_since_s = 0.0
         self._proba: np.ndarray | None = None
         self._proba_t_s = -math.inf
@@ -321,7 +325,7 @@ class ExerciseRecognizer:
         top = labels[int(np.argmax(proba))]
         if top != self._top:
             self._top, self._top_since_s = top, t
-        probs = {lab: float(p) for lab, p in zip(labels, proba)}
+        probs = {lab.value: float(p) for lab, p in zip(labels, proba)}
         return Recognition(t, top, probs, t - self._top_since_s >= self.stable_s, ready)
 
 
@@ -346,22 +350,22 @@ def clip_windows(t_s: np.ndarray, points: np.ndarray, window_s: float = WINDOW_S
     return np.array(out).reshape(len(out), len(FEATURE_NAMES))
 
 
-STATIC_LABELS = frozenset({"plank", OTHER})
+STATIC_LABELS = frozenset({Exercise.PLANK, OTHER})
 MOVEMENT_SHARE = 0.3
 
 
-def classify_windows(model: RecognizerModel, windows: np.ndarray) -> tuple[str, dict[str, float]]:
+def classify_windows(model: RecognizerModel, windows: np.ndarray) -> tuple[Exercise, dict[str, float]]:
     """Clip verdict from its windows: the mean window probability and its top label, except
     that a movement exercise that tops at least MOVEMENT_SHARE of the windows beats a
     static verdict (plank, other). Why: a set of push-ups holds the top plank between
     reps, and a set of squats starts and ends standing; a plank clip has no push-up reps.
     """
     if len(windows) == 0:
-        probs = {lab: float(lab == OTHER) for lab in model.labels}
+        probs = {lab.value: float(lab == OTHER) for lab in model.labels}
         return OTHER, probs
     proba = model.predict_proba(windows)
     mean = proba.mean(axis=0)
-    probs = {lab: float(p) for lab, p in zip(model.labels, mean)}
+    probs = {lab.value: float(p) for lab, p in zip(model.labels, mean)}
     label = model.labels[int(np.argmax(mean))]
     if label in STATIC_LABELS:
         tops = np.bincount(np.argmax(proba, axis=1), minlength=len(model.labels)) / len(proba)
@@ -373,7 +377,7 @@ def classify_windows(model: RecognizerModel, windows: np.ndarray) -> tuple[str, 
 
 
 def classify_clip(samples: Iterable[PoseSample], model: RecognizerModel | None = None,
-                  ) -> tuple[str, dict[str, float]]:
+                  ) -> tuple[Exercise, dict[str, float]]:
     """Offline: the exercise of a whole clip (mean of its window probabilities)."""
     model = model or load_model()
     seq: Sequence[PoseSample] = list(samples)

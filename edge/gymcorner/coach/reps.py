@@ -11,7 +11,7 @@ still person from counting. Nothing counts until the person has been tracked for
 `ready_s`, and a rep in progress is dropped when its landmarks stay hidden longer than
 `max_gap_s` (walking out of frame).
 
-Offline (`count_reps_offline`, seed 003): the L2 distance of each frame's normalised pose
+Offline (`count_reps_offline`): the L2 distance of each frame's normalised pose
 from the start pose, Gaussian-smoothed; each peak that rises from, and falls back to, the
 start level is one complete repetition.
 """
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gymcorner.coach.exercises import Exercise
 from gymcorner.config import RepsConfig
 from gymcorner.motion.geometry import angle_deg
 from gymcorner.motion.landmarks import Landmark as L
@@ -53,15 +54,15 @@ class PhaseSpec:
     flexion: bool = True
 
 
-PHASES: dict[str, PhaseSpec] = {
+PHASES: dict[Exercise, PhaseSpec] = {
     # World-space knee flexion reads ~15-28° standing, 90-150° at the bottom of a squat.
-    "squat": PhaseSpec(_KNEES, top_deg=25.0, bottom_deg=90.0),
-    "lunge": PhaseSpec(_KNEES, top_deg=25.0, bottom_deg=85.0),
-    "push_up": PhaseSpec(_ELBOWS, top_deg=20.0, bottom_deg=80.0),
-    "dip": PhaseSpec(_ELBOWS, top_deg=20.0, bottom_deg=80.0),
-    "pull_up": PhaseSpec(_ELBOWS, top_deg=30.0, bottom_deg=110.0),
-    "bicep_curl": PhaseSpec(_ELBOWS, top_deg=30.0, bottom_deg=110.0),
-    "jumping_jack": PhaseSpec(_ARMS_UP, top_deg=30.0, bottom_deg=130.0, flexion=False),
+    Exercise.SQUAT: PhaseSpec(_KNEES, top_deg=25.0, bottom_deg=90.0),
+    Exercise.LUNGE: PhaseSpec(_KNEES, top_deg=25.0, bottom_deg=85.0),
+    Exercise.PUSH_UP: PhaseSpec(_ELBOWS, top_deg=20.0, bottom_deg=80.0),
+    Exercise.DIP: PhaseSpec(_ELBOWS, top_deg=20.0, bottom_deg=80.0),
+    Exercise.PULL_UP: PhaseSpec(_ELBOWS, top_deg=30.0, bottom_deg=110.0),
+    Exercise.BICEP_CURL: PhaseSpec(_ELBOWS, top_deg=30.0, bottom_deg=110.0),
+    Exercise.JUMPING_JACK: PhaseSpec(_ARMS_UP, top_deg=30.0, bottom_deg=130.0, flexion=False),
 }
 
 
@@ -115,11 +116,11 @@ class _Descent:
 class LiveRepCounter:
     """Counts complete reps of one exercise from smoothed samples; pure apart from its state."""
 
-    def __init__(self, exercise: str, config: RepsConfig) -> None:
+    def __init__(self, exercise: Exercise | str, config: RepsConfig) -> None:
         if exercise not in PHASES:
             raise ValueError(f"no rep phase defined for {exercise!r}")
-        self.exercise = exercise
-        self._spec = PHASES[exercise]
+        self.exercise = Exercise(exercise)
+        self._spec = PHASES[self.exercise]
         self._cfg = config
         self.count = 0
         self.phase: float | None = None

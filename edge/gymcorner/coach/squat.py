@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from gymcorner.coach.events import FeedbackEvent
+from gymcorner.coach.hysteresis import ThresholdCycle
 from gymcorner.coach.rules import FormRule, RuleEngine
 from gymcorner.config import CoachConfig, SquatConfig
 from gymcorner.motion import geometry as geo
@@ -90,26 +91,18 @@ class DescentTracker:
     """Follows one squat descent so that depth is judged once, when the person stands up."""
 
     def __init__(self, config: SquatConfig) -> None:
-        self._cfg = config
-        self._in_descent = False
-        self._max_flexion = 0.0
+        self._cycle: ThresholdCycle[None] = ThresholdCycle(
+            config.squat_min_knee_flexion_deg, config.rep_top_knee_flexion_deg
+        )
 
     def reset(self) -> None:
-        self._in_descent, self._max_flexion = False, 0.0
+        self._cycle.reset()
 
     def update(self, metrics: SquatMetrics) -> SquatMetrics:
-        flexion = metrics.knee_flexion_deg
-        if flexion is None:
+        descent = self._cycle.update(None, metrics.knee_flexion_deg)
+        if descent is None:
             return metrics
-        if flexion >= self._cfg.squat_min_knee_flexion_deg:
-            self._in_descent = True
-        if self._in_descent:
-            self._max_flexion = max(self._max_flexion, flexion)
-            if flexion < self._cfg.rep_top_knee_flexion_deg:
-                deepest = self._max_flexion
-                self.reset()
-                return replace(metrics, descent_max_flexion_deg=deepest)
-        return metrics
+        return replace(metrics, descent_max_flexion_deg=descent.peak)
 
 
 def _all(*values: float | None) -> bool:

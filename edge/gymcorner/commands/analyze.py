@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from gymcorner.coach.events import FeedbackEvent
+from gymcorner.coach.exercises import Exercise
 from gymcorner.config import Config
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.pipeline import FrameResult, Pipeline
@@ -63,6 +64,12 @@ class ClipReport:
         known = [(n, v) for v, n in self.views.items() if v != "unknown"]
         return max(known)[1] if known else "unknown"
 
+    def main_exercise(self) -> str:
+        """The exercise coached on most frames with a person, ignoring the frames before
+        the recogniser was sure (a push-up set is a push-up set even if that took 2 s)."""
+        known = [(n, e) for e, n in self.exercises.items() if e != Exercise.UNKNOWN and n > 0]
+        return str(max(known)[1]) if known else Exercise.UNKNOWN.value
+
     def to_dict(self, duration_s: float, processing_fps: float) -> dict[str, Any]:
         facing = [(n, f) for f, n in self.facings.items() if f != "unknown"]
         return {
@@ -72,7 +79,7 @@ class ClipReport:
             "frames_with_person": sum(r["person"] for r in self.rows),
             "duration_s": round(duration_s, 3),
             "processing_fps": round(processing_fps, 2),
-            "exercise": self.exercises.most_common(1)[0][0] if self.exercises else "unknown",
+            "exercise": self.main_exercise(),
             "reps": self.reps,
             "view": self.main_view(),
             "facing": max(facing)[1] if facing else "unknown",

@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from gymcorner.coach.exercises import SELECTABLE, Exercise
+from gymcorner.coach.reps import PHASES, count_reps_offline
 from gymcorner.commands.analyze import analyze_samples
 from gymcorner.coach.any_reps import AnyRepCounter
-from gymcorner.coach.reps import count_reps_offline
 from gymcorner.config import Config
 from gymcorner.errors import ConfigError
 from gymcorner.motion.filters import make_smoother
@@ -35,15 +36,15 @@ FAULT_CODES: dict[str, str] = {
     "hips_sag": "hips_sag",
     "too_deep": "too_deep",  # no rule: reported with sensitivity 0 so the gap is visible
 }
-COUNTED = ("squat", "push_up", "pull_up", "dip", "lunge", "bicep_curl", "jumping_jack")
+COUNTED: tuple[Exercise, ...] = tuple(PHASES)  # the exercises the live counter has a phase for
 REQUIRED_COLUMNS = {"clip", "exercise", "reps", "rep_confidence", "visible_faults"}
 
 
 @dataclass
 class ClipResult:
     clip: str
-    exercise: str
-    exercise_pred: str
+    exercise: Exercise
+    exercise_pred: Exercise
     reps: int
     reps_pred: int  # live counter (the default)
     reps_pred_offline: int
@@ -69,6 +70,10 @@ def read_manifest(path: str | Path) -> list[dict[str, str]]:
     missing = REQUIRED_COLUMNS - set(rows[0].keys() if rows else ())
     if missing:
         raise ConfigError(f"{p}: not a clip manifest (missing columns: {', '.join(sorted(missing))})")
+    for line, row in enumerate(rows, start=2):
+        if row["exercise"] not in SELECTABLE:
+            known = ", ".join(e.value for e in SELECTABLE)
+            raise ConfigError(f"{p}:{line}: exercise {row['exercise']!r} is not one of {known}")
     return rows
 
 
@@ -96,7 +101,7 @@ def evaluate_clip(row: dict[str, str], root: Path, landmarks: Path | None, confi
     smoothed: list[PoseSample] = [smoother.smooth(s) for s in rec.samples()]
     predicted, _ = classify_clip(smoothed)
     run_config = config.model_copy(deep=True)
-    run_config.coach.exercise = predicted if predicted in _EXERCISES else "squat"
+    run_config.coach.exercise = predicted if predicted in SELECTABLE else Exercise.SQUAT
     report = analyze_samples(rec.samples(), run_config, row["clip"])
     live = report.reps if predicted in COUNTED else 0
     offline = len(count_reps_offline(smoothed, rec.fps, config.coach.reps)) if predicted in COUNTED else 0
@@ -108,7 +113,7 @@ def evaluate_clip(row: dict[str, str], root: Path, landmarks: Path | None, confi
     labelled = [f for f in row.get("visible_faults", "").split(";") if f]
     return ClipResult(
         clip=row["clip"],
-        exercise=row["exercise"],
+        exercise=Exercise(row["exercise"]),
         exercise_pred=predicted,
         reps=int(row["reps"]),
         reps_pred=live,
@@ -121,9 +126,6 @@ def evaluate_clip(row: dict[str, str], root: Path, landmarks: Path | None, confi
         frames=len(rec),
         processing_fps=round(len(rec) / elapsed, 1) if elapsed > 0 else 0.0,
     )
-
-
-_EXERCISES = {"squat", "push_up", "pull_up", "dip", "plank", "lunge", "jumping_jack", "bicep_curl", "russian_twist"}
 
 
 def _rep_scores(pairs: list[tuple[int, int]]) -> dict[str, float | int | None]:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from gymcorner.coach.exercises import Exercise, selectable
 from gymcorner.errors import CommandError
 
 PROTOCOL_VERSION = 1
@@ -48,9 +49,14 @@ class NoArgs(_Strict):
 
 
 class SetExerciseArgs(_Strict):
-    exercise: Literal[
-        "squat", "push_up", "pull_up", "dip", "plank", "lunge", "jumping_jack", "bicep_curl", "russian_twist"
-    ] = Field(description="Exercise the coach analyses from now on.")
+    exercise: Exercise = Field(description="Exercise the coach analyses from now on.")
+
+    @field_validator("exercise", mode="before")
+    @classmethod
+    def _selectable(cls, value: object) -> Exercise:
+        if not isinstance(value, str):  # strict: no coercion of numbers or lists
+            raise ValueError(f"must be a string, got {type(value).__name__}")  # noqa: TRY004 (pydantic reports ValueError)
+        return selectable(value)
 
 
 ARGS_MODELS: dict[CommandName, type[_Strict]] = {

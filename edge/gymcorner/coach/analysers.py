@@ -1,0 +1,96 @@
+"""Form analysers: one per exercise that has form rules, chosen from one registry.
+
+An analyser measures one frame and runs its exercise's rules. It is told whether a rep
+is in progress and whether one ended on this frame (the coach runs the rep counter
+first), because some rules judge only during a rep (a push-up's body line) or once per
+rep (its depth). The coach adds what it returns to the rep's faults. An exercise missing
+from `ANALYSERS` is still counted, it just has no form rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from gymcorner.coach.events import FeedbackEvent
+from gymcorner.coach.exercises import Exercise
+from gymcorner.coach.pushup import PUSHUP_RULES, PushupMetrics, pushup_metrics
+from gymcorner.coach.rules import RuleEngine
+from gymcorner.coach.squat import SquatCoach, SquatMetrics
+from gymcorner.config import CoachConfig, PushupConfig
+from gymcorner.motion.landmarks import PoseSample
+from gymcorner.motion.view import ViewState
+
+Metrics = SquatMetrics | PushupMetrics
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One frame's measurements, the form events raised on it and the faults now active."""
+
+    metrics: Metrics | None = None
+    events: list[FeedbackEvent] = field(default_factory=list)
+    active: list[str] = field(default_factory=list)
+
+
+class Analyser(Protocol):
+    def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis: ...
+
+    def reset(self) -> None: ...
+
+
+class SquatAnalyser:
+    """The squat coach's rules; its depth is judged per descent, not per counted rep."""
+
+    def __init__(self, config: CoachConfig) -> None:
+        self._coach = SquatCoach(config)
+
+    def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
+        frame = self._coach.update(sample, view)
+        return Analysis(frame.metrics, list(frame.events), frame.active)
+
+    def reset(self) -> None:
+        self._coach.reset()
+
+
+class PushupAnalyser:
+    """Body line while a rep is in progress; on the frame a rep ends, its deepest point."""
+
+    def __init__(self, config: CoachConfig) -> None:
+        self._cfg = config
+        self._engine: RuleEngine[PushupMetrics, PushupConfig] = RuleEngine(
+            PUSHUP_RULES, config.cooldown_s, Exercise.PUSH_UP, config.messages
+        )
+        self._rep_shoulder_depth: float | None = None  # deepest shoulder_below_elbow of this rep
+
+    def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
+        cfg = self._cfg.pushup
+        m = pushup_metrics(sample, self._cfg.min_visibility, cfg.side_on_max_ratio)
+        if m is not None and in_rep and m.shoulder_below_elbow is not None:
+            depth = self._rep_shoulder_depth
+            self._rep_shoulder_depth = m.shoulder_below_elbow if depth is None else max(depth, m.shoulder_below_elbow)
+        if m is not None:
+            m = replace(m, in_rep=in_rep)
+            if rep_ended:
+                m = replace(m, rep_depth_reached=self._rep_shoulder_depth)
+        if rep_ended:
+            self._rep_shoulder_depth = None
+        events = self._engine.update(sample.t_s, view.view.value, m, cfg)
+        return Analysis(m, events, self._engine.active_codes())
+
+    def reset(self) -> None:
+        self._engine.reset()
+        self._rep_shoulder_depth = None
+
+
+ANALYSERS: dict[Exercise, Callable[[CoachConfig], Analyser]] = {
+    Exercise.SQUAT: SquatAnalyser,
+    Exercise.PUSH_UP: PushupAnalyser,
+}
+
+
+def make_analyser(exercise: Exercise, config: CoachConfig) -> Analyser | None:
+    """The exercise's analyser; None when it has no form rules (or is not known yet)."""
+    factory = ANALYSERS.get(exercise)
+    return factory(config) if factory is not None else None
