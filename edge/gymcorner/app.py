@@ -25,6 +25,7 @@ _log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 1.0
 SESSION_EVERY_S = 5.0  # frame time between two session summaries
+COMMANDS_PER_TURN = 8  # commands handled between two frames; the rest wait (bounded) for the next turns
 
 
 class App:
@@ -252,7 +253,7 @@ class App:
     def _handle_commands(self) -> None:
         if self.publisher is None:
             return
-        for command in self.publisher.poll_commands():
+        for command in self.publisher.poll_commands(limit=COMMANDS_PER_TURN):
             self._handle(command)
 
     def _handle(self, command: Command) -> None:
@@ -261,7 +262,7 @@ class App:
             self.publisher.reply(command, True)
         elif name is CommandName.STATUS:
             self.publisher.reply(
-                command, True, detail=self._detail, frames=self._frames, mqtt=self.publisher.stats()
+                command, True, detail=self._detail, frames=self._frames, stats=self.publisher.stats()
             )
         elif name is CommandName.RESET_SESSION:
             self.pipeline.reset()
