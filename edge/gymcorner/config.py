@@ -276,7 +276,13 @@ class TcpLinkConfig(Section):
         description="Serve the MQTT payloads as JSON lines on a TCP port. Off by default: the socket has "
         "no authentication or TLS, so opening it on a gym LAN is a deliberate choice.",
     )
-    bind_host: str = Field("0.0.0.0", min_length=1, description="Address to listen on ('127.0.0.1' for this host only).")
+    bind_host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="Address to listen on. The default, loopback, serves apps on this host only. "
+        "'0.0.0.0' (every interface) or a LAN address is an explicit choice: the link has no "
+        "authentication or TLS, so anyone on that network can read every pose and event.",
+    )
     port: int = Field(9870, ge=0, le=65535, description="TCP port (0: any free port, for tests).")
     max_clients: int = Field(8, ge=1, le=256, description="Connections beyond this are refused.")
     avatar_backlog_frames: int = Field(
