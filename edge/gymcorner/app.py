@@ -17,6 +17,7 @@ from typing import Any
 from gymcorner.config import Config
 from gymcorner.device.link import EXIT_CALIBRATE, DeviceLink, Press
 from gymcorner.pipeline import FrameResult, Pipeline
+from gymcorner.presence import PresenceHysteresis
 from gymcorner.transport.commands import Command, CommandName
 from gymcorner.vision.pose import PoseEstimator, create_estimator
 from gymcorner.vision.sources import FrameSource, FrameTimeout, open_source
@@ -40,6 +41,7 @@ class App:
         self.motivation: Any = None  # emotion + LLM coach (issue 5): coach/motivation.py
         self.wearables: Any = None  # heart-rate straps, BLE or ESP32 relay (issue 4): wearables/service.py
         self._detail = ""
+        self._presence = PresenceHysteresis()  # the status detail follows a steadied presence
         self._frames = 0
         self._frames_with_person = 0
         self._event_counts: Counter[str] = Counter()
@@ -162,7 +164,8 @@ class App:
         if result.raw.present:
             self._frames_with_person += 1
             self._exercise, self._reps = coach.exercise, coach.reps
-            self._set_detail(f"coaching: {coach.exercise}, rep {coach.reps}" if self._coaching else "paused")
+        if self._presence.update(result.raw.present, result.raw.t_s):
+            self._set_detail(f"coaching: {self._exercise}, rep {self._reps}" if self._coaching else "paused")
         else:
             self._set_detail("waiting for a person")
         if not self._coaching:
