@@ -24,6 +24,20 @@ usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 say() { printf 'gymcorner-install: %s\n' "$*"; }
 die() { printf 'gymcorner-install: error: %s\n' "$*" >&2; exit 1; }
 
+# The daemon's rule for [device] id (edge/gymcorner/config.py): it is a topic level, an ACL
+# entry, a user name and a sed replacement here, so '/', '+', '#' or spaces must never pass.
+valid_device_id() { printf '%s' "$1" | grep -Eqx '[A-Za-z0-9_-]{1,64}'; }
+check_device_id() { # $1 the id, $2 where it came from
+    valid_device_id "$1" || die "$2: device id '$1' is not valid: 1-64 characters of A-Z a-z 0-9 _ - (it names MQTT topics and ACL entries)"
+}
+valid_host() { printf '%s' "$1" | grep -Eqx '[A-Za-z0-9._:-]{1,253}'; }
+
+write_atomic() { # write_atomic DEST MODE < content: the file is whole or absent, never half-written
+    tmp=$(mktemp "$1.tmp.XXXXXX") || die "cannot create a temporary file next to $1"
+    if ! cat > "$tmp"; then rm -f "$tmp"; die "cannot write $1"; fi
+    chmod "$2" "$tmp" && mv -f "$tmp" "$1" || { rm -f "$tmp"; die "cannot install $1"; }
+}
+
 while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) PREFIX=${2:?--prefix needs a directory}; shift 2 ;;
@@ -37,6 +51,10 @@ while [ $# -gt 0 ]; do
         *) die "unknown option $1 (see --help)" ;;
     esac
 done
+
+# Validate every input before anything is written.
+[ -z "$DEVICE_ID" ] || check_device_id "$DEVICE_ID" "--device-id"
+valid_host "$MQTT_HOST" || die "--mqtt-host '$MQTT_HOST' is not a host name or address"
 
 case "$PREFIX" in ""|/*) ;; *) PREFIX=$(cd "$PREFIX" 2>/dev/null && pwd) || die "--prefix: no such directory" ;; esac
 PREFIX=${PREFIX%/}
@@ -139,32 +157,47 @@ fi
 
 # ------------------------------------------------------------------------ 4. config and secrets
 mkdir -p "$ETC" "$STATE"
-[ -n "$DEVICE_ID" ] || DEVICE_ID=$(hostname 2>/dev/null | tr -c 'A-Za-z0-9_\n-' '-' | cut -c1-64)
-[ -n "$DEVICE_ID" ] || DEVICE_ID=corner-1
-umask 077
+if [ -f "$ETC/gymcorner.toml" ]; then  # the id a person may have edited wins; it must still be valid
+    KEPT_ID=$(sed -n 's/^id *= *"\(.*\)"/\1/p' "$ETC/gymcorner.toml" | head -n 1)
+    check_device_id "$KEPT_ID" "$ETC/gymcorner.toml ([device] id)"
+    DEVICE_ID=$KEPT_ID
+fi
+[ -n "$DEVICE_ID" ] || DEVICE_ID=$(hostname 2>/dev/null | tr -c 'A-Za-z0-9_\n-' '-' | tr -d '\n' | cut -c1-64)
+valid_device_id "$DEVICE_ID" || DEVICE_ID=corner-1
 new_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=\n'; }
-[ -s "$ETC/mqtt-password" ] || new_secret > "$ETC/mqtt-password"
-[ -s "$ETC/mqtt-app-password" ] || new_secret > "$ETC/mqtt-app-password"
-umask 022
+[ -s "$ETC/mqtt-password" ] || new_secret | write_atomic "$ETC/mqtt-password" 0600
+[ -s "$ETC/mqtt-app-password" ] || new_secret | write_atomic "$ETC/mqtt-app-password" 0600
 if [ ! -f "$ETC/gymcorner.toml" ]; then
-    sed -e "s/@DEVICE_ID@/$DEVICE_ID/g" -e "s/@MQTT_HOST@/$MQTT_HOST/g" \
-        "$HERE/gymcorner.toml.in" > "$ETC/gymcorner.toml"
+    sed -e "s/@DEVICE_ID@/$DEVICE_ID/g" -e "s/@MQTT_HOST@/$MQTT_HOST/g" "$HERE/gymcorner.toml.in" \
+        | write_atomic "$ETC/gymcorner.toml" 0644
     say "wrote $ETC/gymcorner.toml (device $DEVICE_ID)"
 else
-    DEVICE_ID=$(sed -n 's/^id *= *"\(.*\)"/\1/p' "$ETC/gymcorner.toml" | head -n 1)
     say "kept $ETC/gymcorner.toml (device $DEVICE_ID)"
 fi
 
 # ------------------------------------------------------------------------ 5. mosquitto
 mkdir -p "$MOSQ/conf.d"
-cp "$HERE/mosquitto/gymcorner.conf" "$MOSQ_CONF"
-sed "s/@DEVICE_ID@/$DEVICE_ID/g" "$HERE/mosquitto/gymcorner.acl.in" > "$MOSQ_ACL"
-touch "$MOSQ_PASSWD"
-chmod 0600 "$MOSQ_PASSWD"
+write_atomic "$MOSQ_CONF" 0644 < "$HERE/mosquitto/gymcorner.conf"
+NODE_ID=$(printf '%s' "$DEVICE_ID" | tr '-' '_')  # Home Assistant's node id: gymcorner_<id, - as _>
+sed -e "s/@DEVICE_ID@/$DEVICE_ID/g" -e "s/@NODE_ID@/$NODE_ID/g" "$HERE/mosquitto/gymcorner.acl.in" \
+    | write_atomic "$MOSQ_ACL" 0644
+[ -f "$MOSQ_PASSWD" ] || : | write_atomic "$MOSQ_PASSWD" 0600
+# Every line must be user:$<n>$<hash>; anything else (a half-written file) stops here.
+if grep -Evq '^$|^[A-Za-z0-9_-]{1,64}:\$[0-9]+\$[^:]+$' "$MOSQ_PASSWD"; then
+    die "$MOSQ_PASSWD is corrupt (a line is not user:\$n\$hash); remove it and run again"
+fi
 if command -v mosquitto_passwd >/dev/null 2>&1; then
-    # Added once; a salted hash would change on every run, and the passwords do not.
-    grep -q "^$DEVICE_ID:" "$MOSQ_PASSWD" || mosquitto_passwd -b "$MOSQ_PASSWD" "$DEVICE_ID" "$(cat "$ETC/mqtt-password")"
-    grep -q "^gymcorner-app:" "$MOSQ_PASSWD" || mosquitto_passwd -b "$MOSQ_PASSWD" gymcorner-app "$(cat "$ETC/mqtt-app-password")"
+    # Added once; a salted hash would change on every run, and the passwords do not. The
+    # plain passwords go through a 0600 file hashed in place (-U), never on a command line.
+    # -U hashes every line it finds, so it only ever sees the new users' lines.
+    plain=$(umask 077 && mktemp "$MOSQ_PASSWD.new.XXXXXX") || die "cannot create a temporary file in $MOSQ"
+    grep -q "^$DEVICE_ID:" "$MOSQ_PASSWD" || printf '%s:%s\n' "$DEVICE_ID" "$(cat "$ETC/mqtt-password")" >> "$plain"
+    grep -q "^gymcorner-app:" "$MOSQ_PASSWD" || printf 'gymcorner-app:%s\n' "$(cat "$ETC/mqtt-app-password")" >> "$plain"
+    if [ -s "$plain" ]; then
+        if ! mosquitto_passwd -U "$plain" >/dev/null; then rm -f "$plain"; die "mosquitto_passwd could not hash the new users"; fi
+        cat "$MOSQ_PASSWD" "$plain" | write_atomic "$MOSQ_PASSWD" 0600
+    fi
+    rm -f "$plain"
 else
     say "mosquitto_passwd not found: $MOSQ_PASSWD left empty (apt install mosquitto)"
 fi

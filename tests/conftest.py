@@ -14,11 +14,15 @@ import os
 import pytest
 from hypothesis import settings
 
-# Property tests: no per-example deadline (CI machines are shared and noisy), and in CI a
-# fixed example sequence, so a run is repeatable; locally they keep exploring.
-settings.register_profile("ci", derandomize=True, deadline=None)
-settings.register_profile("dev", deadline=None)
+# Property tests: no per-example deadline (CI machines are shared and noisy). CI explores
+# with random seeds like a developer's machine does, and a failure prints the seed and the
+# blob that reproduces it (@reproduce_failure), so what CI finds can be replayed anywhere.
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+# In CI a skip for a missing binary, package or ../shared/data is a failure (ci_skips.py).
+pytest_plugins = ["ci_skips"]
 
 from mqtt_helpers import MosquittoBroker, find_mosquitto, free_port
 

@@ -218,6 +218,11 @@ class MqttSubscriber:
         wait_until(matched, timeout_s, f"a matching message on {topic}")
         return found[0]
 
-    def publish(self, topic: str, payload: bytes | str, qos: int = 1) -> None:
-        info = self._client.publish(topic, payload, qos=qos)
+    def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> None:
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
         info.wait_for_publish(WAIT_S)
+
+    def publish_many(self, topic: str, payloads: Iterable[bytes], qos: int = 1, timeout_s: float = 60.0) -> None:
+        """Publish back to back (a flood), then wait until the broker has acknowledged them all."""
+        infos = [self._client.publish(topic, payload, qos=qos) for payload in payloads]
+        wait_until(lambda: all(info.is_published() for info in infos), timeout_s, f"{len(infos)} publishes acked")

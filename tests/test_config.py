@@ -99,3 +99,69 @@ def test_validate_config_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert cli_main(["run", "--config", str(bad), "--validate-config"]) == 1
     err = capsys.readouterr().err
     assert "mqtt.prot" in err and "did you mean 'mqtt.port'" in err
+
+
+# ------------------------------------------------ unreadable files, strict types, site files
+
+EDGE_DIR = Path(__file__).resolve().parents[1] / "edge"
+
+
+def run_cli(*args: str) -> "subprocess.CompletedProcess[str]":
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(EDGE_DIR))
+    return subprocess.run([sys.executable, "-m", "gymcorner", *args], capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
+@pytest.mark.parametrize("content", [b"[device]\nid = '\xff\xfe'\n", bytes(range(256)), b"\x89PNG\r\n\x1a\n\x00\x00"])
+def test_a_non_utf8_or_binary_file_is_one_clear_line(tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "binary.toml"
+    bad.write_bytes(content)
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        load_config(bad)
+    site = tmp_path / "site.toml"
+    site.write_bytes(content)
+    for args in (["run", "--config", str(bad), "--validate-config"], ["run", "--site", str(site), "--validate-config"]):
+        proc = run_cli(*args)
+        assert proc.returncode == 1, proc.stderr
+        assert "Traceback" not in proc.stderr
+        (line,) = proc.stderr.strip().splitlines()
+        assert "not UTF-8 text" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[source]\nrealtime = \"yes\"\n", "source.realtime"),
+        ("[mqtt]\nport = \"1883\"\n", "mqtt.port"),
+        ("[pose]\nmodel_complexity = true\n", "pose.model_complexity"),
+        ("[mqtt]\nkeepalive_s = \"30\"\n", "mqtt.keepalive_s"),
+    ],
+)
+def test_wrong_types_are_errors_not_coerced(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(write(tmp_path, text))
+
+
+def test_toml_integers_are_accepted_for_floats_and_strings_for_paths(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, f"[source]\nopen_timeout_s = 5\n[mqtt]\nca_file = '{tmp_path}'\n"))
+    assert config.source.open_timeout_s == 5.0 and isinstance(config.source.open_timeout_s, float)
+    assert config.mqtt.ca_file == tmp_path
+
+
+def test_a_site_file_over_a_scalar_section_is_a_clear_error(tmp_path: Path) -> None:
+    from gymcorner.calibration.site import load_with_site
+
+    main = tmp_path / "main.toml"
+    main.write_text("coach = 5\n")
+    site = tmp_path / "site.toml"
+    site.write_text("[coach.squat]\nknee_varus_delta_k = 0.6\n")
+    with pytest.raises(ConfigError, match=r"coach = 5: expected a table"):
+        load_with_site(main, site)
+    proc = run_cli("run", "--config", str(main), "--site", str(site), "--validate-config")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "expected a table" in line

@@ -18,6 +18,7 @@ import pytest
 
 from gymcorner.avatar.codec import decode_binary
 from mqtt_helpers import MqttSubscriber, wait_until
+from protocol_doc import validator
 from shared_data import clip_path
 
 CLIP = "kaiakol_exercises/squat/incorrect/squat_incorrect_003.mp4"  # lateral, forward lean
@@ -97,6 +98,11 @@ def test_sigterm_stops_cleanly_and_commands_are_answered(tmp_path: Path, mosquit
             bad = sub.wait_for_json(f"{base}/cmd/reply", lambda r: r["ok"] is False)
             assert "json" in bad["error"].lower()
             assert sub.wait_for_json(f"{base}/cmd/reply", lambda r: r.get("id") == "p1")["ok"] is True
+            sub.publish(f"{base}/cmd", json.dumps({"v": 1, "id": "s1", "cmd": "status"}))
+            status = sub.wait_for_json(f"{base}/cmd/reply", lambda r: r.get("id") == "s1")
+            validator("cmd-reply").validate(status)  # the documented shape: detail, frames, stats
+            assert status["ok"] is True and status["stats"]["connected"] is True
+            assert isinstance(status["detail"], str) and status["frames"] >= 0 and "mqtt" not in status
             wait_until(lambda: len(sub.messages(f"{base}/avatar")) > 5, 30, "avatar frames")
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -210,3 +210,81 @@ def _listening(port: int) -> bool:
     except OSError:
         return False
 
+
+
+# ------------------------------------------------ bad ids, corrupt files, secrets off argv
+
+
+def install_raw(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", str(INSTALL), "--prefix", str(root), "--no-venv", *args],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.mark.parametrize("bad_id", ["a/b", "+", "#", "corner 1", "a" * 65, "x;rm"])
+def test_a_bad_device_id_fails_before_writing_anything_and_a_rerun_is_clean(tmp_path: Path, bad_id: str) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    proc = install_raw(root, "--device-id", bad_id)
+    assert proc.returncode != 0 and "device id" in proc.stderr and "installed" not in proc.stdout
+    assert not list(root.rglob("*")), "the failed run wrote files"
+    install(root, "--device-id", DEVICE)
+    acl = (root / "etc/mosquitto/gymcorner.acl").read_text()
+    assert f"user {DEVICE}\n" in acl and "+/status" not in acl and "#/status" not in acl
+    assert load_config(root / "etc/gymcorner/gymcorner.toml").device.id == DEVICE
+
+
+def test_the_device_id_rule_is_the_daemons(tmp_path: Path) -> None:
+    from gymcorner.config import DeviceConfig
+
+    assert DeviceConfig.model_fields["id"].metadata[0].pattern == r"^[A-Za-z0-9_-]{1,64}$"
+    assert "[A-Za-z0-9_-]{1,64}" in INSTALL.read_text()
+
+
+def test_an_invalid_id_in_a_kept_config_stops_the_installer(installed: Path) -> None:
+    config = installed / "etc/gymcorner/gymcorner.toml"
+    config.write_text(config.read_text().replace(f'id = "{DEVICE}"', 'id = "a/b"'))
+    proc = install_raw(installed)
+    assert proc.returncode != 0 and "device id 'a/b' is not valid" in proc.stderr
+    assert f"user {DEVICE}\n" in (installed / "etc/mosquitto/gymcorner.acl").read_text()  # left as it was
+
+
+def test_a_corrupt_password_file_stops_the_installer(installed: Path) -> None:
+    if shutil.which("mosquitto_passwd") is None:
+        pytest.skip("mosquitto_passwd not found (Debian: apt install mosquitto)")
+    (installed / "etc/mosquitto/gymcorner.passwd").write_text(":\ngarbage\n")
+    proc = install_raw(installed, "--device-id", DEVICE)
+    assert proc.returncode != 0 and "corrupt" in proc.stderr and "installed" not in proc.stdout
+
+
+def test_passwords_never_appear_on_a_command_line(tmp_path: Path) -> None:
+    real = shutil.which("mosquitto_passwd")
+    if real is None:
+        pytest.skip("mosquitto_passwd not found (Debian: apt install mosquitto)")
+    shims, log = tmp_path / "bin", tmp_path / "argv.log"
+    shims.mkdir()
+    shim = shims / "mosquitto_passwd"
+    shim.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    shim.chmod(0o755)
+    root = tmp_path / "root"
+    root.mkdir()
+    proc = install_raw(root, "--device-id", DEVICE, env=dict(os.environ, PATH=f"{shims}:{os.environ['PATH']}"))
+    assert proc.returncode == 0, proc.stderr
+    argv = log.read_text()
+    assert "-U" in argv
+    for secret in ("mqtt-password", "mqtt-app-password"):
+        assert (root / "etc/gymcorner" / secret).read_text().strip() not in argv
+    passwd = (root / "etc/mosquitto/gymcorner.passwd").read_text().splitlines()
+    assert [line.split(":")[0] for line in passwd] == [DEVICE, "gymcorner-app"]
+    assert all(line.split(":")[1].startswith("$7$") for line in passwd)
+    assert not list((root / "etc/mosquitto").glob("*.new.*")) and not list((root / "etc").rglob("*.tmp.*"))
+
+
+def test_the_home_assistant_acl_line_grants_the_discovery_topics(installed: Path) -> None:
+    from gymcorner.transport.homeassistant import discovery_messages
+
+    acl = (installed / "etc/mosquitto/gymcorner.acl").read_text().splitlines()
+    (line,) = [entry for entry in acl if entry.startswith("# topic write homeassistant/")]
+    pattern = line.split()[-1]
+    topics = [topic for topic, _ in discovery_messages("gymcorner", DEVICE)]
+    assert topics and all(paho.topic_matches_sub(pattern, topic) for topic in topics), (pattern, topics)
+    assert not paho.topic_matches_sub(pattern, topics[0].replace("corner_7", "corner_8"))

@@ -72,18 +72,45 @@ def test_llm_server_down_fails_with_the_fix() -> None:
     assert result.status is Status.FAIL and "base_url" in result.fix
 
 
-def test_cpu_temperature_from_the_thermal_zone(tmp_path: Path) -> None:
+def only_this_vcgencmd(monkeypatch: pytest.MonkeyPatch, bin_dir: Path, get_throttled: str | None) -> None:
+    """PATH holds a vcgencmd printing `get_throttled` (or none at all), so no host's own one counts."""
+    bin_dir.mkdir()
+    if get_throttled is not None:
+        tool = bin_dir / "vcgencmd"
+        tool.write_text(f"#!/bin/sh\necho '{get_throttled}'\n")
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+
+def test_cpu_temperature_from_the_thermal_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    only_this_vcgencmd(monkeypatch, tmp_path / "bin", None)
     zone = tmp_path / "temp"
     zone.write_text("85500\n")
     hot = check_cpu(load_config(None), thermal=zone)
     assert hot.status is Status.FAIL and "86 °C" in hot.detail and "heatsink" in hot.fix
     zone.write_text("48000\n")
-    assert check_cpu(load_config(None), thermal=zone).status in (Status.PASS, Status.FAIL)  # FAIL only if throttled
+    cool = check_cpu(load_config(None), thermal=zone)
+    assert cool.status is Status.PASS and cool.detail == "CPU 48 °C"
+    assert check_cpu(load_config(None), thermal=tmp_path / "no-zone").status is Status.SKIP
 
 
-def test_disk_reports_free_space() -> None:
-    result = check_disk(load_config(None))
-    assert result.status in (Status.PASS, Status.FAIL) and "GiB free" in result.detail
+def test_cpu_throttling_reported_by_vcgencmd_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    only_this_vcgencmd(monkeypatch, tmp_path / "bin", "throttled=0x50005")
+    zone = tmp_path / "temp"
+    zone.write_text("48000\n")
+    result = check_cpu(load_config(None), thermal=zone)
+    assert result.status is Status.FAIL and "throttled=0x50005" in result.detail and "27 W" in result.fix
+
+
+def test_disk_reports_free_space_and_fails_below_the_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gymcorner.commands.doctor as doctor
+
+    monkeypatch.setattr(doctor, "MIN_FREE_BYTES", 0)
+    roomy = check_disk(load_config(None))
+    assert roomy.status is Status.PASS and "GiB free" in roomy.detail
+    monkeypatch.setattr(doctor, "MIN_FREE_BYTES", 2**62)
+    full = check_disk(load_config(None))
+    assert full.status is Status.FAIL and "GiB free" in full.detail and "journalctl" in full.fix
 
 
 def test_a_crashing_check_is_one_failed_line_and_the_others_still_run(monkeypatch: pytest.MonkeyPatch) -> None:

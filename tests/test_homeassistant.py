@@ -26,13 +26,15 @@ def test_every_sensor_follows_a_documented_topic_and_the_status_availability() -
 def test_discovery_is_published_retained(mosquitto_broker) -> None:
     config = MqttConfig(host=mosquitto_broker.host, port=mosquitto_broker.port, reconnect_min_delay_s=0.1)
     publisher = MqttPublisher(config, "corner-1")
+    early = MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, "homeassistant/#").start()
     publisher.start()
     try:
-        with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, "homeassistant/#") as first:
-            publisher.publish_discovery(discovery_messages("gymcorner", "corner-1"))
-            # The broker holds them once a subscriber has seen them all.
-            wait_until(lambda: len({m.topic for m in first.messages()}) >= 4, 10, "4 configs delivered")
-        # A subscriber that arrives later still gets them: they are retained.
+        publisher.publish_discovery(discovery_messages("gymcorner", "corner-1"))
+        # Once the broker has them (the early subscriber saw them, live), a subscriber that
+        # arrives later still gets them: they are retained. Without the early one, the late
+        # one could subscribe before the configs reach the broker and get them live instead.
+        wait_until(lambda: len(early.messages()) >= 4, 10, "4 configs at the broker")
+        early.stop()
         with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, "homeassistant/#") as sub:
             wait_until(lambda: len(sub.messages()) >= 4, 10, "4 retained configs")
             got = {m.topic: m for m in sub.messages()}

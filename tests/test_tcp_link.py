@@ -8,7 +8,9 @@ and the other clients carry on.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -209,3 +211,31 @@ def test_the_daemon_serves_its_payloads_over_tcp(tmp_path: Path) -> None:
     assert [f.seq for f in frames] == sorted(f.seq for f in frames)
     assert client[0].topics("status")[-1]["state"] == "offline"
     assert client[0].topics("session")[-1]["state"] == "ended"
+
+
+def listen_backlog(port: int) -> int:
+    """The kernel's accept-queue size for a listening socket (`ss` shows it as Send-Q)."""
+    ss = shutil.which("ss", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+    if ss is None:
+        pytest.skip("ss binary not found (Debian: apt install iproute2)")
+    out = subprocess.run([ss, "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    (line,) = out.strip().splitlines()
+    return int(line.split()[2])
+
+
+def test_a_burst_of_connections_is_accepted_and_logged_in_a_few_lines(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="gymcorner.transport.tcp")
+    link = TcpLinkServer(TcpLinkConfig(enabled=True, port=0, max_clients=256), DEVICE)
+    link.start()
+    try:
+        assert listen_backlog(link.address[1]) >= 128
+        clients = [LineClient(link.address, read=False) for _ in range(200)]
+        wait_until(lambda: link.stats()["clients_accepted"] == 200, 60, "200 clients accepted")
+        for client in clients:
+            client.close()
+        wait_until(lambda: link.stats()["clients"] == 0, 60, "every client gone")
+    finally:
+        link.close()
+    lines = [r for r in caplog.records if r.name == "gymcorner.transport.tcp" and r.levelno >= logging.INFO]
+    assert link.stats()["clients_refused"] == 0
+    assert len(lines) <= 3, [r.getMessage() for r in lines]

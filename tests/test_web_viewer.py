@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import cv2
 import numpy as np
@@ -70,6 +70,33 @@ def viewer_base_url() -> Iterator[str]:
         yield url
 
 
+def fresh(condition: Callable[[], bool]) -> bool:
+    """One poll of a condition that finds its elements afresh; a page that re-rendered in
+    between (the element went stale) is simply 'not yet', and the next poll finds it again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        return condition()
+    except StaleElementReferenceException:
+        return False
+
+
+PANEL_SNAPSHOT_JS = """
+const codes = (id) => [...document.getElementById(id).children].map((li) => [li.dataset.code, li.textContent]);
+return {messages: codes("messages"), faults: codes("faults"),
+        status: document.getElementById("status").textContent,
+        exercise: document.getElementById("exercise").textContent};
+"""
+
+
+def read_panel(browser: Any) -> dict[str, Any]:
+    """The side panel in one script run, so the page cannot re-render halfway through the
+    read (the fault list is rebuilt with every frame: elements found one by one go stale)."""
+    raw = browser.execute_script(PANEL_SNAPSHOT_JS)
+    return {"messages": dict(raw["messages"]), "faults": [code for code, _ in raw["faults"]],
+            "status": raw["status"].strip(), "exercise": raw["exercise"].strip()}
+
+
 def colour_pixels(image: np.ndarray, bgr: tuple[int, int, int], tolerance: int = 40) -> int:
     return int(np.count_nonzero(np.all(np.abs(image.astype(int) - bgr) <= tolerance, axis=2)))
 
@@ -89,7 +116,7 @@ def test_the_viewer_shows_the_skeleton_and_coaching_from_the_daemon(
     url = f"{viewer_base_url}/index.html?broker=ws://127.0.0.1:{ws_port}&device={DEVICE}"
     browser.get(url)  # type: ignore[attr-defined]
     find = browser.find_element  # type: ignore[attr-defined]
-    wait_until(lambda: find(By.ID, "connection").get_attribute("data-state") == "connected", 30,
+    wait_until(lambda: fresh(lambda: find(By.ID, "connection").get_attribute("data-state") == "connected"), 30,
                "the page connected to the broker over WebSockets")
 
     config = tmp_path / "web.toml"
@@ -102,23 +129,23 @@ def test_the_viewer_shows_the_skeleton_and_coaching_from_the_daemon(
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
-        canvas = find(By.ID, "skeleton")
-        wait_until(lambda: daemon.poll() is None and int(canvas.get_attribute("data-frames")) >= 15
-                   and canvas.get_attribute("data-present") == "true", 120, "avatar frames drawn")
-        def message_codes() -> list[str]:
-            return [li.get_attribute("data-code") for li in find(By.ID, "messages").find_elements(By.TAG_NAME, "li")]
+        def canvas(attribute: str) -> str | None:
+            return find(By.ID, "skeleton").get_attribute(attribute)
 
-        wait_until(lambda: "posture_incorrect" in message_codes(), 60, "the forward-lean coaching message")
-        wait_until(lambda: canvas.get_attribute("data-present") == "true", 30, "a person in the latest frame")
+        def drawing() -> bool:
+            return int(canvas("data-frames") or 0) >= 15 and canvas("data-present") == "true"
+
+        wait_until(lambda: daemon.poll() is None and fresh(drawing), 120, "avatar frames drawn")
+        wait_until(lambda: "posture_incorrect" in read_panel(browser)["messages"], 60,
+                   "the forward-lean coaching message")
+        wait_until(lambda: fresh(lambda: canvas("data-present") == "true"), 30, "a person in the latest frame")
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         shot = ARTEFACTS / "web_viewer.png"
         assert browser.save_screenshot(str(shot))  # type: ignore[attr-defined]
         shutil.copy(shot, tmp_path / "web_viewer.png")
-        messages = {li.get_attribute("data-code"): li.text
-                    for li in find(By.ID, "messages").find_elements(By.TAG_NAME, "li")}
-        status = find(By.ID, "status").text
-        exercise = find(By.ID, "exercise").text
-        fault_codes = [li.get_attribute("data-code") for li in find(By.ID, "faults").find_elements(By.TAG_NAME, "li")]
+        panel = read_panel(browser)
+        messages, fault_codes = panel["messages"], panel["faults"]
+        status, exercise = panel["status"], panel["exercise"]
     finally:
         daemon.send_signal(signal.SIGTERM)
         out, _ = daemon.communicate(timeout=60)

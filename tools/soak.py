@@ -207,7 +207,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             broker.terminate()
             broker.wait(10)
     steady = [s for s in samples if s.t_s >= args.warmup_s] or samples
-    mqtt = (stats or {}).get("mqtt", {})
+    mqtt = (stats or {}).get("stats", {})
     return {
         "clip": str(args.clip),
         "minutes": args.minutes,

@@ -17,6 +17,7 @@ from typing import Any
 from gymcorner.config import Config
 from gymcorner.device.link import EXIT_CALIBRATE, DeviceLink, Press
 from gymcorner.pipeline import FrameResult, Pipeline
+from gymcorner.presence import PresenceHysteresis
 from gymcorner.transport.commands import Command, CommandName
 from gymcorner.vision.pose import PoseEstimator, create_estimator
 from gymcorner.vision.sources import FrameSource, FrameTimeout, open_source
@@ -25,6 +26,7 @@ _log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 1.0
 SESSION_EVERY_S = 5.0  # frame time between two session summaries
+COMMANDS_PER_TURN = 8  # commands handled between two frames; the rest wait (bounded) for the next turns
 
 
 class App:
@@ -39,13 +41,15 @@ class App:
         self.motivation: Any = None  # emotion + LLM coach (issue 5): motivation/service.py
         self.wearables: Any = None  # heart-rate straps, BLE or ESP32 relay (issue 4): wearables/service.py
         self._detail = ""
-        self._frames = 0
+        self._presence = PresenceHysteresis()  # the status detail follows a steadied presence
+        self._frames = 0  # since start (the status reply)
+        self._session_frames = 0  # this session (the session summary), like the counts below
         self._frames_with_person = 0
         self._event_counts: Counter[str] = Counter()
+        self._reps_by_exercise: Counter[str] = Counter()  # rep events per exercise this session
         self._last_session_t: float | None = None
         self._coaching = True
         self._exercise = config.coach.exercise
-        self._reps = 0
         self.device: DeviceLink | None = None  # systemd notify/watchdog + GPIO (device/link.py)
         self._exit_code = 0
 
@@ -127,9 +131,10 @@ class App:
                 return
             sample = self.estimator.estimate(frame.image, frame.t_s)
             result = self.pipeline.process(sample)
-            if self.motivation is not None:  # never waits: hands work to its threads
+            if self.motivation is not None and self._coaching:  # paused: nothing spoken, nothing to the LLM
                 self.motivation.offer(frame.image, frame.t_s, list(result.coach.events), result.coach.reps)
             self._frames += 1
+            self._session_frames += 1
             self._publish(result, send_avatar=frame.index % every_n == 0)
 
     def shutdown(self) -> None:
@@ -160,8 +165,9 @@ class App:
         coach = result.coach
         if result.raw.present:
             self._frames_with_person += 1
-            self._exercise, self._reps = coach.exercise, coach.reps
-            self._set_detail(f"coaching: {coach.exercise}, rep {coach.reps}" if self._coaching else "paused")
+            self._exercise = coach.exercise
+        if self._presence.update(result.raw.present, result.raw.t_s):
+            self._set_detail(f"coaching: {self._exercise}, rep {coach.reps}" if self._coaching else "paused")
         else:
             self._set_detail("waiting for a person")
         if not self._coaching:
@@ -169,6 +175,8 @@ class App:
         extra = self.motivation.poll() if self.motivation is not None else []  # emotion / LLM coach events
         for event in [*coach.events, *extra]:
             self._event_counts[event.code] += 1
+            if event.kind == "rep":
+                self._reps_by_exercise[event.exercise or self._exercise] += 1
             if self.device is not None:
                 self.device.feedback(event.kind)  # buzzer pulse on a form fault
             _log.info("feedback t=%.2f %s: %s", event.t, event.code, event.text)
@@ -212,9 +220,10 @@ class App:
         return {
             "state": "ended" if final else ("active" if self._coaching else "paused"),
             "exercise": self._exercise,
-            "reps": self._reps,
+            "reps": sum(self._reps_by_exercise.values()),
+            "reps_by_exercise": dict(self._reps_by_exercise),
             "t": None if t is None else round(t, 3),
-            "frames": self._frames,
+            "frames": self._session_frames,
             "frames_with_person": self._frames_with_person,
             "events": dict(self._event_counts),
             **({"wearables": self.wearables.snapshot()} if self.wearables is not None else {}),
@@ -242,17 +251,26 @@ class App:
             if self.publisher is not None:
                 self.publisher.publish_session(self._session_summary(final=True))
         else:
-            self.pipeline.reset()
-            self._event_counts.clear()
-            self._coaching = True
+            self._start_session()
             self._set_detail("waiting for a person")
+
+    def _start_session(self) -> None:
+        """A fresh session: coach state and every per-session count back to zero."""
+        self.pipeline.reset()
+        if self.motivation is not None:
+            self.motivation.reset()
+        self._event_counts.clear()
+        self._reps_by_exercise.clear()
+        self._session_frames = self._frames_with_person = 0
+        self._last_session_t = None
+        self._coaching = True
 
     # ------------------------------------------------------------------ commands
 
     def _handle_commands(self) -> None:
         if self.publisher is None:
             return
-        for command in self.publisher.poll_commands():
+        for command in self.publisher.poll_commands(limit=COMMANDS_PER_TURN):
             self._handle(command)
 
     def _handle(self, command: Command) -> None:
@@ -261,12 +279,10 @@ class App:
             self.publisher.reply(command, True)
         elif name is CommandName.STATUS:
             self.publisher.reply(
-                command, True, detail=self._detail, frames=self._frames, mqtt=self.publisher.stats()
+                command, True, detail=self._detail, frames=self._frames, stats=self.publisher.stats()
             )
         elif name is CommandName.RESET_SESSION:
-            self.pipeline.reset()
-            self._event_counts.clear()
-            self._coaching = True
+            self._start_session()
             self.publisher.reply(command, True)
         elif name is CommandName.STOP_SESSION:
             self._coaching = False

@@ -18,6 +18,7 @@ from gymcorner import __version__
 from gymcorner.coach.reps import PHASES
 from gymcorner.config import DEFAULT_CONFIG_PATH, Config, load_config
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 EPILOG = "Configuration: TOML (see configs/default.toml); every key is optional and has a working default."
 
 
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"gymcorner {__version__}")
-    parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="override logging.level")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, help="override logging.level")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser(
@@ -172,10 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     from gymcorner.transport import webviewer  # stdlib only; serves the page in the package
 
     webviewer.add_parser(sub)
+    _accept_log_level_after_any_subcommand(sub)
     return parser
 
 
 def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
+    # Logging first: loading the config already has things to say (e.g. no site calibration
+    # yet); the config's own level applies once it is read, unless --log-level was given.
+    _setup_logging(args.log_level or "INFO")
     if args.validate_config:
         from gymcorner.errors import ConfigError
 
@@ -193,7 +198,7 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
         config.source.loop = True
     if args.realtime:
         config.source.realtime = True
-    _setup_logging(args.log_level or config.logging.level)
+    logging.getLogger().setLevel(args.log_level or config.logging.level)
     from gymcorner.app import App
 
     return App(config, stop).run()
@@ -279,6 +284,16 @@ def cmd_eval_emotion(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _accept_log_level_after_any_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`gymcorner run --log-level DEBUG` as well as `gymcorner --log-level DEBUG run`.
+
+    SUPPRESS as the default keeps a value given before the subcommand when none follows it."""
+    for subparser in set(sub.choices.values()):
+        if "--log-level" not in subparser._option_string_actions:
+            subparser.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS,
+                                   help="override logging.level (also accepted before the subcommand)")
 
 
 def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> int:

@@ -38,9 +38,12 @@ DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "configs" / "default
 
 
 class Section(BaseModel):
-    """Base of every config model: unknown keys rejected, values validated on assignment."""
+    """Base of every config model: unknown keys rejected, no type coercion, values validated on
+    assignment. Strict, because a coerced value hides a mistake ('realtime = "yes"' would
+    read as true, 'port = "1883"' as a number); a TOML integer is still accepted where a
+    float belongs, and a string where a file path belongs (TOML has no path type)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, strict=True)
 
 
 class DeviceConfig(Section):
@@ -96,6 +99,14 @@ class PoseConfig(Section):
     num_threads: int = Field(
         2, ge=1, le=64, description="CPU threads of the LiteRT interpreters (litert backend; XNNPACK runs on them)."
     )
+
+    @field_validator("model_complexity", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        """`true` equals 1 in Python, so even a strict Literal[0, 1, 2] would take it."""
+        if isinstance(value, bool):
+            raise ValueError("expected 0, 1 or 2, not a boolean")
+        return value
 
 
 class SmoothingConfig(Section):
@@ -248,7 +259,9 @@ class CoachConfig(Section):
     pushup: PushupConfig = Field(default_factory=PushupConfig)
     reps: RepsConfig = Field(default_factory=RepsConfig)
     reference_file: Path | None = Field(
-        None, description="Gold reference rep (gymcorner reference record); each rep is compared with it."
+        None,
+        strict=False,
+        description="Gold reference rep (gymcorner reference record); each rep is compared with it."
     )
     reference_min_tolerance: float = Field(
         0.6,
@@ -280,10 +293,12 @@ class MqttConfig(Section):
     client_id: str | None = Field(None, description="Defaults to gymcorner-<device id>.")
     keepalive_s: int = Field(30, ge=5, le=3600)
     tls: bool = Field(False)
-    ca_file: Path | None = Field(None, description="CA bundle for TLS (system store when unset).")
+    ca_file: Path | None = Field(None, strict=False, description="CA bundle for TLS (system store when unset).")
     username: str | None = None
     password: SecretStr | None = Field(None, description="Prefer password_file or password_env.")
-    password_file: Path | None = Field(None, description="File holding the password (systemd credential).")
+    password_file: Path | None = Field(
+        None, strict=False, description="File holding the password (systemd credential)."
+    )
     password_env: str | None = Field("GYMCORNER_MQTT_PASSWORD", description="Environment variable with the password.")
     avatar_queue_frames: int = Field(8, ge=1, le=1000, description="Avatar frames buffered before the oldest drop.")
     feedback_queue_events: int = Field(10000, ge=10, le=1_000_000, description="Feedback kept while offline.")
@@ -310,7 +325,13 @@ class TcpLinkConfig(Section):
         description="Serve the MQTT payloads as JSON lines on a TCP port. Off by default: the socket has "
         "no authentication or TLS, so opening it on a gym LAN is a deliberate choice.",
     )
-    bind_host: str = Field("0.0.0.0", min_length=1, description="Address to listen on ('127.0.0.1' for this host only).")
+    bind_host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="Address to listen on. The default, loopback, serves apps on this host only. "
+        "'0.0.0.0' (every interface) or a LAN address is an explicit choice: the link has no "
+        "authentication or TLS, so anyone on that network can read every pose and event.",
+    )
     port: int = Field(9870, ge=0, le=65535, description="TCP port (0: any free port, for tests).")
     max_clients: int = Field(8, ge=1, le=256, description="Connections beyond this are refused.")
     avatar_backlog_frames: int = Field(
@@ -372,7 +393,9 @@ class EmotionConfig(Section):
         description="Emotion (FER class) -> what the coach says when it holds for hold_intervals.",
     )
     debug_crops_dir: Path | None = Field(
-        None, description="Debug only: write every face crop here. Off by default; crops never leave the device."
+        None,
+        strict=False,
+        description="Debug only: write every face crop here. Off by default; crops never leave the device."
     )
 
 
@@ -404,6 +427,7 @@ class ModelsConfig(Section):
 
     dir: Path | None = Field(
         None,
+        strict=False,
         description=(
             "Model folder. Unset: $GYMCORNER_MODELS_DIR, else models/ beside the virtual environment "
             "(the checkout's models/, or /opt/gymcorner/models on a device)."
@@ -490,20 +514,37 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     if path is not None:
         p = Path(path)
         source = str(p)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError as err:
-            raise ConfigError(f"{p}: config file not found") from err
-        except OSError as err:
-            raise ConfigError(f"{p}: cannot read config file: {err.strerror}") from err
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{p}: not valid TOML: {err}") from err
+        data = read_toml(p, "config file")
     for dotted, value in (overrides or {}).items():
-        node = data
-        *parents, leaf = dotted.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
+        _set_dotted(data, dotted, value, source)
     return parse_config(data, source)
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """Parse one TOML file; every way it can be unreadable is one ConfigError naming it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: {what} not found") from err
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read {what}: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: {what} is not UTF-8 text (bad byte at offset {err.start}); "
+                          "TOML files are UTF-8") from err
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from err
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any, source: str) -> None:
+    """Set `a.b.c` in nested tables; a scalar where a table must be is a ConfigError."""
+    node = data
+    *parents, leaf = dotted.split(".")
+    for depth, part in enumerate(parents, start=1):
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            table = ".".join(parents[:depth])
+            raise ConfigError(f"{source}: {table} = {node!r}: expected a table ([{table}]), "
+                              f"so {dotted} cannot be applied to it")
+    node[leaf] = value

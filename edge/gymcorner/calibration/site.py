@@ -9,17 +9,11 @@ as dotted overrides of the main file. A missing site file is normal (not calibra
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
-from gymcorner.config import Config, load_config, parse_config
+from gymcorner.config import Config, load_config, parse_config, read_toml
 from gymcorner.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 _log = logging.getLogger(__name__)
 
@@ -41,9 +35,6 @@ def load_with_site(config_path: str | Path | None, site_path: str | Path) -> Con
     if not site.is_file():
         _log.info("no site calibration at %s (run `gymcorner calibrate`); using the config as is", site)
         return load_config(config_path)
-    try:
-        data = tomllib.loads(site.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ConfigError(f"{site}: cannot read site calibration: {err}") from err
+    data = read_toml(site, "site calibration")
     parse_config(data, str(site))  # errors name the site file and its key
     return load_config(config_path, overrides=_flatten(data))

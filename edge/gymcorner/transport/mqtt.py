@@ -10,6 +10,15 @@ Why it is shaped like this:
   is slow or down (a stale pose is worse than none). At most `AVATAR_WINDOW` frames sit in
   paho unwritten, so a slow socket is felt as back-pressure here instead of growing paho's
   unbounded packet queue.
+* Commands are acted on once and answered once. Retained messages on `cmd` are ignored
+  (counted, logged): the broker would hand a retained command over again on every
+  reconnect. An empty payload (how an app clears a retained message) is nothing at all.
+  Intake is bounded twice: a token bucket (`COMMAND_RATE_PER_S`, burst
+  `COMMAND_BURST`) and the frame loop's queue; what either sheds is answered with an
+  explicit `busy` reply at once, on paho's thread, so a flood never reaches the frame loop.
+  Replies wait in their own bounded queue and go to paho `REPLY_WINDOW` at a time, so a
+  flood neither grows paho's packet queue nor slows the sender; a reply that cannot even
+  be queued is counted (`replies_dropped`) and logged, never lost without a trace.
 * Feedback events must not be lost. They wait in our own queue (bounded by
   `feedback_queue_events`, oldest dropped and counted only beyond that) while the broker is
   away, and are handed to paho at QoS 1 only while connected, `FEEDBACK_WINDOW` at a time.
@@ -48,9 +57,15 @@ _log = logging.getLogger(__name__)
 
 FEEDBACK_WINDOW = 16  # QoS 1 events handed to paho and not yet acknowledged by the broker
 AVATAR_WINDOW = 2  # QoS 0 frames handed to paho and not yet written to the socket
-PAHO_MAX_INFLIGHT = 32  # above FEEDBACK_WINDOW, leaving room for status, session and replies
-REPLY_QUEUE_MESSAGES = 256  # replies waiting for the link; a command flood cannot grow memory
+REPLY_WINDOW = 32  # QoS 1 command replies handed to paho and not yet acknowledged
+PAHO_MAX_INFLIGHT = 64  # above FEEDBACK_WINDOW + REPLY_WINDOW, leaving room for status and session
+REPLY_QUEUE_MESSAGES = 4096  # replies waiting for the link (about 0.5 MB); beyond, counted as dropped
+CONTROL_QUEUE_MESSAGES = 256  # status-like control messages (wearables, discovery) waiting for the link
 COMMAND_QUEUE_COMMANDS = 64  # valid commands waiting for the frame loop; beyond, "busy"
+COMMAND_RATE_PER_S = 20.0  # sustained commands a device accepts; an app sends a few a minute
+COMMAND_BURST = 64  # commands accepted at once before the rate applies
+BUSY_ERROR = "busy: too many commands, retry later"
+BUSY_LOG_EVERY_S = 60.0  # at most one warning line a minute while commands are shed
 IDLE_WAKE_S = 0.5  # the sender re-checks in-flight messages at least this often
 
 StatusState = Literal["online", "offline"]
@@ -86,7 +101,7 @@ class Topics:
 class _Outgoing:
     """One message on its way; `info` is paho's handle once handed over."""
 
-    kind: Literal["avatar", "feedback", "control"]
+    kind: Literal["avatar", "feedback", "reply", "control"]
     topic: str
     payload: bytes
     qos: int
@@ -124,7 +139,9 @@ class MqttPublisher:
         self._cond = threading.Condition()
         self._avatar: deque[bytes] = deque()
         self._feedback: deque[_Outgoing] = deque()
-        self._control: deque[_Outgoing] = deque(maxlen=REPLY_QUEUE_MESSAGES)
+        self._control: deque[_Outgoing] = deque(maxlen=CONTROL_QUEUE_MESSAGES)
+        self._replies: deque[_Outgoing] = deque()
+        self._in_flight_by_kind: dict[str, int] = dict.fromkeys(("avatar", "feedback", "reply", "control"), 0)
         self._session: _Outgoing | None = None
         self._in_flight: list[_Outgoing] = []
         self._status_state: StatusState = "online"
@@ -133,8 +150,12 @@ class MqttPublisher:
         self._commands: queue.Queue[Command] = queue.Queue(maxsize=COMMAND_QUEUE_COMMANDS)
         self._next_seq = 1
         self._counts = dict.fromkeys(
-            ("avatar_sent", "avatar_dropped", "feedback_sent", "feedback_dropped", "commands_rejected"), 0
+            ("avatar_sent", "avatar_dropped", "feedback_sent", "feedback_dropped", "commands_rejected",
+             "commands_busy", "commands_retained_ignored", "replies_dropped"), 0
         )
+        self._intake = TokenBucket(COMMAND_RATE_PER_S, COMMAND_BURST)
+        self._busy_next_log_s = 0.0
+        self._replies_dropped_logged = False
         self._connected = False
         self._connects = 0
         self._outage_logged = False
@@ -224,7 +245,7 @@ class MqttPublisher:
         self._client.loop_stop()
         with self._cond:
             self._reap_locked()
-            lost = len(self._feedback) + sum(1 for o in self._in_flight if o.kind == "feedback")
+            lost = len(self._feedback) + self._in_flight_by_kind["feedback"]
         if lost:
             _log.warning("MQTT closed with %d feedback events undelivered", lost)
 
@@ -308,14 +329,15 @@ class MqttPublisher:
         for topic, body in messages:
             self._enqueue_control(_Outgoing("control", topic, _dumps(dict(body)), qos=1, retain=True))
 
-    def poll_commands(self) -> list[Command]:
-        """Every validated command received since the last call (never blocks)."""
+    def poll_commands(self, limit: int | None = None) -> list[Command]:
+        """Validated commands received since the last call, at most `limit` (never blocks)."""
         commands: list[Command] = []
-        while True:
+        while limit is None or len(commands) < limit:
             try:
                 commands.append(self._commands.get_nowait())
             except queue.Empty:
                 return commands
+        return commands
 
     def reply(self, command: Command, ok: bool, **fields: Any) -> None:
         """Answer a command on `cmd/reply` (QoS 1); pass `error="..."` when not ok."""
@@ -323,7 +345,7 @@ class MqttPublisher:
             raise ValueError(f"reply fields may not set {sorted(_RESERVED_REPLY & fields.keys())}")
         body = {"v": PROTOCOL_VERSION, "id": command.id, "cmd": command.name.value, "ok": bool(ok),
                 "device": self.device_id, **fields}
-        self._enqueue_control(_Outgoing("control", self.topics.cmd_reply, _dumps(body), qos=1))
+        self._enqueue_reply(_dumps(body))
 
     def stats(self) -> dict[str, Any]:
         """Counters for the status command, `doctor` and tests."""
@@ -332,7 +354,8 @@ class MqttPublisher:
                 "connected": self._connected,
                 **self._counts,
                 "avatar_queued": len(self._avatar),
-                "feedback_pending": len(self._feedback) + sum(1 for o in self._in_flight if o.kind == "feedback"),
+                "feedback_pending": len(self._feedback) + self._in_flight_by_kind["feedback"],
+                "replies_pending": len(self._replies) + self._in_flight_by_kind["reply"],
                 "reconnects": max(0, self._connects - 1),
             }
 
@@ -347,16 +370,48 @@ class MqttPublisher:
             self._control.append(message)
             self._cond.notify_all()
 
+    def _enqueue_reply(self, payload: bytes) -> None:
+        """Queue one reply; a full queue is counted and logged (once per episode), not silent."""
+        with self._cond:
+            if len(self._replies) >= REPLY_QUEUE_MESSAGES:
+                self._counts["replies_dropped"] += 1
+                first = not self._replies_dropped_logged
+                self._replies_dropped_logged = True
+            else:
+                self._replies.append(_Outgoing("reply", self.topics.cmd_reply, payload, qos=1))
+                self._replies_dropped_logged = first = False
+                self._cond.notify_all()
+                return
+        if first:
+            _log.warning("MQTT reply queue full (%d replies); further replies are counted as dropped",
+                         REPLY_QUEUE_MESSAGES)
+
     def _reject(self, command_id: str | None, reason: str) -> None:
         body = {"v": PROTOCOL_VERSION, "id": command_id, "ok": False, "error": reason, "device": self.device_id}
         with self._cond:
             self._counts["commands_rejected"] += 1
         _log.debug("MQTT command rejected: %s", reason)
-        self._enqueue_control(_Outgoing("control", self.topics.cmd_reply, _dumps(body), qos=1))
+        self._enqueue_reply(_dumps(body))
+
+    def _shed(self, command: Command) -> None:
+        """Answer a valid command the device has no room for: `busy`, so the app may retry."""
+        body = {"v": PROTOCOL_VERSION, "id": command.id, "cmd": command.name.value, "ok": False, "busy": True,
+                "error": BUSY_ERROR, "device": self.device_id}
+        now_s = time.monotonic()
+        with self._cond:
+            self._counts["commands_busy"] += 1
+            total = self._counts["commands_busy"]
+            due = now_s >= self._busy_next_log_s
+            if due:
+                self._busy_next_log_s = now_s + BUSY_LOG_EVERY_S
+        if due:
+            _log.warning("MQTT commands arriving faster than %g/s (burst %d): answering the excess 'busy' "
+                         "(%d so far)", COMMAND_RATE_PER_S, COMMAND_BURST, total)
+        self._enqueue_reply(_dumps(body))
 
     def _has_undelivered_locked(self) -> bool:
         return bool(
-            self._feedback or self._control or self._session is not None or self._status_dirty
+            self._feedback or self._control or self._replies or self._session is not None or self._status_dirty
             or any(o.kind != "avatar" for o in self._in_flight)
         )
 
@@ -408,14 +463,15 @@ class MqttPublisher:
         if self._session is not None:
             batch.append(self._session)
             self._session = None
-        feedback_in_flight = sum(1 for o in self._in_flight if o.kind == "feedback")
-        while self._feedback and feedback_in_flight < FEEDBACK_WINDOW:
-            batch.append(self._feedback.popleft())
-            feedback_in_flight += 1
-        avatar_in_flight = sum(1 for o in self._in_flight if o.kind == "avatar")
-        while self._avatar and avatar_in_flight < AVATAR_WINDOW:
-            batch.append(_Outgoing("avatar", self.topics.avatar, self._avatar.popleft(), qos=0))
-            avatar_in_flight += 1
+        counts = self._in_flight_by_kind
+        replies = min(len(self._replies), max(0, REPLY_WINDOW - counts["reply"]))
+        batch.extend(self._replies.popleft() for _ in range(replies))
+        feedback = min(len(self._feedback), max(0, FEEDBACK_WINDOW - counts["feedback"]))
+        batch.extend(self._feedback.popleft() for _ in range(feedback))
+        avatar = min(len(self._avatar), max(0, AVATAR_WINDOW - counts["avatar"]))
+        batch.extend(_Outgoing("avatar", self.topics.avatar, self._avatar.popleft(), qos=0) for _ in range(avatar))
+        for message in batch:
+            counts[message.kind] += 1
         self._in_flight.extend(batch)
         return batch
 
@@ -430,6 +486,7 @@ class MqttPublisher:
             if info is None or (message.qos == 0 and info.rc != paho.MQTT_ERR_SUCCESS):
                 # QoS 0 refused (not connected): paho keeps nothing, so nothing will complete.
                 self._in_flight.remove(message)
+                self._in_flight_by_kind[message.kind] -= 1
                 self._finish_locked(message, delivered=False)
             else:  # QoS 1 is kept by paho even when it answers MQTT_ERR_NO_CONN
                 message.info = info
@@ -438,6 +495,7 @@ class MqttPublisher:
         still: list[_Outgoing] = []
         for message in self._in_flight:
             if message.info is not None and message.info.is_published():
+                self._in_flight_by_kind[message.kind] -= 1
                 self._finish_locked(message, delivered=message.info.rc == paho.MQTT_ERR_SUCCESS)
             else:
                 still.append(message)
@@ -504,12 +562,48 @@ class MqttPublisher:
     def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
         if message.topic != self.topics.cmd:
             return
+        if message.retain:
+            self._ignore_retained(message.payload)
+            return
+        if not message.payload:  # an app clearing a retained command: nothing to do or answer
+            return
         try:
             command = parse_command(message.payload)
         except InvalidCommand as err:
             self._reject(err.command_id, str(err))
             return
+        if not self._intake.take(time.monotonic()):
+            self._shed(command)
+            return
         try:
             self._commands.put_nowait(command)
         except queue.Full:
-            self._reject(command.id, "busy: too many commands waiting")
+            self._shed(command)
+
+    def _ignore_retained(self, payload: bytes) -> None:
+        """A retained command would be acted on again after every reconnect: never act on one."""
+        if not payload:
+            return  # the broker never delivers an empty retained message; nothing to count
+        with self._cond:
+            self._counts["commands_retained_ignored"] += 1
+        _log.warning("MQTT ignored a retained message on %s (%d bytes): commands must be published with "
+                     "retain off; clear it by publishing an empty retained message", self.topics.cmd, len(payload))
+
+
+class TokenBucket:
+    """`rate_per_s` tokens a second up to `burst`; `take(now_s)` spends one if there is one."""
+
+    def __init__(self, rate_per_s: float, burst: int) -> None:
+        self._rate_per_s = rate_per_s
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._last_s: float | None = None
+
+    def take(self, now_s: float) -> bool:
+        if self._last_s is not None:
+            self._tokens = min(self._burst, self._tokens + max(0.0, now_s - self._last_s) * self._rate_per_s)
+        self._last_s = now_s
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True

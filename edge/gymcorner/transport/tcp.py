@@ -48,6 +48,8 @@ LineKind = Literal["status", "avatar", "feedback", "session"]
 _READ_CHUNK = 4096
 _SEND_CHUNK = 65536
 SNDBUF_BYTES = 65536
+LISTEN_BACKLOG = 128  # connections the kernel completes while we are busy; a burst of apps reconnecting
+CONNECTION_SUMMARY_EVERY_S = 60.0  # one INFO line at most this often about clients that came and went
 
 
 def encode_line(topic: LineKind, payload: Mapping[str, Any] | bytes) -> bytes:
@@ -83,6 +85,8 @@ class TcpLinkServer:
         self._session: bytes | None = None
         self._next_seq = 1
         self._counts = dict.fromkeys(("clients_accepted", "clients_refused", "clients_dropped", "avatar_skipped"), 0)
+        self._churn = dict.fromkeys(("connected", "disconnected", "refused"), 0)  # since the last summary
+        self._next_summary_s = 0.0
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -104,7 +108,7 @@ class TcpLinkServer:
     def start(self) -> None:
         c = self._config
         try:
-            listener = socket.create_server((c.bind_host, c.port), reuse_port=False, backlog=c.max_clients)
+            listener = socket.create_server((c.bind_host, c.port), reuse_port=False, backlog=LISTEN_BACKLOG)
         except OSError as err:
             raise ConfigError(f"links.tcp: cannot listen on {c.bind_host}:{c.port}: {err.strerror or err}") from err
         listener.setblocking(False)
@@ -224,9 +228,10 @@ class TcpLinkServer:
                 clients = list(self._clients)
             for client in clients:
                 self._update_interest(client)
+            self._log_summary_if_due(time.monotonic())
             for key, mask in self._selector.select(timeout=1.0):
                 if key.data == "accept":
-                    self._accept()
+                    self._accept_pending()
                 elif key.data == "wake":
                     try:
                         while self._wake_r.recv(_READ_CHUNK):
@@ -249,20 +254,39 @@ class TcpLinkServer:
         else:
             self._selector.modify(client.sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if wants_write else 0), client)
 
-    def _accept(self) -> None:
+    def _log_summary_if_due(self, now_s: float) -> None:
+        """Connections are logged one per line at DEBUG only: a client that reconnects in a
+        loop must not flood the journal. INFO gets one summary per period, when any came or went."""
+        if now_s < self._next_summary_s:
+            return
+        with self._lock:
+            churn, self._churn = self._churn, dict.fromkeys(self._churn, 0)
+            live = sum(1 for c in self._clients if not c.closed)
+        self._next_summary_s = now_s + CONNECTION_SUMMARY_EVERY_S
+        if any(churn.values()):
+            _log.info("TCP link: %d clients connected, %d disconnected, %d refused since the last summary; %d now",
+                      churn["connected"], churn["disconnected"], churn["refused"], live)
+
+    def _accept_pending(self) -> None:
+        """Accept every connection the kernel has completed, not one per wake-up."""
+        while self._accept():
+            pass
+
+    def _accept(self) -> bool:
         assert self._listener is not None
         try:
             sock, addr = self._listener.accept()
         except (BlockingIOError, OSError):
-            return
+            return False
         peer = f"{addr[0]}:{addr[1]}"
         with self._lock:
             live = sum(1 for c in self._clients if not c.closed)
             if live >= self._config.max_clients:
                 self._counts["clients_refused"] += 1
+                self._churn["refused"] += 1
                 sock.close()
-                _log.warning("TCP client %s refused: %d clients already", peer, live)
-                return
+                _log.debug("TCP client %s refused: %d clients already", peer, live)
+                return True
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF_BYTES)
@@ -272,8 +296,10 @@ class TcpLinkServer:
                     self._queue_locked(client, kind, line)  # type: ignore[arg-type]
             self._clients.append(client)
             self._counts["clients_accepted"] += 1
+            self._churn["connected"] += 1
         self._selector.register(sock, selectors.EVENT_READ, client)
-        _log.info("TCP client %s connected", peer)
+        _log.debug("TCP client %s connected", peer)
+        return True
 
     def _read(self, client: _Client) -> None:
         try:
@@ -316,6 +342,7 @@ class TcpLinkServer:
             client.closed = True
             if client in self._clients:
                 self._clients.remove(client)
+                self._churn["disconnected"] += 1
             else:
                 return
         try:
@@ -324,5 +351,5 @@ class TcpLinkServer:
             pass
         client.sock.close()
         if why:
-            _log.info("TCP client %s %s (%d lines sent, %d avatar frames skipped)", client.peer, why,
+            _log.debug("TCP client %s %s (%d lines sent, %d avatar frames skipped)", client.peer, why,
                       client.sent_lines, client.skipped_avatar)

@@ -46,7 +46,7 @@ class _ViewerHandler(SimpleHTTPRequestHandler):
         _log.debug("viewer %s - %s", self.address_string(), format % args)
 
 
-def make_server(host: str = "0.0.0.0", port: int = 8080, directory: Path = VIEWER_DIR) -> ThreadingHTTPServer:
+def make_server(host: str = "127.0.0.1", port: int = 8080, directory: Path = VIEWER_DIR) -> ThreadingHTTPServer:
     """A bound HTTP server for the viewer (port 0: any free port); call serve_forever()."""
     if not (directory / "index.html").is_file():
         raise ConfigError(f"viewer files not found in {directory} (package data of gymcorner.transport: reinstall gymcorner)")
@@ -65,7 +65,12 @@ def add_parser(sub: Any) -> None:
         "http://<device>:PORT/?broker=ws://<broker>:9001&device=<device id>; the page subscribes "
         "to the broker's MQTT WebSockets listener (docs/protocol.md).",
     )
-    viewer.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    viewer.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this host only); 0.0.0.0 serves every "
+        "interface, without authentication: anyone on the network can open the page",
+    )
     viewer.add_argument("--port", type=int, default=8080, help="HTTP port (default 8080)")
     viewer.set_defaults(func=cmd_viewer)
 

@@ -14,7 +14,7 @@ from gymcorner.wearables.readings import normalise_address
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, strict=True)
 
 
 def _addresses(values: dict[str, str] | list[str]) -> dict[str, str] | list[str]:

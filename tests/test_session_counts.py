@@ -1,0 +1,163 @@
+"""The session summary counts this session, over every exercise; a paused session says nothing.
+
+The real App's frame loop runs on recorded landmarks (a replayed recording stands in for
+the camera and the pose model), with a real Mosquitto and the real MqttPublisher; commands
+arrive over MQTT as an app would send them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from gymcorner.app import App
+from gymcorner.motivation.speech import Speaker
+from gymcorner.config import Config, MqttConfig, load_config
+from gymcorner.motion.landmarks import PoseSample
+from gymcorner.recording import load_recording
+from gymcorner.transport.mqtt import MqttPublisher
+from gymcorner.vision.sources import Frame, FrameTimeout
+from mqtt_helpers import MqttSubscriber, wait_until
+from protocol_doc import validator
+
+FIXTURES = Path(__file__).parent / "fixtures" / "landmarks"
+SQUATS = FIXTURES / "workouttracker_reps__squats__squat_11.npz"
+PUSH_UPS = FIXTURES / "workouttracker_reps__push-ups__push-up_10.npz"
+DEVICE = "corner-session"
+BASE = f"gymcorner/{DEVICE}"
+
+
+@dataclass
+class ReplayedCamera:
+    """Frame source + pose estimator over recorded samples; `feed` queues more for the loop."""
+
+    samples: list[PoseSample] = field(default_factory=list)
+    index: int = 0
+    description: str = "recorded landmarks"
+    size: tuple[int, int] = (640, 480)
+    name: str = "recorded"
+    drained: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def feed(self, path: Path, after_s: float) -> None:
+        recording = load_recording(path)
+        shifted = [PoseSample(s.t_s + after_s, s.width, s.height, s.image, s.world) for s in recording.samples()]
+        with self._lock:
+            self.drained.clear()
+            self.samples.extend(shifted)
+
+    def read(self, timeout_s: float | None = None) -> Frame | None:
+        with self._lock:
+            if self.index >= len(self.samples):
+                self.drained.set()
+                raise_timeout = True
+            else:
+                raise_timeout = False
+                sample = self.samples[self.index]
+                self.index += 1
+        if raise_timeout:
+            threading.Event().wait(0.01)  # what a camera does between frames
+            raise FrameTimeout("no frame")
+        return Frame(self.index - 1, sample.t_s, np.zeros((4, 4, 3), np.uint8))
+
+    def estimate(self, _image: np.ndarray, t_s: float) -> PoseSample:
+        with self._lock:
+            return self.samples[self.index - 1]
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def running(mosquitto_broker) -> Iterator[tuple[App, ReplayedCamera, MqttSubscriber]]:
+    config = Config()
+    config.device.id = DEVICE
+    app = App(config)
+    camera = ReplayedCamera()
+    app.source, app.estimator = camera, camera  # type: ignore[assignment]
+    app.publisher = MqttPublisher(MqttConfig(host=mosquitto_broker.host, port=mosquitto_broker.port,
+                                             reconnect_min_delay_s=0.05, password_env=None), DEVICE)
+    app.publisher.start()
+    with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, f"{BASE}/#") as app_side:
+        wait_until(lambda: app.publisher.stats()["connected"], what="daemon connected")
+        loop = threading.Thread(target=app.loop, daemon=True)
+        loop.start()
+        try:
+            yield app, camera, app_side
+        finally:
+            app.stop.set()
+            loop.join(10)
+            app.publisher.close(timeout_s=2.0)
+
+
+def command(app_side: MqttSubscriber, command_id: str, name: str, **args: str) -> dict:
+    body = {"v": 1, "id": command_id, "cmd": name, **({"args": args} if args else {})}
+    app_side.publish(f"{BASE}/cmd", json.dumps(body))
+    return app_side.wait_for_json(f"{BASE}/cmd/reply", lambda r: r["id"] == command_id)
+
+
+def play(camera: ReplayedCamera, path: Path, after_s: float) -> None:
+    camera.feed(path, after_s)
+    assert camera.drained.wait(60), "the frame loop did not take the frames"
+
+
+def final_session(app_side: MqttSubscriber, command_id: str) -> dict:
+    command(app_side, command_id, "stop_session")
+    return app_side.wait_for_json(f"{BASE}/session", lambda s: s["state"] == "ended" and s.get("t") is None
+                                  and s["frames"] > 0)
+
+
+def test_reps_are_the_total_over_exercises_and_reset_session_clears_every_count(running) -> None:
+    app, camera, app_side = running
+    assert command(app_side, "e1", "set_exercise", exercise="squat")["ok"]
+    play(camera, SQUATS, 0.0)
+    assert command(app_side, "e2", "set_exercise", exercise="push_up")["ok"]
+    play(camera, PUSH_UPS, 100.0)
+    session = final_session(app_side, "stop1")
+    validator("session").validate(session)
+    by_exercise = session["reps_by_exercise"]
+    assert by_exercise.get("squat", 0) > 0 and by_exercise.get("push_up", 0) > 0, session
+    assert session["reps"] == sum(by_exercise.values()) == session["events"]["rep"]
+    frames_before = session["frames"]
+    assert frames_before == len(camera.samples)
+
+    assert command(app_side, "r1", "reset_session")["ok"]
+    play(camera, SQUATS, 200.0)
+    fresh = app._session_summary(final=False)
+    assert fresh["frames"] == len(load_recording(SQUATS)) and fresh["frames"] < frames_before
+    assert fresh["frames_with_person"] <= fresh["frames"]
+    assert set(fresh["reps_by_exercise"]) <= {"squat"}
+    status = command(app_side, "s1", "status")
+    assert status["frames"] == len(camera.samples)  # the status reply counts since start
+
+
+def test_a_paused_session_speaks_nothing_and_asks_the_llm_nothing(running, monkeypatch) -> None:
+    from gymcorner.motivation.service import Motivation
+
+    from llm_server import FakeChatServer
+
+    app, camera, app_side = running
+    with FakeChatServer() as server:
+        config = load_config(None, overrides={"motivation.llm.enabled": True, "motivation.llm.base_url": server.base_url})
+        motivation = Motivation(config)
+        motivation.speaker = Speaker(command=["true"])
+        offered: list[int] = []
+        real_offer = motivation.offer
+        monkeypatch.setattr(motivation, "offer", lambda *a, **k: (offered.append(len(a[2])), real_offer(*a, **k)))
+        app.motivation = motivation
+        try:
+            assert command(app_side, "p1", "stop_session")["ok"]
+            play(camera, SQUATS, 0.0)
+            assert offered == [] and motivation.speaker.spoken == [] and server.requests == []
+            assert command(app_side, "p2", "reset_session")["ok"]
+            play(camera, SQUATS, 100.0)
+            assert offered and sum(offered) > 0  # coaching again: the coach's events reach it
+        finally:
+            app.motivation = None
+            motivation.close()
