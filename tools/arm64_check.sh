@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 clip=${1:-../shared/data/kaiakol_exercises/squat/incorrect/squat_incorrect_003.mp4}
 root=${2:-/var/tmp/gymcorner-arm64}
+host_python=${HOST_PYTHON:-$repo/.venv/bin/python}  # this machine's side of the comparison
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 [ -f "$clip" ] || { echo "arm64_check: clip not found: $clip" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "arm64_check: needs root (debootstrap, chroot, binfmt_misc)" >&2; exit 2; }
@@ -63,10 +64,10 @@ chroot "$root" sh -c "cd /opt && export GYMCORNER_MODELS_DIR=/opt/models && venv
     && venv/bin/gymcorner analyze /opt/clip/$name --quiet && venv/bin/gymcorner record /opt/clip/$name --out /opt/arm64.npz --quiet"
 
 step "the same clip on this machine"
-"$repo/.venv/bin/gymcorner" record "$clip" --out /tmp/gymcorner-x86.npz --quiet
+"$host_python" -m gymcorner record "$clip" --out /tmp/gymcorner-x86.npz --quiet
 
 step "landmarks, arm64 vs x86-64 (distance as a share of the frame diagonal, landmarks visible in both)"
-"$repo/.venv/bin/python" - "$root/opt/arm64.npz" /tmp/gymcorner-x86.npz <<'PY'
+"$host_python" - "$root/opt/arm64.npz" /tmp/gymcorner-x86.npz <<'PY'
 import sys
 import numpy as np
 from gymcorner.recording import load_recording
