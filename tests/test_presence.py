@@ -71,7 +71,7 @@ def test_the_daemon_status_does_not_flap_when_the_person_flickers(caplog: pytest
     assert sum(s.image is not None for s in samples) > 60
     flicker = [PoseSample(s.t_s, s.width, s.height) if i % 4 == 3 else s for i, s in enumerate(samples)]
     caplog.set_level(logging.INFO, logger="gymcorner.app")
-    app = App(Config())  # opens nothing until start(); publisher, links and device stay None
+    app = App(Config())  # opens nothing until start(); no sink, no device
     feed(app, flicker)
     seen = statuses(caplog)
     raw_flips = sum(1 for a, b in zip(flicker, flicker[1:]) if (a.image is None) != (b.image is None))

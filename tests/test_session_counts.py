@@ -22,6 +22,7 @@ from gymcorner.config import Config, MqttConfig, load_config
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.recording import load_recording
 from gymcorner.transport.mqtt import MqttPublisher
+from gymcorner.transport.sinks import MqttSink, Sinks
 from gymcorner.vision.sources import Frame, FrameTimeout
 from mqtt_helpers import MqttSubscriber, wait_until
 from protocol_doc import validator
@@ -81,11 +82,12 @@ def running(mosquitto_broker) -> Iterator[tuple[App, ReplayedCamera, MqttSubscri
     app = App(config)
     camera = ReplayedCamera()
     app.source, app.estimator = camera, camera  # type: ignore[assignment]
-    app.publisher = MqttPublisher(MqttConfig(host=mosquitto_broker.host, port=mosquitto_broker.port,
-                                             reconnect_min_delay_s=0.05, password_env=None), DEVICE)
-    app.publisher.start()
+    publisher = MqttPublisher(MqttConfig(host=mosquitto_broker.host, port=mosquitto_broker.port,
+                                         reconnect_min_delay_s=0.05, password_env=None), DEVICE)
+    publisher.start()
+    app.sinks = Sinks([MqttSink(publisher, "binary")])
     with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, f"{BASE}/#") as app_side:
-        wait_until(lambda: app.publisher.stats()["connected"], what="daemon connected")
+        wait_until(lambda: publisher.stats()["connected"], what="daemon connected")
         loop = threading.Thread(target=app.loop, daemon=True)
         loop.start()
         try:
@@ -93,7 +95,7 @@ def running(mosquitto_broker) -> Iterator[tuple[App, ReplayedCamera, MqttSubscri
         finally:
             app.stop.set()
             loop.join(10)
-            app.publisher.close(timeout_s=2.0)
+            publisher.close(timeout_s=2.0)
 
 
 def command(app_side: MqttSubscriber, command_id: str, name: str, **args: str) -> dict:

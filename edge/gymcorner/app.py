@@ -12,15 +12,20 @@ import logging
 import threading
 from contextlib import ExitStack
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gymcorner.config import Config
 from gymcorner.device.link import EXIT_CALIBRATE, DeviceLink, Press
 from gymcorner.pipeline import FrameResult, Pipeline
 from gymcorner.presence import PresenceHysteresis
 from gymcorner.transport.commands import Command, CommandName
+from gymcorner.transport.sinks import CommandLink, Sinks, open_sinks
 from gymcorner.vision.pose import PoseEstimator, create_estimator
 from gymcorner.vision.sources import FrameSource, FrameTimeout, open_source
+
+if TYPE_CHECKING:
+    from gymcorner.motivation.service import Motivation
+    from gymcorner.wearables.service import WearablesService
 
 _log = logging.getLogger(__name__)
 
@@ -36,10 +41,9 @@ class App:
         self.source: FrameSource | None = None
         self.estimator: PoseEstimator | None = None
         self.pipeline = Pipeline(config)
-        self.publisher: Any = None
-        self.links: Any = None  # host links besides MQTT (TCP JSON lines, VMC): transport/sinks.py
-        self.motivation: Any = None  # emotion + LLM coach (issue 5): motivation/service.py
-        self.wearables: Any = None  # heart-rate straps, BLE or ESP32 relay (issue 4): wearables/service.py
+        self.sinks = Sinks()  # MQTT, TCP JSON lines, VMC: transport/sinks.py
+        self.motivation: Motivation | None = None  # emotion worker + LLM coach: motivation/service.py
+        self.wearables: WearablesService | None = None  # heart-rate straps, BLE or ESP32 relay
         self._detail = ""
         self._presence = PresenceHysteresis()  # the status detail follows a steadied presence
         self._frames = 0  # since start (the status reply)
@@ -69,49 +73,35 @@ class App:
         return self._exit_code
 
     def start(self) -> None:
+        """The start-up steps in order, cheapest check first; one that fails releases what
+        the earlier ones opened (camera, model, threads, sockets) and raises its one line."""
         cfg = self.config
         self.device = DeviceLink.open(cfg.gpio)
         self.device.booting()
-        with ExitStack() as undo:  # a step that fails releases what the earlier steps opened
-            self.source = open_source(cfg.source)  # cheapest check first: a missing camera is one line
+        with ExitStack() as undo:
+            self.source = open_source(cfg.source)  # a missing camera is one line
             undo.callback(self.source.close)
             self.estimator = create_estimator(cfg.pose, cfg.models.dir)
             undo.callback(self.estimator.close)
             _log.info(
                 "source %s open (%s), pose backend %s", self.source.description, self.source.size, self.estimator.name
             )
-            # --- motivation (issue 5): emotion worker + LLM coach threads, off unless [motivation] enables them
+            # emotion worker + LLM coach threads, off unless [motivation] enables them
             from gymcorner.motivation.service import Motivation
 
             self.motivation = Motivation.create(cfg)  # a missing/corrupt model file stops here, one line
+            if self.motivation is not None:
+                undo.callback(self.motivation.close)
+            # MQTT, TCP JSON lines, VMC (and Home Assistant discovery): every enabled sink
+            self.sinks, publisher = open_sinks(cfg, undo)
+            # heart-rate straps read on their own thread, off unless [wearables] source is set
+            if cfg.wearables.source != "none":
+                from gymcorner.wearables.service import WearablesService
+
+                self.wearables = WearablesService(cfg.wearables, publisher)
+                self.wearables.start()
+                undo.callback(self.wearables.stop)
             undo.pop_all()
-        if cfg.mqtt.enabled:
-            from gymcorner.transport.mqtt import MqttPublisher
-
-            self.publisher = MqttPublisher(cfg.mqtt, cfg.device.id)
-            self.publisher.start()
-            _log.info("MQTT: %r, status on %s", self.publisher, self.publisher.topics.status)
-            ha = cfg.links.homeassistant
-            if ha.enabled:  # retained configs: Home Assistant picks them up whenever it starts
-                from gymcorner.transport.homeassistant import discovery_messages
-
-                self.publisher.publish_discovery(
-                    discovery_messages(cfg.mqtt.base_topic, cfg.device.id, ha.discovery_prefix, ha.heart_rate_topic)
-                )
-        # --- wearables (issue 4): straps read on their own thread, off unless [wearables] source is set
-        if cfg.wearables.source != "none":
-            from gymcorner.wearables.service import WearablesService
-
-            self.wearables = WearablesService(cfg.wearables, self.publisher)
-            self.wearables.start()
-        # --- host links (issue 7): extra sinks fed from the frame loop, off unless [links] enables them
-        from gymcorner.transport.sinks import open_links
-
-        try:
-            self.links = open_links(cfg, self.publisher.boot_id if self.publisher is not None else None)
-        except Exception:
-            self.shutdown()  # e.g. the TCP port is taken: release camera, model and broker client
-            raise
         self._set_detail("starting")
         self.device.ready("ready: camera and pose model up, waiting for a person")
 
@@ -142,13 +132,8 @@ class App:
             self.device.stopping()
         if self.wearables is not None:
             self.wearables.stop()  # its state stays readable for the final session summary
-        if self.links:
-            self.links.publish_session(self._session_summary(final=True))
-            self.links.publish_status("offline", detail="shutdown")
-            self.links.close()
-        if self.publisher is not None:
-            self.publisher.publish_session(self._session_summary(final=True))
-            self.publisher.close()
+        self.sinks.publish_session(self._session_summary(final=True))
+        self.sinks.close()  # each sink publishes its own offline status
         if self.source is not None:
             self.source.close()
         if self.estimator is not None:
@@ -180,29 +165,13 @@ class App:
             if self.device is not None:
                 self.device.feedback(event.kind)  # buzzer pulse on a form fault
             _log.info("feedback t=%.2f %s: %s", event.t, event.code, event.text)
-            body = event.to_dict()
-            if self.publisher is not None:
-                body["id"] = self.publisher.publish_feedback(body)
-            if self.links:
-                self.links.publish_feedback(body)
-        if self.links:
-            if send_avatar:
-                self.links.publish_avatar(result.avatar)
-            if self.publisher is None and (
-                self._last_session_t is None or result.raw.t_s - self._last_session_t >= SESSION_EVERY_S
-            ):
-                self._last_session_t = result.raw.t_s
-                self.links.publish_session(self._session_summary(final=False, t=result.raw.t_s))
-        if self.publisher is None:
-            return
+            self.sinks.publish_feedback(event.to_dict())
         if send_avatar:
-            self.publisher.publish_avatar(self.pipeline.encode(result.avatar))
+            self.sinks.publish_avatar(result.avatar)
         t = result.raw.t_s
         if self._last_session_t is None or t - self._last_session_t >= SESSION_EVERY_S:
             self._last_session_t = t
-            self.publisher.publish_session(self._session_summary(final=False, t=t))
-            if self.links:
-                self.links.publish_session(self._session_summary(final=False, t=t))
+            self.sinks.publish_session(self._session_summary(final=False, t=t))
 
     def _set_detail(self, detail: str) -> None:
         if detail == self._detail:
@@ -211,10 +180,7 @@ class App:
         _log.info("status: %s", detail)
         if self.device is not None:
             self.device.detail(detail)
-        if self.publisher is not None:
-            self.publisher.publish_status("online", detail=detail, exercise=self._exercise)
-        if self.links:
-            self.links.publish_status("online", detail=detail, exercise=self._exercise)
+        self.sinks.publish_status("online", detail=detail, exercise=self._exercise)
 
     def _session_summary(self, final: bool, t: float | None = None) -> dict[str, Any]:
         return {
@@ -247,9 +213,7 @@ class App:
         """Button short press: stop a running session, or start a fresh one."""
         if self._coaching:
             self._coaching = False
-            self._set_detail("paused")
-            if self.publisher is not None:
-                self.publisher.publish_session(self._session_summary(final=True))
+            self._stop_session()
         else:
             self._start_session()
             self._set_detail("waiting for a person")
@@ -267,29 +231,33 @@ class App:
 
     # ------------------------------------------------------------------ commands
 
-    def _handle_commands(self) -> None:
-        if self.publisher is None:
-            return
-        for command in self.publisher.poll_commands(limit=COMMANDS_PER_TURN):
-            self._handle(command)
+    def _stop_session(self) -> None:
+        """Button, or `stop_session`: coaching pauses, the session's summary is final."""
+        self._coaching = False
+        self._set_detail("paused")
+        self.sinks.publish_session(self._session_summary(final=True))
 
-    def _handle(self, command: Command) -> None:
+    # ------------------------------------------------------------------ commands
+
+    def _handle_commands(self) -> None:
+        """Commands from every sink that carries them, at most COMMANDS_PER_TURN from each."""
+        for link, command in self.sinks.poll_commands(limit=COMMANDS_PER_TURN):
+            self._handle(link, command)
+
+    def _handle(self, link: CommandLink, command: Command) -> None:
         name = command.name
         if name is CommandName.PING:
-            self.publisher.reply(command, True)
+            link.reply(command, True)
         elif name is CommandName.STATUS:
-            self.publisher.reply(
-                command, True, detail=self._detail, frames=self._frames, stats=self.publisher.stats()
-            )
+            link.reply(command, True, detail=self._detail, frames=self._frames, stats=link.stats())
         elif name is CommandName.RESET_SESSION:
             self._start_session()
-            self.publisher.reply(command, True)
+            link.reply(command, True)
         elif name is CommandName.STOP_SESSION:
-            self._coaching = False
-            self.publisher.publish_session(self._session_summary(final=True))
-            self.publisher.reply(command, True)
+            self._stop_session()
+            link.reply(command, True)
         elif name is CommandName.SET_EXERCISE:
             self.pipeline.set_exercise(command.args["exercise"])
-            self.publisher.reply(command, True, exercise=command.args["exercise"])
+            link.reply(command, True, exercise=command.args["exercise"])
         else:  # pragma: no cover - the schema admits only the names above
-            self.publisher.reply(command, False, error=f"unsupported command {name.value}")
+            link.reply(command, False, error=f"unsupported command {name.value}")

@@ -1,77 +1,173 @@
-"""Host links besides MQTT (TCP JSON lines, VMC), fed by the daemon's frame loop.
+"""Where the daemon's output goes: one `Sink` interface, every enabled link behind it.
 
-Why one small fan-out object: the daemon calls four methods per frame and knows nothing of
-sockets; each link decides what it needs (VMC only the avatar), and none of them blocks.
-Enabled links come from `[links]` in the config; with none enabled this is a no-op.
+MQTT is one sink among the TCP JSON-lines link and VMC, chosen by config (`[mqtt] enabled`,
+`[links]`); Home Assistant discovery rides on the MQTT sink. The daemon calls `Sinks` once
+per message and knows nothing of sockets; each sink decides what it needs (VMC only the
+avatar), and none of them blocks the frame loop. A sink that can carry commands (today
+MQTT) is also a `CommandLink`: the daemon polls every such sink and answers on the one the
+command came from.
+
+Closing: each sink publishes its own last word (MQTT its retained "offline" status, TCP an
+"offline" status line) inside `close()`, after the final session summary.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping, Protocol
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from typing import Any, Protocol, runtime_checkable
 
-from gymcorner.avatar.codec import AvatarFrame
+from gymcorner.avatar.codec import AvatarFrame, encode_binary, encode_json
 from gymcorner.config import Config
+from gymcorner.transport.commands import Command
 
 _log = logging.getLogger(__name__)
 
 
-class Link(Protocol):
+class Sink(Protocol):
+    name: str
+
     def publish_status(self, state: str, **fields: Any) -> None: ...
-    def publish_feedback(self, event: Mapping[str, Any]) -> None: ...
+
+    def publish_feedback(self, event: Mapping[str, Any]) -> str | None:
+        """Send one event; a sink that assigns event ids returns the one it gave."""
+
     def publish_session(self, summary: Mapping[str, Any]) -> None: ...
+
     def publish_avatar(self, frame: AvatarFrame) -> None: ...
+
     def close(self) -> None: ...
 
 
-class HostLinks:
-    """Every enabled extra link; each call goes to all of them."""
+@runtime_checkable
+class CommandLink(Protocol):
+    """A sink that also receives commands (validated) and carries their replies."""
 
-    def __init__(self, links: list[Link]) -> None:
-        self.links = links
+    def poll_commands(self, limit: int | None = None) -> list[Command]: ...
 
-    def __bool__(self) -> bool:
-        return bool(self.links)
+    def reply(self, command: Command, ok: bool, **fields: Any) -> None: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+
+class MqttSink:
+    """The MQTT publisher as a sink: avatar frames encoded as `[avatar] format` says."""
+
+    name = "mqtt"
+
+    def __init__(self, publisher: Any, avatar_format: str) -> None:
+        self.publisher = publisher
+        self._encode = encode_json if avatar_format == "json" else encode_binary
 
     def publish_status(self, state: str, **fields: Any) -> None:
-        for link in self.links:
-            link.publish_status(state, **fields)
+        if state == "offline":
+            return  # the publisher's close() sets the retained offline status (and its last will does)
+        self.publisher.publish_status(state, **fields)
 
-    def publish_feedback(self, event: Mapping[str, Any]) -> None:
-        for link in self.links:
-            link.publish_feedback(event)
+    def publish_feedback(self, event: Mapping[str, Any]) -> str | None:
+        return str(self.publisher.publish_feedback(event))
 
     def publish_session(self, summary: Mapping[str, Any]) -> None:
-        for link in self.links:
-            link.publish_session(summary)
+        self.publisher.publish_session(summary)
 
     def publish_avatar(self, frame: AvatarFrame) -> None:
-        for link in self.links:
-            link.publish_avatar(frame)
+        self.publisher.publish_avatar(self._encode(frame))
+
+    def poll_commands(self, limit: int | None = None) -> list[Command]:
+        return list(self.publisher.poll_commands(limit=limit))
+
+    def reply(self, command: Command, ok: bool, **fields: Any) -> None:
+        self.publisher.reply(command, ok, **fields)
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.publisher.stats())
 
     def close(self) -> None:
-        for link in self.links:
+        self.publisher.close()
+
+
+class Sinks:
+    """Every enabled sink; each call goes to all of them, in order (MQTT first, so the id
+    it assigns to a feedback event is the one every other sink carries)."""
+
+    def __init__(self, sinks: list[Sink] | None = None) -> None:
+        self.sinks: list[Sink] = list(sinks or [])
+
+    def __bool__(self) -> bool:
+        return bool(self.sinks)
+
+    def __iter__(self) -> Iterator[Sink]:
+        return iter(self.sinks)
+
+    def get(self, name: str) -> Sink | None:
+        return next((s for s in self.sinks if s.name == name), None)
+
+    def publish_status(self, state: str, **fields: Any) -> None:
+        for sink in self.sinks:
+            sink.publish_status(state, **fields)
+
+    def publish_feedback(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Send `event` everywhere; returns it as sent, with the id the first id-giving sink assigned."""
+        body = dict(event)
+        for sink in self.sinks:
+            assigned = sink.publish_feedback(body)
+            if assigned is not None and "id" not in body:
+                body["id"] = assigned
+        return body
+
+    def publish_session(self, summary: Mapping[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.publish_session(summary)
+
+    def publish_avatar(self, frame: AvatarFrame) -> None:
+        for sink in self.sinks:
+            sink.publish_avatar(frame)
+
+    def poll_commands(self, limit: int) -> list[tuple[CommandLink, Command]]:
+        """Up to `limit` commands from each sink that carries them, with the sink to answer on."""
+        return [(s, c) for s in self.sinks if isinstance(s, CommandLink) for c in s.poll_commands(limit=limit)]
+
+    def close(self) -> None:
+        for sink in self.sinks:
             try:
-                link.close()
-            except OSError as err:  # closing must not stop the others from closing
-                _log.warning("closing %r failed: %s", link, err)
+                sink.close()
+            except OSError as err:  # one sink failing to close must not keep the others open
+                _log.warning("closing the %s sink failed: %s", sink.name, err)
 
 
-def open_links(config: Config, boot_id: str | None = None) -> HostLinks:
-    """Start the links enabled in `config.links` (imports stay lazy: python-osc only with VMC)."""
-    links: list[Link] = []
-    try:
-        if config.links.tcp.enabled:
-            from gymcorner.transport.tcp import TcpLinkServer
+def open_sinks(config: Config, stack: ExitStack) -> tuple[Sinks, Any]:
+    """Start every sink `config` enables, each registered on `stack` to be closed if a later
+    start-up step fails. Returns the sinks and the MQTT publisher (None when MQTT is off),
+    which the wearables service publishes its readings through."""
+    sinks = Sinks()
+    publisher = None
+    if config.mqtt.enabled:
+        from gymcorner.transport.mqtt import MqttPublisher
 
-            server = TcpLinkServer(config.links.tcp, config.device.id, boot_id)
-            server.start()
-            links.append(server)
-        if config.links.vmc.enabled:
-            from gymcorner.transport.vmc import VmcSender
+        publisher = MqttPublisher(config.mqtt, config.device.id)
+        publisher.start()
+        stack.callback(publisher.close)
+        _log.info("MQTT: %r, status on %s", publisher, publisher.topics.status)
+        sinks.sinks.append(MqttSink(publisher, config.avatar.format))
+        ha = config.links.homeassistant
+        if ha.enabled:  # retained configs: Home Assistant picks them up whenever it starts
+            from gymcorner.transport.homeassistant import discovery_messages
 
-            links.append(VmcSender(config.links.vmc))
-    except Exception:
-        HostLinks(links).close()
-        raise
-    return HostLinks(links)
+            publisher.publish_discovery(
+                discovery_messages(config.mqtt.base_topic, config.device.id, ha.discovery_prefix, ha.heart_rate_topic)
+            )
+    if config.links.tcp.enabled:
+        from gymcorner.transport.tcp import TcpLinkServer
+
+        server = TcpLinkServer(config.links.tcp, config.device.id, publisher.boot_id if publisher else None)
+        server.start()
+        stack.callback(server.close)
+        sinks.sinks.append(server)
+    if config.links.vmc.enabled:
+        from gymcorner.transport.vmc import VmcSender
+
+        sender = VmcSender(config.links.vmc)
+        stack.callback(sender.close)
+        sinks.sinks.append(sender)
+    return sinks, publisher

@@ -75,6 +75,8 @@ class _Client:
 class TcpLinkServer:
     """Listens on `bind_host:port` and streams every published payload to each client."""
 
+    name = "tcp"
+
     def __init__(self, config: TcpLinkConfig, device_id: str, boot_id: str | None = None) -> None:
         self._config = config
         self.device_id = device_id
@@ -120,8 +122,11 @@ class TcpLinkServer:
         _log.info("TCP JSON-lines link listening on %s:%d", *self.address)
 
     def close(self, flush_timeout_s: float = 2.0) -> None:
-        """Let clients receive what is queued (the final status and session), within
-        `flush_timeout_s`; then close every client and join the I/O thread."""
+        """Tell clients the device goes offline, let them receive what is queued (that status
+        and the final session), within `flush_timeout_s`; then close every client and join
+        the I/O thread."""
+        if self._listener is not None and not self._stopping:
+            self.publish_status("offline", detail="shutdown")
         deadline = time.monotonic() + flush_timeout_s
         self._wake()
         while time.monotonic() < deadline:
@@ -153,7 +158,7 @@ class TcpLinkServer:
             self._status = line
         self._broadcast("status", line)
 
-    def publish_feedback(self, event: Mapping[str, Any]) -> None:
+    def publish_feedback(self, event: Mapping[str, Any]) -> str | None:
         """Send one feedback event; pass the MQTT publisher's id so both links carry the same one."""
         body = dict(event)
         with self._lock:
@@ -163,6 +168,7 @@ class TcpLinkServer:
         body.setdefault("v", PROTOCOL_VERSION)
         body.setdefault("device", self.device_id)
         self._broadcast("feedback", encode_line("feedback", body))
+        return None  # its own ids ('t' series) stay on this link: MQTT's, when present, win
 
     def publish_session(self, summary: Mapping[str, Any]) -> None:
         body = {**summary, "v": PROTOCOL_VERSION, "device": self.device_id}

@@ -117,6 +117,8 @@ def build_bundle(messages: list[OscMessage]) -> bytes:
 class VmcSender:
     """Sends one OSC bundle per avatar frame to a VMC receiver; other topics are not VMC's."""
 
+    name = "vmc"
+
     def __init__(self, config: VmcConfig) -> None:
         self._config = config
         family, _, _, _, address = socket.getaddrinfo(config.host, config.port, type=socket.SOCK_DGRAM)[0]
@@ -141,8 +143,9 @@ class VmcSender:
     def publish_status(self, state: str, **fields: Any) -> None:
         """Not part of VMC."""
 
-    def publish_feedback(self, event: Mapping[str, Any]) -> None:
+    def publish_feedback(self, event: Mapping[str, Any]) -> str | None:
         """Not part of VMC."""
+        return None
 
     def publish_session(self, summary: Mapping[str, Any]) -> None:
         """Not part of VMC."""
