@@ -35,6 +35,7 @@ import numpy as np
 
 from gymcorner.config import SourceConfig
 from gymcorner.errors import Reason, SourceError
+from gymcorner.vision.decode_ahead import DecodeAhead
 
 logger = logging.getLogger(__name__)
 
@@ -353,10 +354,10 @@ class VideoFileSource(FrameSource):
         self._last_pass_t_s = self._last_t_s = None
         self._pace_origin = None
         capture, first = self._open_capture()
-        self._capture, self._pending = capture, first
         self._fps = sane_fps(capture.get(cv2.CAP_PROP_FPS)) or DEFAULT_FILE_FPS
         count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
         self._frame_count = int(count) if math.isfinite(count) and count > 0 else None
+        self._capture, self._pending = DecodeAhead(capture), first  # decodes while the caller infers
         self._size = (first.shape[1], first.shape[0])
         self._state = SourceState.STREAMING
         self._was_opened = True
@@ -439,7 +440,8 @@ class VideoFileSource(FrameSource):
         self._capture.release()
         self._capture = None
         try:
-            self._capture, image = self._open_capture()
+            capture, image = self._open_capture()
+            self._capture = DecodeAhead(capture)
         except SourceError:
             logger.warning("video %s: cannot reopen for looping; ending", self._path)
             return None
