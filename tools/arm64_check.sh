@@ -40,6 +40,8 @@ if [ ! -x "$root/usr/bin/python3" ]; then
         trixie "$root" "$mirror"
 fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# This machine's trust store, so pip inside the root reaches the package index the way the host does.
+cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
 chroot "$root" python3 --version
 chroot "$root" uname -m
 
