@@ -6,10 +6,10 @@ skip with a clear reason where the `mosquitto` binary is absent (Debian: apt ins
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable, Iterator
-
 import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings

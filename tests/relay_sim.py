@@ -13,8 +13,9 @@ import os
 import sys
 import threading
 import tty
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gymcorner.wearables import relay_codec
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+
 from gymcorner.coach.any_reps import AnyRepConfig, AnyRepCounter, CountedRep
 from gymcorner.motion.landmarks import NUM_LANDMARKS, PoseSample
 from gymcorner.motion.landmarks import Landmark as L

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_data import clip_path
 
 import gymcorner.app as app_module
 from gymcorner.app import App
 from gymcorner.config import load_config
 from gymcorner.errors import ConfigError
-from shared_data import clip_path
 
 CLIP = "kaiakol_exercises/squat/incorrect/squat_incorrect_003.mp4"
 

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from gymcorner.avatar.codec import (
     BONE_NAMES,
+    EXERCISE_CODES,
     FRAME_SIZE,
     HEADER_SIZE,
     LANDMARK_NAMES,
     AvatarCodecError,
-    EXERCISE_CODES,
     AvatarFrame,
     Exercise,
     View,

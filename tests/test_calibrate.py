@@ -12,17 +12,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_data import LANDMARKS, clip_path
 
-from gymcorner.commands.calibrate import calibrate
 from gymcorner.calibration.derive import derive_thresholds, framing_checks
 from gymcorner.calibration.measure import RepCounter, measure
 from gymcorner.calibration.site import load_with_site
+from gymcorner.commands.calibrate import calibrate
 from gymcorner.config import SquatConfig, load_config
 from gymcorner.errors import ConfigError
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import View
 from gymcorner.recording import load_recording
-from shared_data import LANDMARKS, clip_path
 
 LATERAL = "navya_squat_form__correct__squat_correct_strongher_side.npz"  # side-on, 5 squats
 FRONTAL = "kaiakol_exercises__squat__incorrect__squat_incorrect_004.npz"  # facing the camera, 1 squat

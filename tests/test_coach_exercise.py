@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from poses import lateral, sample
+from shared_data import LANDMARKS
+
 from gymcorner.coach.coach import Coach
 from gymcorner.coach.exercises import Exercise
 from gymcorner.coach.pushup import PUSHUP_RULES
@@ -15,8 +18,6 @@ from gymcorner.commands.analyze import analyze_samples
 from gymcorner.config import CoachConfig, Config, RepsConfig, ViewConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.recording import load_recording
-from poses import lateral, sample
-from shared_data import LANDMARKS
 
 FPS = 30.0
 SQUAT_CODES = {r.code for r in SQUAT_RULES}

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
-from gymcorner.config import MqttConfig
-from gymcorner.transport.commands import Command, CommandName
-from gymcorner.transport.mqtt import COMMAND_BURST, MqttPublisher, TokenBucket, Topics
 from mqtt_helpers import MosquittoBroker, MqttSubscriber, wait_until
 from protocol_doc import validator
+
+from gymcorner.config import MqttConfig
+from gymcorner.transport.commands import Command
+from gymcorner.transport.mqtt import COMMAND_BURST, MqttPublisher, TokenBucket, Topics
 
 pytestmark = pytest.mark.broker
 

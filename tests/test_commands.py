@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mqtt_helpers import MqttSubscriber, wait_until
 
 from gymcorner.config import MqttConfig
 from gymcorner.errors import CommandError, Reason
@@ -21,7 +23,6 @@ from gymcorner.transport.commands import (
     parse_command,
 )
 from gymcorner.transport.mqtt import MqttPublisher, Topics
-from mqtt_helpers import MqttSubscriber, wait_until
 
 DEVICE = "corner-cmd"
 TOPICS = Topics.for_device("gymcorner", DEVICE)

@@ -106,7 +106,7 @@ def test_validate_config_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixtur
 EDGE_DIR = Path(__file__).resolve().parents[1] / "edge"
 
 
-def run_cli(*args: str) -> "subprocess.CompletedProcess[str]":
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     import os
     import subprocess
     import sys

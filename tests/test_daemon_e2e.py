@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from gymcorner.avatar.codec import decode_binary
 from mqtt_helpers import MqttSubscriber, wait_until
 from protocol_doc import validator
 from shared_data import clip_path
+
+from gymcorner.avatar.codec import decode_binary
 
 CLIP = "kaiakol_exercises/squat/incorrect/squat_incorrect_003.mp4"  # lateral, forward lean
 DEVICE = "e2e-corner"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
+from mqtt_helpers import WAIT_S, find_mosquitto, free_port, wait_until
 
 from gymcorner.config import load_config
-from mqtt_helpers import WAIT_S, find_mosquitto, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = ROOT / "deploy" / "systemd" / "gymcorner.service"

@@ -14,11 +14,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from mqtt_helpers import wait_until
+from shared_data import clip_path
 
 from gymcorner.config import load_config
 from gymcorner.device.link import EXIT_CALIBRATE, REQUEST_FILE
-from mqtt_helpers import wait_until
-from shared_data import clip_path
 
 CLIP = "kaiakol_exercises/squat/incorrect/squat_incorrect_003.mp4"  # lateral, forward lean
 

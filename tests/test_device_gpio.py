@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 pytest.importorskip("gpiozero", reason="gpiozero not installed (pip install gpiozero)")
 
+from mqtt_helpers import wait_until
+
 from gymcorner.config import GpioConfig
 from gymcorner.device.gpio import PATTERNS, Gpio, LedState, Press, open_gpio
-from mqtt_helpers import wait_until
 
 LED, BUTTON, BUZZER = 17, 27, 22
 

@@ -8,11 +8,20 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from gymcorner.config import load_config
-from gymcorner.commands.doctor import CHECKS, Status, check_broker, check_camera, check_cpu, check_disk, check_llm, run_checks
 from mqtt_helpers import free_port
 from shared_data import clip_path
+
+from gymcorner.commands.doctor import (
+    CHECKS,
+    Status,
+    check_broker,
+    check_camera,
+    check_cpu,
+    check_disk,
+    check_llm,
+    run_checks,
+)
+from gymcorner.config import load_config
 
 CLIP = "kaiakol_exercises/squat/incorrect/squat_incorrect_004.mp4"
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
-from gymcorner.cli import main
-from gymcorner.vision.emotion import CLASSES, EmotionRecogniser, summarise
-from gymcorner.commands.emotion_eval import CLASSES as EVAL_CLASSES
-from gymcorner.commands.emotion_eval import evaluate, metrics
 from shared_data import SHARED_DATA
 from test_emotion_models import require_models
+
+from gymcorner.cli import main
+from gymcorner.commands.emotion_eval import CLASSES as EVAL_CLASSES
+from gymcorner.commands.emotion_eval import metrics
+from gymcorner.vision.emotion import CLASSES, EmotionRecogniser, summarise
 
 FER = SHARED_DATA / "fer2013_test"
 PER_CLASS = 12

@@ -9,15 +9,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
-from gymcorner.coach.events import FeedbackEvent
-from gymcorner.motivation.service import Motivation, moment_for
-from gymcorner.config import load_config
-from gymcorner.errors import ModelError
-from gymcorner.vision.emotion import EmotionRecogniser
 from llm_server import FakeChatServer, closed_port_url
 from test_emotion_fer import fer_sample
 from test_emotion_models import require_models
+
+from gymcorner.coach.events import FeedbackEvent
+from gymcorner.config import load_config
+from gymcorner.errors import ModelError
+from gymcorner.motivation.service import Motivation, moment_for
+from gymcorner.vision.emotion import EmotionRecogniser
 
 WAIT_S = 20.0
 

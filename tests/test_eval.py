@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from shared_data import LANDMARKS, SHARED_DATA, manifest_rows
 
 from gymcorner.cli import main as cli_main
-from gymcorner.errors import ConfigError
 from gymcorner.commands.evaluate import ClipResult, summarise
-from shared_data import LANDMARKS, SHARED_DATA, manifest_rows
+from gymcorner.errors import ConfigError
 
 
 def result(exercise: str, pred: str, reps: int, got: int, conf: str = "high", faults=(), faults_pred=()) -> ClipResult:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gymcorner.cli import main as cli_main
-from gymcorner.errors import ConfigError
-from gymcorner.commands.eval_counting import PoseFileError, load_poses, run_eval_counting
 from shared_data import LANDMARKS, SHARED_DATA, fixture_name, manifest_rows
 from test_any_reps import EXERCISES, movement
+
+from gymcorner.cli import main as cli_main
+from gymcorner.commands.eval_counting import PoseFileError, load_poses, run_eval_counting
+from gymcorner.errors import ConfigError
 
 COUNTIX = SHARED_DATA / "countix_fitness"
 # Measured with the default parameters (chosen on training material, docs/reps-and-form.md):

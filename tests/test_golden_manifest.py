@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
-from gymcorner.commands.evaluate import FAULT_CODES
 from shared_data import FIXTURES, fixture_name, manifest_rows
+
+from gymcorner.commands.evaluate import FAULT_CODES
 
 EXPECTED = FIXTURES / "expected"
 

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import FIXTURES, LANDMARKS, clip_path, fixture_name
 
 from gymcorner.coach.exercises import Exercise
 from gymcorner.commands.analyze import analyze_samples
 from gymcorner.config import Config
 from gymcorner.pipeline import Pipeline
 from gymcorner.recording import load_recording
-from shared_data import FIXTURES, LANDMARKS, clip_path, fixture_name
 
 EXPECTED = FIXTURES / "expected"
 REGEN = os.environ.get("GYMCORNER_REGEN") == "1"

@@ -295,8 +295,8 @@ def test_to_bgr_removes_row_padding_and_reorders_channels() -> None:
 
 
 def test_doctor_passes_a_pipeline_that_delivers() -> None:
-    from gymcorner.config import load_config
     from gymcorner.commands.doctor import Status, check_camera
+    from gymcorner.config import load_config
 
     uri = f"gst:videotestsrc ! {CAPS} ! videoconvert ! appsink"
     result = check_camera(load_config(None, {"source.uri": uri}))
@@ -304,8 +304,8 @@ def test_doctor_passes_a_pipeline_that_delivers() -> None:
 
 
 def test_doctor_on_a_broken_pipeline_names_gstreamers_message_and_the_source_for_each_board() -> None:
-    from gymcorner.config import load_config
     from gymcorner.commands.doctor import Status, check_camera
+    from gymcorner.config import load_config
 
     result = check_camera(load_config(None, {"source.uri": "gst:videotestsrc ! nosuchelement ! appsink"}))
     assert result.status is Status.FAIL and 'no element "nosuchelement"' in result.detail

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+from mqtt_helpers import MqttSubscriber, wait_until
+
 from gymcorner.config import MqttConfig
 from gymcorner.transport.homeassistant import discovery_messages
 from gymcorner.transport.mqtt import MqttPublisher, Topics
-from mqtt_helpers import MqttSubscriber, wait_until
 
 
 def test_every_sensor_follows_a_documented_topic_and_the_status_availability() -> None:

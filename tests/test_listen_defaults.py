@@ -7,8 +7,9 @@ defaults bind loopback, and the risk is spelled out where the option is describe
 from __future__ import annotations
 
 import argparse
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 from gymcorner.config import Config, TcpLinkConfig
 from gymcorner.transport import webviewer

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from shared_data import LANDMARKS, clip_path, fixture_name
 
 from gymcorner.config import PoseConfig
 from gymcorner.errors import ConfigError, FrameError, ModelError
@@ -28,7 +29,6 @@ from gymcorner.vision.blazepose.roi import Roi
 from gymcorner.vision.blazepose.runtime import DETECTOR_MODEL, LANDMARK_MODEL
 from gymcorner.vision.models import FETCH_HINT, default_models_dir
 from gymcorner.vision.pose import available_backends, create_estimator
-from shared_data import LANDMARKS, clip_path, fixture_name
 
 MODELS_DIR = default_models_dir(None)
 MIN_VISIBILITY = 0.5

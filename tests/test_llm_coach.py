@@ -7,14 +7,14 @@ the deterministic template otherwise. Waits are generous; nothing asserts a dura
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
+from llm_server import FakeChatServer, closed_port_url
 
+from gymcorner.errors import LlmError, Reason
 from gymcorner.motivation.llm import ChatSettings, LlmCoach, stream_chat
 from gymcorner.motivation.prompt import MAX_PROMPT_CHARS, CoachMoment, build_messages, template_reply
-from gymcorner.errors import LlmError, Reason
-from llm_server import FakeChatServer, closed_port_url
 
 WAIT_S = 20.0
 MOMENT = CoachMoment(t=12.0, trigger="rep_fault", rep=5, faults=("knee_valgus",), cue="Push your knees out.")

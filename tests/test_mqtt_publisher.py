@@ -16,15 +16,16 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
+from mqtt_helpers import MosquittoBroker, MqttSubscriber, wait_until
 
 from gymcorner.config import MqttConfig
 from gymcorner.errors import ConfigError
 from gymcorner.transport.mqtt import MqttPublisher, Topics
-from mqtt_helpers import MosquittoBroker, MqttSubscriber, wait_until
 
 pytestmark = pytest.mark.broker
 

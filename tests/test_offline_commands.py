@@ -9,9 +9,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from shared_data import clip_path
 
 from gymcorner.cli import main as cli_main
-from shared_data import clip_path
 
 CLIP = "kaiakol_exercises/squat/incorrect/squat_incorrect_003.mp4"  # 38 frames, lateral, forward lean
 pytestmark = pytest.mark.model

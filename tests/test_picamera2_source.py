@@ -212,8 +212,8 @@ def test_without_picamera2_one_line_says_what_to_install(monkeypatch: pytest.Mon
 
 
 def test_doctor_checks_the_index_against_libcamera(camera_system: FakeCameraSystem) -> None:
-    from gymcorner.config import load_config
     from gymcorner.commands.doctor import Status, check_camera
+    from gymcorner.config import load_config
 
     assert check_camera(load_config(None, {"source.uri": "picamera2:0"})).status is Status.PASS
     result = check_camera(load_config(None, {"source.uri": "picamera2:2"}))
@@ -222,8 +222,8 @@ def test_doctor_checks_the_index_against_libcamera(camera_system: FakeCameraSyst
 
 
 def test_doctor_without_picamera2_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gymcorner.config import load_config
     from gymcorner.commands.doctor import Status, check_camera
+    from gymcorner.config import load_config
 
     monkeypatch.setitem(sys.modules, "picamera2", None)
     result = check_camera(load_config(None, {"source.uri": "picamera2:0"}))

@@ -16,13 +16,13 @@ import typing
 from dataclasses import fields
 
 import pytest
+from mqtt_helpers import MqttSubscriber, wait_until
+from protocol_doc import SCHEMAS, section, table_rows, validator
 
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.config import MqttConfig
 from gymcorner.transport import tcp
 from gymcorner.transport.mqtt import MqttPublisher, Topics
-from mqtt_helpers import MqttSubscriber, wait_until
-from protocol_doc import SCHEMAS, section, table_rows, validator
 
 BASE, DEVICE = "<base>", "<device>"
 SCHEMA_OF = {"status": "status", "feedback": "feedback", "session": "session", "cmd/reply": "cmd-reply",

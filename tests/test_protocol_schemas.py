@@ -8,14 +8,14 @@ import re
 
 import jsonschema
 import pytest
+from protocol_doc import SCHEMAS, VECTORS, doc_text, json_blocks, section, validator, vectors
 
+from gymcorner.app import App
 from gymcorner.avatar.codec import decode_binary, decode_json, encode_json
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import SELECTABLE
 from gymcorner.config import Config
-from gymcorner.app import App
 from gymcorner.transport.commands import CommandName
-from protocol_doc import SCHEMAS, VECTORS, doc_text, json_blocks, section, validator, vectors
 
 SCHEMA_FILES = sorted(SCHEMAS.glob("*.json"))
 # Section of docs/protocol.md -> schema its JSON examples follow.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from shared_data import LANDMARKS
 
 from gymcorner.commands.analyze import analyze_samples
 from gymcorner.config import Config
 from gymcorner.recording import load_recording
-from shared_data import LANDMARKS
 
 CASES = [
     # (recording, labelled visible faults in ../shared/data/manifest.csv)

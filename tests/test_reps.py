@@ -6,6 +6,9 @@ from __future__ import annotations
 import functools
 
 import pytest
+from poses import lateral, sample
+from shared_data import LANDMARKS, fixture_name, manifest_rows
+
 from gymcorner.coach.coach import Coach
 from gymcorner.coach.exercises import Exercise
 from gymcorner.coach.hysteresis import ThresholdCycle
@@ -20,8 +23,6 @@ from gymcorner.motion.filters import make_smoother
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.recording import load_recording
-from poses import lateral, sample
-from shared_data import LANDMARKS, fixture_name, manifest_rows
 
 FPS = 30.0
 

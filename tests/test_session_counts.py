@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
+from mqtt_helpers import MqttSubscriber, wait_until
+from protocol_doc import validator
 
 from gymcorner.app import App
-from gymcorner.motivation.speech import Speaker
 from gymcorner.config import Config, MqttConfig, load_config
 from gymcorner.motion.landmarks import PoseSample
+from gymcorner.motivation.speech import Speaker
 from gymcorner.recording import load_recording
 from gymcorner.transport.mqtt import MqttPublisher
 from gymcorner.transport.sinks import MqttSink, Sinks
 from gymcorner.vision.sources import Frame, FrameTimeout
-from mqtt_helpers import MqttSubscriber, wait_until
-from protocol_doc import validator
 
 FIXTURES = Path(__file__).parent / "fixtures" / "landmarks"
 SQUATS = FIXTURES / "workouttracker_reps__squats__squat_11.npz"
@@ -140,9 +140,9 @@ def test_reps_are_the_total_over_exercises_and_reset_session_clears_every_count(
 
 
 def test_a_paused_session_speaks_nothing_and_asks_the_llm_nothing(running, monkeypatch) -> None:
-    from gymcorner.motivation.service import Motivation
-
     from llm_server import FakeChatServer
+
+    from gymcorner.motivation.service import Motivation
 
     app, camera, app_side = running
     with FakeChatServer() as server:

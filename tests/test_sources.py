@@ -345,7 +345,7 @@ class SteppedCapture:
         for _ in range(n):
             self.released.release()
 
-    def isOpened(self) -> bool:  # noqa: N802
+    def isOpened(self) -> bool:
         return True
 
     def read(self) -> tuple[bool, np.ndarray | None]:
@@ -445,7 +445,7 @@ class FreeRunningCapture:
         self.count = 0
         self.failing = threading.Event()
 
-    def isOpened(self) -> bool:  # noqa: N802
+    def isOpened(self) -> bool:
         return not self.failing.is_set()
 
     def read(self) -> tuple[bool, np.ndarray | None]:
@@ -502,7 +502,7 @@ def test_live_reconnects_after_a_loss() -> None:
 
 
 class NeverOpens(FreeRunningCapture):
-    def isOpened(self) -> bool:  # noqa: N802
+    def isOpened(self) -> bool:
         return False
 
 
@@ -550,7 +550,7 @@ def test_live_rotates_when_the_backend_cannot() -> None:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -11,13 +11,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+from shared_data import LANDMARKS
 
 from gymcorner.commands.analyze import analyze_samples
 from gymcorner.config import Config
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.recording import load_recording
-from shared_data import LANDMARKS
 
 FRONTAL = LANDMARKS / "kaiakol_exercises__squat__incorrect__squat_incorrect_004.npz"
 

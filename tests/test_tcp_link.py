@@ -16,19 +16,20 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 import numpy as np
 import pytest
+from mqtt_helpers import free_port, wait_until
 from referencing import Registry, Resource
+from shared_data import clip_path
 
 from gymcorner.avatar.codec import AvatarFrame, decode_json
 from gymcorner.config import TcpLinkConfig
 from gymcorner.transport.tcp import TcpLinkServer
-from mqtt_helpers import free_port, wait_until
-from shared_data import clip_path
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
 DEVICE = "tcp-corner"

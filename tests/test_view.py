@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from poses import frontal, lateral, sample
 
 from gymcorner.config import ViewConfig
 from gymcorner.motion.view import View, ViewTracker, off_square_deg
-from poses import frontal, lateral, sample
 
 
 def turned(yaw_deg: float, t: float = 0.0):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 
+from mqtt_helpers import wait_until
+from poses import lateral, sample
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import ThreadingOSCUDPServer
 
 from gymcorner.config import Config, VmcConfig
 from gymcorner.pipeline import Pipeline
 from gymcorner.transport.vmc import VmcSender
-from mqtt_helpers import wait_until
-from poses import lateral, sample
 
 
 def test_bones_reach_a_vmc_receiver() -> None:

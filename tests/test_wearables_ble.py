@@ -7,11 +7,12 @@ results, pairing, MTU and connection-parameter effects, and a real strap's timin
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-
 from helpers import Collector
+from mqtt_helpers import wait_until
 
 from gymcorner.wearables.ble_source import BleSource
 from gymcorner.wearables.gatt import (
@@ -24,7 +25,6 @@ from gymcorner.wearables.gatt import (
 from gymcorner.wearables.readings import HeartRateReading, StrapState
 from gymcorner.wearables.service import WearablesService
 from gymcorner.wearables.settings import WearablesBleConfig, WearablesConfig
-from mqtt_helpers import wait_until
 
 A, B = "AA:BB:CC:DD:EE:01", "AA:BB:CC:DD:EE:02"
 

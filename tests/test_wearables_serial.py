@@ -6,14 +6,17 @@ pulled cable (pty closed, a new one made behind the same by-id style symlink) ar
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-
 from helpers import Collector
 
 pytest.importorskip("serial")
+
+from mqtt_helpers import MqttSubscriber, wait_until
+from relay_sim import PtyLink, RelayThread, SimBle, SimStrap, relay_config
 
 from gymcorner.config import MqttConfig
 from gymcorner.wearables import relay_codec as codec
@@ -22,8 +25,6 @@ from gymcorner.wearables.readings import HeartRateReading, RelayStatus, StrapSta
 from gymcorner.wearables.serial_source import SerialRelaySource, find_relay_port
 from gymcorner.wearables.service import WearablesService
 from gymcorner.wearables.settings import WearablesConfig, WearablesSerialConfig
-from relay_sim import PtyLink, RelayThread, SimBle, SimStrap, relay_config
-from mqtt_helpers import MqttSubscriber, wait_until
 
 A, B = bytes.fromhex("AABBCC000001"), bytes.fromhex("AABBCC000002")
 SA, SB = "aabbcc000001", "aabbcc000002"

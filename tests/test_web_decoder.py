@@ -8,11 +8,10 @@ import shutil
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
 from helpers import viewer_server
 
 from gymcorner.transport.webviewer import VIEWER_DIR

@@ -14,15 +14,14 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
-
 from helpers import viewer_server
-
 from mqtt_helpers import free_port, wait_until
 from shared_data import clip_path
 

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "edge"))
 
 from gymcorner.avatar.codec import encode_binary, encode_json  # noqa: E402
-from gymcorner.config import Config  # noqa: E402
 from gymcorner.commands.offline import record_clip  # noqa: E402
+from gymcorner.config import Config  # noqa: E402
 from gymcorner.pipeline import Pipeline  # noqa: E402
 from gymcorner.transport.tcp import encode_line  # noqa: E402
 from gymcorner.transport.vmc import build_bundle, vmc_messages  # noqa: E402

@@ -11,22 +11,22 @@ import argparse
 import asyncio
 import json
 import random
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import sys
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the relay simulator the tests use
+
+from relay_sim import PtyLink, RelayThread, SimBle, SimStrap, relay_config
 
 from gymcorner.wearables import relay_codec as codec
 from gymcorner.wearables.gatt import HeartRateMeasurement, encode_heart_rate_measurement
 from gymcorner.wearables.readings import HeartRateReading
 from gymcorner.wearables.serial_source import SerialRelaySource
 from gymcorner.wearables.settings import WearablesSerialConfig
-from relay_sim import PtyLink, RelayThread, SimBle, SimStrap, relay_config
 
 ADDR = bytes.fromhex("C0FFEE000001")
 

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 from scipy.optimize import minimize
 
-from gymcorner.vision.emotion import CLASSES, EmotionClassifier
 from gymcorner.commands.emotion_eval import metrics
+from gymcorner.vision.emotion import CLASSES, EmotionClassifier
 from gymcorner.vision.face import whole_image_crop
 from gymcorner.vision.models import default_models_dir, model_path
 

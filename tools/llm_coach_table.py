@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from llm_server import FakeChatServer, closed_port_url  # noqa: E402
+from llm_server import FakeChatServer, closed_port_url
 
-from gymcorner.motivation.llm import ChatSettings, LlmCoach  # noqa: E402
-from gymcorner.motivation.prompt import CoachMoment  # noqa: E402
+from gymcorner.motivation.llm import ChatSettings, LlmCoach
+from gymcorner.motivation.prompt import CoachMoment
 
 MOMENT = CoachMoment(t=12.0, trigger="rep_fault", rep=5, faults=("knee_valgus",), cue="Push your knees out.")
 

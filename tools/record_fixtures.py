@@ -18,8 +18,8 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "edge"))
 
-from gymcorner.config import load_config  # noqa: E402
 from gymcorner.commands.offline import record_clip  # noqa: E402
+from gymcorner.config import load_config  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "landmarks"
 

@@ -18,8 +18,8 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "edge"))
 
-from gymcorner.config import load_config  # noqa: E402
 from gymcorner.commands.offline import analyze_clip  # noqa: E402
+from gymcorner.config import load_config  # noqa: E402
 
 # The manifest's view vocabulary mapped onto the coach's two analysable views.
 EXPECTED_VIEW = {"frontal": "frontal", "back": "frontal", "lateral": "lateral"}

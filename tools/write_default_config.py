@@ -15,9 +15,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "edge"))
 
-from pydantic import BaseModel, SecretStr  # noqa: E402
+from pydantic import BaseModel, SecretStr
 
-from gymcorner.config import DEFAULT_CONFIG_PATH, Config  # noqa: E402
+from gymcorner.config import DEFAULT_CONFIG_PATH, Config
 
 
 def _value(v: Any) -> str | None:

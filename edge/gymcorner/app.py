@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import ExitStack
 from collections import Counter
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from gymcorner.config import Config

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from gymcorner import __version__
 from gymcorner.coach.reps import PHASES
@@ -162,8 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     emotion_eval.add_parser(sub)
     sub.choices["eval-emotion"].set_defaults(func=cmd_eval_emotion)
 
-    from gymcorner.commands import calibrate, doctor  # parsers only; the work is imported when run
-    from gymcorner.commands import eval_counting  # numpy only
+    from gymcorner.commands import (  # parsers only; the work is imported when run
+        calibrate,
+        doctor,
+        eval_counting,  # numpy only
+    )
 
     eval_counting.add_parser(sub).set_defaults(func=eval_counting.cmd_eval_counting)
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from numpy.lib.npyio import NpzFile
@@ -54,7 +54,7 @@ class Recording:
     @classmethod
     def from_samples(
         cls, samples: list[PoseSample], fps: float, source: str = "", backend: str = ""
-    ) -> "Recording":
+    ) -> Recording:
         n = len(samples)
         image = np.full((n, NUM_LANDMARKS, 4), np.nan, dtype=np.float32)
         world = np.full((n, NUM_LANDMARKS, 3), np.nan, dtype=np.float32)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from gymcorner.config import Config, load_config, parse_config, read_toml
-from gymcorner.errors import ConfigError
 
 _log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import Exercise

@@ -22,8 +22,9 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -123,7 +124,7 @@ def _child(kind: str, config_json: str, video: str, max_frames: int | None, out:
     try:
         config = Config.model_validate_json(config_json)
         out.put(("ok", VARIANTS[kind](config, video, max_frames)))
-    except Exception as err:  # noqa: BLE001 - the child reports any failure to the parent as data
+    except Exception as err:
         out.put(("error", f"{type(err).__name__}: {err}"))
 
 

@@ -18,7 +18,6 @@ import datetime as dt
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports this module for its parser only: keep it light

@@ -18,9 +18,10 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from gymcorner.vision.models import MODELS, default_models_dir, model_path
 
@@ -239,7 +240,7 @@ def check_llm(config: Config) -> Result:
 
     url = llm.base_url.rstrip("/") + "/models"
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as reply:  # noqa: S310 - URL from config
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as reply:
             return ok(f"{llm.base_url} answers (HTTP {reply.status})")
     except (urllib.error.URLError, OSError) as err:
         return fail(f"{url}: {getattr(err, 'reason', err)}",
@@ -275,7 +276,7 @@ def check_cpu(config: Config, thermal: Path = Path("/sys/class/thermal/thermal_z
     return ok(", ".join(parts))
 
 
-CHECKS: tuple[tuple[str, Callable[["Config"], Result]], ...] = (
+CHECKS: tuple[tuple[str, Callable[[Config], Result]], ...] = (
     ("camera", check_camera),
     ("pose model", check_pose_model),
     ("models", check_models),

@@ -76,7 +76,7 @@ def metrics(y_true: list[int], y_pred: list[int]) -> dict[str, Any]:
     }
 
 
-def evaluate(root: Path, recogniser: "EmotionRecogniser", cropped: bool = False) -> dict[str, Any]:
+def evaluate(root: Path, recogniser: EmotionRecogniser, cropped: bool = False) -> dict[str, Any]:
     import cv2
 
     root = Path(root)

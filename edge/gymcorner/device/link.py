@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from gymcorner.config import GpioConfig
 from gymcorner.device.gpio import Gpio, LedState, Press, open_gpio
@@ -59,7 +59,7 @@ class DeviceLink:
         self._ready = False
 
     @classmethod
-    def open(cls, config: GpioConfig) -> "DeviceLink":
+    def open(cls, config: GpioConfig) -> DeviceLink:
         return cls(open_gpio(config), Notifier(), state_directory())
 
     def booting(self) -> None:

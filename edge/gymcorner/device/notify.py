@@ -19,7 +19,7 @@ import logging
 import os
 import socket
 import time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 _log = logging.getLogger(__name__)
 

@@ -24,13 +24,14 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from gymcorner.coach.events import FeedbackEvent
-from gymcorner.motivation.prompt import CoachMoment, build_messages, clean_reply, template_reply
 from gymcorner.config import LlmConfig
 from gymcorner.errors import LlmError, Reason
+from gymcorner.motivation.prompt import CoachMoment, build_messages, clean_reply, template_reply
 
 _log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class ChatSettings:
     api_key: str | None = None
 
     @classmethod
-    def from_config(cls, cfg: LlmConfig) -> "ChatSettings":
+    def from_config(cls, cfg: LlmConfig) -> ChatSettings:
         key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
         return cls(cfg.base_url, cfg.model, cfg.timeout_s, cfg.max_tokens, cfg.temperature, key or None)
 
@@ -123,7 +124,7 @@ def stream_chat(settings: ChatSettings, messages: list[dict[str, str]]) -> str:
             parts.append(_content_of(payload))
     except LlmError:
         raise
-    except (TimeoutError, socket.timeout) as err:
+    except TimeoutError as err:
         raise LlmError("timeout", Reason.LLM_TIMEOUT) from err
     except (ConnectionError, OSError, http.client.HTTPException) as err:
         if expired.is_set():
@@ -158,7 +159,7 @@ class LlmCoach:
         self._thread.start()
 
     @classmethod
-    def from_config(cls, cfg: LlmConfig) -> "LlmCoach":
+    def from_config(cls, cfg: LlmConfig) -> LlmCoach:
         return cls(ChatSettings.from_config(cfg), cfg.min_interval_s)
 
     def submit(self, moment: CoachMoment) -> bool:

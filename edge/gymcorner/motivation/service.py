@@ -22,9 +22,9 @@ import numpy as np
 
 from gymcorner.coach.emotion import EmotionEvents, EmotionObservation
 from gymcorner.coach.events import FeedbackEvent
+from gymcorner.config import Config, EmotionConfig
 from gymcorner.motivation.llm import LlmCoach
 from gymcorner.motivation.prompt import CoachMoment
-from gymcorner.config import Config, EmotionConfig
 
 _log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class EmotionWorker:
             image, t_s = item
             try:
                 result = self._recogniser.recognise(image)
-            except Exception:  # noqa: BLE001 - one bad frame must not end recognition
+            except Exception:
                 _log.exception("emotion recognition failed at t=%.2f", t_s)
                 continue
             if result is None:
@@ -118,7 +118,7 @@ class Motivation:
         self._next_t: float | None = None
 
     @classmethod
-    def create(cls, config: Config) -> "Motivation | None":
+    def create(cls, config: Config) -> Motivation | None:
         mot = config.motivation
         return cls(config) if (mot.emotion.enabled or mot.llm.enabled or mot.speak) else None
 

@@ -14,7 +14,7 @@ import queue
 import shutil
 import subprocess
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from gymcorner.coach.events import FeedbackEvent
 

@@ -55,7 +55,7 @@ class SetExerciseArgs(_Strict):
     @classmethod
     def _selectable(cls, value: object) -> Exercise:
         if not isinstance(value, str):  # strict: no coercion of numbers or lists
-            raise ValueError(f"must be a string, got {type(value).__name__}")  # noqa: TRY004 (pydantic reports ValueError)
+            raise ValueError(f"must be a string, got {type(value).__name__}")
         return selectable(value)
 
 

@@ -34,8 +34,9 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from gymcorner.avatar.codec import AvatarFrame, encode_json
 from gymcorner.config import TcpLinkConfig

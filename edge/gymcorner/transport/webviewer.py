@@ -42,7 +42,7 @@ class _ViewerHandler(SimpleHTTPRequestHandler):
         self.send_error(403, "no listings")
         return None
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         _log.debug("viewer %s - %s", self.address_string(), format % args)
 
 

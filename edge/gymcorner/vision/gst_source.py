@@ -169,7 +169,7 @@ def build_pipeline(description: str) -> tuple[Any, Any]:
     return pipeline, sink
 
 
-def _elements(Gst: Any, pipeline: Any) -> list[Any]:  # noqa: N803 - the module's own name
+def _elements(Gst: Any, pipeline: Any) -> list[Any]:
     """Every element inside the pipeline, recursively (without gst-python's iterator override)."""
     found: list[Any] = []
     iterator = pipeline.iterate_recurse()
@@ -237,7 +237,7 @@ class GstCapture:
                               Reason.SOURCE_NOT_FOUND)  # fmt: skip
         self._pending = self._image(sample)
 
-    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+    def isOpened(self) -> bool:
         return self._pipeline is not None
 
     def read(self) -> tuple[bool, np.ndarray | None]:

@@ -53,7 +53,7 @@ JOIN_TIMEOUT_S = 5.0  # close() waits this long for a reader stuck inside a driv
 class CaptureLike(Protocol):
     """The part of cv2.VideoCapture a live source uses."""
 
-    def isOpened(self) -> bool: ...  # noqa: N802 - OpenCV's name
+    def isOpened(self) -> bool: ...
 
     def read(self) -> tuple[bool, np.ndarray | None]: ...
 

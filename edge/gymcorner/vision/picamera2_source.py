@@ -103,7 +103,7 @@ class Picamera2Capture:
             self.release()
             raise
 
-    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+    def isOpened(self) -> bool:
         return self._camera is not None
 
     def read(self) -> tuple[bool, np.ndarray | None]:

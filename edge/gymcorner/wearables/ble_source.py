@@ -17,7 +17,8 @@ import asyncio
 import logging
 import threading
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from gymcorner.wearables.gatt import (
     BATTERY_LEVEL_UUID,
@@ -130,7 +131,7 @@ class BleSource:
                 try:
                     found = await self._discover(self._config.scan_timeout_s)
                     self._counts["scans"] += 1
-                except Exception as err:  # noqa: BLE001 - BleakError, DBus errors: the adapter may come later
+                except Exception as err:
                     _log.warning("BLE scan failed: %s", err)
                     found = []
                 for address, name, rssi in sorted(found, key=lambda f: -(f[2] if f[2] is not None else -999)):
@@ -165,7 +166,7 @@ class BleSource:
             except asyncio.CancelledError:
                 await self._disconnect(client)
                 raise
-            except Exception as err:  # noqa: BLE001 - BleakError, TimeoutError, DBus errors are all "try again"
+            except Exception as err:
                 self._counts["connect_failures"] += 1
                 _log.debug("BLE strap %s: %s", address, err or type(err).__name__)
             if connected:
@@ -182,19 +183,19 @@ class BleSource:
         battery = location = None
         try:
             battery = parse_battery_level(await client.read_gatt_char(BATTERY_LEVEL_UUID))
-        except Exception as err:  # noqa: BLE001 - optional characteristic: absent or unreadable
+        except Exception as err:
             _log.debug("battery level not read: %s", err)
         try:
             loc = parse_body_sensor_location(await client.read_gatt_char(BODY_SENSOR_LOCATION_UUID))
             location = None if loc is None else loc.name.lower()
-        except Exception as err:  # noqa: BLE001 - optional characteristic
+        except Exception as err:
             _log.debug("body sensor location not read: %s", err)
         return battery, location
 
     async def _disconnect(self, client: Any) -> None:
         try:
             await asyncio.wait_for(client.disconnect(), 2.0)
-        except Exception:  # noqa: BLE001 - already gone
+        except Exception:
             pass
 
     def _on_measurement(self, address: str) -> Callable[[Any, bytearray], None]:

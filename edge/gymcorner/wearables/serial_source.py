@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gymcorner.wearables import relay_codec as codec
 from gymcorner.wearables.gatt import BodySensorLocation, GattError, parse_heart_rate_measurement
@@ -109,7 +110,7 @@ class SerialRelaySource:
             try:
                 ser.write(self._encoder.frame(codec.T_CMD, codec.pack_command(cmd, args)))
                 ser.flush()
-            except Exception as err:  # noqa: BLE001 - pyserial raises SerialException or OSError
+            except Exception as err:
                 self._counts["tx_errors"] += 1
                 _log.debug("relay command not sent: %s", err)
                 return None
@@ -145,7 +146,7 @@ class SerialRelaySource:
                 continue
             try:
                 data = self._serial.read(max(1, self._serial.in_waiting))
-            except Exception as err:  # noqa: BLE001 - SerialException / OSError / TypeError on a vanished fd
+            except Exception as err:
                 self._counts["disconnects"] += 1
                 _log.warning("relay port %s lost (%s); reopening every %g s", self.port, err, self._config.reopen_delay_s)
                 self._close()
@@ -177,7 +178,7 @@ class SerialRelaySource:
         if ser is not None:
             try:
                 ser.close()
-            except Exception:  # noqa: BLE001 - closing a vanished device may fail; it is closed anyway
+            except Exception:
                 pass
 
     # ------------------------------------------------------------------ frames
@@ -196,7 +197,7 @@ class SerialRelaySource:
             for event in events:
                 try:
                     self._sink(event)
-                except Exception:  # noqa: BLE001 - a sink bug must not stop the serial thread
+                except Exception:
                     self._counts["sink_errors"] += 1
                     _log.exception("wearables sink failed")
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from gymcorner.wearables.readings import EventSink, WearableEvent, sensor_id
 from gymcorner.wearables.settings import WearablesConfig
@@ -112,7 +113,7 @@ class WearablesService:
             if self._primary(sensor):
                 self._publisher.publish_json(PRIMARY_SUBTOPIC, body)
             self.published += 1
-        except Exception:  # noqa: BLE001 - a publishing fault must not stop the source's thread
+        except Exception:
             _log.exception("wearables: publishing %s failed", sensor)
 
     def _watch_stale(self) -> None:

@@ -35,7 +35,7 @@ class Roi:
     @classmethod
     def from_alignment_points(
         cls, centre: np.ndarray, scale_point: np.ndarray, width: int, height: int, margin: float = ROI_MARGIN
-    ) -> "Roi":
+    ) -> Roi:
         """From two points in normalised frame coordinates; distances are taken in pixels."""
         size = np.array([width, height], dtype=np.float64)
         c = np.asarray(centre[:2], dtype=np.float64) * size
