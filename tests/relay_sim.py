@@ -33,8 +33,15 @@ def load_relay_core() -> Any:
 
 def relay_config(**overrides: Any) -> dict[str, Any]:
     config = {
-        "max_straps": 4, "addresses": [], "scan_ms": 50, "rescan_ms": 100, "heartbeat_ms": 200,
-        "connect_timeout_ms": 500, "notify_timeout_ms": 200, "reconnect_min_ms": 50, "reconnect_max_ms": 400,
+        "max_straps": 4,
+        "addresses": [],
+        "scan_ms": 50,
+        "rescan_ms": 100,
+        "heartbeat_ms": 200,
+        "connect_timeout_ms": 500,
+        "notify_timeout_ms": 200,
+        "reconnect_min_ms": 50,
+        "reconnect_max_ms": 400,
     }
     config.update(overrides)
     return config
@@ -197,6 +204,7 @@ class RelayThread:
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn(*args)` on the relay's loop and return its result."""
+
         async def run() -> Any:
             return fn(*args)
 

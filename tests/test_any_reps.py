@@ -26,6 +26,7 @@ def stick_person(p: Pose, x: float = 640.0, scale: float = 1.0) -> np.ndarray:
     """(33, 2) pixels. Angles from straight down, counter-clockwise seen from the camera's
     right (the person faces image right): trunk (0 upright = shoulder above hip is 180),
     thigh, shin, upper arm, forearm; `lying` turns the whole body by 90 degrees."""
+
     def seg(origin: np.ndarray, deg: float, length: float) -> np.ndarray:
         a = math.radians(deg + p.get("lying", 0.0))
         return origin + scale * length * np.array([math.sin(a), math.cos(a)])
@@ -64,7 +65,10 @@ EXERCISES: dict[str, tuple[Pose, Pose]] = {
     "front_raise": ({"arm": 0}, {"arm": 95}),
     "bicep_curl": ({"arm": 5, "elbow": 0}, {"arm": 5, "elbow": 135}),
     "bench_press": ({"lying": -90, "arm": -90, "elbow": 0}, {"lying": -90, "arm": -160, "elbow": -100}),
-    "sit_up": ({"lying": -90, "trunk": 0, "thigh": 40, "knee": 90}, {"lying": -90, "trunk": -70, "thigh": 40, "knee": 90}),
+    "sit_up": (
+        {"lying": -90, "trunk": 0, "thigh": 40, "knee": 90},
+        {"lying": -90, "trunk": -70, "thigh": 40, "knee": 90},
+    ),
     "cable_pushdown": ({"arm": 10, "elbow": 100, "trunk": 10}, {"arm": 5, "elbow": 0, "trunk": 10}),
 }
 

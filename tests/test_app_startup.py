@@ -29,12 +29,15 @@ def tracked(factory: Any, name: str, closed: list[str]) -> Any:
 def test_a_sink_that_fails_to_start_releases_the_camera_and_the_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = load_config(None, overrides={
-        "source.uri": str(clip_path(CLIP)),
-        "gpio.enabled": False,
-        "mqtt.tls": True,
-        "mqtt.ca_file": str(tmp_path / "missing-ca.pem"),  # the MQTT sink cannot start
-    })
+    config = load_config(
+        None,
+        overrides={
+            "source.uri": str(clip_path(CLIP)),
+            "gpio.enabled": False,
+            "mqtt.tls": True,
+            "mqtt.ca_file": str(tmp_path / "missing-ca.pem"),  # the MQTT sink cannot start
+        },
+    )
     closed: list[str] = []
     monkeypatch.setattr(app_module, "open_source", tracked(app_module.open_source, "source", closed))
     monkeypatch.setattr(app_module, "create_estimator", tracked(app_module.create_estimator, "estimator", closed))
@@ -51,14 +54,17 @@ def test_a_taken_tcp_port_releases_the_mqtt_client_too(tmp_path: Path, monkeypat
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        config = load_config(None, overrides={
-            "source.uri": str(clip_path(CLIP)),
-            "gpio.enabled": False,
-            "mqtt.host": "127.0.0.1",
-            "mqtt.port": 1,  # nothing listens: the client keeps retrying in the background
-            "links.tcp.enabled": True,
-            "links.tcp.port": taken.getsockname()[1],
-        })
+        config = load_config(
+            None,
+            overrides={
+                "source.uri": str(clip_path(CLIP)),
+                "gpio.enabled": False,
+                "mqtt.host": "127.0.0.1",
+                "mqtt.port": 1,  # nothing listens: the client keeps retrying in the background
+                "links.tcp.enabled": True,
+                "links.tcp.port": taken.getsockname()[1],
+            },
+        )
         closed: list[str] = []
         from gymcorner.transport import mqtt
 

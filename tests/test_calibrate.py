@@ -153,8 +153,12 @@ def test_cli_on_a_real_clip_then_only_when_requested(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "frontal view" in proc.stdout and "[pass] whole body" in proc.stdout
     assert out.is_file() and out.with_suffix(".png").is_file()
-    check = subprocess.run([sys.executable, "-m", "gymcorner", "run", "--validate-config", "--site", str(out)],
-                           capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        [sys.executable, "-m", "gymcorner", "run", "--validate-config", "--site", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.returncode == 0, check.stderr
 
     out.unlink()

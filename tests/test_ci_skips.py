@@ -9,7 +9,7 @@ from pathlib import Path
 
 TESTS_DIR = Path(__file__).resolve().parent
 
-SAMPLE = '''
+SAMPLE = """
 import pytest
 
 def test_needs_a_binary():
@@ -27,7 +27,7 @@ def test_skips_for_a_reason_of_its_own():
 
 def test_passes():
     pass
-'''
+"""
 
 
 def run(tmp_path: Path, ci: str | None) -> str:
@@ -36,9 +36,24 @@ def run(tmp_path: Path, ci: str | None) -> str:
     if ci is not None:
         env["CI"] = ci
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR), env.get("PYTHONPATH", "")])
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "ci_skips", "-p", "no:cacheprovider", "-v",
-                           str(tmp_path / "test_sample.py")], capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "ci_skips",
+            "-p",
+            "no:cacheprovider",
+            "-v",
+            str(tmp_path / "test_sample.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
     return proc.stdout
 
 

@@ -16,8 +16,9 @@ EDGE_DIR = Path(__file__).resolve().parents[1] / "edge"
 
 def gymcorner(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(EDGE_DIR))
-    return subprocess.run([sys.executable, "-m", "gymcorner", *args], capture_output=True, text=True, timeout=120,
-                          env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "gymcorner", *args], capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def test_run_with_a_missing_site_file_says_so(tmp_path: Path) -> None:

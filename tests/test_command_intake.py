@@ -33,8 +33,9 @@ def command(command_id: str, name: str = "ping") -> bytes:
 
 
 def make_publisher(broker: MosquittoBroker) -> MqttPublisher:
-    config = MqttConfig(host=broker.host, port=broker.port, reconnect_min_delay_s=0.05,
-                        reconnect_max_delay_s=0.5, password_env=None)
+    config = MqttConfig(
+        host=broker.host, port=broker.port, reconnect_min_delay_s=0.05, reconnect_max_delay_s=0.5, password_env=None
+    )
     return MqttPublisher(config, DEVICE)
 
 
@@ -96,8 +97,10 @@ def test_a_retained_command_is_never_acted_on_not_even_after_a_reconnect(mosquit
             wait_until(lambda: publisher.stats()["commands_retained_ignored"] == 1, what="the retained one ignored")
             broker.stop()
             broker.start()
-            wait_until(lambda: publisher.stats()["commands_retained_ignored"] == 2 and publisher.stats()["connected"],
-                       what="ignored again after the reconnect")
+            wait_until(
+                lambda: publisher.stats()["commands_retained_ignored"] == 2 and publisher.stats()["connected"],
+                what="ignored again after the reconnect",
+            )
             app.publish(TOPICS.cmd, command("live-ping"))
             served(publisher, "live-ping")
             app.wait_for_json(TOPICS.cmd_reply, lambda r: r["id"] == "live-ping")
@@ -121,8 +124,9 @@ def test_a_flood_gets_exactly_one_reply_per_command_ok_or_busy(publisher, app_cl
     ids = [f"flood-{n:05d}" for n in range(FLOOD_COMMANDS)]
     with FrameLoop(publisher) as loop:
         app_client.publish_many(TOPICS.cmd, (command(i) for i in ids))
-        wait_until(lambda: len(app_client.messages(TOPICS.cmd_reply)) >= FLOOD_COMMANDS, 120.0,
-                   f"{FLOOD_COMMANDS} replies")
+        wait_until(
+            lambda: len(app_client.messages(TOPICS.cmd_reply)) >= FLOOD_COMMANDS, 120.0, f"{FLOOD_COMMANDS} replies"
+        )
     replies = [m.json() for m in app_client.messages(TOPICS.cmd_reply)]
     assert Counter(r["id"] for r in replies) == Counter(ids)
     busy = [r for r in replies if r["ok"] is False]

@@ -167,8 +167,11 @@ def test_documented_feedback_example_has_every_v1_field() -> None:
 @pytest.fixture
 def publisher(mosquitto_broker) -> Iterator[MqttPublisher]:
     config = MqttConfig(
-        host=mosquitto_broker.host, port=mosquitto_broker.port, reconnect_min_delay_s=0.05,
-        reconnect_max_delay_s=0.5, password_env=None,
+        host=mosquitto_broker.host,
+        port=mosquitto_broker.port,
+        reconnect_min_delay_s=0.05,
+        reconnect_max_delay_s=0.5,
+        password_env=None,
     )
     publisher = MqttPublisher(config, DEVICE)
     publisher.start()
@@ -233,8 +236,14 @@ def test_status_command_reply_carries_stats(publisher, client) -> None:
     answer = client.wait_for_json(TOPICS.cmd_reply, lambda r: r["id"] == "s1")
     assert answer["ok"] is True and answer["stats"]["connected"] is True
     assert set(answer["stats"]) >= {
-        "connected", "avatar_sent", "avatar_dropped", "feedback_sent", "feedback_pending",
-        "feedback_dropped", "reconnects", "commands_rejected",
+        "connected",
+        "avatar_sent",
+        "avatar_dropped",
+        "feedback_sent",
+        "feedback_pending",
+        "feedback_dropped",
+        "reconnects",
+        "commands_rejected",
     }
 
 

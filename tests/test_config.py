@@ -112,8 +112,9 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     import sys
 
     env = dict(os.environ, PYTHONPATH=str(EDGE_DIR))
-    return subprocess.run([sys.executable, "-m", "gymcorner", *args], capture_output=True, text=True, timeout=120,
-                          env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "gymcorner", *args], capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 @pytest.mark.parametrize("content", [b"[device]\nid = '\xff\xfe'\n", bytes(range(256)), b"\x89PNG\r\n\x1a\n\x00\x00"])
@@ -135,10 +136,10 @@ def test_a_non_utf8_or_binary_file_is_one_clear_line(tmp_path: Path, content: by
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        ("[source]\nrealtime = \"yes\"\n", "source.realtime"),
-        ("[mqtt]\nport = \"1883\"\n", "mqtt.port"),
+        ('[source]\nrealtime = "yes"\n', "source.realtime"),
+        ('[mqtt]\nport = "1883"\n', "mqtt.port"),
         ("[pose]\nmodel_complexity = true\n", "pose.model_complexity"),
-        ("[mqtt]\nkeepalive_s = \"30\"\n", "mqtt.keepalive_s"),
+        ('[mqtt]\nkeepalive_s = "30"\n', "mqtt.keepalive_s"),
     ],
 )
 def test_wrong_types_are_errors_not_coerced(tmp_path: Path, text: str, key: str) -> None:

@@ -69,15 +69,18 @@ def test_exit_code_for_calibration_matches_the_unit() -> None:
 
 
 def install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["sh", str(INSTALL), "--prefix", str(root), "--no-venv", *args],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["sh", str(INSTALL), "--prefix", str(root), "--no-venv", *args], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     return proc
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(root.rglob("*"))}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(root.rglob("*"))
+    }
 
 
 @pytest.fixture
@@ -89,10 +92,16 @@ def installed(tmp_path: Path) -> Path:
 
 
 def test_installer_lays_out_code_config_unit_and_broker_files(installed: Path) -> None:
-    for path in ("opt/gymcorner/src/edge/gymcorner/app.py", "opt/gymcorner/src/pyproject.toml",
-                 "etc/systemd/system/gymcorner.service", "etc/gymcorner/gymcorner.toml",
-                 "etc/gymcorner/mqtt-password", "etc/mosquitto/conf.d/gymcorner.conf",
-                 "etc/mosquitto/gymcorner.acl", "var/lib/gymcorner"):
+    for path in (
+        "opt/gymcorner/src/edge/gymcorner/app.py",
+        "opt/gymcorner/src/pyproject.toml",
+        "etc/systemd/system/gymcorner.service",
+        "etc/gymcorner/gymcorner.toml",
+        "etc/gymcorner/mqtt-password",
+        "etc/mosquitto/conf.d/gymcorner.conf",
+        "etc/mosquitto/gymcorner.acl",
+        "var/lib/gymcorner",
+    ):
         assert (installed / path).exists(), path
     assert (installed / "etc/systemd/system/gymcorner.service").read_text() == UNIT.read_text()
     assert oct((installed / "etc/gymcorner/mqtt-password").stat().st_mode & 0o777) == "0o600"
@@ -121,8 +130,9 @@ def test_uninstall_keeps_config_and_state_unless_purged(installed: Path) -> None
 
 
 def test_installer_refuses_a_bad_option(tmp_path: Path) -> None:
-    proc = subprocess.run(["sh", str(INSTALL), "--prefix", str(tmp_path), "--frobnicate"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        ["sh", str(INSTALL), "--prefix", str(tmp_path), "--frobnicate"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode != 0 and "unknown option --frobnicate" in proc.stderr
 
 
@@ -160,7 +170,10 @@ class Client:
 @pytest.mark.broker
 def test_broker_acl_keeps_the_device_to_its_own_topics(installed: Path, tmp_path: Path) -> None:
     binary = find_mosquitto()
-    if binary is None or shutil.which("mosquitto_passwd", path=os.pathsep.join([os.environ["PATH"], "/usr/bin"])) is None:
+    if (
+        binary is None
+        or shutil.which("mosquitto_passwd", path=os.pathsep.join([os.environ["PATH"], "/usr/bin"])) is None
+    ):
         pytest.skip("mosquitto / mosquitto_passwd not found (Debian: apt install mosquitto)")
     mosq = installed / "etc/mosquitto"
     assert (mosq / "gymcorner.passwd").read_text().startswith(DEVICE + ":")  # the installer hashed it
@@ -211,13 +224,17 @@ def _listening(port: int) -> bool:
         return False
 
 
-
 # ------------------------------------------------ bad ids, corrupt files, secrets off argv
 
 
 def install_raw(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["sh", str(INSTALL), "--prefix", str(root), "--no-venv", *args],
-                          capture_output=True, text=True, timeout=120, env=env)
+    return subprocess.run(
+        ["sh", str(INSTALL), "--prefix", str(root), "--no-venv", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 @pytest.mark.parametrize("bad_id", ["a/b", "+", "#", "corner 1", "a" * 65, "x;rm"])

@@ -43,12 +43,17 @@ def test_daemon_notifies_ready_status_watchdog_and_stopping(tmp_path: Path) -> N
     sock.bind(path)
     config = tmp_path / "site.toml"
     # The 1.3-s clip ends before the recogniser is sure of the exercise: it is given.
-    config.write_text(f'[source]\nuri = "{clip}"\n[coach]\nexercise = "squat"\n[mqtt]\nenabled = false\n[gpio]\nenabled = false\n')
+    config.write_text(
+        f'[source]\nuri = "{clip}"\n[coach]\nexercise = "squat"\n[mqtt]\nenabled = false\n[gpio]\nenabled = false\n'
+    )
     env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="2000000")
     env.pop("WATCHDOG_PID", None)
     proc = subprocess.run(
         [sys.executable, "-m", "gymcorner", "run", "--config", str(config)],
-        capture_output=True, text=True, env=env, timeout=180,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
     messages = datagrams(sock)
@@ -74,10 +79,17 @@ def test_button_pauses_resumes_and_long_press_asks_for_calibration(
     clip = clip_path(CLIP)
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path))
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
-    config = load_config(None, {
-        "source.uri": str(clip), "source.loop": True, "source.realtime": True,
-        "mqtt.enabled": False, "gpio.pin_factory": "mock", "gpio.long_press_s": 0.1,
-    })
+    config = load_config(
+        None,
+        {
+            "source.uri": str(clip),
+            "source.loop": True,
+            "source.realtime": True,
+            "mqtt.enabled": False,
+            "gpio.pin_factory": "mock",
+            "gpio.long_press_s": 0.1,
+        },
+    )
     app = App(config)
     result: list[int] = []
     worker = threading.Thread(target=lambda: result.append(app.run()), daemon=True)

@@ -48,8 +48,16 @@ def test_broker_with_the_right_password_passes(mosquitto_factory, tmp_path: Path
     broker.start()
     secret = tmp_path / "pw"
     secret.write_text("s3cret\n")
-    result = check_broker(config_with(**{"mqtt.host": broker.host, "mqtt.port": broker.port,
-                                         "mqtt.username": "corner-1", "mqtt.password_file": str(secret)}))
+    result = check_broker(
+        config_with(
+            **{
+                "mqtt.host": broker.host,
+                "mqtt.port": broker.port,
+                "mqtt.username": "corner-1",
+                "mqtt.password_file": str(secret),
+            }
+        )
+    )
     assert result.status is Status.PASS and "as corner-1" in result.detail
 
 
@@ -59,8 +67,16 @@ def test_broker_refusing_the_password_fails_with_the_fix(mosquitto_factory, tmp_
     broker.start()
     secret = tmp_path / "pw"
     secret.write_text("wrong\n")
-    result = check_broker(config_with(**{"mqtt.host": broker.host, "mqtt.port": broker.port,
-                                         "mqtt.username": "corner-1", "mqtt.password_file": str(secret)}))
+    result = check_broker(
+        config_with(
+            **{
+                "mqtt.host": broker.host,
+                "mqtt.port": broker.port,
+                "mqtt.username": "corner-1",
+                "mqtt.password_file": str(secret),
+            }
+        )
+    )
     assert result.status is Status.FAIL and "refused" in result.detail and "password" in result.fix
 
 
@@ -76,8 +92,9 @@ def test_disabled_parts_are_skipped_not_failed() -> None:
 
 
 def test_llm_server_down_fails_with_the_fix() -> None:
-    result = check_llm(config_with(**{"motivation.llm.enabled": True,
-                                      "motivation.llm.base_url": f"http://127.0.0.1:{free_port()}/v1"}))
+    result = check_llm(
+        config_with(**{"motivation.llm.enabled": True, "motivation.llm.base_url": f"http://127.0.0.1:{free_port()}/v1"})
+    )
     assert result.status is Status.FAIL and "base_url" in result.fix
 
 
@@ -137,9 +154,25 @@ def test_a_crashing_check_is_one_failed_line_and_the_others_still_run(monkeypatc
 def test_cli_prints_one_line_per_check_and_exits_1_on_a_failure(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[source]\nuri = "/dev/video97"\n[mqtt]\nhost = "127.0.0.1"\nport = {free_port()}\n')
-    proc = subprocess.run([sys.executable, "-m", "gymcorner", "doctor", "--config", str(cfg),
-                           "--only", "camera", "--only", "broker", "--only", "disk"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gymcorner",
+            "doctor",
+            "--config",
+            str(cfg),
+            "--only",
+            "camera",
+            "--only",
+            "broker",
+            "--only",
+            "disk",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     lines = proc.stdout.strip().splitlines()
     assert proc.returncode == 1
     assert [line.split()[1] for line in lines] == ["camera", "broker", "disk"]

@@ -39,8 +39,13 @@ def test_a_gap_in_time_breaks_the_run() -> None:
 
 
 def test_only_configured_emotions_fire_with_their_configured_text() -> None:
-    cfg = load_config(None, overrides={"motivation.emotion.messages": {"sad": "Chin up, you are nearly there."},
-                                       "motivation.emotion.hold_intervals": 2})
+    cfg = load_config(
+        None,
+        overrides={
+            "motivation.emotion.messages": {"sad": "Chin up, you are nearly there."},
+            "motivation.emotion.hold_intervals": 2,
+        },
+    )
     emo = cfg.motivation.emotion
     events = EmotionEvents(emo.messages, emo.hold_intervals, emo.interval_s)
     fired = feed(events, ["fear"] * 5 + ["sad", "sad"])

@@ -107,8 +107,13 @@ def test_missing_models_stop_start_up_with_one_line(tmp_path: Path) -> None:
 
 def test_disabled_by_default_and_form_faults_become_llm_moments() -> None:
     assert Motivation.create(load_config(None)) is None
-    faulty = FeedbackEvent(t=4.0, code="rep", text="Rep 3: ...", kind="rep",
-                           details={"rep": 3, "down_s": 1.2, "up_s": 0.8, "faults": ["forward_lean"]})
+    faulty = FeedbackEvent(
+        t=4.0,
+        code="rep",
+        text="Rep 3: ...",
+        kind="rep",
+        details={"rep": 3, "down_s": 1.2, "up_s": 0.8, "faults": ["forward_lean"]},
+    )
     moment = moment_for(faulty)
     assert moment is not None and moment.trigger == "rep_fault" and moment.rep == 3
     assert moment.faults == ("forward_lean",) and moment.tempo_s == pytest.approx(2.0)

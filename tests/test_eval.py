@@ -54,10 +54,14 @@ def test_a_file_that_is_not_a_manifest(tmp_path: Path) -> None:
 
 
 def test_eval_on_recorded_landmarks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rows = [r for r in manifest_rows() if (LANDMARKS / (r["clip"].replace("/", "__").rsplit(".", 1)[0] + ".npz")).exists()]
+    rows = [
+        r for r in manifest_rows() if (LANDMARKS / (r["clip"].replace("/", "__").rsplit(".", 1)[0] + ".npz")).exists()
+    ]
     if not rows:
         pytest.skip(f"needs {SHARED_DATA / 'manifest.csv'} and the recorded landmarks")
-    picked = [r for r in rows if "strongher" in r["clip"] or "correct111" in r["clip"] or "plank_correct_001" in r["clip"]]
+    picked = [
+        r for r in rows if "strongher" in r["clip"] or "correct111" in r["clip"] or "plank_correct_001" in r["clip"]
+    ]
     manifest = tmp_path / "manifest.csv"
     with manifest.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -70,7 +74,9 @@ def test_eval_on_recorded_landmarks(tmp_path: Path, capsys: pytest.CaptureFixtur
     for key in ("exercise_accuracy", "rep_mae", "rep_exact_rate", "rep_off_by_one_rate", "phantom_reps", "faults"):
         assert key in summary
     clips = {Path(c["clip"]).name: c for c in doc["clips"]}
-    assert {"clip", "exercise", "exercise_pred", "reps", "reps_pred", "faults_pred"} <= next(iter(clips.values())).keys()
+    assert {"clip", "exercise", "exercise_pred", "reps", "reps_pred", "faults_pred"} <= next(
+        iter(clips.values())
+    ).keys()
     assert clips["squat_correct_strongher_side.mp4"]["exercise_pred"] == "squat"
     assert clips["squat_correct_strongher_side.mp4"]["reps_pred"] == 5
     assert clips["correct111.mp4"]["reps_pred"] == 16

@@ -65,7 +65,11 @@ def test_tiny_dataset_scores_and_json(tmp_path: Path, capsys: pytest.CaptureFixt
     out = tmp_path / "out.json"
     assert cli_main(["eval-counting", str(poses), str(csv_path), "--json", str(out), "--fps", "30", "-q"]) == 0
     printed = capsys.readouterr().out
-    assert "overall" in printed and "skipped: broken.npy: shape (0,)" in printed and "missing.npy: pose file not found" in printed
+    assert (
+        "overall" in printed
+        and "skipped: broken.npy: shape (0,)" in printed
+        and "missing.npy: pose file not found" in printed
+    )
     result = json.loads(out.read_text())
     assert set(result) >= {"summary", "per_type", "videos"}
     s = result["summary"]

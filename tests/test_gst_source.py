@@ -161,7 +161,9 @@ def test_several_appsinks_need_the_one_to_read_named() -> None:
     two = "videotestsrc ! videoconvert ! tee name=t ! queue ! appsink t. ! queue ! appsink"
     with pytest.raises(SourceError, match="has 2 appsinks; name the one to read `appsink name=gymcorner`"):
         gst_source.build_pipeline(two)
-    pipeline, sink = gst_source.build_pipeline(two.replace("! queue ! appsink t.", "! queue ! appsink name=gymcorner t."))
+    pipeline, sink = gst_source.build_pipeline(
+        two.replace("! queue ! appsink t.", "! queue ! appsink name=gymcorner t.")
+    )
     pipeline.set_state(gst_source.load_gst()[0].State.NULL)
     assert sink.get_name() == "gymcorner"
 
@@ -187,7 +189,9 @@ def test_without_pygobject_or_gstreamer_one_line_says_what_to_install(
         gst_source.load_gst.cache_clear()
     message = str(info.value)
     assert info.value.reason is Reason.DEPENDENCY_MISSING and "\n" not in message
-    assert message.startswith("gst: source needs PyGObject (" if missing == "gi" else "gst: source needs GStreamer's typelibs (")
+    assert message.startswith(
+        "gst: source needs PyGObject (" if missing == "gi" else "gst: source needs GStreamer's typelibs ("
+    )
     assert "pip install 'gymcorner[gstreamer]'" in message and "gir1.2-gstreamer-1.0" in message
     assert "--system-site-packages" in message and not reader_threads()
 
@@ -319,5 +323,7 @@ def test_cxx_modules_loaded_after_gstreamer_can_still_throw() -> None:
     code = ("import cv2\nfrom gymcorner.vision import gst_source\ngst_source.load_gst()\n"
             "import matplotlib.pyplot\nprint('alive')\n")  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=False
+    )
     assert done.returncode == 0 and done.stdout.strip() == "alive", done.stderr[-2000:]

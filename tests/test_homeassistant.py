@@ -40,6 +40,9 @@ def test_discovery_is_published_retained(mosquitto_broker) -> None:
             wait_until(lambda: len(sub.messages()) >= 4, 10, "4 retained configs")
             got = {m.topic: m for m in sub.messages()}
         assert all(m.retain for m in got.values())
-        assert json.loads(got["homeassistant/sensor/gymcorner_corner_1/heart_rate/config"].payload)["unit_of_measurement"] == "bpm"
+        assert (
+            json.loads(got["homeassistant/sensor/gymcorner_corner_1/heart_rate/config"].payload)["unit_of_measurement"]
+            == "bpm"
+        )
     finally:
         publisher.close()

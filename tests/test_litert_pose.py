@@ -306,7 +306,19 @@ def test_bench_runs_the_litert_backend(tmp_path: Path) -> None:
     config.write_text("[mqtt]\nenabled = false\n")
     out = tmp_path / "bench.json"
     video = clip_path(PARITY_CLIPS[0])
-    argv = ["bench", str(video), "--config", str(config), "--backend", "litert", "--max-frames", "5", "--json", str(out), "-q"]
+    argv = [
+        "bench",
+        str(video),
+        "--config",
+        str(config),
+        "--backend",
+        "litert",
+        "--max-frames",
+        "5",
+        "--json",
+        str(out),
+        "-q",
+    ]
     assert cli_main(argv) == 0
     result = json.loads(out.read_text())
     assert result["backend"] == "litert" and result["frames"] == 5

@@ -135,8 +135,12 @@ def test_empty_model_reply_uses_the_template() -> None:
 
 def test_prompt_is_bounded_and_templates_are_deterministic() -> None:
     huge = CoachMoment(
-        t=1.0, trigger="rep_fault", rep=3, faults=tuple(f"fault_{i}" * 20 for i in range(50)),
-        cue="x" * 5000, profile={"name": "n" * 500, "goal": "g" * 500},
+        t=1.0,
+        trigger="rep_fault",
+        rep=3,
+        faults=tuple(f"fault_{i}" * 20 for i in range(50)),
+        cue="x" * 5000,
+        profile={"name": "n" * 500, "goal": "g" * 500},
     )
     assert len(build_messages(huge)[-1]["content"]) <= MAX_PROMPT_CHARS
     for trigger in ("rep_fault", "emotion", "set_end", "hr_zone"):

@@ -288,8 +288,9 @@ def test_avatar_drops_oldest_under_back_pressure(mosquitto_broker, make_publishe
             lambda: publisher.stats()["avatar_sent"] + publisher.stats()["avatar_dropped"] == count,
             what="every frame sent or counted as dropped",
         )
-        wait_until(lambda: any(frame_index(m.payload) == count - 1 for m in subscriber.messages()),
-                   what="the newest frame")
+        wait_until(
+            lambda: any(frame_index(m.payload) == count - 1 for m in subscriber.messages()), what="the newest frame"
+        )
         indices = [frame_index(m.payload) for m in subscriber.messages()]
     assert indices == sorted(indices) and len(set(indices)) == len(indices), "in order, never twice"
     assert len(indices) <= publisher.stats()["avatar_sent"] < count
@@ -344,7 +345,9 @@ def test_invalid_host_name_fails_at_start(make_publisher) -> None:
         make_publisher(1883, host="a" * 70 + ".example")
 
 
-def test_network_thread_killed_by_an_unexpected_error_is_restarted(mosquitto_broker, make_publisher, monkeypatch) -> None:
+def test_network_thread_killed_by_an_unexpected_error_is_restarted(
+    mosquitto_broker, make_publisher, monkeypatch
+) -> None:
     """Paho retries OSError only; anything else raised while connecting ends its thread."""
     import paho.mqtt.client as paho_client
 
@@ -389,10 +392,27 @@ def make_test_ca(directory: Path) -> tuple[Path, Path, Path]:
     (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     run = lambda *args: subprocess.run([openssl, *args], check=True, capture_output=True)  # noqa: E731
-    run("req", "-x509", *ec, "-keyout", str(ca_key), "-out", str(ca_pem), "-days", "2", "-subj", "/CN=gymcorner test CA")
+    run(
+        "req", "-x509", *ec, "-keyout", str(ca_key), "-out", str(ca_pem), "-days", "2", "-subj", "/CN=gymcorner test CA"
+    )
     run("req", *ec, "-keyout", str(server_key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca_pem), "-CAkey", str(ca_key), "-CAcreateserial",
-        "-out", str(server_pem), "-days", "2", "-extfile", str(directory / "san.ext"))
+    run(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        str(ca_pem),
+        "-CAkey",
+        str(ca_key),
+        "-CAcreateserial",
+        "-out",
+        str(server_pem),
+        "-days",
+        "2",
+        "-extfile",
+        str(directory / "san.ext"),
+    )
     return ca_pem, server_pem, server_key
 
 

@@ -30,8 +30,21 @@ def test_analyze_writes_json_csv_and_annotated_video(tmp_path: Path, capsys: pyt
     # 1.3 s is shorter than the recogniser takes to be sure, so the exercise is given.
     config = tmp_path / "squat.toml"
     config.write_text('[mqtt]\nenabled = false\n[coach]\nexercise = "squat"\n')
-    rc = cli_main(["analyze", str(video), "--config", str(config), "--json", str(out_json), "--frames", str(out_csv),
-                   "--annotate", str(out_mp4), "-q"])
+    rc = cli_main(
+        [
+            "analyze",
+            str(video),
+            "--config",
+            str(config),
+            "--json",
+            str(out_json),
+            "--frames",
+            str(out_csv),
+            "--annotate",
+            str(out_mp4),
+            "-q",
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert "view: lateral" in printed and "posture_incorrect" in printed
@@ -123,8 +136,20 @@ def test_bench_compare_runs_each_backend_the_peer_loop_and_the_network_alone(tmp
     pytest.importorskip("mediapipe", reason="the reference backend (requirements/reference.txt, Python < 3.13)")
     video = clip_path(CLIP)
     out = tmp_path / "c.json"
-    rc = cli_main(["bench", str(video), "--config", str(no_broker_config(tmp_path)), "--json", str(out), "-q",
-                   "--compare", "--max-frames", "20"])
+    rc = cli_main(
+        [
+            "bench",
+            str(video),
+            "--config",
+            str(no_broker_config(tmp_path)),
+            "--json",
+            str(out),
+            "-q",
+            "--compare",
+            "--max-frames",
+            "20",
+        ]
+    )
     assert rc == 0
     result = json.loads(out.read_text())
     assert set(result["variants"]) == {"litert", "mediapipe", "peer_loop"}

@@ -56,8 +56,11 @@ def test_a_hold_that_is_not_positive_is_refused() -> None:
 
 
 def statuses(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage().removeprefix("status: ") for r in caplog.records
-            if r.name == "gymcorner.app" and r.getMessage().startswith("status: ")]
+    return [
+        r.getMessage().removeprefix("status: ")
+        for r in caplog.records
+        if r.name == "gymcorner.app" and r.getMessage().startswith("status: ")
+    ]
 
 
 def feed(app: App, samples: list[PoseSample]) -> None:
@@ -86,11 +89,17 @@ def test_the_daemon_status_does_change_when_the_person_really_leaves(caplog: pyt
     dt = samples[1].t_s - samples[0].t_s
     t_end = samples[-1].t_s
     gone = [PoseSample(t_end + dt * (k + 1), samples[0].width, samples[0].height) for k in range(int(2.0 / dt))]
-    back = [PoseSample(gone[-1].t_s + (s.t_s - samples[0].t_s) + dt, s.width, s.height, s.image, s.world)
-            for s in samples]
+    back = [
+        PoseSample(gone[-1].t_s + (s.t_s - samples[0].t_s) + dt, s.width, s.height, s.image, s.world) for s in samples
+    ]
     caplog.set_level(logging.INFO, logger="gymcorner.app")
     app = App(Config())
     feed(app, samples + gone + back)
     seen = statuses(caplog)
     kinds = ["waiting" if s == "waiting for a person" else "coaching" for s in seen]
-    assert [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k] == ["waiting", "coaching", "waiting", "coaching"]
+    assert [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k] == [
+        "waiting",
+        "coaching",
+        "waiting",
+        "coaching",
+    ]

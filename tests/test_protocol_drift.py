@@ -25,8 +25,7 @@ from gymcorner.transport import tcp
 from gymcorner.transport.mqtt import MqttPublisher, Topics
 
 BASE, DEVICE = "<base>", "<device>"
-SCHEMA_OF = {"status": "status", "feedback": "feedback", "session": "session", "cmd/reply": "cmd-reply",
-             "cmd": "cmd"}
+SCHEMA_OF = {"status": "status", "feedback": "feedback", "session": "session", "cmd/reply": "cmd-reply", "cmd": "cmd"}
 
 
 def documented_topics() -> dict[str, dict[str, str]]:
@@ -55,14 +54,19 @@ def test_the_documented_topics_are_the_topics_in_the_code() -> None:
 
 
 def suffix(topic: str, root: str) -> str:
-    return topic[len(root) + 1:]
+    return topic[len(root) + 1 :]
 
 
 @pytest.mark.broker
 def test_qos_and_retain_as_documented_and_payloads_match_their_schemas(mosquitto_broker) -> None:
     documented = {suffix(t, f"{BASE}/{DEVICE}"): row for t, row in documented_topics().items()}
-    config = MqttConfig(host=mosquitto_broker.host, port=mosquitto_broker.port, reconnect_min_delay_s=0.05,
-                        reconnect_max_delay_s=0.5, password_env=None)
+    config = MqttConfig(
+        host=mosquitto_broker.host,
+        port=mosquitto_broker.port,
+        reconnect_min_delay_s=0.05,
+        reconnect_max_delay_s=0.5,
+        password_env=None,
+    )
     device = "drift-1"
     root = f"gymcorner/{device}"
     with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, f"{root}/#", qos=2) as early:
@@ -72,10 +76,20 @@ def test_qos_and_retain_as_documented_and_payloads_match_their_schemas(mosquitto
             wait_until(lambda: publisher.stats()["connected"], what="publisher connected")
             publisher.publish_status("online", detail="coaching: squat (lateral view)", exercise="squat")
             publisher.publish_avatar(bytes.fromhex("47410100ffffffff000000000000294001"))
-            event = FeedbackEvent(t=3.2, code="knee_valgus", text="Knees out", view="frontal", details={"hold_frames": 10})
+            event = FeedbackEvent(
+                t=3.2, code="knee_valgus", text="Knees out", view="frontal", details={"hold_frames": 10}
+            )
             publisher.publish_feedback(event.to_dict())
-            publisher.publish_session({"state": "active", "exercise": "squat", "t": 5.0, "frames": 150,
-                                       "frames_with_person": 140, "events": {"knee_valgus": 1}})
+            publisher.publish_session(
+                {
+                    "state": "active",
+                    "exercise": "squat",
+                    "t": 5.0,
+                    "frames": 150,
+                    "frames_with_person": 140,
+                    "events": {"knee_valgus": 1},
+                }
+            )
             early.publish(f"{root}/cmd", json.dumps({"v": 1, "id": "drift-ping", "cmd": "ping"}))
             commands: list = []
             wait_until(lambda: bool(commands.extend(publisher.poll_commands()) or commands), what="the ping command")
@@ -119,8 +133,12 @@ def test_every_decoder_and_the_schema_know_the_codecs_names() -> None:
     from gymcorner.avatar.codec import BONE_NAMES, EXERCISE_NAMES, LANDMARK_NAMES, View
 
     root = SCHEMAS.parents[1]
-    names = {"landmarks": list(LANDMARK_NAMES), "bones": list(BONE_NAMES),
-             "views": [v.name.lower() for v in View], "exercises": list(EXERCISE_NAMES)}
+    names = {
+        "landmarks": list(LANDMARK_NAMES),
+        "bones": list(BONE_NAMES),
+        "views": [v.name.lower() for v in View],
+        "exercises": list(EXERCISE_NAMES),
+    }
     schema = json.loads((SCHEMAS / "avatar.json").read_text())["properties"]
     assert list(schema["landmarks"]["required"]) == names["landmarks"]
     assert list(schema["bones"]["required"]) == names["bones"]

@@ -82,14 +82,25 @@ def test_the_invalid_avatar_vectors_are_rejected_by_the_python_decoder() -> None
 
 
 def test_payloads_built_by_the_code_match_the_schemas() -> None:
-    feedback = {**FeedbackEvent(t=1.25, code="narrow_stance", text="Feet wider", view="frontal").to_dict(),
-                "v": 1, "id": "corner-1-abcd-1", "device": "corner-1"}
+    feedback = {
+        **FeedbackEvent(t=1.25, code="narrow_stance", text="Feet wider", view="frontal").to_dict(),
+        "v": 1,
+        "id": "corner-1-abcd-1",
+        "device": "corner-1",
+    }
     validator("feedback").validate(feedback)
     app = App(Config())  # opens nothing until start()
     for final in (False, True):
         validator("session").validate({**app._session_summary(final=final, t=2.0), "v": 1, "device": "corner-1"})
-    validator("avatar").validate(json.loads(encode_json(decode_json(json.dumps(
-        {"v": 1, "seq": 7, "t_s": 0.5, "present": False, "view": "unknown", "exercise": "squat"})))))
+    validator("avatar").validate(
+        json.loads(
+            encode_json(
+                decode_json(
+                    json.dumps({"v": 1, "seq": 7, "t_s": 0.5, "present": False, "view": "unknown", "exercise": "squat"})
+                )
+            )
+        )
+    )
 
 
 def test_no_section_names_a_topic_the_table_does_not_have() -> None:

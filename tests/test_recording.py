@@ -24,8 +24,16 @@ EDGE_DIR = Path(__file__).resolve().parents[1] / "edge"
 
 def valid_members(n: int = 3) -> dict[str, Any]:
     rng = np.random.default_rng(7)
-    samples = [PoseSample(i / 30, 640, 480, rng.uniform(0, 1, (NUM_LANDMARKS, 4)).astype(np.float32),
-                          rng.uniform(-1, 1, (NUM_LANDMARKS, 3)).astype(np.float32)) for i in range(n)]
+    samples = [
+        PoseSample(
+            i / 30,
+            640,
+            480,
+            rng.uniform(0, 1, (NUM_LANDMARKS, 4)).astype(np.float32),
+            rng.uniform(-1, 1, (NUM_LANDMARKS, 3)).astype(np.float32),
+        )
+        for i in range(n)
+    ]
     buffer = io.BytesIO()
     Recording.from_samples(samples, fps=30.0, source="synthetic", backend="test").save(buffer)
     with np.load(io.BytesIO(buffer.getvalue())) as z:
@@ -88,8 +96,9 @@ def test_each_defect_is_one_clear_error(tmp_path: Path, label: str, content: byt
 def test_replay_of_a_bad_file_is_one_line_on_the_command_line(tmp_path: Path) -> None:
     path = write(tmp_path, b"")
     env = dict(os.environ, PYTHONPATH=str(EDGE_DIR))
-    proc = subprocess.run([sys.executable, "-m", "gymcorner", "replay", str(path)], capture_output=True, text=True,
-                          timeout=120, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gymcorner", "replay", str(path)], capture_output=True, text=True, timeout=120, env=env
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert "empty or truncated" in line
@@ -128,10 +137,14 @@ def test_mutated_valid_files_only_raise_our_error(tmp_path: Path, data: st.DataO
 
 
 ARRAYS = st.one_of(
-    st.integers(-3, 3).map(np.int64), st.floats(allow_nan=True).map(np.float64), st.text(max_size=5).map(np.str_),
+    st.integers(-3, 3).map(np.int64),
+    st.floats(allow_nan=True).map(np.float64),
+    st.text(max_size=5).map(np.str_),
     st.lists(st.floats(allow_nan=True), max_size=5).map(np.array),
     st.lists(st.integers(-5, 5), max_size=5).map(lambda v: np.array(v, dtype=np.int64)),
-    st.just(np.zeros((3, 33, 4))), st.just(np.zeros((2, 2))), st.just(np.array([True, False, True])),
+    st.just(np.zeros((3, 33, 4))),
+    st.just(np.zeros((2, 2))),
+    st.just(np.array([True, False, True])),
 )
 
 

@@ -82,8 +82,12 @@ def running(mosquitto_broker) -> Iterator[tuple[App, ReplayedCamera, MqttSubscri
     app = App(config)
     camera = ReplayedCamera()
     app.source, app.estimator = camera, camera  # type: ignore[assignment]
-    publisher = MqttPublisher(MqttConfig(host=mosquitto_broker.host, port=mosquitto_broker.port,
-                                         reconnect_min_delay_s=0.05, password_env=None), DEVICE)
+    publisher = MqttPublisher(
+        MqttConfig(
+            host=mosquitto_broker.host, port=mosquitto_broker.port, reconnect_min_delay_s=0.05, password_env=None
+        ),
+        DEVICE,
+    )
     publisher.start()
     app.sinks = Sinks([MqttSink(publisher, "binary")])
     with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, f"{BASE}/#") as app_side:
@@ -111,8 +115,9 @@ def play(camera: ReplayedCamera, path: Path, after_s: float) -> None:
 
 def final_session(app_side: MqttSubscriber, command_id: str) -> dict:
     command(app_side, command_id, "stop_session")
-    return app_side.wait_for_json(f"{BASE}/session", lambda s: s["state"] == "ended" and s.get("t") is None
-                                  and s["frames"] > 0)
+    return app_side.wait_for_json(
+        f"{BASE}/session", lambda s: s["state"] == "ended" and s.get("t") is None and s["frames"] > 0
+    )
 
 
 def test_reps_are_the_total_over_exercises_and_reset_session_clears_every_count(running) -> None:
@@ -146,7 +151,9 @@ def test_a_paused_session_speaks_nothing_and_asks_the_llm_nothing(running, monke
 
     app, camera, app_side = running
     with FakeChatServer() as server:
-        config = load_config(None, overrides={"motivation.llm.enabled": True, "motivation.llm.base_url": server.base_url})
+        config = load_config(
+            None, overrides={"motivation.llm.enabled": True, "motivation.llm.base_url": server.base_url}
+        )
         motivation = Motivation(config)
         motivation.speaker = Speaker(command=["true"])
         offered: list[int] = []

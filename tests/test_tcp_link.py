@@ -80,15 +80,34 @@ class LineClient:
 def person_frame(seq: int) -> AvatarFrame:
     rng = np.random.default_rng(seq)
     bones = np.tile([0.0, 0.0, 0.0, 1.0], (9, 1))
-    return AvatarFrame(seq=seq, t_s=seq / 30, head_interval=9, head_delta_deg=0.0, head_yaw_deg=5.0,
-                       world_m=rng.uniform(-1, 1, (33, 3)), visibility=np.ones(33), bones=bones, view=1, exercise=1)
+    return AvatarFrame(
+        seq=seq,
+        t_s=seq / 30,
+        head_interval=9,
+        head_delta_deg=0.0,
+        head_yaw_deg=5.0,
+        world_m=rng.uniform(-1, 1, (33, 3)),
+        visibility=np.ones(33),
+        bones=bones,
+        view=1,
+        exercise=1,
+    )
 
 
 @pytest.fixture
 def server() -> Iterator[TcpLinkServer]:
-    link = TcpLinkServer(TcpLinkConfig(enabled=True, bind_host="127.0.0.1", port=0, max_clients=3,
-                                       avatar_backlog_frames=4, client_buffer_bytes=64 * 1024,
-                                       drop_after_skipped_frames=50), DEVICE)
+    link = TcpLinkServer(
+        TcpLinkConfig(
+            enabled=True,
+            bind_host="127.0.0.1",
+            port=0,
+            max_clients=3,
+            avatar_backlog_frames=4,
+            client_buffer_bytes=64 * 1024,
+            drop_after_skipped_frames=50,
+        ),
+        DEVICE,
+    )
     link.start()
     yield link
     link.close()
@@ -102,8 +121,19 @@ def test_every_client_gets_the_same_lines_and_they_match_the_schemas(server: Tcp
     server.publish_avatar(person_frame(1))
     server.publish_avatar(AvatarFrame(seq=2, t_s=0.1, view=2))
     event_id = "tcp-corner-boot-1"
-    server.publish_feedback({"id": event_id, "t": 1.5, "code": "knee_valgus", "text": "Knees out", "kind": "form",
-                             "severity": "warning", "view": "frontal", "exercise": "squat", "details": {}})
+    server.publish_feedback(
+        {
+            "id": event_id,
+            "t": 1.5,
+            "code": "knee_valgus",
+            "text": "Knees out",
+            "kind": "form",
+            "severity": "warning",
+            "view": "frontal",
+            "exercise": "squat",
+            "details": {},
+        }
+    )
     server.publish_session({"state": "active", "exercise": "squat", "frames": 3, "events": {"knee_valgus": 1}})
     wait_until(lambda: all(len(c.lines) == 5 for c in clients), what="five lines per client")
     validator = line_validator()
@@ -142,10 +172,21 @@ def test_a_stalled_client_skips_frames_then_is_dropped_while_the_others_get_ever
         for seq in range(frames):
             server.publish_avatar(person_frame(seq))
             if seq % 50 == 0:
-                server.publish_feedback({"t": seq / 30, "code": "rep_done", "text": "rep", "kind": "rep",
-                                         "severity": "info", "view": "lateral", "exercise": "squat"})
-            wait_until(lambda: fast.topics("avatar") and fast.topics("avatar")[-1]["seq"] == seq,
-                       what=f"fast client has frame {seq}")  # a fast reader gets every frame
+                server.publish_feedback(
+                    {
+                        "t": seq / 30,
+                        "code": "rep_done",
+                        "text": "rep",
+                        "kind": "rep",
+                        "severity": "info",
+                        "view": "lateral",
+                        "exercise": "squat",
+                    }
+                )
+            wait_until(
+                lambda: fast.topics("avatar") and fast.topics("avatar")[-1]["seq"] == seq,
+                what=f"fast client has frame {seq}",
+            )  # a fast reader gets every frame
         published.set()
 
     loop = threading.Thread(target=frame_loop, daemon=True)
@@ -181,8 +222,12 @@ def test_the_daemon_serves_its_payloads_over_tcp(tmp_path: Path) -> None:
         f'[device]\nid = "{DEVICE}"\n[source]\nuri = "{clip}"\nrealtime = true\nloop = true\n'
         f'[mqtt]\nenabled = false\n[links.tcp]\nenabled = true\nbind_host = "127.0.0.1"\nport = {port}\n'
     )
-    proc = subprocess.Popen([sys.executable, "-m", "gymcorner", "run", "--config", str(config)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gymcorner", "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
     try:
         client: list[LineClient] = []
 

@@ -167,15 +167,18 @@ def test_service_marks_a_silent_strap_stale_after_3_s() -> None:
     publisher = FakePublisher()
     cfg = WearablesConfig(source="ble", ble=WearablesBleConfig(addresses=[A]))
     service = WearablesService(cfg, publisher, clock=lambda: now[0])
-    source = BleSource(cfg.ble, service.on_event, clock=lambda: now[0], client_factory=world.factory,
-                       discover=world.discover)
+    source = BleSource(
+        cfg.ble, service.on_event, clock=lambda: now[0], client_factory=world.factory, discover=world.discover
+    )
     service.source = world.source = source
     service.start()
     try:
         wait_until(lambda: world.straps[A].subscribes == 1, what="subscribed")
         world.notify(A, 100)
         wait_until(lambda: any(b.get("bpm") == 100 for _, b in publisher.sent), what="reading published")
-        first = next(i for i, (t, b) in enumerate(publisher.sent) if b.get("bpm") == 100 and t != "wearables/heart_rate")
+        first = next(
+            i for i, (t, b) in enumerate(publisher.sent) if b.get("bpm") == 100 and t != "wearables/heart_rate"
+        )
         assert publisher.sent[first][1]["stale"] is False  # (before the first reading it was stale: no data)
         now[0] += 2.9
         time.sleep(0.4)

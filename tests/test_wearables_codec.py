@@ -113,12 +113,24 @@ def _micropython_wasm(tmp_root: Path) -> Path | None:
     """The MicroPython WebAssembly port (npm), installed once beside the venv."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         return None
-    root = Path(os.environ.get("GYMCORNER_MPY_WASM", Path(__file__).resolve().parents[1] / ".venv" / "micropython-wasm"))
+    root = Path(
+        os.environ.get("GYMCORNER_MPY_WASM", Path(__file__).resolve().parents[1] / ".venv" / "micropython-wasm")
+    )
     module = root / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
     if not module.is_dir():
         root.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run(["npm", "install", "--silent", "--prefix", str(root),
-                            "@micropython/micropython-webassembly-pyscript@1.27.0"], capture_output=True, timeout=300)
+        r = subprocess.run(
+            [
+                "npm",
+                "install",
+                "--silent",
+                "--prefix",
+                str(root),
+                "@micropython/micropython-webassembly-pyscript@1.27.0",
+            ],
+            capture_output=True,
+            timeout=300,
+        )
         if r.returncode != 0:
             return None
     return root
@@ -154,7 +166,7 @@ def test_codec_runs_unchanged_under_micropython(tmp_path: Path) -> None:
     runner.write_text(
         'import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";\n'
         'import fs from "fs";\n'
-        'const mp = await loadMicroPython({stdout: (l) => console.log(l), stderr: (l) => console.error(l)});\n'
+        "const mp = await loadMicroPython({stdout: (l) => console.log(l), stderr: (l) => console.error(l)});\n"
         'mp.FS.writeFile("/relay_codec.py", fs.readFileSync(process.argv[2]));\n'
         'mp.FS.writeFile("/vectors.json", fs.readFileSync(process.argv[3]));\n'
         'mp.runPython(fs.readFileSync(process.argv[4], "utf8"));\n'
@@ -163,8 +175,14 @@ def test_codec_runs_unchanged_under_micropython(tmp_path: Path) -> None:
     script.write_text(MP_SCRIPT)
     env = {**os.environ, "NODE_PATH": str(root / "node_modules")}
     (tmp_path / "node_modules").symlink_to(root / "node_modules")
-    r = subprocess.run(["node", str(runner), str(CODEC_FILE), str(Path(__file__).parent / "vectors" / "serial_v1.json"),
-                        str(script)], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    r = subprocess.run(
+        ["node", str(runner), str(CODEC_FILE), str(Path(__file__).parent / "vectors" / "serial_v1.json"), str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     n = len(VECTORS["crc16_ccitt_false"]) + len(VECTORS["cobs"]) + len(VECTORS["frames"])
     assert f"MICROPYTHON-OK {n} micropython" in r.stdout

@@ -21,8 +21,17 @@ spec.loader.exec_module(flash)
 def test_board_image_ships_the_edge_codec_file(tmp_path: Path) -> None:
     staged = flash.stage(tmp_path / "board")
     names = sorted(p.name for p in staged)
-    assert names == sorted(["main.py", "relay_ble.py", "relay_codec.py", "relay_config.json", "relay_config.py",
-                            "relay_core.py", "relay_usb.py"])
+    assert names == sorted(
+        [
+            "main.py",
+            "relay_ble.py",
+            "relay_codec.py",
+            "relay_config.json",
+            "relay_config.py",
+            "relay_core.py",
+            "relay_usb.py",
+        ]
+    )
     edge_codec = ROOT / "edge" / "gymcorner" / "wearables" / "relay_codec.py"
     assert (tmp_path / "board" / "relay_codec.py").read_bytes() == edge_codec.read_bytes()
     assert not (ROOT / "firmware" / "esp32" / "relay_codec.py").exists()  # no second copy to drift
@@ -77,12 +86,14 @@ def test_flash_dry_run_prints_every_step(capsys: pytest.CaptureFixture[str]) -> 
 def test_flash_without_image_needs_skip_image(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         flash.main(["--port", "/dev/ttyUSB0", "--dry-run"])
-    assert flash.main(["--port", "/dev/ttyACM0", "--chip", "esp32s3", "--skip-image", "--skip-aioble", "--dry-run"]) == 0
+    assert (
+        flash.main(["--port", "/dev/ttyACM0", "--chip", "esp32s3", "--skip-image", "--skip-aioble", "--dry-run"]) == 0
+    )
     out = capsys.readouterr().out
     assert "esptool" not in out and "mip install" not in out and ":relay_core.py" in out
 
 
-MP_RELAY = r'''
+MP_RELAY = r"""
 import sys
 sys.path.append('/')
 import asyncio
@@ -129,7 +140,7 @@ for f in link.out:
 ok = types.get(c.T_HR, 0) >= 3 and types.get(c.T_STRAP, 0) >= 2 and types.get(c.T_STATUS, 0) >= 2 and types.get(c.T_SCAN) == 1
 ok = ok and replies == [(c.CMD_SCAN, True), (c.CMD_LIST, True), (99, False)]
 print('RELAY-MP', 'OK' if ok else 'BAD', sorted(types.items()), replies)
-'''
+"""
 
 
 def test_relay_core_runs_under_micropython(tmp_path: Path) -> None:
@@ -147,14 +158,15 @@ def test_relay_core_runs_under_micropython(tmp_path: Path) -> None:
     runner.write_text(
         'import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";\n'
         'import fs from "fs";\n'
-        'const mp = await loadMicroPython({stdout: (l) => console.log(l), stderr: (l) => console.error(l)});\n'
+        "const mp = await loadMicroPython({stdout: (l) => console.log(l), stderr: (l) => console.error(l)});\n"
         'for (const f of ["relay_codec.py", "relay_core.py", "relay_config.py"])\n'
         '  mp.FS.writeFile("/" + f, fs.readFileSync(process.argv[2] + "/" + f));\n'
         'await mp.runPythonAsync(fs.readFileSync(process.argv[3], "utf8"));\n'
     )
     script = tmp_path / "relay.py"
     script.write_text(MP_RELAY)
-    r = subprocess.run(["node", str(runner), str(board), str(script)], capture_output=True, text=True, timeout=120,
-                       cwd=tmp_path)
+    r = subprocess.run(
+        ["node", str(runner), str(board), str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     assert "RELAY-MP OK" in r.stdout, r.stdout

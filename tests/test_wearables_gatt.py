@@ -48,7 +48,9 @@ def test_rr_in_milliseconds() -> None:
 @pytest.mark.parametrize("hexvalue", ["", "01", "0148", "08", "0848", "08481", "10480004ff", "0048ff"])
 def test_malformed_measurements_are_refused(hexvalue: str) -> None:
     with pytest.raises(GattError):
-        parse_heart_rate_measurement(bytes.fromhex(hexvalue) if len(hexvalue) % 2 == 0 else bytes.fromhex(hexvalue[:-1]) + b"\x01")
+        parse_heart_rate_measurement(
+            bytes.fromhex(hexvalue) if len(hexvalue) % 2 == 0 else bytes.fromhex(hexvalue[:-1]) + b"\x01"
+        )
 
 
 measurements = st.builds(

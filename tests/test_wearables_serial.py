@@ -75,10 +75,14 @@ def test_readings_reach_a_real_subscriber_despite_garbage_and_a_pulled_cable(rig
 
     publisher = MqttPublisher(MqttConfig(host=mosquitto_broker.host, port=mosquitto_broker.port), "corner-9")
     publisher.start()
-    cfg = WearablesConfig.model_validate({
-        "source": "serial", "straps": {"AA:BB:CC:00:00:01": "alice"}, "users": {"alice": {"max_hr_bpm": 190}},
-        "serial": serial_config(rig).model_dump(),
-    })
+    cfg = WearablesConfig.model_validate(
+        {
+            "source": "serial",
+            "straps": {"AA:BB:CC:00:00:01": "alice"},
+            "users": {"alice": {"max_hr_bpm": 190}},
+            "serial": serial_config(rig).model_dump(),
+        }
+    )
     service = WearablesService(cfg, publisher)
     topic = "gymcorner/corner-9/wearables/"
     with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, topic + "#", qos=0) as sub:
@@ -118,17 +122,25 @@ def test_readings_reach_a_real_subscriber_despite_garbage_and_a_pulled_cable(rig
             wait_until(lambda: service.source.stats()["readings"] >= good + 10, what="readings after replug")
 
             def counters(sensor: str) -> set[int]:
-                return {m.json()["energy_kj"] for m in sub.messages(topic + sensor) if m.json().get("energy_kj") is not None}
+                return {
+                    m.json()["energy_kj"] for m in sub.messages(topic + sensor) if m.json().get("energy_kj") is not None
+                }
 
             expected_a = set(range(0, 60, 2)) | set(range(100, 110, 2))
             expected_b = set(range(1, 60, 2)) | set(range(101, 110, 2))
             wait_until(lambda: counters(SA) >= expected_a and counters(SB) >= expected_b, what="all on the broker")
             assert counters(SA) == expected_a and counters(SB) == expected_b  # 0 good frames lost, none invented
             last = sub.messages(topic + SA)[-1].json()
-            assert last["v"] == 1 and last["device"] == "corner-9" and last["user"] == "alice" and last["via"] == "serial"
+            assert (
+                last["v"] == 1 and last["device"] == "corner-9" and last["user"] == "alice" and last["via"] == "serial"
+            )
             assert last["zone"] is not None and last["rr_ms"] == [781.2, 791.0] and last["battery_pct"] == 87
             assert service.snapshot()["straps"][SA]["readings"] == 35
-            primary = {m.json()["energy_kj"] for m in sub.messages(topic + "heart_rate") if m.json().get("energy_kj") is not None}
+            primary = {
+                m.json()["energy_kj"]
+                for m in sub.messages(topic + "heart_rate")
+                if m.json().get("energy_kj") is not None
+            }
             assert primary == expected_a  # alice's strap, the first mapped, is the primary one
         finally:
             service.stop()
@@ -148,8 +160,10 @@ def test_commands_scan_list_connect(tmp_path: Path) -> None:
         source._serial.write(b"\x00\x07noise\x00")  # a bad frame towards the relay, counted there
         seq = source.list_straps()
         assert source.wait_reply(seq, 5.0) == (True, "")
-        wait_until(lambda: any(s.bad_commands >= 1 and len(s.straps) == 2 for s in sink.of(RelayStatus)),
-                   what="status with the relay's bad-frame count")
+        wait_until(
+            lambda: any(s.bad_commands >= 1 and len(s.straps) == 2 for s in sink.of(RelayStatus)),
+            what="status with the relay's bad-frame count",
+        )
         seq = source.connect("AA:BB:CC:00:00:03")
         assert source.wait_reply(seq, 5.0) == (True, "slot 2")
         assert source.wait_reply(source.connect("AA:BB:CC:00:00:03"), 5.0) == (False, "known or no free slot")

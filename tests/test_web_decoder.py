@@ -24,8 +24,12 @@ def run_node_tests(vectors: Path) -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not installed (Debian: apt install nodejs); the page itself is tested in Chromium")
-    return subprocess.run([node, str(ROOT / "host" / "web" / "test" / "vectors.test.mjs"), str(vectors)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [node, str(ROOT / "host" / "web" / "test" / "vectors.test.mjs"), str(vectors)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_javascript_decoder_passes_the_shared_vectors() -> None:

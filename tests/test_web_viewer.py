@@ -30,9 +30,16 @@ ARTEFACTS = ROOT / "out" / "test-artefacts"
 CLIP = "kaiakol_exercises/squat/incorrect/squat_incorrect_003.mp4"  # lateral, forward lean
 DEVICE = "web-corner"
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--enable-unsafe-swiftshader", "--use-angle=swiftshader",  # software WebGL for three.js
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-swiftshader",
+    "--use-angle=swiftshader",  # software WebGL for three.js
     "--window-size=1280,720",
 )
 JOINT_BGR = (0x66, 0xD1, 0xFF)  # viewer.js joints: 0xffd166
@@ -41,7 +48,9 @@ BONE_BGR = (0xF7, 0xC3, 0x4F)  # viewer.js bones: 0x4fc3f7
 
 def find_browser() -> tuple[str, str]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
+    driver = shutil.which("chromedriver") or (
+        "/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None
+    )
     if chromium is None or driver is None:
         pytest.skip("chromium / chromedriver not installed (Debian: apt install chromium chromium-driver)")
     return chromium, driver
@@ -92,8 +101,12 @@ def read_panel(browser: Any) -> dict[str, Any]:
     """The side panel in one script run, so the page cannot re-render halfway through the
     read (the fault list is rebuilt with every frame: elements found one by one go stale)."""
     raw = browser.execute_script(PANEL_SNAPSHOT_JS)
-    return {"messages": dict(raw["messages"]), "faults": [code for code, _ in raw["faults"]],
-            "status": raw["status"].strip(), "exercise": raw["exercise"].strip()}
+    return {
+        "messages": dict(raw["messages"]),
+        "faults": [code for code, _ in raw["faults"]],
+        "status": raw["status"].strip(),
+        "exercise": raw["exercise"].strip(),
+    }
 
 
 def colour_pixels(image: np.ndarray, bgr: tuple[int, int, int], tolerance: int = 40) -> int:
@@ -115,8 +128,11 @@ def test_the_viewer_shows_the_skeleton_and_coaching_from_the_daemon(
     url = f"{viewer_base_url}/index.html?broker=ws://127.0.0.1:{ws_port}&device={DEVICE}"
     browser.get(url)  # type: ignore[attr-defined]
     find = browser.find_element  # type: ignore[attr-defined]
-    wait_until(lambda: fresh(lambda: find(By.ID, "connection").get_attribute("data-state") == "connected"), 30,
-               "the page connected to the broker over WebSockets")
+    wait_until(
+        lambda: fresh(lambda: find(By.ID, "connection").get_attribute("data-state") == "connected"),
+        30,
+        "the page connected to the broker over WebSockets",
+    )
 
     config = tmp_path / "web.toml"
     config.write_text(
@@ -124,10 +140,14 @@ def test_the_viewer_shows_the_skeleton_and_coaching_from_the_daemon(
         '[coach]\nexercise = "squat"\n'  # each 1.3-s loop ends before the recogniser is sure
         f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\nreconnect_min_delay_s = 0.1\nreconnect_max_delay_s = 0.5\n'
     )
-    daemon = subprocess.Popen([sys.executable, "-m", "gymcorner", "run", "--config", str(config)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "gymcorner", "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
     try:
+
         def canvas(attribute: str) -> str | None:
             return find(By.ID, "skeleton").get_attribute(attribute)
 
@@ -135,8 +155,9 @@ def test_the_viewer_shows_the_skeleton_and_coaching_from_the_daemon(
             return int(canvas("data-frames") or 0) >= 15 and canvas("data-present") == "true"
 
         wait_until(lambda: daemon.poll() is None and fresh(drawing), 120, "avatar frames drawn")
-        wait_until(lambda: "posture_incorrect" in read_panel(browser)["messages"], 60,
-                   "the forward-lean coaching message")
+        wait_until(
+            lambda: "posture_incorrect" in read_panel(browser)["messages"], 60, "the forward-lean coaching message"
+        )
         wait_until(lambda: fresh(lambda: canvas("data-present") == "true"), 30, "a person in the latest frame")
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         shot = ARTEFACTS / "web_viewer.png"

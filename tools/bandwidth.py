@@ -86,11 +86,26 @@ def main() -> int:
     rows = []
     for name, values in sizes.items():
         per_frame = float(np.mean(values))
-        rows.append({"stream": name, "bytes_per_frame": round(per_frame, 1), "kB_per_s_at_30fps": round(per_frame * FPS / 1000, 2)})
-    for live, label in ((False, "720p H.264 video (crf 23, file)"), (True, "720p H.264 video (crf 23, live: zerolatency)")):
+        rows.append(
+            {
+                "stream": name,
+                "bytes_per_frame": round(per_frame, 1),
+                "kB_per_s_at_30fps": round(per_frame * FPS / 1000, 2),
+            }
+        )
+    for live, label in (
+        (False, "720p H.264 video (crf 23, file)"),
+        (True, "720p H.264 video (crf 23, live: zerolatency)"),
+    ):
         rate = h264_kbps(video, live)
         if rate is not None:
-            rows.append({"stream": label, "bytes_per_frame": round(rate[0] * 1000 / FPS, 1), "kB_per_s_at_30fps": round(rate[0], 2)})
+            rows.append(
+                {
+                    "stream": label,
+                    "bytes_per_frame": round(rate[0] * 1000 / FPS, 1),
+                    "kB_per_s_at_30fps": round(rate[0], 2),
+                }
+            )
     print(f"clip {video.name}, {sum(1 for s in recording.samples() if s.present)} frames with a person\n")
     print("| stream | bytes per frame | kB/s at 30 fps |\n|---|---|---|")
     for r in rows:

@@ -40,8 +40,12 @@ def measurement(counter: int) -> bytes:
 
 def consistent(r: HeartRateReading) -> bool:
     c = r.energy_expended_kj
-    return c is not None and r.heart_rate_bpm == 60 + c % 120 and r.sensor_contact is True and \
-        r.rr_intervals_ms == tuple(x * 1000 / 1024 for x in (500 + c % 500, 700 + c % 300))
+    return (
+        c is not None
+        and r.heart_rate_bpm == 60 + c % 120
+        and r.sensor_contact is True
+        and r.rr_intervals_ms == tuple(x * 1000 / 1024 for x in (500 + c % 500, 700 + c % 300))
+    )
 
 
 class Corruptor:
@@ -140,8 +144,20 @@ def run(frames: int, rate_hz: float | None, corrupt: float) -> dict[str, Any]:
             "frames_accepted": accepted,
             "accepted_but_wrong": inconsistent,
             "accepted_valid_pct": round(100 * len(received) / accepted, 4) if accepted else None,
-            "decoder": {k: stats[k] for k in ("frames", "bad_crc", "bad_cobs", "runts", "bad_version", "overruns",
-                                              "bad_payload", "seq_lost", "dropped_bytes")},
+            "decoder": {
+                k: stats[k]
+                for k in (
+                    "frames",
+                    "bad_crc",
+                    "bad_cobs",
+                    "runts",
+                    "bad_version",
+                    "overruns",
+                    "bad_payload",
+                    "seq_lost",
+                    "dropped_bytes",
+                )
+            },
             "relay_dropped": relay.relay.dropped,
         }
 

@@ -27,9 +27,18 @@ AARCH64_TAGS = ["manylinux2014_aarch64"] + [f"manylinux_2_{minor}_aarch64" for m
 
 def installed(venv: Path) -> dict[str, str]:
     out = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "list", "--format=json", "--exclude-editable",
-         "--disable-pip-version-check"],
-        capture_output=True, text=True, check=True,
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "list",
+            "--format=json",
+            "--exclude-editable",
+            "--disable-pip-version-check",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     skip = {"pip", "setuptools", "wheel"}
     return {p["name"]: p["version"] for p in json.loads(out) if p["name"].lower() not in skip}
@@ -40,8 +49,21 @@ def missing_wheels(packages: dict[str, str], python_version: str, tags: list[str
     with tempfile.TemporaryDirectory(prefix="wheels-") as tmp:
         reqs = Path(tmp) / "requirements.txt"
         reqs.write_text("".join(f"{name}=={version}\n" for name, version in sorted(packages.items())))
-        base = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--dest", tmp,
-                "--python-version", python_version, "--implementation", "cp", "--disable-pip-version-check"]
+        base = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            tmp,
+            "--python-version",
+            python_version,
+            "--implementation",
+            "cp",
+            "--disable-pip-version-check",
+        ]
         for tag in tags:
             base += ["--platform", tag]
         done = subprocess.run(base + ["-r", str(reqs)], capture_output=True, text=True)

@@ -122,10 +122,16 @@ def flood(flooder: paho.Client, recorder: Recorder, tag: str, commands: int, tim
         got = {i: recorder.replies.get(i, []) for i in ids}
     kinds = Counter("busy" if r.get("busy") else ("ok" if r["ok"] else "error") for rs in got.values() for r in rs)
     fps = recorder.fps(start, end)
-    return {"sent": commands, "replied": sum(1 for rs in got.values() if rs),
-            "missing": sum(1 for rs in got.values() if not rs), "duplicated": sum(1 for rs in got.values() if len(rs) > 1),
-            **{k: kinds.get(k, 0) for k in ("ok", "busy", "error")}, "seconds": round(end - start, 2),
-            "fps_min": min(fps), "fps_mean": round(statistics.fmean(fps), 1)}
+    return {
+        "sent": commands,
+        "replied": sum(1 for rs in got.values() if rs),
+        "missing": sum(1 for rs in got.values() if not rs),
+        "duplicated": sum(1 for rs in got.values() if len(rs) > 1),
+        **{k: kinds.get(k, 0) for k in ("ok", "busy", "error")},
+        "seconds": round(end - start, 2),
+        "fps_min": min(fps),
+        "fps_mean": round(statistics.fmean(fps), 1),
+    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -134,11 +140,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     recorder = Recorder()
     watcher = client(port, recorder)
     cfg = workdir / "flood.toml"
-    cfg.write_text(f'[device]\nid = "{DEVICE}"\n[source]\nuri = "{args.clip.resolve()}"\n'
-                   f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n')
+    cfg.write_text(
+        f'[device]\nid = "{DEVICE}"\n[source]\nuri = "{args.clip.resolve()}"\n'
+        f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n'
+    )
     log = (workdir / "daemon.log").open("wb")
-    daemon = subprocess.Popen([sys.executable, "-m", "gymcorner", "run", "--config", str(cfg), "--loop", "--realtime"],
-                              stdout=log, stderr=subprocess.STDOUT)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "gymcorner", "run", "--config", str(cfg), "--loop", "--realtime"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     flooder = client(port)
     try:
         if not recorder.online.wait(60):
@@ -179,11 +190,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         broker.terminate()
         broker.wait(10)
     return {
-        "idle_fps_min": min(idle), "idle_fps_mean": round(statistics.fmean(idle), 1),
+        "idle_fps_min": min(idle),
+        "idle_fps_mean": round(statistics.fmean(idle), 1),
         "floods": floods,
-        "sent_total": sum(f["sent"] for f in floods), "replied_total": sum(f["replied"] for f in floods),
+        "sent_total": sum(f["sent"] for f in floods),
+        "replied_total": sum(f["replied"] for f in floods),
         "busy_total": sum(f["busy"] for f in floods),
-        "replied_eventually": eventually, "duplicated_total": duplicated,
+        "replied_eventually": eventually,
+        "duplicated_total": duplicated,
         "device_stats": {k: stats.get(k) for k in ("commands_busy", "commands_rejected", "replies_dropped")},
         "log": str(workdir / "daemon.log"),
     }

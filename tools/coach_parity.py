@@ -59,24 +59,40 @@ def main() -> int:
         same = sum(a[:4] == b[:4] for a, b in zip(ref[:n], got[:n]))
         same_count = sum(a == b for a, b in zip(ref[:n], got[:n]))
         reps = (ref[-1][4] if ref else 0, got[-1][4] if got else 0)
-        rows.append({"clip": name, "frames": n, "identical": round(same / max(n, 1), 4),
-                     "identical_with_count": round(same_count / max(n, 1), 4),
-                     "reps_reference": reps[0], "reps_other": reps[1]})
+        rows.append(
+            {
+                "clip": name,
+                "frames": n,
+                "identical": round(same / max(n, 1), 4),
+                "identical_with_count": round(same_count / max(n, 1), 4),
+                "reps_reference": reps[0],
+                "reps_other": reps[1],
+            }
+        )
         same_frames += same
         same_with_count += same_count
         total_frames += n
         same_reps += reps[0] == reps[1]
     print(f"{'clip':<72}{'frames':>7}{'same %':>8}{'+count %':>9}{'reps':>9}")
     for r in rows:
-        print(f"{r['clip']:<72}{r['frames']:>7}{100 * r['identical']:>8.1f}{100 * r['identical_with_count']:>9.1f}"
-              f"{r['reps_reference']:>5} /{r['reps_other']:>2}")
-    summary = {"clips": len(rows), "frames": total_frames, "identical_frames": round(same_frames / total_frames, 4),
-               "identical_frames_with_count": round(same_with_count / total_frames, 4),
-               "same_rep_count_clips": same_reps, "same_rep_count_share": round(same_reps / len(rows), 4)}
-    print(f"identical coach output (view, faults, exercise, rep phase) on {100 * summary['identical_frames']:.2f} % "
-          f"of {total_frames} frames ({100 * summary['identical_frames_with_count']:.2f} % also with the same count "
-          f"so far); same final rep count on {same_reps} of {len(rows)} clips "
-          f"({100 * summary['same_rep_count_share']:.1f} %)")
+        print(
+            f"{r['clip']:<72}{r['frames']:>7}{100 * r['identical']:>8.1f}{100 * r['identical_with_count']:>9.1f}"
+            f"{r['reps_reference']:>5} /{r['reps_other']:>2}"
+        )
+    summary = {
+        "clips": len(rows),
+        "frames": total_frames,
+        "identical_frames": round(same_frames / total_frames, 4),
+        "identical_frames_with_count": round(same_with_count / total_frames, 4),
+        "same_rep_count_clips": same_reps,
+        "same_rep_count_share": round(same_reps / len(rows), 4),
+    }
+    print(
+        f"identical coach output (view, faults, exercise, rep phase) on {100 * summary['identical_frames']:.2f} % "
+        f"of {total_frames} frames ({100 * summary['identical_frames_with_count']:.2f} % also with the same count "
+        f"so far); same final rep count on {same_reps} of {len(rows)} clips "
+        f"({100 * summary['same_rep_count_share']:.1f} %)"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "clips": rows}, indent=2) + "\n")
     return 0

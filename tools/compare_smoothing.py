@@ -61,9 +61,18 @@ from gymcorner.recording import Recording, load_recording
 
 MAIN_JOINTS = np.array(
     [
-        Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_ELBOW, Landmark.RIGHT_ELBOW,
-        Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST, Landmark.LEFT_HIP, Landmark.RIGHT_HIP,
-        Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE,
+        Landmark.LEFT_SHOULDER,
+        Landmark.RIGHT_SHOULDER,
+        Landmark.LEFT_ELBOW,
+        Landmark.RIGHT_ELBOW,
+        Landmark.LEFT_WRIST,
+        Landmark.RIGHT_WRIST,
+        Landmark.LEFT_HIP,
+        Landmark.RIGHT_HIP,
+        Landmark.LEFT_KNEE,
+        Landmark.RIGHT_KNEE,
+        Landmark.LEFT_ANKLE,
+        Landmark.RIGHT_ANKLE,
     ]
 )
 MIN_LAG_SEGMENT_FRAMES = 8
@@ -295,8 +304,9 @@ def filter_grid(windows: list[int], min_cutoffs: list[float], betas: list[float]
         yield f"ma w={w}", SmoothingConfig(filter="moving_average", window_frames=w)
     for fc in min_cutoffs:
         for beta in betas:
-            yield f"1e fc={fc:g} b={beta:g}", SmoothingConfig(
-                filter="one_euro", min_cutoff_hz=fc, beta=beta, d_cutoff_hz=d_cutoff_hz
+            yield (
+                f"1e fc={fc:g} b={beta:g}",
+                SmoothingConfig(filter="one_euro", min_cutoff_hz=fc, beta=beta, d_cutoff_hz=d_cutoff_hz),
             )
 
 
@@ -313,8 +323,11 @@ def summarise(clips: dict[str, ClipMetrics], labels: list[str]) -> dict[str, dic
         for key in clips[next(iter(clips))].by_filter[label]:
             row[key] = nanmedian([c.by_filter[label][key] for c in clips.values()])
         for prefix in ("", "world_"):
-            ratios = [c.by_filter[label][prefix + "jitter_pct"] / c.by_filter["raw"][prefix + "jitter_pct"]
-                      for c in clips.values() if c.by_filter["raw"][prefix + "jitter_pct"] > 0]
+            ratios = [
+                c.by_filter[label][prefix + "jitter_pct"] / c.by_filter["raw"][prefix + "jitter_pct"]
+                for c in clips.values()
+                if c.by_filter["raw"][prefix + "jitter_pct"] > 0
+            ]
             row[prefix + "jitter_reduction"] = 1 - nanmedian(ratios)
         table[label] = row
     return table
@@ -342,23 +355,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("recordings", nargs="*", help="recorded .npz files (default: tests/fixtures/landmarks/*.npz)")
     parser.add_argument("--json", type=Path, help="write the per-clip metrics, table and picks here")
     parser.add_argument("--ma-windows", default="1,3,5,7,9", help="moving-average windows (frames)")
-    parser.add_argument("--min-cutoffs", default="0.1,0.3,0.5,0.7,1,1.5,2,4",
-                        help="One Euro min_cutoff_hz values")
-    parser.add_argument("--betas", default="0,1,3,5,10,20,30,100",
-                        help="One Euro beta values (per body size/s of image-plane speed)")
+    parser.add_argument("--min-cutoffs", default="0.1,0.3,0.5,0.7,1,1.5,2,4", help="One Euro min_cutoff_hz values")
+    parser.add_argument(
+        "--betas", default="0,1,3,5,10,20,30,100", help="One Euro beta values (per body size/s of image-plane speed)"
+    )
     parser.add_argument("--d-cutoff", type=float, default=1.0, help="One Euro d_cutoff_hz")
     defaults = Params()
     for name, help_text in PARAM_HELP.items():
-        parser.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(defaults, name),
-                            help=f"{help_text} (default %(default)s)")
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=float,
+            default=getattr(defaults, name),
+            help=f"{help_text} (default %(default)s)",
+        )
     args = parser.parse_args(argv)
     params = Params(**{k: getattr(args, k) for k in Params.__dataclass_fields__})
-    paths = args.recordings or sorted(glob.glob(str(Path(__file__).resolve().parents[1] / "tests/fixtures/landmarks/*.npz")))
+    paths = args.recordings or sorted(
+        glob.glob(str(Path(__file__).resolve().parents[1] / "tests/fixtures/landmarks/*.npz"))
+    )
     if not paths:
         parser.error("no recordings given and none in tests/fixtures/landmarks (run tools/record_fixtures.py)")
     floats = lambda s: [float(v) for v in s.split(",") if v]  # noqa: E731
-    grid = list(filter_grid([int(v) for v in floats(args.ma_windows)], floats(args.min_cutoffs),
-                            floats(args.betas), args.d_cutoff))
+    grid = list(
+        filter_grid(
+            [int(v) for v in floats(args.ma_windows)], floats(args.min_cutoffs), floats(args.betas), args.d_cutoff
+        )
+    )
     clips: dict[str, ClipMetrics] = {}
     for path in paths:
         try:
@@ -371,35 +393,55 @@ def main(argv: list[str] | None = None) -> int:
             continue
         metrics.by_filter = {label: analysis.measure(cfg) for label, cfg in grid}
         clips[Path(path).stem] = metrics
-        print(f"{Path(path).stem}: still pairs {metrics.still_pairs}, moving frames {metrics.moving_frames}",
-              file=sys.stderr)
+        print(
+            f"{Path(path).stem}: still pairs {metrics.still_pairs}, moving frames {metrics.moving_frames}",
+            file=sys.stderr,
+        )
     if not clips:
         parser.error("no recording had a measurable torso")
     labels = [label for label, _ in grid]
     table = summarise(clips, labels)
-    picks = {"moving_average": pick(table, "ma ", params.min_jitter_reduction),
-             "one_euro": pick(table, "1e ", params.min_jitter_reduction)}
+    picks = {
+        "moving_average": pick(table, "ma ", params.min_jitter_reduction),
+        "one_euro": pick(table, "1e ", params.min_jitter_reduction),
+    }
     picks["overall"] = min(picks.values(), key=lambda k: table[k]["lag_ms"])
     n_still = sum(c.still_pairs > 0 for c in clips.values())
     n_moving = sum(c.moving_frames > 0 for c in clips.values())
     print(f"clips: {len(clips)}; with still segments: {n_still}; with moving segments: {n_moving}")
-    print("| filter | jitter (% torso/frame) | jitter reduction | lag (ms) | moving error (% torso) "
-          "| error (% torso) | world jitter reduction | world lag (ms) |")
+    print(
+        "| filter | jitter (% torso/frame) | jitter reduction | lag (ms) | moving error (% torso) "
+        "| error (% torso) | world jitter reduction | world lag (ms) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label in labels:
         row = table[label]
-        print(f"| {label} | {row['jitter_pct']:.2f} | {100 * row['jitter_reduction']:.0f} % | "
-              f"{row['lag_ms']:.1f} | {row['moving_error_pct']:.2f} | {row['error_pct']:.2f} | "
-              f"{100 * row['world_jitter_reduction']:.0f} % | {row['world_lag_ms']:.1f} |")
-    print(f"picks (least lag with jitter reduction >= {100 * params.min_jitter_reduction:.0f} % "
-          f"in pixel and world space): {picks}")
+        print(
+            f"| {label} | {row['jitter_pct']:.2f} | {100 * row['jitter_reduction']:.0f} % | "
+            f"{row['lag_ms']:.1f} | {row['moving_error_pct']:.2f} | {row['error_pct']:.2f} | "
+            f"{100 * row['world_jitter_reduction']:.0f} % | {row['world_lag_ms']:.1f} |"
+        )
+    print(
+        f"picks (least lag with jitter reduction >= {100 * params.min_jitter_reduction:.0f} % "
+        f"in pixel and world space): {picks}"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({
-            "params": params.__dict__, "table": table, "picks": picks,
-            "clips": {k: {"still_pairs": c.still_pairs, "moving_frames": c.moving_frames, **c.by_filter}
-                      for k, c in clips.items()},
-        }, indent=1, allow_nan=True))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "params": params.__dict__,
+                    "table": table,
+                    "picks": picks,
+                    "clips": {
+                        k: {"still_pairs": c.still_pairs, "moving_frames": c.moving_frames, **c.by_filter}
+                        for k, c in clips.items()
+                    },
+                },
+                indent=1,
+                allow_nan=True,
+            )
+        )
     return 0
 
 

@@ -39,10 +39,18 @@ def main() -> int:
     with (args.dir / "labels.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     clf = EmotionClassifier(model_path(default_models_dir(None), "emotion_model_quantized.tflite"), flip_average=True)
-    logp = np.log(np.clip(np.array([
-        clf.probabilities(whole_image_crop(cv2.imread(str(args.dir / r["path"]), cv2.IMREAD_GRAYSCALE)))
-        for r in rows
-    ]), 1e-7, 1))
+    logp = np.log(
+        np.clip(
+            np.array(
+                [
+                    clf.probabilities(whole_image_crop(cv2.imread(str(args.dir / r["path"]), cv2.IMREAD_GRAYSCALE)))
+                    for r in rows
+                ]
+            ),
+            1e-7,
+            1,
+        )
+    )
     y = np.array([CLASSES.index(r["label"]) for r in rows])
     usage = np.array([r["usage"] for r in rows])
     report = {}
@@ -51,9 +59,15 @@ def main() -> int:
         te = usage == report_on
         before = metrics(y[te].tolist(), logp[te].argmax(axis=1).tolist())
         after = metrics(y[te].tolist(), (logp[te] + bias).argmax(axis=1).tolist())
-        report[f"{fit_on}->{report_on}"] = {"bias": dict(zip(CLASSES, bias.round(3).tolist())), "before": before, "after": after}
-        print(f"fit {fit_on} -> report {report_on}: accuracy {before['accuracy']:.4f} -> {after['accuracy']:.4f}, "
-              f"macro F1 {before['macro_f1']:.4f} -> {after['macro_f1']:.4f}")
+        report[f"{fit_on}->{report_on}"] = {
+            "bias": dict(zip(CLASSES, bias.round(3).tolist())),
+            "before": before,
+            "after": after,
+        }
+        print(
+            f"fit {fit_on} -> report {report_on}: accuracy {before['accuracy']:.4f} -> {after['accuracy']:.4f}, "
+            f"macro F1 {before['macro_f1']:.4f} -> {after['macro_f1']:.4f}"
+        )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -51,7 +51,7 @@ def features(pts: np.ndarray) -> np.ndarray:
     ang = np.arctan2(eye[:, 1], eye[:, 0])
     c, s = np.cos(-ang)[:, None], np.sin(-ang)[:, None]
     rot = np.stack([c * xy[:, :, 0] - s * xy[:, :, 1], s * xy[:, :, 0] + c * xy[:, :, 1]], axis=2)
-    z = (pts[:, :, 2:] - pts[:, :, 2:].mean(axis=1, keepdims=True))
+    z = pts[:, :, 2:] - pts[:, :, 2:].mean(axis=1, keepdims=True)
     return np.concatenate([rot / dist, z / dist], axis=2).reshape(len(pts), -1)
 
 
@@ -82,10 +82,12 @@ def choose_l2(x: np.ndarray, y: np.ndarray, seed: int = 0) -> float:
     folds = np.random.default_rng(seed).permutation(len(y)) % 5
     best = (-1.0, 1e-3)
     for l2 in (1e-4, 1e-3, 1e-2, 1e-1):
-        acc = np.mean([
-            (predict(fit_softmax(x[folds != f], y[folds != f], l2), x[folds == f]) == y[folds == f]).mean()
-            for f in range(5)
-        ])
+        acc = np.mean(
+            [
+                (predict(fit_softmax(x[folds != f], y[folds != f], l2), x[folds == f]) == y[folds == f]).mean()
+                for f in range(5)
+            ]
+        )
         best = max(best, (float(acc), l2))
     return best[1]
 
@@ -110,8 +112,10 @@ def main() -> int:
         m = metrics(y[te].tolist(), predict(w, xte).tolist())
         m.update(fit_on=fit_on, report_on=report_on, l2=l2, n_fit=int(tr.sum()), n_report=int(te.sum()))
         report[f"{fit_on}->{report_on}"] = m
-        print(f"fit {fit_on} -> report {report_on}: accuracy {m['accuracy']:.4f} macro F1 {m['macro_f1']:.4f} "
-              f"(l2 {l2}) per-class F1 " + " ".join(f"{c} {v['f1']:.3f}" for c, v in m["per_class"].items()))
+        print(
+            f"fit {fit_on} -> report {report_on}: accuracy {m['accuracy']:.4f} macro F1 {m['macro_f1']:.4f} "
+            f"(l2 {l2}) per-class F1 " + " ".join(f"{c} {v['f1']:.3f}" for c, v in m["per_class"].items())
+        )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -55,8 +55,22 @@ def steps(args: argparse.Namespace) -> list[list[str]]:
     if not args.skip_image:
         offset = args.offset or IMAGE_OFFSETS[args.chip]
         cmds.append([*py, "esptool", "--chip", args.chip, "--port", port, "erase-flash"])
-        cmds.append([*py, "esptool", "--chip", args.chip, "--port", port, "--baud", str(args.baud),
-                     "write-flash", "-z", offset, str(args.image)])
+        cmds.append(
+            [
+                *py,
+                "esptool",
+                "--chip",
+                args.chip,
+                "--port",
+                port,
+                "--baud",
+                str(args.baud),
+                "write-flash",
+                "-z",
+                offset,
+                str(args.image),
+            ]
+        )
     remote = [*py, "mpremote", "connect", port]
     if not args.skip_aioble:
         cmds.append([*remote, "mip", "install", "aioble"])
@@ -81,8 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_image and args.image is None:
         parser.error("--image is required unless --skip-image")
     if not args.dry_run:
-        missing = [p for p in ([args.image] if not args.skip_image else []) + [s for s, _ in board_files(args.config)]
-                   if not Path(p).is_file()]
+        missing = [
+            p
+            for p in ([args.image] if not args.skip_image else []) + [s for s, _ in board_files(args.config)]
+            if not Path(p).is_file()
+        ]
         if missing:
             parser.error(f"missing: {', '.join(map(str, missing))}")
     for i, cmd in enumerate(steps(args), 1):

@@ -93,16 +93,24 @@ def main() -> int:
     parser.add_argument("--manifest", default=str(DEFAULT_MANIFEST), help="labelled clips (default: %(default)s)")
     parser.add_argument("--backend", default="litert", help="pose backend to compare (default: %(default)s)")
     parser.add_argument("--clips", type=int, metavar="N", help="only the first N clips of the manifest")
-    parser.add_argument("--only", action="append", metavar="TEXT", help="only clips whose path contains TEXT (repeatable)")
+    parser.add_argument(
+        "--only", action="append", metavar="TEXT", help="only clips whose path contains TEXT (repeatable)"
+    )
     parser.add_argument("--json", metavar="OUT", help="write the table as JSON")
-    parser.add_argument("--save", metavar="DIR", help="also keep the backend's landmarks as recordings in DIR "
-                        "(same names as the fixtures; for tools/coach_parity.py and `gymcorner eval --landmarks`)")
+    parser.add_argument(
+        "--save",
+        metavar="DIR",
+        help="also keep the backend's landmarks as recordings in DIR "
+        "(same names as the fixtures; for tools/coach_parity.py and `gymcorner eval --landmarks`)",
+    )
     args = parser.parse_args()
     manifest = Path(args.manifest)
     if not manifest.is_file():
         print(f"manifest not found: {manifest}", file=sys.stderr)
         return 1
-    rows = [r for r in csv.DictReader(manifest.open(encoding="utf-8")) if (FIXTURES / fixture_name(r["clip"])).is_file()]
+    rows = [
+        r for r in csv.DictReader(manifest.open(encoding="utf-8")) if (FIXTURES / fixture_name(r["clip"])).is_file()
+    ]
     if args.only:
         rows = [r for r in rows if any(t in r["clip"] for t in args.only)]
     if args.clips:
@@ -117,20 +125,25 @@ def main() -> int:
         if args.save:
             Path(args.save).mkdir(parents=True, exist_ok=True)
             Recording.from_samples(samples, reference.fps, source=row["clip"], backend=args.backend).save(
-                Path(args.save) / fixture_name(row["clip"]))
+                Path(args.save) / fixture_name(row["clip"])
+            )
         result = compare(reference, samples)
         table.append(summarise(row["clip"], result["distances"], result["presence_agreement"], result["frames"]))
         all_dist.append(result["distances"])
         agree_frames += result["presence_agreement"] * result["frames"]
         total_frames += result["frames"]
-    overall = summarise("ALL", np.concatenate(all_dist) if all_dist else np.zeros(0), agree_frames / max(total_frames, 1), total_frames)
+    overall = summarise(
+        "ALL", np.concatenate(all_dist) if all_dist else np.zeros(0), agree_frames / max(total_frames, 1), total_frames
+    )
     print(f"{'clip':<70}{'frames':>7}{'mean %':>9}{'p95 %':>9}{'presence':>10}")
     for entry in [*table, overall]:
         mean = "-" if entry["mean_pct"] is None else f"{entry['mean_pct']:.3f}"
         p95 = "-" if entry["p95_pct"] is None else f"{entry['p95_pct']:.3f}"
         print(f"{entry['clip']:<70}{entry['frames']:>7}{mean:>9}{p95:>9}{entry['presence_agreement']:>10.3f}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"backend": args.backend, "clips": table, "overall": overall}, indent=2) + "\n")
+        Path(args.json).write_text(
+            json.dumps({"backend": args.backend, "clips": table, "overall": overall}, indent=2) + "\n"
+        )
     return 0
 
 

@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     config.write_text(
         f'[device]\nid = "{DEVICE}"\n[source]\nuri = "{Path(args.clip).resolve()}"\nloop = true\n'
         f"realtime = {str(args.realtime).lower()}\n"
-        f'[pose]\nmodel_complexity = {args.model_complexity}\n'
+        f"[pose]\nmodel_complexity = {args.model_complexity}\n"
         f'[mqtt]\nhost = "{host}"\nport = {port}\n[logging]\nlevel = "WARNING"\n'
     )
     counts, lock = Counts(), threading.Lock()
@@ -188,8 +188,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 s = samples[-1]
                 with lock:
                     av, fb = counts.avatar_frames, len(counts.feedback_ids)
-                print(f"t={s.t_s:7.1f}s rss={s.rss_mb:7.1f} MB fds={s.fds:3d} threads={s.threads:3d} "
-                      f"cpu={s.cpu_percent:5.1f}% avatar={av} feedback={fb}", flush=True)
+                print(
+                    f"t={s.t_s:7.1f}s rss={s.rss_mb:7.1f} MB fds={s.fds:3d} threads={s.threads:3d} "
+                    f"cpu={s.cpu_percent:5.1f}% avatar={av} feedback={fb}",
+                    flush=True,
+                )
             time.sleep(args.every_s)
         samples.append(sample(proc, t0))
         stats = ask_stats(client, base, counts, lock)
@@ -213,14 +216,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "minutes": args.minutes,
         "realtime": args.realtime,
         "samples": len(samples),
-        "rss_mb": {"first": samples[0].rss_mb, "after_warmup": steady[0].rss_mb, "end": samples[-1].rss_mb,
-                   "max": max(s.rss_mb for s in samples)},
+        "rss_mb": {
+            "first": samples[0].rss_mb,
+            "after_warmup": steady[0].rss_mb,
+            "end": samples[-1].rss_mb,
+            "max": max(s.rss_mb for s in samples),
+        },
         "rss_slope_mb_per_h_after_warmup": round(slope_mb_per_h(steady), 3),
         "rss_slope_mb_per_h_second_half": round(slope_mb_per_h(steady[len(steady) // 2 :]), 3),
         "warmup_s": args.warmup_s,
         "fds": {"after_warmup": steady[0].fds, "end": samples[-1].fds, "max": max(s.fds for s in steady)},
-        "threads": {"after_warmup": steady[0].threads, "end": samples[-1].threads,
-                    "max": max(s.threads for s in steady)},
+        "threads": {
+            "after_warmup": steady[0].threads,
+            "end": samples[-1].threads,
+            "max": max(s.threads for s in steady),
+        },
         "daemon_frames": (stats or {}).get("frames"),
         "avatar_received": counts.avatar_frames,
         "avatar_sent_by_device": mqtt.get("avatar_sent"),

@@ -62,7 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Publishes status, avatar and feedback on MQTT under <base_topic>/<device id>/.",
     )
     _add_config(run)
-    run.add_argument("--source", "-s", metavar="S", help="camera index, /dev/videoN, video file, rtsp/http URL, picamera2:N or 'gst:<pipeline> ! appsink'")
+    run.add_argument(
+        "--source",
+        "-s",
+        metavar="S",
+        help="camera index, /dev/videoN, video file, rtsp/http URL, picamera2:N or 'gst:<pipeline> ! appsink'",
+    )
     run.add_argument("--validate-config", action="store_true", help="check the config, print the verdict, exit 0/1")
     run.add_argument("--loop", action="store_true", help="restart a video file at its end (demo, soak)")
     run.add_argument("--realtime", action="store_true", help="pace a video file at its own frame rate")
@@ -129,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(evaluate)
     evaluate.add_argument("--json", metavar="OUT", help="write summary and per-clip results as JSON")
     evaluate.add_argument(
-        "--landmarks", metavar="DIR", help="use recorded landmarks (tools/record_fixtures.py) instead of running the model"
+        "--landmarks",
+        metavar="DIR",
+        help="use recorded landmarks (tools/record_fixtures.py) instead of running the model",
     )
     evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     evaluate.set_defaults(func=cmd_eval)
@@ -237,7 +244,7 @@ def cmd_reference_record(args: argparse.Namespace, stop: threading.Event) -> int
     print(
         f"reference: rep {info['rep']} of {info['reps_found']} complete {args.exercise} reps, "
         f"tolerance {info['tolerance']} torso lengths -> {info['out']}\n"
-        f"use it with [coach] reference_file = \"{info['out']}\""
+        f'use it with [coach] reference_file = "{info["out"]}"'
     )
     return 0
 
@@ -295,8 +302,12 @@ def _accept_log_level_after_any_subcommand(sub: argparse._SubParsersAction) -> N
     SUPPRESS as the default keeps a value given before the subcommand when none follows it."""
     for subparser in set(sub.choices.values()):
         if "--log-level" not in subparser._option_string_actions:
-            subparser.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS,
-                                   help="override logging.level (also accepted before the subcommand)")
+            subparser.add_argument(
+                "--log-level",
+                choices=LOG_LEVELS,
+                default=argparse.SUPPRESS,
+                help="override logging.level (also accepted before the subcommand)",
+            )
 
 
 def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> int:
@@ -305,4 +316,3 @@ def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> 
     if args.command != "run":
         _setup_logging(args.log_level or "WARNING")
     return func(args, stop or threading.Event())
-

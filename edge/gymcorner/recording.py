@@ -52,9 +52,7 @@ class Recording:
                 yield PoseSample(float(self.t_s[i]), self.width, self.height)
 
     @classmethod
-    def from_samples(
-        cls, samples: list[PoseSample], fps: float, source: str = "", backend: str = ""
-    ) -> Recording:
+    def from_samples(cls, samples: list[PoseSample], fps: float, source: str = "", backend: str = "") -> Recording:
         n = len(samples)
         image = np.full((n, NUM_LANDMARKS, 4), np.nan, dtype=np.float32)
         world = np.full((n, NUM_LANDMARKS, 3), np.nan, dtype=np.float32)
@@ -134,25 +132,34 @@ def _validated(p: Path, members: dict[str, np.ndarray]) -> Recording:
     if not (np.isfinite(fps) and fps > 0):
         raise RecordingError(f"{p}: fps = {fps} (must be a positive frame rate)")
     return Recording(
-        t_s=t_s.astype(np.float64), present=present.astype(bool), image=image.astype(np.float32),
-        world=world.astype(np.float32), width=width, height=height, fps=fps,
-        source=str(_scalar(p, members, "source", "U")), backend=str(_scalar(p, members, "backend", "U")),
+        t_s=t_s.astype(np.float64),
+        present=present.astype(bool),
+        image=image.astype(np.float32),
+        world=world.astype(np.float32),
+        width=width,
+        height=height,
+        fps=fps,
+        source=str(_scalar(p, members, "source", "U")),
+        backend=str(_scalar(p, members, "backend", "U")),
     )
 
 
 def _array(p: Path, members: dict[str, np.ndarray], name: str, kinds: str, ndim: int) -> np.ndarray:
     value = members[name]
     if value.dtype.kind not in kinds or value.ndim != ndim:
-        raise RecordingError(f"{p}: {name} must be a {ndim}-D {_KIND_NAMES[kinds]} array, "
-                             f"got {value.ndim}-D {value.dtype}")
+        raise RecordingError(
+            f"{p}: {name} must be a {ndim}-D {_KIND_NAMES[kinds]} array, got {value.ndim}-D {value.dtype}"
+        )
     return value
 
 
 def _scalar(p: Path, members: dict[str, np.ndarray], name: str, kinds: str) -> int | float | str:
     value = members[name]
     if value.shape != () or value.dtype.kind not in kinds:
-        raise RecordingError(f"{p}: {name} must be a single {_KIND_NAMES[kinds]}, got an array of shape "
-                             f"{value.shape} and type {value.dtype}")
+        raise RecordingError(
+            f"{p}: {name} must be a single {_KIND_NAMES[kinds]}, got an array of shape "
+            f"{value.shape} and type {value.dtype}"
+        )
     item = value.item()
     return item if not isinstance(item, bytes) else item.decode("utf-8", "replace")
 

@@ -110,7 +110,11 @@ def _floor_variant(config: Config, video: str, max_frames: int | None) -> dict[s
         interpreter.invoke()
         if i >= 10:  # the first invokes pay for XNNPACK's set-up
             times.append((time.perf_counter() - t0) * 1000.0)
-    return {"invoke_ms": _percentiles(times), "threads": config.pose.num_threads, "peak_rss_mb": round(_peak_rss_mb(), 1)}
+    return {
+        "invoke_ms": _percentiles(times),
+        "threads": config.pose.num_threads,
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+    }
 
 
 VARIANTS: dict[str, Callable[[Config, str, int | None], dict[str, Any]]] = {
@@ -157,12 +161,19 @@ def venv_size_mb() -> float:
     return round(total / 1e6, 1)
 
 
-def run_compare(config: Config, video: str, max_frames: int | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_compare(
+    config: Config, video: str, max_frames: int | None = None, log: Callable[[str], None] = print
+) -> dict[str, Any]:
     variants: dict[str, dict[str, Any]] = {}
     backends = ["litert"] + (["mediapipe"] if mediapipe_installed() else [])
     for backend in backends:
         log(f"compare: pipeline with pose.backend = {backend} ...")
-        variants[backend] = _run_child("pipeline", config.model_copy(update={"pose": config.pose.model_copy(update={"backend": backend})}), video, max_frames)
+        variants[backend] = _run_child(
+            "pipeline",
+            config.model_copy(update={"pose": config.pose.model_copy(update={"backend": backend})}),
+            video,
+            max_frames,
+        )
     if mediapipe_installed():
         log("compare: the peer loop (VideoCapture -> cvtColor -> mediapipe Pose.process) ...")
         variants["peer_loop"] = _run_child("peer", config, video, max_frames)
@@ -198,7 +209,9 @@ def format_compare(result: dict[str, Any]) -> str:
         if "overhead_share" in v:
             lines.append(f"{'':<36}  all but the pose model: {100 * v['overhead_share']:.1f}% of frame time")
         if v.get("outside_landmark_share") is not None:
-            lines.append(f"{'':<36}  all but the landmark network: {100 * v['outside_landmark_share']:.1f}% of frame time")
+            lines.append(
+                f"{'':<36}  all but the landmark network: {100 * v['outside_landmark_share']:.1f}% of frame time"
+            )
     floor = result.get("landmark_invoke_ms")
     if floor:
         lines.append(f"landmark network alone (LiteRT invoke): p50 {floor['p50']:.1f} ms, p95 {floor['p95']:.1f} ms")

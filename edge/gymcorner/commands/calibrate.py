@@ -39,8 +39,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "the person standing and over a few squats, derives the squat thresholds and writes a site config "
         "that `gymcorner run --site FILE` loads. Works on a camera or a video file.",
     )
-    p.add_argument("--source", "-s", metavar="S", help="camera index, /dev/videoN, video file, URL, picamera2:N or gst:<pipeline> (default: source.uri)")
-    p.add_argument("--out", "-o", default=DEFAULT_OUT, metavar="FILE", help=f"site config to write (default {DEFAULT_OUT})")
+    p.add_argument(
+        "--source",
+        "-s",
+        metavar="S",
+        help="camera index, /dev/videoN, video file, URL, picamera2:N or gst:<pipeline> (default: source.uri)",
+    )
+    p.add_argument(
+        "--out", "-o", default=DEFAULT_OUT, metavar="FILE", help=f"site config to write (default {DEFAULT_OUT})"
+    )
     p.add_argument("--plot", metavar="FILE.png", help="plot of the measurements (default: next to --out)")
     p.add_argument("--gold", metavar="FILE.npz", help="also keep the deepest squat's landmarks as the reference rep")
     p.add_argument("--config", "-c", metavar="FILE", help="TOML config (thresholds start from it)")
@@ -67,8 +74,9 @@ def luma(image_bgr: Any) -> float:
     return float((image_bgr[::8, ::8, :3].reshape(-1, 3) @ np.array(_LUMA_WEIGHTS_BGR)).mean())
 
 
-def capture(config: Config, stop: threading.Event, reps_wanted: int, max_s: float, quiet: bool
-            ) -> tuple[list[PoseSample], list[float], str]:
+def capture(
+    config: Config, stop: threading.Event, reps_wanted: int, max_s: float, quiet: bool
+) -> tuple[list[PoseSample], list[float], str]:
     """Frames -> pose samples (and brightness); guided prompts on a live source."""
     from tqdm import tqdm
 
@@ -119,8 +127,16 @@ def capture(config: Config, stop: threading.Event, reps_wanted: int, max_s: floa
     return samples, lumas, source.description
 
 
-def calibrate(samples: list[PoseSample], lumas: list[float], config: Config, source: str, out: str | Path,
-              plot: str | Path, gold: str | Path | None = None, stamp: str | None = None) -> Calibration:
+def calibrate(
+    samples: list[PoseSample],
+    lumas: list[float],
+    config: Config,
+    source: str,
+    out: str | Path,
+    plot: str | Path,
+    gold: str | Path | None = None,
+    stamp: str | None = None,
+) -> Calibration:
     """Measure, check, derive; write the site config and plot when anything was derived."""
     from gymcorner.calibration.derive import derive_thresholds, framing_checks
     from gymcorner.calibration.measure import measure
@@ -134,7 +150,12 @@ def calibrate(samples: list[PoseSample], lumas: list[float], config: Config, sou
     if written:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(site_toml(m, thresholds, source, stamp), encoding="utf-8")
-    plotted = save_plot(m, thresholds, plot, f"calibration: {source} ({m.view.value} view, {len(m.reps)} squat{'' if len(m.reps) == 1 else 's'})")
+    plotted = save_plot(
+        m,
+        thresholds,
+        plot,
+        f"calibration: {source} ({m.view.value} view, {len(m.reps)} squat{'' if len(m.reps) == 1 else 's'})",
+    )
     if gold and m.reps:
         from gymcorner.recording import Recording
 
@@ -171,7 +192,13 @@ def cmd_calibrate(args: argparse.Namespace, stop: threading.Event) -> int:
     plot = Path(args.plot) if args.plot else out.with_suffix(".png")
     samples, lumas, description = capture(config, stop, args.reps, args.max_s, args.quiet)
     result = calibrate(samples, lumas, config, description, out, plot, args.gold)
-    print(format_summary(result.measurements, result.checks, result.thresholds,
-                         str(out) if result.written else "(not written: nothing could be derived)",
-                         str(plot) if result.plotted else f"({PLOT_HINT})"))
+    print(
+        format_summary(
+            result.measurements,
+            result.checks,
+            result.thresholds,
+            str(out) if result.written else "(not written: nothing could be derived)",
+            str(plot) if result.plotted else f"({PLOT_HINT})",
+        )
+    )
     return 0 if result.written else 1

@@ -66,16 +66,22 @@ def skip(detail: str) -> Result:
 
 
 # Which source a board's camera needs: OpenCV cannot open the libcamera or Jetson CSI ones.
-BOARD_SOURCES = ("Pi 5 / Pi 4 camera module: picamera2:0; Jetson CSI camera: "
-                 "'gst:nvarguscamerasrc ! nvvidconv ! video/x-raw,format=BGRx ! videoconvert ! appsink'; "
-                 "USB webcam: 0 or /dev/video0")
+BOARD_SOURCES = (
+    "Pi 5 / Pi 4 camera module: picamera2:0; Jetson CSI camera: "
+    "'gst:nvarguscamerasrc ! nvvidconv ! video/x-raw,format=BGRx ! videoconvert ! appsink'; "
+    "USB webcam: 0 or /dev/video0"
+)
 # What to look at first, by source kind (gymcorner.vision.sources.source_kind).
 CAMERA_FIXES: dict[str, str] = {
     "camera": "check the cable and `ls /dev/video*`; the service user needs the 'video' group",
-    "gst": ("try the pipeline with `gst-launch-1.0` (fakesink in place of appsink); "
-            "the service user needs the 'video' group"),
-    "picamera2": ("`rpicam-hello --list-cameras` must list the index; check the ribbon cable; "
-                  "the service user needs the 'video' group"),
+    "gst": (
+        "try the pipeline with `gst-launch-1.0` (fakesink in place of appsink); "
+        "the service user needs the 'video' group"
+    ),
+    "picamera2": (
+        "`rpicam-hello --list-cameras` must list the index; check the ribbon cable; "
+        "the service user needs the 'video' group"
+    ),
     "url": "check the stream's address, credentials and network (e.g. `ffprobe URL`)",
     "file": "check the video file's path",
 }
@@ -93,8 +99,11 @@ def check_camera(config: Config) -> Result:
     first = CAMERA_FIXES.get(kind, "check [source] uri")
     fix = f"{first}; set [source] uri (now {uri!r}) to the board's camera: {BOARD_SOURCES}"
     try:
-        source = open_source(config.source.model_copy(update={"realtime": False, "loop": False,
-                                                               "open_timeout_s": min(config.source.open_timeout_s, 5.0)}))
+        source = open_source(
+            config.source.model_copy(
+                update={"realtime": False, "loop": False, "open_timeout_s": min(config.source.open_timeout_s, 5.0)}
+            )
+        )
     except GymcornerError as err:
         if err.reason is Reason.DEPENDENCY_MISSING:  # the message says what to install
             return fail(str(err), f"install what it names, or use another source: {BOARD_SOURCES}")
@@ -123,10 +132,15 @@ def check_pose_model(config: Config) -> Result:
 
             paths = model_paths(config.pose.model_complexity)
         except ImportError:
-            return fail("mediapipe not installed", "pip install --no-deps -r requirements/reference.txt, or pose.backend = 'litert'")
+            return fail(
+                "mediapipe not installed",
+                "pip install --no-deps -r requirements/reference.txt, or pose.backend = 'litert'",
+            )
         missing = [p for p in paths if not p.is_file()]
         if missing:
-            return fail(f"missing {missing[0]}", "install mediapipe 0.10.21 (x86-64) / 0.10.18 (aarch64), which ship them")
+            return fail(
+                f"missing {missing[0]}", "install mediapipe 0.10.21 (x86-64) / 0.10.18 (aarch64), which ship them"
+            )
         sums = ", ".join(f"{p.name} {_sha256(p)[:12]}" for p in paths)
         return ok(f"BlazePose files of the mediapipe package: {sums}")
     return _check_model_files(config, [n for n in MODELS if n.startswith("pose_")], "BlazePose", needed=True)
@@ -187,8 +201,10 @@ def check_broker(config: Config) -> Result:
         return fail(f"{where}: no CONNACK within {TIMEOUT_S:g} s", "check the broker's listener and firewall")
     reason = answer[0]
     if getattr(reason, "is_failure", False):
-        return fail(f"{where}: refused ({reason})",
-                    "check mqtt.username and the password in /etc/gymcorner/mqtt-password and the broker's passwd file")
+        return fail(
+            f"{where}: refused ({reason})",
+            "check mqtt.username and the password in /etc/gymcorner/mqtt-password and the broker's passwd file",
+        )
     who = f" as {mqtt.username}" if mqtt.username else " (anonymous)"
     return ok(f"{where} accepted the connection{who}")
 
@@ -226,8 +242,10 @@ def check_relay(config: Config) -> Result:
     except (OSError, serial.SerialException) as err:
         return fail(f"{port}: {err}", "the service user needs the 'dialout' group; check the cable")
     if not decoder.frames:
-        return fail(f"{port}: no frame within {serial_cfg.heartbeat_timeout_s:g} s",
-                    "flash the relay firmware (firmware/esp32) and check the baud rate")
+        return fail(
+            f"{port}: no frame within {serial_cfg.heartbeat_timeout_s:g} s",
+            "flash the relay firmware (firmware/esp32) and check the baud rate",
+        )
     return ok(f"{port}: relay answering ({decoder.frames} frames)")
 
 
@@ -243,8 +261,10 @@ def check_llm(config: Config) -> Result:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as reply:
             return ok(f"{llm.base_url} answers (HTTP {reply.status})")
     except (urllib.error.URLError, OSError) as err:
-        return fail(f"{url}: {getattr(err, 'reason', err)}",
-                    "start the LLM server (e.g. `ollama serve`) or fix motivation.llm.base_url; coaching falls back to templates")
+        return fail(
+            f"{url}: {getattr(err, 'reason', err)}",
+            "start the LLM server (e.g. `ollama serve`) or fix motivation.llm.base_url; coaching falls back to templates",
+        )
 
 
 def check_disk(config: Config) -> Result:

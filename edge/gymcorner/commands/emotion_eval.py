@@ -66,7 +66,12 @@ def metrics(y_true: list[int], y_pred: list[int]) -> dict[str, Any]:
         precision = tp / predicted if predicted else 0.0
         recall = tp / support if support else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[cls] = {"precision": float(precision), "recall": float(recall), "f1": float(f1), "support": int(support)}
+        per_class[cls] = {
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
+            "support": int(support),
+        }
     present = [c for c in CLASSES if per_class[c]["support"]]
     return {
         "accuracy": float(np.trace(cm) / max(cm.sum(), 1)),

@@ -126,7 +126,11 @@ def run_eval_counting(
     rows = read_annotations(annotations)
     videos: list[dict[str, Any]] = []
     for row in tqdm(rows, desc="eval-counting", unit="video", disable=quiet, leave=False, dynamic_ncols=True):
-        entry: dict[str, Any] = {"name": row["name"], "type": row.get("type") or "all", "count": int(float(row["count"]))}
+        entry: dict[str, Any] = {
+            "name": row["name"],
+            "type": row.get("type") or "all",
+            "count": int(float(row["count"])),
+        }
         try:
             poses = load_poses(_poses_path(root, row["name"]))
         except PoseFileError as err:

@@ -112,7 +112,10 @@ class Gpio:
                 self.led = LED(config.led_pin, pin_factory=pin_factory)
             if config.button_pin is not None:
                 self.button = Button(
-                    config.button_pin, pull_up=True, bounce_time=None, hold_time=config.long_press_s,
+                    config.button_pin,
+                    pull_up=True,
+                    bounce_time=None,
+                    hold_time=config.long_press_s,
                     pin_factory=pin_factory,
                 )
                 self.button.when_held = self._on_held

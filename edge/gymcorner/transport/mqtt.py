@@ -151,8 +151,17 @@ class MqttPublisher:
         self._commands: queue.Queue[Command] = queue.Queue(maxsize=COMMAND_QUEUE_COMMANDS)
         self._next_seq = 1
         self._counts = dict.fromkeys(
-            ("avatar_sent", "avatar_dropped", "feedback_sent", "feedback_dropped", "commands_rejected",
-             "commands_busy", "commands_retained_ignored", "replies_dropped"), 0
+            (
+                "avatar_sent",
+                "avatar_dropped",
+                "feedback_sent",
+                "feedback_dropped",
+                "commands_rejected",
+                "commands_busy",
+                "commands_retained_ignored",
+                "replies_dropped",
+            ),
+            0,
         )
         self._intake = TokenBucket(COMMAND_RATE_PER_S, COMMAND_BURST)
         self._busy_next_log_s = 0.0
@@ -297,8 +306,9 @@ class MqttPublisher:
                 self._counts["feedback_dropped"] += 1
                 if not self._feedback_overflow_logged:
                     self._feedback_overflow_logged = True
-                    _log.warning("MQTT feedback queue full (%d events); dropping the oldest",
-                                 self._config.feedback_queue_events)
+                    _log.warning(
+                        "MQTT feedback queue full (%d events); dropping the oldest", self._config.feedback_queue_events
+                    )
             self._feedback.append(message)
             self._cond.notify_all()
         return event_id
@@ -344,8 +354,14 @@ class MqttPublisher:
         """Answer a command on `cmd/reply` (QoS 1); pass `error="..."` when not ok."""
         if _RESERVED_REPLY & fields.keys():
             raise ValueError(f"reply fields may not set {sorted(_RESERVED_REPLY & fields.keys())}")
-        body = {"v": PROTOCOL_VERSION, "id": command.id, "cmd": command.name.value, "ok": bool(ok),
-                "device": self.device_id, **fields}
+        body = {
+            "v": PROTOCOL_VERSION,
+            "id": command.id,
+            "cmd": command.name.value,
+            "ok": bool(ok),
+            "device": self.device_id,
+            **fields,
+        }
         self._enqueue_reply(_dumps(body))
 
     def stats(self) -> dict[str, Any]:
@@ -363,8 +379,7 @@ class MqttPublisher:
     # ------------------------------------------------------------ internals
 
     def _status_payload(self, state: StatusState, fields: Mapping[str, Any]) -> bytes:
-        return _dumps({**fields, "v": PROTOCOL_VERSION, "state": state, "device": self.device_id,
-                       "boot": self.boot_id})
+        return _dumps({**fields, "v": PROTOCOL_VERSION, "state": state, "device": self.device_id, "boot": self.boot_id})
 
     def _enqueue_control(self, message: _Outgoing) -> None:
         with self._cond:
@@ -384,8 +399,9 @@ class MqttPublisher:
                 self._cond.notify_all()
                 return
         if first:
-            _log.warning("MQTT reply queue full (%d replies); further replies are counted as dropped",
-                         REPLY_QUEUE_MESSAGES)
+            _log.warning(
+                "MQTT reply queue full (%d replies); further replies are counted as dropped", REPLY_QUEUE_MESSAGES
+            )
 
     def _reject(self, command_id: str | None, reason: str) -> None:
         body = {"v": PROTOCOL_VERSION, "id": command_id, "ok": False, "error": reason, "device": self.device_id}
@@ -396,8 +412,15 @@ class MqttPublisher:
 
     def _shed(self, command: Command) -> None:
         """Answer a valid command the device has no room for: `busy`, so the app may retry."""
-        body = {"v": PROTOCOL_VERSION, "id": command.id, "cmd": command.name.value, "ok": False, "busy": True,
-                "error": BUSY_ERROR, "device": self.device_id}
+        body = {
+            "v": PROTOCOL_VERSION,
+            "id": command.id,
+            "cmd": command.name.value,
+            "ok": False,
+            "busy": True,
+            "error": BUSY_ERROR,
+            "device": self.device_id,
+        }
         now_s = time.monotonic()
         with self._cond:
             self._counts["commands_busy"] += 1
@@ -406,13 +429,21 @@ class MqttPublisher:
             if due:
                 self._busy_next_log_s = now_s + BUSY_LOG_EVERY_S
         if due:
-            _log.warning("MQTT commands arriving faster than %g/s (burst %d): answering the excess 'busy' "
-                         "(%d so far)", COMMAND_RATE_PER_S, COMMAND_BURST, total)
+            _log.warning(
+                "MQTT commands arriving faster than %g/s (burst %d): answering the excess 'busy' (%d so far)",
+                COMMAND_RATE_PER_S,
+                COMMAND_BURST,
+                total,
+            )
         self._enqueue_reply(_dumps(body))
 
     def _has_undelivered_locked(self) -> bool:
         return bool(
-            self._feedback or self._control or self._replies or self._session is not None or self._status_dirty
+            self._feedback
+            or self._control
+            or self._replies
+            or self._session is not None
+            or self._status_dirty
             or any(o.kind != "avatar" for o in self._in_flight)
         )
 
@@ -525,8 +556,13 @@ class MqttPublisher:
             self._status_dirty = True  # online again; a restarted broker may have forgotten it
             reconnects = self._connects - 1
             self._cond.notify_all()
-        _log.info("MQTT connected to %s:%d as %s%s", c.host, c.port, self._client_id,
-                  f" (reconnect {reconnects})" if reconnects else "")
+        _log.info(
+            "MQTT connected to %s:%d as %s%s",
+            c.host,
+            c.port,
+            self._client_id,
+            f" (reconnect {reconnects})" if reconnects else "",
+        )
 
     def _on_connect_fail(self, _client: paho.Client, _userdata: Any) -> None:
         c = self._config
@@ -544,8 +580,14 @@ class MqttPublisher:
         else:
             self._outage_logged = True
             why = f"broker: {reason}" if flags.is_disconnect_packet_from_server else "socket closed or timed out"
-            _log.warning("MQTT connection to %s:%d lost (%s); reconnecting every %g-%g s",
-                         c.host, c.port, why, c.reconnect_min_delay_s, c.reconnect_max_delay_s)
+            _log.warning(
+                "MQTT connection to %s:%d lost (%s); reconnecting every %g-%g s",
+                c.host,
+                c.port,
+                why,
+                c.reconnect_min_delay_s,
+                c.reconnect_max_delay_s,
+            )
 
     def _log_outage(self, message: str) -> None:
         """One line per outage, not one per retry."""
@@ -587,8 +629,12 @@ class MqttPublisher:
             return  # the broker never delivers an empty retained message; nothing to count
         with self._cond:
             self._counts["commands_retained_ignored"] += 1
-        _log.warning("MQTT ignored a retained message on %s (%d bytes): commands must be published with "
-                     "retain off; clear it by publishing an empty retained message", self.topics.cmd, len(payload))
+        _log.warning(
+            "MQTT ignored a retained message on %s (%d bytes): commands must be published with "
+            "retain off; clear it by publishing an empty retained message",
+            self.topics.cmd,
+            len(payload),
+        )
 
 
 class TokenBucket:

@@ -55,7 +55,9 @@ CONNECTION_SUMMARY_EVERY_S = 60.0  # one INFO line at most this often about clie
 
 def encode_line(topic: LineKind, payload: Mapping[str, Any] | bytes) -> bytes:
     """One line of the link; `payload` is a mapping or an already-encoded JSON object."""
-    body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+    body = (
+        payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+    )
     return b'{"topic":"' + topic.encode() + b'","payload":' + body + b"}\n"
 
 
@@ -259,7 +261,9 @@ class TcpLinkServer:
         if closed:
             self._close_client(client, "dropped")
         else:
-            self._selector.modify(client.sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if wants_write else 0), client)
+            self._selector.modify(
+                client.sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if wants_write else 0), client
+            )
 
     def _log_summary_if_due(self, now_s: float) -> None:
         """Connections are logged one per line at DEBUG only: a client that reconnects in a
@@ -271,8 +275,13 @@ class TcpLinkServer:
             live = sum(1 for c in self._clients if not c.closed)
         self._next_summary_s = now_s + CONNECTION_SUMMARY_EVERY_S
         if any(churn.values()):
-            _log.info("TCP link: %d clients connected, %d disconnected, %d refused since the last summary; %d now",
-                      churn["connected"], churn["disconnected"], churn["refused"], live)
+            _log.info(
+                "TCP link: %d clients connected, %d disconnected, %d refused since the last summary; %d now",
+                churn["connected"],
+                churn["disconnected"],
+                churn["refused"],
+                live,
+            )
 
     def _accept_pending(self) -> None:
         """Accept every connection the kernel has completed, not one per wake-up."""
@@ -324,7 +333,7 @@ class TcpLinkServer:
                 if not client.lines:
                     return
                 kind, line = client.lines[0]
-                chunk = line[client.head_offset:client.head_offset + _SEND_CHUNK]
+                chunk = line[client.head_offset : client.head_offset + _SEND_CHUNK]
             try:
                 sent = client.sock.send(chunk)
             except (BlockingIOError, InterruptedError):
@@ -358,5 +367,10 @@ class TcpLinkServer:
             pass
         client.sock.close()
         if why:
-            _log.debug("TCP client %s %s (%d lines sent, %d avatar frames skipped)", client.peer, why,
-                      client.sent_lines, client.skipped_avatar)
+            _log.debug(
+                "TCP client %s %s (%d lines sent, %d avatar frames skipped)",
+                client.peer,
+                why,
+                client.sent_lines,
+                client.skipped_avatar,
+            )

@@ -49,7 +49,9 @@ class _ViewerHandler(SimpleHTTPRequestHandler):
 def make_server(host: str = "127.0.0.1", port: int = 8080, directory: Path = VIEWER_DIR) -> ThreadingHTTPServer:
     """A bound HTTP server for the viewer (port 0: any free port); call serve_forever()."""
     if not (directory / "index.html").is_file():
-        raise ConfigError(f"viewer files not found in {directory} (package data of gymcorner.transport: reinstall gymcorner)")
+        raise ConfigError(
+            f"viewer files not found in {directory} (package data of gymcorner.transport: reinstall gymcorner)"
+        )
     handler = functools.partial(_ViewerHandler, directory=str(directory))
     try:
         return ThreadingHTTPServer((host, port), handler)

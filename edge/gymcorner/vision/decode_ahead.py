@@ -38,7 +38,9 @@ class DecodeAhead:
         try:
             while not self._stop.is_set():
                 ok, image = self._capture.read()
-                item = (True, image, float(self._capture.get(cv2.CAP_PROP_POS_MSEC))) if ok and image is not None else _END
+                item = (
+                    (True, image, float(self._capture.get(cv2.CAP_PROP_POS_MSEC))) if ok and image is not None else _END
+                )
                 self._put(item)
                 if item is _END:
                     return

@@ -116,7 +116,7 @@ def load_gst() -> tuple[Any, Any, Any]:
 
 def pipeline_text(uri: str) -> str:
     """The pipeline description of a `gst:` uri; `SourceError` when it is empty."""
-    text = uri[len(URI_PREFIX):].strip() if uri.lower().startswith(URI_PREFIX) else uri.strip()
+    text = uri[len(URI_PREFIX) :].strip() if uri.lower().startswith(URI_PREFIX) else uri.strip()
     if not text:
         raise SourceError("gst: source has no pipeline (gst:<elements> ! appsink)", Reason.CONFIG_INVALID)
     return text
@@ -193,7 +193,9 @@ def check_pipeline(uri: str) -> None:
 def to_bgr(data: bytes, width: int, height: int, layout: str) -> np.ndarray:
     """A writable (height, width, 3) BGR uint8 copy of one packed frame, row padding removed."""
     if layout not in PIXEL_LAYOUTS:
-        raise SourceError(f"appsink delivered {layout}, not one of {', '.join(PIXEL_LAYOUTS)}", Reason.SOURCE_UNREADABLE)
+        raise SourceError(
+            f"appsink delivered {layout}, not one of {', '.join(PIXEL_LAYOUTS)}", Reason.SOURCE_UNREADABLE
+        )
     bytes_per_pixel, order = PIXEL_LAYOUTS[layout]
     row_bytes = width * bytes_per_pixel
     if height <= 0 or len(data) % height or len(data) // height < row_bytes:

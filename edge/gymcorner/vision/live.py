@@ -301,9 +301,7 @@ class LiveFrameSource(FrameSource):
         if self._size is None or (width is None and height is None):
             return
         if (width is not None and width != self._size[0]) or (height is not None and height != self._size[1]):
-            logger.warning(
-                "%s: delivers %dx%d, not the requested %sx%s", self._description, *self._size, width, height
-            )
+            logger.warning("%s: delivers %dx%d, not the requested %sx%s", self._description, *self._size, width, height)
 
 
 # ---------------------------------------------------------------------- registry

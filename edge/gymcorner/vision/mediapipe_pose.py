@@ -82,9 +82,7 @@ class MediaPipePose:
         result = self._pose.process(rgb)
         if result.pose_landmarks is None:
             return PoseSample(t_s, width, height)
-        image = np.array(
-            [(lm.x, lm.y, lm.z, lm.visibility) for lm in result.pose_landmarks.landmark], dtype=np.float32
-        )
+        image = np.array([(lm.x, lm.y, lm.z, lm.visibility) for lm in result.pose_landmarks.landmark], dtype=np.float32)
         world = np.full((NUM_LANDMARKS, 3), np.nan, dtype=np.float32)
         if result.pose_world_landmarks is not None:
             world = np.array([(lm.x, lm.y, lm.z) for lm in result.pose_world_landmarks.landmark], dtype=np.float32)

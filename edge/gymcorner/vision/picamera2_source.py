@@ -52,7 +52,7 @@ def load_picamera2() -> Any:
 
 def camera_index(uri: str) -> int:
     """The camera number of `picamera2:N` (`picamera2:` alone is camera 0)."""
-    text = uri[len(URI_PREFIX):].strip() if uri.lower().startswith(URI_PREFIX) else uri.strip()
+    text = uri[len(URI_PREFIX) :].strip() if uri.lower().startswith(URI_PREFIX) else uri.strip()
     if not text:
         return 0
     if not text.isdigit():
@@ -94,9 +94,7 @@ class Picamera2Capture:
             if fps is not None:
                 frame_us = round(1_000_000 / fps)
                 controls["FrameDurationLimits"] = (frame_us, frame_us)
-            config = self._camera.create_video_configuration(
-                main={"size": size, "format": "RGB888"}, controls=controls
-            )
+            config = self._camera.create_video_configuration(main={"size": size, "format": "RGB888"}, controls=controls)
             self._camera.configure(config)
             self._camera.start()
         except BaseException:

@@ -180,7 +180,7 @@ def register_source_kind(kind: str) -> Callable[[SourceFactory], SourceFactory]:
 
 
 def source_kind(uri: str) -> str:
-    """"url", "camera", "file" or a prefix kind ("gst", "picamera2"), from the uri alone (no I/O)."""
+    """ "url", "camera", "file" or a prefix kind ("gst", "picamera2"), from the uri alone (no I/O)."""
     prefix = _PREFIX.match(uri)
     if prefix and prefix.group(1).lower() in PREFIX_KINDS:
         return prefix.group(1).lower()
@@ -363,7 +363,10 @@ class VideoFileSource(FrameSource):
         self._was_opened = True
         logger.info(
             "video %s: %dx%d, %.3f fps, %s frames",
-            self._path, *self._size, self._fps, self._frame_count if self._frame_count else "unknown",
+            self._path,
+            *self._size,
+            self._fps,
+            self._frame_count if self._frame_count else "unknown",
         )
 
     def _check_file(self) -> None:

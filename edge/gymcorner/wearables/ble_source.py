@@ -149,7 +149,9 @@ class BleSource:
         loop = asyncio.get_running_loop()
         while True:
             lost = asyncio.Event()
-            client = self._client_factory(address, lambda _c: loop.call_soon_threadsafe(lost.set), cfg.connect_timeout_s)
+            client = self._client_factory(
+                address, lambda _c: loop.call_soon_threadsafe(lost.set), cfg.connect_timeout_s
+            )
             connected = False
             try:
                 await asyncio.wait_for(client.connect(), cfg.connect_timeout_s + 1.0)
@@ -207,7 +209,17 @@ class BleSource:
                 _log.debug("strap %s sent a bad measurement: %s", address, err)
                 return
             self._counts["readings"] += 1
-            self._sink(HeartRateReading(address, self._clock(), m.heart_rate_bpm, m.sensor_contact,
-                                        m.energy_expended_kj, m.rr_intervals_ms, None, "ble"))
+            self._sink(
+                HeartRateReading(
+                    address,
+                    self._clock(),
+                    m.heart_rate_bpm,
+                    m.sensor_contact,
+                    m.energy_expended_kj,
+                    m.rr_intervals_ms,
+                    None,
+                    "ble",
+                )
+            )
 
         return handle

@@ -148,7 +148,9 @@ class SerialRelaySource:
                 data = self._serial.read(max(1, self._serial.in_waiting))
             except Exception as err:
                 self._counts["disconnects"] += 1
-                _log.warning("relay port %s lost (%s); reopening every %g s", self.port, err, self._config.reopen_delay_s)
+                _log.warning(
+                    "relay port %s lost (%s); reopening every %g s", self.port, err, self._config.reopen_delay_s
+                )
                 self._close()
                 continue
             if data:
@@ -216,9 +218,18 @@ class SerialRelaySource:
             self._counts["readings"] += 1
             address = normalise_address(addr)
             self._strap_connected[address] = True
-            return [HeartRateReading(
-                address, now, m.heart_rate_bpm, m.sensor_contact, m.energy_expended_kj, m.rr_intervals_ms, rssi, "serial",
-            )]
+            return [
+                HeartRateReading(
+                    address,
+                    now,
+                    m.heart_rate_bpm,
+                    m.sensor_contact,
+                    m.energy_expended_kj,
+                    m.rr_intervals_ms,
+                    rssi,
+                    "serial",
+                )
+            ]
         if frame.ftype == codec.T_STRAP:
             _slot, addr, event, battery, location = codec.unpack_strap(frame.body)
             loc = None
@@ -226,12 +237,21 @@ class SerialRelaySource:
                 loc = BodySensorLocation(location).name.lower()
             address = normalise_address(addr)
             self._strap_connected[address] = event == codec.E_CONNECTED
-            return [StrapState(address, now, event == codec.E_CONNECTED, None if battery == codec.UNKNOWN_U8 else battery, loc)]
+            return [
+                StrapState(
+                    address, now, event == codec.E_CONNECTED, None if battery == codec.UNKNOWN_U8 else battery, loc
+                )
+            ]
         if frame.ftype == codec.T_STATUS:
             uptime_ms, dropped, rx_bad, straps = codec.unpack_status(frame.body)
             rows = tuple(
-                {"slot": s, "address": normalise_address(a), "state": st, "rssi_dbm": r,
-                 "battery_pct": None if b == codec.UNKNOWN_U8 else b}
+                {
+                    "slot": s,
+                    "address": normalise_address(a),
+                    "state": st,
+                    "rssi_dbm": r,
+                    "battery_pct": None if b == codec.UNKNOWN_U8 else b,
+                }
                 for s, a, st, r, b in straps
             )
             events: list[Any] = [RelayStatus(now, uptime_ms, dropped, rx_bad, rows)]
@@ -245,8 +265,15 @@ class SerialRelaySource:
         if frame.ftype == codec.T_SCAN:
             addr_type, addr, rssi, has_hrs, name = codec.unpack_scan(frame.body)
             if len(self.scan_results) < MAX_SCAN_RESULTS:
-                self.scan_results.append({"address": normalise_address(addr), "addr_type": addr_type, "rssi_dbm": rssi,
-                                          "heart_rate": has_hrs, "name": name.decode("utf-8", "replace")})
+                self.scan_results.append(
+                    {
+                        "address": normalise_address(addr),
+                        "addr_type": addr_type,
+                        "rssi_dbm": rssi,
+                        "heart_rate": has_hrs,
+                        "name": name.decode("utf-8", "replace"),
+                    }
+                )
             return []
         if frame.ftype == codec.T_REPLY:
             cmd_seq, _cmd, ok, text = codec.unpack_reply(frame.body)

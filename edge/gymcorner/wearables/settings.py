@@ -27,7 +27,9 @@ def _addresses(values: dict[str, str] | list[str]) -> dict[str, str] | list[str]
 
 
 class WearableUserConfig(_Section):
-    age_years: int | None = Field(None, ge=5, le=110, description="Max HR = 208 - 0.7 x age (Tanaka) unless max_hr_bpm.")
+    age_years: int | None = Field(
+        None, ge=5, le=110, description="Max HR = 208 - 0.7 x age (Tanaka) unless max_hr_bpm."
+    )
     max_hr_bpm: int | None = Field(None, ge=100, le=240, description="Measured maximum heart rate; wins over age.")
 
 
@@ -62,7 +64,7 @@ class WearablesConfig(_Section):
     stale_after_s: float = Field(3.0, gt=0, le=60, description="A strap silent this long is marked stale.")
     hrv_window_s: float = Field(60.0, ge=10, le=600, description="RMSSD over the RR intervals of this window.")
     straps: dict[str, str] = Field(
-        default_factory=dict, description="Strap address -> user id, e.g. \"AA:BB:CC:DD:EE:FF\" = \"alice\"."
+        default_factory=dict, description='Strap address -> user id, e.g. "AA:BB:CC:DD:EE:FF" = "alice".'
     )
     users: dict[str, WearableUserConfig] = Field(
         default_factory=dict, description="Per user id: age_years or max_hr_bpm, for HR zones."

@@ -63,7 +63,9 @@ def ssd_anchor_centres() -> np.ndarray:
     return out
 
 
-def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode(
+    raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray, min_score: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boxes (N, 4) xyxy, keypoints (N, 4, 2) and scores (N,) of anchors scoring >= min_score.
 
     The network regresses x, y, w, h and keypoint offsets in input pixels (scale 224),

@@ -69,7 +69,9 @@ class Roi:
             size = 2 * out_size
             big = cv2.warpAffine(image, self.crop_matrix(size), (size, size), flags=cv2.INTER_LINEAR, borderMode=border)
             return cv2.resize(big, (out_size, out_size), interpolation=cv2.INTER_AREA)
-        return cv2.warpAffine(image, self.crop_matrix(out_size), (out_size, out_size), flags=cv2.INTER_LINEAR, borderMode=border)
+        return cv2.warpAffine(
+            image, self.crop_matrix(out_size), (out_size, out_size), flags=cv2.INTER_LINEAR, borderMode=border
+        )
 
     def project(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
         """(N, 3) crop-normalised x, y, z -> frame-normalised x, y and z.

@@ -40,13 +40,17 @@ class Network:
         (inp,) = self._interpreter.get_input_details()
         self._input_index = int(inp["index"])
         self.input_shape = tuple(int(d) for d in inp["shape"])
-        self._outputs = {tuple(int(d) for d in o["shape"]): int(o["index"]) for o in self._interpreter.get_output_details()}
+        self._outputs = {
+            tuple(int(d) for d in o["shape"]): int(o["index"]) for o in self._interpreter.get_output_details()
+        }
         self.invocations = 0
         self.last_invoke_ms = 0.0  # for `gymcorner bench`: the network's own share of a frame
 
     def output_index(self, shape: tuple[int, ...], path: Path) -> int:
         if shape not in self._outputs:
-            raise ModelError(f"{path.name}: no output of shape {shape} (outputs: {sorted(self._outputs)}); wrong model file?")
+            raise ModelError(
+                f"{path.name}: no output of shape {shape} (outputs: {sorted(self._outputs)}); wrong model file?"
+            )
         return self._outputs[shape]
 
     def run(self, tensor: np.ndarray, indices: tuple[int, ...]) -> list[np.ndarray]:
