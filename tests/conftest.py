@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+from mqtt_helpers import MosquittoBroker, find_mosquitto, free_port
 
 # Property tests: no per-example deadline (CI machines are shared and noisy). CI explores
 # with random seeds like a developer's machine does, and a failure prints the seed and the
@@ -23,8 +24,6 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # In CI a skip for a missing binary, package or ../shared/data is a failure (ci_skips.py).
 pytest_plugins = ["ci_skips"]
-
-from mqtt_helpers import MosquittoBroker, find_mosquitto, free_port
 
 BrokerFactory = Callable[..., MosquittoBroker]
 

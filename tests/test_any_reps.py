@@ -44,7 +44,7 @@ def stick_person(p: Pose, x: float = 640.0, scale: float = 1.0) -> np.ndarray:
         ((L.LEFT_WRIST, L.RIGHT_WRIST), wrist), ((L.LEFT_HIP, L.RIGHT_HIP), hip),
         ((L.LEFT_KNEE, L.RIGHT_KNEE), knee), ((L.LEFT_ANKLE, L.RIGHT_ANKLE), ankle),
     ):  # fmt: skip
-        pts[left], pts[right] = pos + (3.0, 0.0), pos - (3.0, 0.0)
+        pts[left], pts[right] = pos + (3.0, 0.0), pos - (3.0, 0.0)  # noqa: RUF005 - numpy arrays, not tuples
     pts[L.NOSE] = head
     return pts
 
@@ -121,7 +121,7 @@ def test_rep_is_announced_within_half_a_second_of_its_end(exercise: str) -> None
     samples, ends = movement(rest, far, 6, 2.0)
     got, announced = run(samples)
     assert len(got) == 6
-    for rep, at, end in zip(got, announced, ends):
+    for rep, at, end in zip(got, announced, ends, strict=False):
         assert at == rep.end_t
         assert at - end <= 0.5, (at, end)
         assert end - at <= 0.8  # not before the movement is mostly back: the rep is done
@@ -132,7 +132,9 @@ def test_rep_is_announced_within_half_a_second_of_its_end(exercise: str) -> None
 def test_partial_movements_are_not_reps() -> None:
     rest, far = EXERCISES["squat"]
     # five full squats, then four quarter-depth bobs, then two full squats
-    depth = lambda k: 0.25 if 5 <= k < 9 else 1.0
+    def depth(k: int) -> float:
+        return 0.25 if 5 <= k < 9 else 1.0
+
     samples, _ = movement(rest, far, 11, 2.0, depth=depth)
     got, _ = run(samples)
     assert len(got) == 7
@@ -177,7 +179,7 @@ def test_someone_else_stepping_in_is_a_reset() -> None:
     # halfway through a raise the person is replaced by a bigger one elsewhere in the frame, standing still
     half = stick_person(blend(rest, far, 0.6))
     other = [to_sample(t0 + i / 30, stick_person(rest, x=300.0, scale=2.0)) for i in range(1, 150)]
-    got, _ = run(first + [to_sample(t0, half)] + other)
+    got, _ = run([*first, to_sample(t0, half), *other])
     assert len(got) == 3
 
 

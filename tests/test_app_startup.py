@@ -42,7 +42,7 @@ def test_a_sink_that_fails_to_start_releases_the_camera_and_the_model(
     monkeypatch.setattr(app_module, "open_source", tracked(app_module.open_source, "source", closed))
     monkeypatch.setattr(app_module, "create_estimator", tracked(app_module.create_estimator, "estimator", closed))
     app = App(config)
-    with pytest.raises(ConfigError, match="mqtt.ca_file"):
+    with pytest.raises(ConfigError, match=r"mqtt\.ca_file"):
         app.start()
     assert closed == ["estimator", "source"]  # released in reverse order of opening
     assert not app.sinks  # nothing half-started is left to publish to
@@ -71,6 +71,6 @@ def test_a_taken_tcp_port_releases_the_mqtt_client_too(tmp_path: Path, monkeypat
         monkeypatch.setattr(mqtt, "MqttPublisher", tracked(mqtt.MqttPublisher, "mqtt", closed))
         monkeypatch.setattr(app_module, "open_source", tracked(app_module.open_source, "source", closed))
         app = App(config)
-        with pytest.raises(ConfigError, match="links.tcp"):
+        with pytest.raises(ConfigError, match=r"links\.tcp"):
             app.start()
     assert closed == ["mqtt", "source"]

@@ -42,7 +42,7 @@ def run(tmp_path: Path, name: str, **kwargs):
 
 
 def test_lateral_clip_counts_five_squats_and_derives_the_lateral_thresholds(tmp_path: Path) -> None:
-    config, result, out, plot = run(tmp_path, LATERAL)
+    _config, result, _out, plot = run(tmp_path, LATERAL)
     m = result.measurements
     assert m.view is View.LATERAL
     assert len(m.reps) == 5
@@ -162,10 +162,10 @@ def test_cli_on_a_real_clip_then_only_when_requested(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stderr
 
     out.unlink()
-    idle = subprocess.run(cmd + ["--if-requested"], capture_output=True, text=True, timeout=60)
+    idle = subprocess.run([*cmd, "--if-requested"], capture_output=True, text=True, timeout=60)
     assert idle.returncode == 0 and "no calibration requested" in idle.stdout and not out.exists()
     (tmp_path / "calibrate.request").write_text("long press\n")
-    asked = subprocess.run(cmd + ["--if-requested"], capture_output=True, text=True, timeout=300)
+    asked = subprocess.run([*cmd, "--if-requested"], capture_output=True, text=True, timeout=300)
     assert asked.returncode == 0, asked.stderr
     assert out.is_file() and not (tmp_path / "calibrate.request").exists()
 

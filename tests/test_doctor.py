@@ -145,7 +145,7 @@ def test_a_crashing_check_is_one_failed_line_and_the_others_still_run(monkeypatc
     def boom(_config):
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(doctor, "CHECKS", (("disk", boom),) + tuple(c for c in CHECKS if c[0] == "cpu"))
+    monkeypatch.setattr(doctor, "CHECKS", (("disk", boom), *tuple(c for c in CHECKS if c[0] == "cpu")))
     results = doctor.run_checks(load_config(None))
     assert [name for name, _ in results] == ["disk", "cpu"]
     assert results[0][1].status is Status.FAIL and "kaput" in results[0][1].detail

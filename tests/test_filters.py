@@ -8,6 +8,7 @@ the one asked for, and a new person never inherits the previous one's pose.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -126,7 +127,7 @@ def test_more_beta_means_less_lag_on_a_ramp():
         filt = OneEuroFilter(1.0, beta, 1.0)
         outs = run(filt, [np.array(0.5 * i * FRAME_DT_S) for i in range(90)])
         lags.append(0.5 * 89 * FRAME_DT_S - float(outs[-1]))
-    assert all(a > b for a, b in zip(lags, lags[1:])), lags
+    assert all(a > b for a, b in itertools.pairwise(lags)), lags
     assert lags[-1] > 0  # causal: it never runs ahead of a ramp
 
 
@@ -162,7 +163,7 @@ def test_filters_are_deterministic(name):
     second = run(again, values)
     again.reset()
     third = run(again, values)
-    for a, b, c in zip(first, second, third):
+    for a, b, c in zip(first, second, third, strict=False):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
 
@@ -176,7 +177,7 @@ def test_filters_are_deterministic(name):
 def test_finite_inputs_give_finite_outputs(name, values, dts):
     filt = FILTER_MAKERS[name]()
     t_s = 0.0
-    for value, dt_s in zip(values, dts):
+    for value, dt_s in zip(values, dts, strict=False):
         t_s += dt_s
         assert np.all(np.isfinite(filt.update(value, t_s)))
 

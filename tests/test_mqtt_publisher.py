@@ -341,7 +341,7 @@ def test_wrong_password_is_reported_once_and_not_logged(mosquitto_factory, make_
 
 
 def test_invalid_host_name_fails_at_start(make_publisher) -> None:
-    with pytest.raises(ConfigError, match="mqtt.host"):
+    with pytest.raises(ConfigError, match=r"mqtt\.host"):
         make_publisher(1883, host="a" * 70 + ".example")
 
 

@@ -107,7 +107,7 @@ def test_replay_of_a_bad_file_is_one_clear_error(tmp_path: Path) -> None:
 
     bad = tmp_path / "x.npz"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(RecordingError, match="not a readable .npz recording"):
+    with pytest.raises(RecordingError, match=r"not a readable \.npz recording"):
         cli_main(["replay", str(bad)])
     with pytest.raises(RecordingError, match="recording not found"):
         cli_main(["replay", str(tmp_path / "missing.npz")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def test_it_never_changes_twice_within_the_hold_time() -> None:
     steady = PresenceHysteresis(hold_s=1.0)
     answers = frames(steady, ("P" * 8 + "." * 8) * 6, 0.0, fps=10.0)
     changes = [i for i in range(1, len(answers)) if answers[i] != answers[i - 1]]
-    assert all(b - a >= 10 for a, b in zip(changes, changes[1:]))
+    assert all(b - a >= 10 for a, b in itertools.pairwise(changes))
 
 
 def test_a_looped_clip_whose_time_restarts_does_not_stick() -> None:
@@ -77,7 +78,7 @@ def test_the_daemon_status_does_not_flap_when_the_person_flickers(caplog: pytest
     app = App(Config())  # opens nothing until start(); no sink, no device
     feed(app, flicker)
     seen = statuses(caplog)
-    raw_flips = sum(1 for a, b in zip(flicker, flicker[1:]) if (a.image is None) != (b.image is None))
+    raw_flips = sum(1 for a, b in itertools.pairwise(flicker) if (a.image is None) != (b.image is None))
     assert raw_flips > 20
     assert seen[0] == "waiting for a person" and seen[1].startswith("coaching: ")
     assert seen.count("waiting for a person") == 1, seen

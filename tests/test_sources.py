@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import itertools
 import shutil
 import socket
 import subprocess
@@ -61,7 +62,7 @@ def make_gray_clip(path: Path, n_frames: int, fps: str = "25", size: tuple[int, 
 
 
 def gray_index(frame: Frame) -> int:
-    return int(round(float(frame.image.mean()) / 8))
+    return round(float(frame.image.mean()) / 8)
 
 
 def make_marker_clip(path: Path, rotate_tag: int | None) -> Path:
@@ -476,7 +477,7 @@ def test_live_slow_consumer_drops_instead_of_lagging() -> None:
             indices.append(frame.index)
             time.sleep(0.005)  # slower than the camera
         stats = source.stats()
-    assert all(b > a for a, b in zip(indices, indices[1:]))
+    assert all(b > a for a, b in itertools.pairwise(indices))
     assert stats.dropped_frames > 0
     assert stats.grabbed_frames - stats.delivered_frames - stats.dropped_frames in (0, 1)
     assert source.state is SourceState.CLOSED and source.read(timeout_s=0.01) is None

@@ -184,7 +184,7 @@ def test_a_stalled_client_skips_frames_then_is_dropped_while_the_others_get_ever
                     }
                 )
             wait_until(
-                lambda: fast.topics("avatar") and fast.topics("avatar")[-1]["seq"] == seq,
+                lambda seq=seq: fast.topics("avatar") and fast.topics("avatar")[-1]["seq"] == seq,
                 what=f"fast client has frame {seq}",
             )  # a fast reader gets every frame
         published.set()
@@ -208,7 +208,7 @@ def test_clients_beyond_the_limit_are_refused(server: TcpLinkServer) -> None:
     extra = LineClient(server.address)
     assert extra.closed_by_server.wait(10), "a fourth client was kept"
     assert server.stats()["clients_refused"] == 1
-    for client in clients + [extra]:
+    for client in [*clients, extra]:
         client.close()
 
 

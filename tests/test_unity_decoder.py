@@ -22,7 +22,7 @@ def test_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if mcs is None or mono is None:
         pytest.skip("mcs/mono not installed (Debian: apt install mono-mcs mono-runtime)")
     out = tmp_path_factory.mktemp("unity") / "VectorTests.exe"
-    sources = sorted((UNITY / "Gymcorner" / "Protocol").glob("*.cs")) + [UNITY / "Tests" / "VectorTests.cs"]
+    sources = [*sorted((UNITY / "Gymcorner" / "Protocol").glob("*.cs")), UNITY / "Tests" / "VectorTests.cs"]
     build = subprocess.run(
         [mcs, "-langversion:7", "-warnaserror+", f"-out:{out}", *map(str, sources)],
         capture_output=True,

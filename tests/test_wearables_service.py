@@ -22,7 +22,7 @@ def test_wearables_section_from_toml(tmp_path: Path) -> None:
     assert cfg.wearables.straps == {"AA:BB:CC:DD:EE:FF": "alice"}
     assert cfg.wearables.users["alice"].age_years == 35 and cfg.wearables.serial.port.endswith("Espressif")
     f.write_text('[wearables]\nsource = "bluetooth"\n')
-    with pytest.raises(ConfigError, match="wearables.source"):
+    with pytest.raises(ConfigError, match=r"wearables\.source"):
         load_config(f)
     f.write_text('[wearables.straps]\n"AA:BB" = "bob"\n')
     with pytest.raises(ConfigError, match="expected AA:BB:CC:DD:EE:FF"):

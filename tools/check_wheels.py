@@ -66,13 +66,13 @@ def missing_wheels(packages: dict[str, str], python_version: str, tags: list[str
         ]
         for tag in tags:
             base += ["--platform", tag]
-        done = subprocess.run(base + ["-r", str(reqs)], capture_output=True, text=True)
+        done = subprocess.run([*base, "-r", str(reqs)], capture_output=True, text=True)
         if done.returncode == 0:
             return []
         # pip stops at the first failure: try one at a time to name every missing package.
         missing = []
         for name, version in sorted(packages.items()):
-            one = subprocess.run(base + [f"{name}=={version}"], capture_output=True, text=True)
+            one = subprocess.run([*base, f"{name}=={version}"], capture_output=True, text=True)
             if one.returncode != 0:
                 missing.append(f"{name}=={version}")
         return missing

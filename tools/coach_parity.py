@@ -56,8 +56,8 @@ def main() -> int:
     for name in names:
         ref, got = coach_outputs(args.reference / name), coach_outputs(args.other / name)
         n = min(len(ref), len(got))
-        same = sum(a[:4] == b[:4] for a, b in zip(ref[:n], got[:n]))
-        same_count = sum(a == b for a, b in zip(ref[:n], got[:n]))
+        same = sum(a[:4] == b[:4] for a, b in zip(ref[:n], got[:n], strict=False))
+        same_count = sum(a == b for a, b in zip(ref[:n], got[:n], strict=False))
         reps = (ref[-1][4] if ref else 0, got[-1][4] if got else 0)
         rows.append(
             {

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import itertools
 import json
 import math
 import sys
@@ -118,7 +119,7 @@ def gaussian_smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
     """Centred (zero-phase) Gaussian along axis 0; the kernel is renormalised at the ends."""
     if sigma_frames <= 0:
         return x.astype(np.float64)
-    half = int(math.ceil(3 * sigma_frames))
+    half = math.ceil(3 * sigma_frames)
     n = x.shape[0]
     acc = np.zeros(x.shape, dtype=np.float64)
     weight = np.zeros(n, dtype=np.float64)
@@ -134,7 +135,7 @@ def gaussian_smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
 def true_runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int]]:
     """[start, stop) of each run of True at least min_len long."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(np.int8), [0]))))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_len]
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=False) if b - a >= min_len]
 
 
 def present_runs(rec: Recording) -> list[tuple[int, int]]:
@@ -143,7 +144,7 @@ def present_runs(rec: Recording) -> list[tuple[int, int]]:
     for a, b in true_runs(rec.present, 1):
         cuts = np.flatnonzero(np.diff(rec.t_s[a:b]) > DEFAULT_MAX_GAP_S) + 1
         bounds = [a, *(a + cuts), b]
-        runs += [(int(s), int(e)) for s, e in zip(bounds[:-1], bounds[1:])]
+        runs += [(int(s), int(e)) for s, e in itertools.pairwise(bounds)]
     return runs
 
 
@@ -220,9 +221,9 @@ class ClipAnalysis:
             "image": self._track(self.pixels(rec.image), torso_length(self.pixels_all(rec.image[rec.present]))),
             "world": self._track(self.world(rec.world), torso_length(rec.world[rec.present].astype(np.float64))),
         }
-        frames = lambda s: max(2, int(round(s / self.dt_s)))  # noqa: E731
+        frames = lambda s: max(2, round(s / self.dt_s))  # noqa: E731
         speed = self._joint_speed(self.tracks["image"])
-        margin = int(math.ceil(2 * params.reference_sigma_s / self.dt_s))
+        margin = math.ceil(2 * params.reference_sigma_s / self.dt_s)
         inner = np.zeros(len(rec), dtype=bool)
         same_run = np.zeros(len(rec), dtype=bool)  # frame i and i-1 in one run
         for a, b in self.runs:
@@ -292,7 +293,7 @@ class ClipAnalysis:
             err = np.linalg.norm(filtered - track.reference, axis=-1)[self.moving]
             out["moving_error_pct"] = 100 * math.sqrt(float(np.mean(err**2))) / track.torso
         if self.lag_segments:
-            max_shift = int(round(self.params.max_lag_s / self.dt_s))
+            max_shift = round(self.params.max_lag_s / self.dt_s)
             lag_frames = pooled_lag_frames(filtered, track.reference, self.lag_segments, max_shift)
             out["lag_ms"] = 1000 * self.dt_s * lag_frames
         return out

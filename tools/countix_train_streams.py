@@ -44,7 +44,7 @@ def build_stream(keys: list[int], ends: dict[str, list[np.ndarray]], rng: np.ran
     so reps differ in depth) and back; rest at the start pose between repetitions."""
     start = np.median(np.array(ends["salient1"]), axis=0)
     far = np.median(np.array(ends["salient2"]), axis=0)
-    reps = sorted((min(a, b), max(a, b)) for a, b in zip(keys[0::2], keys[1::2]))
+    reps = sorted((min(a, b), max(a, b)) for a, b in zip(keys[0::2], keys[1::2], strict=False))
     n = reps[-1][1] + int(rng.integers(15, 60)) + 1
     depth = np.zeros(n)
     for a, b in reps:

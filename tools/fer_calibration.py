@@ -60,7 +60,7 @@ def main() -> int:
         before = metrics(y[te].tolist(), logp[te].argmax(axis=1).tolist())
         after = metrics(y[te].tolist(), (logp[te] + bias).argmax(axis=1).tolist())
         report[f"{fit_on}->{report_on}"] = {
-            "bias": dict(zip(CLASSES, bias.round(3).tolist())),
+            "bias": dict(zip(CLASSES, bias.round(3).tolist(), strict=False)),
             "before": before,
             "after": after,
         }

@@ -27,7 +27,7 @@ MOMENT = CoachMoment(t=12.0, trigger="rep_fault", rep=5, faults=("knee_valgus",)
 def measure(url: str, timeout_s: float, repeat: int) -> tuple[str, str, list[float]]:
     latencies: list[float] = []
     text = source = ""
-    for i in range(repeat):
+    for _ in range(repeat):
         coach = LlmCoach(ChatSettings(url, "llama3.2:3b", timeout_s), min_interval_s=0.0)
         coach.submit(MOMENT)
         event = coach.wait_event(timeout_s + 10)

@@ -59,7 +59,7 @@ def render(model: BaseModel, path: list[str]) -> list[str]:
         doc = (type(sub).__doc__ or "").strip().splitlines()
         if doc:
             lines.append(f"# {doc[0]}")
-        lines.extend(render(sub, path + [name]))
+        lines.extend(render(sub, [*path, name]))
     return lines
 
 

@@ -78,7 +78,7 @@ def run_bench(config: Config, video: str, max_frames: int | None = None, quiet: 
                 for event in coach.events:
                     publisher.publish_feedback(event.to_dict())
             t7 = clock()
-            for stage, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t5, t6), (t1, t2, t3, t4, t5, t6, t7)):
+            for stage, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t5, t6), (t1, t2, t3, t4, t5, t6, t7), strict=False):
                 times[stage].append((b - a) * 1000.0)
             binary_sizes.append(len(payload) if config.avatar.format == "binary" else 0)
             json_sizes.append(len(encode_json(avatar)))

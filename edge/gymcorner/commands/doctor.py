@@ -263,7 +263,8 @@ def check_llm(config: Config) -> Result:
     except (urllib.error.URLError, OSError) as err:
         return fail(
             f"{url}: {getattr(err, 'reason', err)}",
-            "start the LLM server (e.g. `ollama serve`) or fix motivation.llm.base_url; coaching falls back to templates",
+            "start the LLM server (e.g. `ollama serve`) or fix motivation.llm.base_url; "
+            "coaching falls back to templates",
         )
 
 

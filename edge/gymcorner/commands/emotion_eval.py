@@ -58,7 +58,7 @@ def metrics(y_true: list[int], y_pred: list[int]) -> dict[str, Any]:
     """Accuracy, macro F1, per-class precision/recall/F1/support, confusion (rows: truth)."""
     k = len(CLASSES)
     cm = np.zeros((k, k), dtype=np.int64)
-    for t, p in zip(y_true, y_pred):
+    for t, p in zip(y_true, y_pred, strict=False):
         cm[t, p] += 1
     per_class: dict[str, dict[str, float]] = {}
     for i, cls in enumerate(CLASSES):
@@ -133,7 +133,7 @@ def format_report(r: dict[str, Any]) -> str:
     for cls, m in r["per_class"].items():
         lines.append(f"{cls:<10}{m['precision']:>7.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}{m['support']:>6d}")
     lines.append("confusion (rows truth, columns predicted): " + " ".join(c[:3] for c in CLASSES))
-    for cls, row in zip(CLASSES, r["confusion"]["rows_truth"]):
+    for cls, row in zip(CLASSES, r["confusion"]["rows_truth"], strict=False):
         lines.append(f"  {cls:<9}" + "".join(f"{v:>6d}" for v in row))
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ import logging
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from gymcorner.errors import ConfigError
 
@@ -29,7 +29,7 @@ _HIDDEN = ("node_modules", "test", "package", "deps.mjs")
 
 
 class _ViewerHandler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript", ".mjs": "text/javascript"}
+    extensions_map: ClassVar[dict[str, str]] = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript", ".mjs": "text/javascript"}
 
     def send_head(self) -> Any:
         parts = [p for p in self.path.split("?", 1)[0].split("/") if p]

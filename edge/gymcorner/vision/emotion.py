@@ -52,7 +52,7 @@ def summarise(p: np.ndarray, face_found: bool = True) -> EmotionResult:
     """The result for one probability vector in CLASSES order."""
     p = np.asarray(p, dtype=np.float64)
     p = p / p.sum()
-    probs = {c: float(v) for c, v in zip(CLASSES, p)}
+    probs = {c: float(v) for c, v in zip(CLASSES, p, strict=False)}
     valence = float(sum(VALENCE[c] * v for c, v in probs.items()))
     return EmotionResult(probs, CLASSES[int(np.argmax(p))], valence, face_found)
 

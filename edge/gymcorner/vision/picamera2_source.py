@@ -10,8 +10,8 @@ every other live source.
 Frames are asked for as picamera2's "RGB888", which despite its name lies in memory as
 B, G, R per pixel — exactly the (height, width, 3) BGR uint8 the pose backends take, so
 no conversion is made. Size and rate come from `[source] width/height/fps` (1280x720
-unless both width and height are set; the camera's own rate unless fps is) and are set in the configuration, since libcamera
-has no per-property setters.
+unless both width and height are set; the camera's own rate unless fps is) and are set in
+the configuration, since libcamera has no per-property setters.
 
 picamera2 is not installable from PyPI in a usable form (it needs the libcamera Python
 bindings built for the system), so Raspberry Pi OS's `python3-picamera2` package is used
@@ -72,7 +72,8 @@ def check_camera_listed(index: int) -> None:
         return
     listed = f"cameras: {', '.join(f'{i} {m}' for i, m in enumerate(models))}" if models else "no camera at all"
     raise SourceError(
-        f"picamera2: no camera {index} (libcamera lists {listed}; check the ribbon cable and `rpicam-hello --list-cameras`)",
+        f"picamera2: no camera {index} (libcamera lists {listed}; "
+        "check the ribbon cable and `rpicam-hello --list-cameras`)",
         Reason.SOURCE_NOT_FOUND,
     )
 

@@ -252,7 +252,7 @@ def orientation_deg(capture: Any) -> int:
     value = capture.get(cv2.CAP_PROP_ORIENTATION_META)
     if not math.isfinite(value):
         return 0
-    angle = int(round(value)) % 360
+    angle = round(value) % 360
     return angle if angle in _UPRIGHT_ROTATION else 0
 
 

@@ -150,7 +150,7 @@ class BleSource:
         while True:
             lost = asyncio.Event()
             client = self._client_factory(
-                address, lambda _c: loop.call_soon_threadsafe(lost.set), cfg.connect_timeout_s
+                address, lambda _c, lost=lost: loop.call_soon_threadsafe(lost.set), cfg.connect_timeout_s
             )
             connected = False
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 
 def normalise_address(address: str | bytes) -> str:
@@ -60,5 +60,5 @@ class RelayStatus:
     straps: tuple[dict, ...] = field(default_factory=tuple)
 
 
-WearableEvent = Union[HeartRateReading, StrapState, RelayStatus]
+WearableEvent = HeartRateReading | StrapState | RelayStatus
 EventSink = Callable[[WearableEvent], None]

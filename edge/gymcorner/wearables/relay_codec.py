@@ -154,7 +154,7 @@ class Frame:
         )
 
     def __repr__(self):
-        return "Frame(type=0x%02x, seq=%d, body=%r)" % (self.ftype, self.seq, self.body)
+        return "Frame(type=0x%02x, seq=%d, body=%r)" % (self.ftype, self.seq, self.body)  # noqa: UP031 - MicroPython too
 
 
 def encode_frame(ftype, seq, body):
