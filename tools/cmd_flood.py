@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
+from local_broker import start_broker  # tools/ is on sys.path when a tool runs
 
 DEVICE = "flood-corner"
 BASE = f"gymcorner/{DEVICE}"
@@ -66,33 +64,6 @@ class Recorder:
                 if start <= t < start + seconds:
                     bins[int(t - start)] += 1
         return bins
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    binary = shutil.which("mosquitto", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"]))
-    if binary is None:
-        sys.exit("cmd_flood: mosquitto not found (apt install mosquitto)")
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false"]
-    lines += ["user root"] if os.geteuid() == 0 else []
-    conf.write_text("\n".join(lines) + "\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit("cmd_flood: mosquitto did not start")
 
 
 def client(port: int, recorder: Recorder | None = None) -> paho.Client:
@@ -136,7 +107,7 @@ def flood(flooder: paho.Client, recorder: Recorder, tag: str, commands: int, tim
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="gymcorner-flood-"))
-    broker, port = start_broker(workdir)
+    broker, port = start_broker(workdir, "cmd_flood")
     recorder = Recorder()
     watcher = client(port, recorder)
     cfg = workdir / "flood.toml"

@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +35,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 import psutil
+from local_broker import start_broker  # tools/ is on sys.path when a tool runs
 
 DEVICE = "soak-corner"
 
@@ -58,33 +56,6 @@ class Counts:
     feedback_messages: int = 0
     statuses: list[str] = field(default_factory=list)
     replies: dict[str, Any] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    binary = shutil.which("mosquitto", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"]))
-    if binary is None:
-        sys.exit("soak: mosquitto not found (apt install mosquitto) and no --broker given")
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false"]
-    if os.geteuid() == 0:
-        lines.append("user root")
-    conf.write_text("\n".join(lines) + "\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit("soak: mosquitto did not start")
 
 
 def subscribe(host: str, port: int, base: str, counts: Counts, lock: threading.Lock) -> paho.Client:
@@ -158,7 +129,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         host, _, port_text = args.broker.rpartition(":")
         port = int(port_text)
     else:
-        broker, port = start_broker(workdir)
+        broker, port = start_broker(workdir, "soak")
         host = "127.0.0.1"
     base = f"gymcorner/{DEVICE}"
     config = workdir / "site.toml"

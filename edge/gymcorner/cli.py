@@ -8,7 +8,6 @@ line by `__main__` and exit with status 1; `--validate-config` exits 0 or 1.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import threading
@@ -16,6 +15,7 @@ from collections.abc import Callable
 
 from gymcorner import __version__
 from gymcorner.coach.reps import PHASES
+from gymcorner.commands.output import write_json
 from gymcorner.config import DEFAULT_CONFIG_PATH, Config, load_config
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -253,10 +253,7 @@ def cmd_eval(args: argparse.Namespace, stop: threading.Event) -> int:
     from gymcorner.commands.evaluate import format_eval, run_eval
 
     result = run_eval(args.manifest, _load(args), args.landmarks, args.quiet)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=2)
-            fh.write("\n")
+    write_json(args.json, result)
     print(format_eval(result))
     return 0
 
@@ -272,10 +269,7 @@ def cmd_bench(args: argparse.Namespace, stop: threading.Event) -> int:
         result = run_compare(config, args.video, args.max_frames, log=(lambda _m: None) if args.quiet else print)
     else:
         result = run_bench(config, args.video, args.max_frames, args.quiet)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=2)
-            fh.write("\n")
+    write_json(args.json, result)
     print(format_compare(result) if args.compare else format_bench(result))
     return 0
 

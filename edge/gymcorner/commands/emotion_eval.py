@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gymcorner.commands.output import write_json
 from gymcorner.errors import GymcornerError
 
 if TYPE_CHECKING:
@@ -167,7 +167,6 @@ def run(args: argparse.Namespace) -> int:
         emo.crop_offset_y,
     )
     report = evaluate(Path(args.dir), recogniser, cropped=args.cropped)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_json(args.json, report)
     print(format_report(report))
     return 0

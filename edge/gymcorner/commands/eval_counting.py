@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 import threading
 from collections import defaultdict
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from gymcorner.coach.any_reps import AnyRepConfig, AnyRepCounter
+from gymcorner.commands.output import write_json
 from gymcorner.errors import ConfigError
 from gymcorner.motion.landmarks import NUM_LANDMARKS, PoseSample
 
@@ -185,9 +185,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def cmd_eval_counting(args: argparse.Namespace, stop: threading.Event) -> int:
     result = run_eval_counting(args.poses_dir, args.annotations, args.fps, args.quiet)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=2)
-            fh.write("\n")
+    write_json(args.json, result)
     print(format_eval_counting(result))
     return 0
