@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gymcorner.assets import load_reference, save_reference
 from gymcorner.commands.analyze import analyze_samples
-from gymcorner.coach.reference import ReferenceRep, build_reference, describe_difference
+from gymcorner.coach.reference import build_reference, describe_difference
 from gymcorner.coach.reps import LiveRepCounter, pose_vector
 from gymcorner.config import Config
 from gymcorner.errors import RecordingError
@@ -36,7 +37,7 @@ def reference_from(path: Path, tmp_path: Path) -> Path:
             reps.append(rep)
     ref = build_reference(history, reps[0], "squat", 0.6, path.name)
     out = tmp_path / "ref.json"
-    ref.save(out)
+    save_reference(ref, out)
     return out
 
 
@@ -59,14 +60,14 @@ def test_a_faulty_rep_is_named_with_its_phase(tmp_path: Path) -> None:
 
 def test_round_trip_and_bad_files(tmp_path: Path) -> None:
     path = reference_from(GOOD, tmp_path)
-    ref = ReferenceRep.load(path)
+    ref = load_reference(path)
     assert ref.exercise == "squat" and ref.tolerance == 0.6 and ref.start_pose.shape == (36,)
     bad = tmp_path / "bad.json"
     bad.write_text('{"v": 1, "exercise": "squat", "start_pose": [1, 2], "bottom_pose": [], "tolerance": 1}')
     with pytest.raises(RecordingError, match="must have 36 numbers"):
-        ReferenceRep.load(bad)
+        load_reference(bad)
     with pytest.raises(RecordingError, match="reference not found"):
-        ReferenceRep.load(tmp_path / "missing.json")
+        load_reference(tmp_path / "missing.json")
 
 
 def test_pose_vector_ignores_which_way_the_person_faces() -> None:

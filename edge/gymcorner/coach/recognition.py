@@ -3,7 +3,8 @@
 Why this shape: the live coach must pick the right analyser (squat, push-up, ...) without
 being told, and the offline `eval` must name each clip's exercise. Both see the same thing,
 a stream of `PoseSample`s, so recognition is one pure function of a window of frames
-(`window_features`) and a small model stored as plain JSON (`RecognizerModel`).
+(`window_features`) and a small model stored as plain JSON (`RecognizerModel`; the file
+is read at the edge, `gymcorner.assets`).
 
 Features use only the 2-D image landmarks (x, y in isotropic pixel units), because half of
 the training data (the exercise_correction CSVs) has no world landmarks. They are made
@@ -26,12 +27,10 @@ squat from a push-up, so the image vertical is the reference for segment inclina
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -43,7 +42,6 @@ from gymcorner.motion.landmarks import NUM_LANDMARKS, PoseSample
 # every exercise a person can do, and OTHER for "none of them".
 LABELS: tuple[Exercise, ...] = (*SELECTABLE, Exercise.OTHER)
 OTHER = Exercise.OTHER
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "recognizer_v1.json"
 MODEL_FORMAT = "gymcorner-exercise-recognizer"
 
 VISIBILITY_MIN = 0.5  # below this BlazePose is guessing; the landmark counts as missing
@@ -252,12 +250,6 @@ class RecognizerModel:
                    np.asarray(doc["std"], float), layers, float(doc["window_s"]), dict(doc.get("meta", {})))
 
 
-def load_model(path: str | Path | None = None) -> RecognizerModel:
-    """The only I/O here: read a model JSON (default: the one shipped with the package)."""
-    with open(path or DEFAULT_MODEL_PATH, encoding="utf-8") as fh:
-        return RecognizerModel.from_json(json.load(fh))
-
-
 @dataclass(frozen=True)
 class Recognition:
     """One live verdict. `stable`: `label` has been the top class for `stable_s` seconds,
@@ -287,11 +279,6 @@ class ExerciseRecognizer:
         self._top_since_s = 0.0
         self._proba: np.ndarray | None = None
         self._proba_t_s = -math.inf
-
-    @classmethod
-    def from_file(cls, path: str | Path | None = None, stable_s: float = 1.5,
-                  interval_s: float = 0.1) -> "ExerciseRecognizer":
-        return cls(load_model(path), stable_s, interval_s)
 
     def reset(self) -> None:
         self._frames.clear()
@@ -376,10 +363,8 @@ def classify_windows(model: RecognizerModel, windows: np.ndarray) -> tuple[Exerc
     return label, probs
 
 
-def classify_clip(samples: Iterable[PoseSample], model: RecognizerModel | None = None,
-                  ) -> tuple[Exercise, dict[str, float]]:
+def classify_clip(samples: Iterable[PoseSample], model: RecognizerModel) -> tuple[Exercise, dict[str, float]]:
     """Offline: the exercise of a whole clip (mean of its window probabilities)."""
-    model = model or load_model()
     seq: Sequence[PoseSample] = list(samples)
     if not seq:
         return classify_windows(model, np.zeros((0, len(FEATURE_NAMES))))
@@ -396,5 +381,5 @@ def model_size(model: RecognizerModel) -> int:
 __all__ = [
     "LABELS", "OTHER", "FEATURE_NAMES", "Recognition", "RecognizerModel", "ExerciseRecognizer",
     "classify_clip", "classify_windows", "clip_windows", "frame_features", "window_features",
-    "load_model", "sample_points", "model_size",
+    "sample_points", "model_size",
 ]

@@ -10,9 +10,8 @@ or narrower). Stored as plain JSON.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,24 +43,19 @@ class ReferenceRep:
             "source": self.source,
         }
 
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
-
     @classmethod
-    def load(cls, path: str | Path) -> "ReferenceRep":
+    def from_json(cls, doc: dict[str, Any]) -> ReferenceRep:
+        """Parse `to_json` output; ValueError says what is wrong (the edge adds the file)."""
         try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
             if doc.get("v") != FORMAT_VERSION:
-                raise RecordingError(f"{path}: reference format {doc.get('v')} is not supported")
+                raise ValueError(f"reference format {doc.get('v')} is not supported")
             size = 3 * len(_POSE_JOINTS)
             start, bottom = np.asarray(doc["start_pose"], float), np.asarray(doc["bottom_pose"], float)
             if start.shape != (size,) or bottom.shape != (size,):
-                raise RecordingError(f"{path}: reference poses must have {size} numbers")
+                raise ValueError(f"reference poses must have {size} numbers")
             return cls(str(doc["exercise"]), start, bottom, float(doc["tolerance"]), str(doc.get("source", "")))
-        except FileNotFoundError as err:
-            raise RecordingError(f"reference not found: {path}") from err
-        except (ValueError, KeyError, TypeError) as err:
-            raise RecordingError(f"{path}: not a gymcorner reference rep: {err}") from err
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"not a gymcorner reference rep: {err!r}") from err
 
 
 def _joint(v: np.ndarray, lm: L) -> np.ndarray:
