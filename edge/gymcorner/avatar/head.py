@@ -73,6 +73,7 @@ import numpy as np
 
 from gymcorner.avatar.limbs import blazepose_to_avatar
 from gymcorner.config import AvatarConfig
+from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark, PoseSample
 
 _HEAD_LANDMARKS = (
@@ -106,8 +107,8 @@ def face_yaw_deg(
     if not np.all(np.isfinite(points)):
         return None
     nose, left_ear, right_ear, left_shoulder, right_shoulder = points
-    ear_mid = 0.5 * (left_ear + right_ear)
-    head_up = ear_mid - 0.5 * (left_shoulder + right_shoulder)
+    ear_mid = midpoint(left_ear, right_ear)
+    head_up = ear_mid - midpoint(left_shoulder, right_shoulder)
     up_norm = float(np.linalg.norm(head_up))
     if up_norm < 1e-6:
         return None

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gymcorner.coach.cycles import CycleCounter, periodicity
+from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 
@@ -106,7 +107,7 @@ def pose_features(sample: PoseSample) -> tuple[np.ndarray, np.ndarray, np.ndarra
     xy = _pixels(sample)
     if not np.isfinite(xy).all():
         return None
-    hip = (xy[L.LEFT_HIP] + xy[L.RIGHT_HIP]) / 2
+    hip = midpoint(xy[L.LEFT_HIP], xy[L.RIGHT_HIP])
     points = xy[list(_POSE_POINTS)]
     # Body size: RMS spread of the main points. Unlike the torso length it does not
     # collapse when the torso points at the camera (a push-up seen from the front).

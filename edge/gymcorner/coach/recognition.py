@@ -31,12 +31,15 @@ import math
 import warnings
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from gymcorner.coach.exercises import SELECTABLE, Exercise
+from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import NUM_LANDMARKS, PoseSample
+from gymcorner.motion.landmarks import Landmark as L
 
 # The model's classes, in its output order (the model JSON stores the same strings):
 # every exercise a person can do, and OTHER for "none of them".
@@ -49,22 +52,21 @@ WINDOW_S = 1.5  # one slow rep, or two fast ones
 MIN_FRAMES = 8  # fewer tracked frames than this in a window: no opinion
 HOP_S = 0.25  # offline window step
 
-# (left, right) landmark indices
-_SH, _EL, _WR = (11, 12), (13, 14), (15, 16)
-_HIP, _KN, _AN = (23, 24), (25, 26), (27, 28)
-_NOSE = 0
+# (left, right) landmark pairs
+_SH = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+_EL = (L.LEFT_ELBOW, L.RIGHT_ELBOW)
+_WR = (L.LEFT_WRIST, L.RIGHT_WRIST)
+_HIP = (L.LEFT_HIP, L.RIGHT_HIP)
+_KN = (L.LEFT_KNEE, L.RIGHT_KNEE)
+_AN = (L.LEFT_ANKLE, L.RIGHT_ANKLE)
 # landmark groups whose movement over the window is measured ("which landmarks move")
-_GROUPS: tuple[tuple[str, tuple[int, ...]], ...] = (
-    ("nose", (0,)), ("shoulders", _SH), ("elbows", _EL), ("wrists", _WR),
+_GROUPS: tuple[tuple[str, tuple[L, ...]], ...] = (
+    ("nose", (L.NOSE,)), ("shoulders", _SH), ("elbows", _EL), ("wrists", _WR),
     ("hips", _HIP), ("knees", _KN), ("ankles", _AN),
 )
-_BBOX = (0, *_SH, *_HIP, *_KN, *_AN)
-
-
-def _mid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean of a left/right pair; the visible one when only one is; NaN when neither."""
-    out = (a + b) / 2
-    return np.where(np.isnan(out), np.where(np.isnan(a), b, a), out)
+_HIPS_GROUP = [name for name, _ in _GROUPS].index("hips")
+# the landmarks whose bounding box gives the body's aspect ratio
+_BBOX = (L.NOSE, *_SH, *_HIP, *_KN, *_AN)
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -83,7 +85,7 @@ def _incline_deg(frm: np.ndarray, to: np.ndarray) -> np.ndarray:
 
 def _sym(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A left/right pair as (mean, |difference|): unchanged when the sides swap."""
-    return _mid(left, right), np.abs(left - right)
+    return midpoint(left, right, one_sided=True), np.abs(left - right)
 
 
 FRAME_FEATURE_NAMES: tuple[str, ...] = (
@@ -108,8 +110,10 @@ def frame_features(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     side = lambda pair: (p[:, pair[0]], p[:, pair[1]])  # noqa: E731
     (ls, rs), (le, re), (lw, rw) = side(_SH), side(_EL), side(_WR)
     (lh, rh), (lk, rk), (la, ra) = side(_HIP), side(_KN), side(_AN)
-    nose = p[:, _NOSE]
-    msh, mhip, mwr, man, mkn = _mid(ls, rs), _mid(lh, rh), _mid(lw, rw), _mid(la, ra), _mid(lk, rk)
+    nose = p[:, L.NOSE]
+    # a left/right pair's middle; the visible side when only one is, NaN when neither
+    mid = partial(midpoint, one_sided=True)
+    msh, mhip, mwr, man, mkn = mid(ls, rs), mid(lh, rh), mid(lw, rw), mid(la, ra), mid(lk, rk)
     torso = np.linalg.norm(msh - mhip, axis=-1)
     shoulder_w = np.linalg.norm(ls - rs, axis=-1)
     scale = np.fmax(torso, 1.3 * shoulder_w)
@@ -128,7 +132,7 @@ def frame_features(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     cols += [y(nose) - y(mwr), y(mhip) - y(nose), y(mhip) - y(msh), y(man) - y(mhip), y(man) - y(mkn)]
     cols += [np.abs(x(lw) - x(rw)), np.abs(x(le) - x(re)), np.abs(x(lk) - x(rk)), np.abs(x(la) - x(ra))]
     dist = lambda a, b: np.linalg.norm(a - b, axis=-1) / scale  # noqa: E731
-    cols += [_mid(dist(lw, lh), dist(rw, rh)), _mid(dist(lw, ls), dist(rw, rs)), y(man) - y(mwr)]
+    cols += [mid(dist(lw, lh), dist(rw, rh)), mid(dist(lw, ls), dist(rw, rs)), y(man) - y(mwr)]
     box = p[:, list(_BBOX)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -136,7 +140,7 @@ def frame_features(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
         cols.append(np.log(np.maximum(span[:, 0], 1e-3 * scale) / np.maximum(span[:, 1], 1e-3 * scale)))
     feats = np.stack(cols, axis=1)
     feats[np.isnan(scale)] = np.nan
-    groups = np.stack([_mid(p[:, g[0]], p[:, g[-1]]) for _, g in _GROUPS], axis=1)
+    groups = np.stack([mid(p[:, g[0]], p[:, g[-1]]) for _, g in _GROUPS], axis=1)
     return feats, groups, scale
 
 
@@ -186,7 +190,7 @@ def window_features(feats: np.ndarray, groups: np.ndarray, scale: np.ndarray) ->
         std = np.nanstd(feats, axis=0)
         lo, hi = _nan_quantiles(feats, (0.1, 0.9))
         s = np.nanmedian(scale)
-        hip = groups[:, 4:5]
+        hip = groups[:, _HIPS_GROUP : _HIPS_GROUP + 1]
         move_frame = np.nanstd(groups, axis=0) / s
         move_hip = np.nanstd(groups - hip, axis=0) / s
     return np.concatenate([mean, std, hi - lo, move_frame.ravel(), move_hip.ravel()])

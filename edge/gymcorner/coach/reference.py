@@ -18,6 +18,7 @@ import numpy as np
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.reps import _POSE_JOINTS, Rep, pose_vector
 from gymcorner.errors import RecordingError
+from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark as L
 
 FORMAT_VERSION = 1
@@ -62,8 +63,8 @@ def _joint(v: np.ndarray, lm: L) -> np.ndarray:
     return v.reshape(-1, 3)[_J[lm]]
 
 
-def _mid(v: np.ndarray, a: L, b: L) -> np.ndarray:
-    return (_joint(v, a) + _joint(v, b)) / 2
+def _joint_midpoint(v: np.ndarray, a: L, b: L) -> np.ndarray:
+    return midpoint(_joint(v, a), _joint(v, b))
 
 
 def describe_difference(user: np.ndarray, ref: np.ndarray, phase: str = "bottom") -> str:
@@ -77,8 +78,8 @@ def describe_difference(user: np.ndarray, ref: np.ndarray, phase: str = "bottom"
     Lean: how far the shoulders are ahead of or behind the hips, off the vertical. Stance:
     ankle separation along the hip line (depth is left out: it is BlazePose's weakest axis).
     """
-    knee_drop = float(_mid(user, L.LEFT_KNEE, L.RIGHT_KNEE)[1] - _mid(ref, L.LEFT_KNEE, L.RIGHT_KNEE)[1])
-    su, sr = _mid(user, L.LEFT_SHOULDER, L.RIGHT_SHOULDER), _mid(ref, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    knee_drop = float(_joint_midpoint(user, L.LEFT_KNEE, L.RIGHT_KNEE)[1] - _joint_midpoint(ref, L.LEFT_KNEE, L.RIGHT_KNEE)[1])
+    su, sr = _joint_midpoint(user, L.LEFT_SHOULDER, L.RIGHT_SHOULDER), _joint_midpoint(ref, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
     lean = float(np.hypot(su[0], su[2]) - np.hypot(sr[0], sr[2]))
     stance_u = abs(float(_joint(user, L.LEFT_ANKLE)[0] - _joint(user, L.RIGHT_ANKLE)[0]))
     stance_r = abs(float(_joint(ref, L.LEFT_ANKLE)[0] - _joint(ref, L.RIGHT_ANKLE)[0]))

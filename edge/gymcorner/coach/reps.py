@@ -26,7 +26,7 @@ import numpy as np
 
 from gymcorner.coach.exercises import Exercise
 from gymcorner.config import RepsConfig
-from gymcorner.motion.geometry import angle_deg
+from gymcorner.motion.geometry import angle_deg, midpoint
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 
@@ -209,8 +209,8 @@ def pose_vector(world: np.ndarray) -> np.ndarray | None:
     turned about the vertical so the hip line points along +x: two people (or one person
     on two days) facing different ways compare equal when their poses are."""
     w = world.astype(np.float64)
-    hip = (w[L.LEFT_HIP] + w[L.RIGHT_HIP]) / 2
-    torso = float(np.linalg.norm((w[L.LEFT_SHOULDER] + w[L.RIGHT_SHOULDER]) / 2 - hip))
+    hip = midpoint(w[L.LEFT_HIP], w[L.RIGHT_HIP])
+    torso = float(np.linalg.norm(midpoint(w[L.LEFT_SHOULDER], w[L.RIGHT_SHOULDER]) - hip))
     if not np.isfinite(torso) or torso <= 0:
         return None
     line = w[L.LEFT_HIP] - w[L.RIGHT_HIP]

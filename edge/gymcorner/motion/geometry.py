@@ -29,8 +29,17 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(a, dtype=np.float64) - b))
 
 
-def midpoint(px: np.ndarray, left: L, right: L) -> np.ndarray:
-    return (px[left] + px[right]) / 2.0
+def midpoint(a: np.ndarray, b: np.ndarray, *, one_sided: bool = False) -> np.ndarray:
+    """The point halfway between a and b (element-wise, any shape): the one midpoint of the code.
+
+    With `one_sided`, an element that is NaN on one side only takes the other side's value:
+    for a left/right pair where one landmark is hidden, the visible one stands in for the
+    middle (NaN only when both are missing).
+    """
+    out = (a + b) / 2
+    if one_sided:
+        out = np.where(np.isnan(out), np.where(np.isnan(a), b, a), out)
+    return out
 
 
 def horizontal_span(px: np.ndarray, left: L, right: L) -> float:
@@ -41,7 +50,7 @@ def horizontal_span(px: np.ndarray, left: L, right: L) -> float:
 def torso_length(px: np.ndarray) -> float:
     """Shoulder midpoint to hip midpoint: a body scale that survives any camera yaw."""
     return distance(
-        midpoint(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER), midpoint(px, L.LEFT_HIP, L.RIGHT_HIP)
+        midpoint(px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER]), midpoint(px[L.LEFT_HIP], px[L.RIGHT_HIP])
     )
 
 

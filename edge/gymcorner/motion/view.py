@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from gymcorner.config import ViewConfig
-from gymcorner.motion.geometry import body_yaw_deg, horizontal_span, torso_length
+from gymcorner.motion.geometry import body_yaw_deg, horizontal_span, midpoint, torso_length
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 
@@ -63,7 +63,7 @@ def hip_between_feet(sample: PoseSample, margin: float) -> bool:
     px = sample.pixels()
     left, right = sorted((float(px[L.LEFT_ANKLE, 0]), float(px[L.RIGHT_ANKLE, 0])))
     slack = margin * (right - left)
-    hip_x = float((px[L.LEFT_HIP, 0] + px[L.RIGHT_HIP, 0]) / 2)
+    hip_x = float(midpoint(px[L.LEFT_HIP], px[L.RIGHT_HIP])[0])
     return left - slack <= hip_x <= right + slack
 
 
