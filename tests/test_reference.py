@@ -1,4 +1,4 @@
-"""Gold reference rep (seed 003): built from one clip's rep, compared with other reps."""
+"""Gold reference rep: built from one clip's rep, compared with other reps."""
 
 from __future__ import annotations
 

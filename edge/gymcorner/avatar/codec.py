@@ -104,7 +104,7 @@ class AvatarFrame:
     """One avatar frame. `world_m` is None when no person is in view (a header-only frame).
 
     seq: uint32 message counter (wraps). t_s: the source frame's timestamp, seconds.
-    head_interval / head_delta_deg / head_yaw_deg: Algorithm 1 (interval and yaw None when
+    head_interval / head_delta_deg / head_yaw_deg: head-yaw quantisation (interval and yaw None when
     the head is unknown). world_m: (33, 3) metres, avatar frame. visibility: (33,) in
     [0, 1]. bones: (9, 4) unit quaternions (x, y, z, w) in `Bone` order. view, exercise:
     `View` / `Exercise` codes (0-15; readers keep codes they do not know as integers).

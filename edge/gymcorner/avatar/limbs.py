@@ -1,4 +1,4 @@
-"""Algorithm 2 of seed 000: limb rotations as shortest-arc quaternions, plus the avatar frame.
+"""Limb rotations as shortest-arc quaternions (from-to rotation + slerp), plus the avatar frame.
 
 The avatar frame
 ----------------
@@ -33,15 +33,16 @@ spine straight up (+y, hip midpoint -> shoulder midpoint). For each bone,
     r = from_to_rotation(d_init, slerp(d_init, d_curr, k))
 
 is the rotation, in the avatar's root frame, that carries the rest direction onto the
-current one (Algorithm 2; the app applies it as `bone.rotation = root * r * rest_rotation`).
-k = `AvatarConfig.slerp_k` (the seed uses 1.0): k < 1 stops each bone a fixed fraction of
+current one (the app applies it as `bone.rotation = root * r * rest_rotation`).
+k = `AvatarConfig.slerp_k` (1.0 follows the landmarks fully): k < 1 stops each bone a fixed fraction of
 the way from its rest direction, it is *not* temporal smoothing (that is the landmark
 filter's job upstream).
 Two points fix a direction, not a twist about it; the shortest arc adds no twist.
 
-The seed's listing is garbled: its QFTR(u, v) = (u × v) / (|u||v|) is only the sine-scaled
-axis, not a quaternion (no scalar part, and wrong for angles over 90°), and its SLERP is a
-straight lerp, which leaves the unit sphere. Here both are the correct constructions.
+Two shortcuts that look right are not: QFTR(u, v) = (u × v) / (|u||v|) is only the
+sine-scaled axis, not a quaternion (no scalar part, and wrong for angles over 90°), and a
+straight lerp in place of SLERP leaves the unit sphere. Here both are the correct
+constructions.
 
 Visibility rule: a bone is measured only when every landmark at both of its ends has
 visibility >= `min_visibility` and finite coordinates; otherwise it keeps the rotation it
@@ -249,7 +250,7 @@ _REST_DIRECTIONS = np.array([spec.rest_direction for spec in BONES])
 
 
 class LimbRotationTracker:
-    """Algorithm 2 over a stream of samples, holding each bone through low-visibility frames."""
+    """Limb rotations over a stream of samples, holding each bone through low-visibility frames."""
 
     def __init__(self, config: AvatarConfig | None = None, min_visibility: float = 0.5) -> None:
         self._slerp_k = (config or AvatarConfig()).slerp_k

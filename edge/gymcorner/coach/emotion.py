@@ -1,4 +1,4 @@
-"""Emotion events (seed 000, 2.3): the recogniser's label on 1-second intervals, and a
+"""Emotion events: the recogniser's label on 1-second intervals, and a
 salient event when one emotion holds for N consecutive intervals (4 x "fear" -> "Keep
 going!"). The mapping from emotions to messages is data from the config.
 

@@ -1,4 +1,4 @@
-"""The "gold" reference rep (seed 003): a trainer's rep, compared with each user rep.
+"""The "gold" reference rep: a trainer's recorded rep, compared with each user rep.
 
 A reference holds the trainer's normalised pose (main joints, hip-centred, in torso
 lengths: `reps.pose_vector`) at the start and at the bottom of one rep. Each user rep is

@@ -205,7 +205,7 @@ _POSE_JOINTS = (
 
 
 def pose_vector(world: np.ndarray) -> np.ndarray | None:
-    """The seed's pose vector, normalised: main joints, hip-centred, in torso lengths, and
+    """The pose vector the gold reference compares: main joints, hip-centred, in torso lengths, and
     turned about the vertical so the hip line points along +x: two people (or one person
     on two days) facing different ways compare equal when their poses are."""
     w = world.astype(np.float64)

@@ -2,8 +2,8 @@
 
 A rule is a frozen dataclass: which views it applies to, which landmarks must be
 visible, a predicate over the frame's metrics and the config, and how many consecutive
-frames the predicate must hold (the seed's "3 consecutive observations" / "10
-consecutive frames"). The engine keeps one persistence counter per rule and emits an
+frames the predicate must hold (3 consecutive observations for a narrow stance, 10
+consecutive frames for knee varus). The engine keeps one persistence counter per rule and emits an
 event once per onset: when the counter first reaches its hold, and again only after the
 fault has cleared and the cooldown has passed.
 """

@@ -1,4 +1,4 @@
-"""The squat coach (seed 000, 2.2.2-2.2.3; knee valgus from seed 004).
+"""The squat coach: depth, stance width, knee tracking and knee valgus, per camera view.
 
 Three steps per frame, all pure: measure (`squat_metrics`, pixel space, visibility
 gated), track the descent (`DescentTracker`, for depth judged once per descent), and

@@ -125,8 +125,8 @@ def record_reference(config: Config, video: str, exercise: str, out: str, rep_nu
     """A trainer's reference rep from a clip: the chosen rep's start and bottom poses.
 
     The tolerance is the configured minimum or 1.5 times the largest difference between
-    the chosen rep and the clip's other reps, whichever is larger (seed 003 takes the
-    largest difference within the gold video)."""
+    the chosen rep and the clip's other reps, whichever is larger: the spread of the trainer's own reps sets how strict the
+    reference is."""
     import numpy as np
 
     from gymcorner.assets import save_reference

@@ -1,4 +1,4 @@
-"""Landmark smoothing: the seed's moving average and the One Euro filter.
+"""Landmark smoothing: a fixed-window causal moving average and the One Euro filter.
 
 BlazePose's landmarks jitter by a few pixels from frame to frame even when the person
 stands still; the avatar shakes and distance rules flicker around their thresholds.
@@ -90,7 +90,7 @@ class LandmarkFilter(Protocol):
 
 
 class MovingAverageFilter:
-    """The seed's fixed-window causal average (seed 000, section 2.2).
+    """A fixed-window causal moving average: the plain baseline the One Euro filter beats.
 
     Output is the mean of the last `window_frames` inputs (fewer while the window fills),
     so a step reaches its new level exactly after window_frames samples and the delay is

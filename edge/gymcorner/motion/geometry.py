@@ -43,7 +43,7 @@ def midpoint(a: np.ndarray, b: np.ndarray, *, one_sided: bool = False) -> np.nda
 
 
 def horizontal_span(px: np.ndarray, left: L, right: L) -> float:
-    """|x_left - x_right| in pixels: the seed's span measure (Algorithms 3 and 4)."""
+    """|x_left - x_right| in pixels: the span the stance-width and knee-varus rules compare."""
     return float(abs(px[left, 0] - px[right, 0]))
 
 
