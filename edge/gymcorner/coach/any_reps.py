@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gymcorner.motion.arrays import FloatArray
 from gymcorner.coach.cycles import CycleCounter, periodicity
 from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark as L
@@ -92,15 +93,16 @@ class CountedRep:
     signal: str  # which candidate counted it
 
 
-def _pixels(sample: PoseSample) -> np.ndarray:
+def _pixels(sample: PoseSample) -> FloatArray:
     assert sample.image is not None
-    return sample.image[:, :2].astype(np.float64) * np.array([max(sample.width, 1), max(sample.height, 1)], float)
+    px: FloatArray = sample.image[:, :2].astype(np.float64) * np.array([max(sample.width, 1), max(sample.height, 1)], float)
+    return px
 
 
 _ANGLE_IDX = np.array([[list(tri) for tri in pair] for pair in _ANGLES.values()])  # (4, 2, 3)
 
 
-def pose_features(sample: PoseSample) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+def pose_features(sample: PoseSample) -> tuple[FloatArray, FloatArray, FloatArray, float] | None:
     """Normalised 2-D pose (hip-centred, in body sizes), bilateral angles (deg), hip, body size."""
     if sample.image is None:
         return None
@@ -140,11 +142,11 @@ class AnyRepCounter:
         self._off_frames = 0
         self._anchor_x = 0.0  # slow average of the hip's horizontal position
         self._times: deque[float] = deque()
-        self._poses: deque[np.ndarray] = deque()
-        self._angles: deque[np.ndarray] = deque()
-        self._axis: np.ndarray | None = None
-        self._mean: np.ndarray | None = None
-        self._armed_axis: np.ndarray | None = None  # principal direction when its rest side was read
+        self._poses: deque[FloatArray] = deque()
+        self._angles: deque[FloatArray] = deque()
+        self._axis: FloatArray | None = None
+        self._mean: FloatArray | None = None
+        self._armed_axis: FloatArray | None = None  # principal direction when its rest side was read
         self._value = np.zeros(len(SIGNALS))
         self._next_refit = -math.inf
         self._counters = [
@@ -190,7 +192,7 @@ class AnyRepCounter:
         self._value = np.concatenate((((pose - self._mean) @ self._axis,), angles))
         return self._count(t)
 
-    def _jumped(self, hip: np.ndarray, size: float) -> bool:
+    def _jumped(self, hip: FloatArray, size: float) -> bool:
         """True when body position or scale has left its recent level for `jump_frames`
         frames in a row (someone else, or the camera moved); a one-frame glitch is not."""
         cfg = self.cfg
@@ -202,7 +204,7 @@ class AnyRepCounter:
             self._prev_size = ref + 0.2 * (size - ref)
         return self._off_frames >= cfg.jump_frames
 
-    def _walking(self, t: float, hip: np.ndarray, size: float) -> bool:
+    def _walking(self, t: float, hip: FloatArray, size: float) -> bool:
         """True when the body has travelled sideways more than `max_drift_sizes` from where
         it was about `drift_s` ago (walking in or out, stepping between stations): steps are
         periodic, but they are not reps."""

@@ -32,10 +32,11 @@ import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from gymcorner.motion.arrays import FloatArray
 from gymcorner.coach.exercises import SELECTABLE, Exercise
 from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import NUM_LANDMARKS, PoseSample
@@ -69,21 +70,23 @@ _HIPS_GROUP = [name for name, _ in _GROUPS].index("hips")
 _BBOX = (L.NOSE, *_SH, *_HIP, *_KN, *_AN)
 
 
-def _angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+def _angle_deg(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
     """Interior angle a-b-c at b, degrees; (T, 2) inputs. Mirror- and scale-free."""
     v1, v2 = a - b, c - b
     n = np.linalg.norm(v1, axis=-1) * np.linalg.norm(v2, axis=-1)
     cos = np.sum(v1 * v2, axis=-1) / np.where(n > 1e-9, n, np.nan)
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    deg: FloatArray = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    return deg
 
 
-def _incline_deg(frm: np.ndarray, to: np.ndarray) -> np.ndarray:
+def _incline_deg(frm: FloatArray, to: FloatArray) -> FloatArray:
     """Angle of the segment frm->to from image 'up' (0 up, 90 level, 180 down), mirror-free."""
     d = to - frm
-    return np.degrees(np.arctan2(np.abs(d[..., 0]), -d[..., 1]))
+    deg: FloatArray = np.degrees(np.arctan2(np.abs(d[..., 0]), -d[..., 1]))
+    return deg
 
 
-def _sym(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sym(left: FloatArray, right: FloatArray) -> tuple[FloatArray, FloatArray]:
     """A left/right pair as (mean, |difference|): unchanged when the sides swap."""
     return midpoint(left, right, one_sided=True), np.abs(left - right)
 
@@ -100,14 +103,17 @@ FRAME_FEATURE_NAMES: tuple[str, ...] = (
 )
 
 
-def frame_features(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def frame_features(points: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per-frame posture features for (T, 33, 2) isotropic points (NaN = missing).
 
     Returns (features (T, F), group positions (T, G, 2), body scale (T,)); the last two
     feed the window's movement features. Frames without a usable scale are all NaN.
     """
     p = np.asarray(points, dtype=np.float64)
-    side = lambda pair: (p[:, pair[0]], p[:, pair[1]])  # noqa: E731
+
+    def side(pair: tuple[L, L]) -> tuple[FloatArray, FloatArray]:
+        return p[:, pair[0]], p[:, pair[1]]
+
     (ls, rs), (le, re), (lw, rw) = side(_SH), side(_EL), side(_WR)
     (lh, rh), (lk, rk), (la, ra) = side(_HIP), side(_KN), side(_AN)
     nose = p[:, L.NOSE]
@@ -118,9 +124,16 @@ def frame_features(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     shoulder_w = np.linalg.norm(ls - rs, axis=-1)
     scale = np.fmax(torso, 1.3 * shoulder_w)
     scale = np.where(scale > 1e-6, scale, np.nan)
-    y = lambda q: q[:, 1] / scale  # noqa: E731
-    x = lambda q: q[:, 0] / scale  # noqa: E731
-    cols: list[np.ndarray] = []
+
+    def y(q: FloatArray) -> FloatArray:  # image y in body scales (down is positive)
+        out: FloatArray = q[:, 1] / scale
+        return out
+
+    def x(q: FloatArray) -> FloatArray:
+        out: FloatArray = q[:, 0] / scale
+        return out
+
+    cols: list[FloatArray] = []
     for left, right in (((ls, le, lw), (rs, re, rw)), ((le, ls, lh), (re, rs, rh)),
                         ((ls, lh, lk), (rs, rh, rk)), ((lh, lk, la), (rh, rk, ra))):
         cols.extend(_sym(_angle_deg(*left), _angle_deg(*right)))
@@ -131,7 +144,11 @@ def frame_features(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     cols.extend(_sym(y(ls) - y(lw), y(rs) - y(rw)))
     cols += [y(nose) - y(mwr), y(mhip) - y(nose), y(mhip) - y(msh), y(man) - y(mhip), y(man) - y(mkn)]
     cols += [np.abs(x(lw) - x(rw)), np.abs(x(le) - x(re)), np.abs(x(lk) - x(rk)), np.abs(x(la) - x(ra))]
-    dist = lambda a, b: np.linalg.norm(a - b, axis=-1) / scale  # noqa: E731
+
+    def dist(a: FloatArray, b: FloatArray) -> FloatArray:
+        out: FloatArray = np.linalg.norm(a - b, axis=-1) / scale
+        return out
+
     cols += [mid(dist(lw, lh), dist(rw, rh)), mid(dist(lw, ls), dist(rw, rs)), y(man) - y(mwr)]
     box = p[:, list(_BBOX)]
     with warnings.catch_warnings():
@@ -160,7 +177,7 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 
-def _nan_quantiles(x: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+def _nan_quantiles(x: FloatArray, qs: tuple[float, ...]) -> list[FloatArray]:
     """Column quantiles ignoring NaN (linear interpolation, as np.nanpercentile), without
     nanpercentile's per-column loop: this runs live, ten times a second."""
     srt = np.sort(x, axis=0)  # NaN sorts last
@@ -176,7 +193,7 @@ def _nan_quantiles(x: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
     return out
 
 
-def window_features(feats: np.ndarray, groups: np.ndarray, scale: np.ndarray) -> np.ndarray:
+def window_features(feats: FloatArray, groups: FloatArray, scale: FloatArray) -> FloatArray:
     """Summarise one window of `frame_features` output into one vector (FEATURE_NAMES).
 
     Posture: mean, standard deviation and 10-90 % range of each frame feature. Movement:
@@ -196,7 +213,7 @@ def window_features(feats: np.ndarray, groups: np.ndarray, scale: np.ndarray) ->
     return np.concatenate([mean, std, hi - lo, move_frame.ravel(), move_hip.ravel()])
 
 
-def sample_points(sample: PoseSample) -> np.ndarray:
+def sample_points(sample: PoseSample) -> FloatArray:
     """(33, 2) landmark positions in pixels (isotropic units); NaN where hidden or absent."""
     if sample.image is None:
         return np.full((NUM_LANDMARKS, 2), np.nan)
@@ -211,13 +228,13 @@ class RecognizerModel:
 
     labels: tuple[Exercise, ...]
     feature_names: tuple[str, ...]
-    mean: np.ndarray
-    std: np.ndarray
-    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+    mean: FloatArray
+    std: FloatArray
+    layers: tuple[tuple[FloatArray, FloatArray], ...]
     window_s: float = WINDOW_S
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+    def predict_proba(self, x: FloatArray) -> FloatArray:
         """(N, F) features (NaN allowed) -> (N, C) class probabilities."""
         z = (np.atleast_2d(x) - self.mean) / self.std
         h = np.where(np.isfinite(z), z, 0.0)
@@ -227,9 +244,10 @@ class RecognizerModel:
                 h = np.maximum(h, 0.0)
         h = h - h.max(axis=1, keepdims=True)
         e = np.exp(h)
-        return e / e.sum(axis=1, keepdims=True)
+        proba: FloatArray = e / e.sum(axis=1, keepdims=True)
+        return proba
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "format": MODEL_FORMAT, "version": 1, "labels": list(self.labels),
             "feature_names": list(self.feature_names), "window_s": self.window_s,
@@ -239,7 +257,7 @@ class RecognizerModel:
         }
 
     @classmethod
-    def from_json(cls, doc: dict) -> "RecognizerModel":
+    def from_json(cls, doc: dict[str, Any]) -> RecognizerModel:
         if doc.get("format") != MODEL_FORMAT or doc.get("version") != 1:
             raise ValueError("not a version-1 exercise recognizer model")
         names = tuple(doc["feature_names"])
@@ -278,10 +296,10 @@ class ExerciseRecognizer:
         self.model = model
         self.stable_s = float(stable_s)
         self.interval_s = float(interval_s)
-        self._frames: deque[tuple[float, np.ndarray, np.ndarray, float]] = deque()
+        self._frames: deque[tuple[float, FloatArray, FloatArray, float]] = deque()
         self._top: Exercise | None = None
         self._top_since_s = 0.0
-        self._proba: np.ndarray | None = None
+        self._proba: FloatArray | None = None
         self._proba_t_s = -math.inf
 
     def reset(self) -> None:
@@ -320,8 +338,8 @@ class ExerciseRecognizer:
         return Recognition(t, top, probs, t - self._top_since_s >= self.stable_s, ready)
 
 
-def clip_windows(t_s: np.ndarray, points: np.ndarray, window_s: float = WINDOW_S,
-                 hop_s: float = HOP_S) -> np.ndarray:
+def clip_windows(t_s: FloatArray, points: FloatArray, window_s: float = WINDOW_S,
+                 hop_s: float = HOP_S) -> FloatArray:
     """Window feature vectors (N, F) over a whole recording: (T,) times, (T, 33, 2) points.
 
     A clip shorter than one window gives one window over all of it, so even a 1-s clip
@@ -345,7 +363,7 @@ STATIC_LABELS = frozenset({Exercise.PLANK, OTHER})
 MOVEMENT_SHARE = 0.3
 
 
-def classify_windows(model: RecognizerModel, windows: np.ndarray) -> tuple[Exercise, dict[str, float]]:
+def classify_windows(model: RecognizerModel, windows: FloatArray) -> tuple[Exercise, dict[str, float]]:
     """Clip verdict from its windows: the mean window probability and its top label, except
     that a movement exercise that tops at least MOVEMENT_SHARE of the windows beats a
     static verdict (plank, other). Why: a set of push-ups holds the top plank between

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gymcorner.motion.arrays import FloatArray
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.reps import _POSE_JOINTS, Rep, pose_vector
 from gymcorner.errors import RecordingError
@@ -28,12 +29,12 @@ _J = {lm: i for i, lm in enumerate(_POSE_JOINTS)}
 @dataclass(frozen=True)
 class ReferenceRep:
     exercise: str
-    start_pose: np.ndarray  # pose_vector at the start of the rep
-    bottom_pose: np.ndarray  # pose_vector at its deepest frame
+    start_pose: FloatArray  # pose_vector at the start of the rep
+    bottom_pose: FloatArray  # pose_vector at its deepest frame
     tolerance: float  # L2 distance (torso lengths) beyond which a rep differs
     source: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "v": FORMAT_VERSION,
             "exercise": self.exercise,
@@ -59,15 +60,16 @@ class ReferenceRep:
             raise ValueError(f"not a gymcorner reference rep: {err!r}") from err
 
 
-def _joint(v: np.ndarray, lm: L) -> np.ndarray:
-    return v.reshape(-1, 3)[_J[lm]]
+def _joint(v: FloatArray, lm: L) -> FloatArray:
+    joint: FloatArray = v.reshape(-1, 3)[_J[lm]]
+    return joint
 
 
-def _joint_midpoint(v: np.ndarray, a: L, b: L) -> np.ndarray:
+def _joint_midpoint(v: FloatArray, a: L, b: L) -> FloatArray:
     return midpoint(_joint(v, a), _joint(v, b))
 
 
-def describe_difference(user: np.ndarray, ref: np.ndarray, phase: str = "bottom") -> str:
+def describe_difference(user: FloatArray, ref: FloatArray, phase: str = "bottom") -> str:
     """The largest readable difference between two normalised poses at one phase.
 
     At the bottom: hip height and trunk lean (what depth and posture are about); at the
@@ -97,9 +99,9 @@ class ReferenceComparer:
 
     def __init__(self, reference: ReferenceRep) -> None:
         self.reference = reference
-        self._history: list[tuple[float, np.ndarray]] = []
+        self._history: list[tuple[float, FloatArray]] = []
 
-    def observe(self, t_s: float, world: np.ndarray | None) -> None:
+    def observe(self, t_s: float, world: FloatArray | None) -> None:
         if world is None or not np.isfinite(world).all():
             return
         v = pose_vector(world)
@@ -109,7 +111,7 @@ class ReferenceComparer:
         while self._history and t_s - self._history[0][0] > self.HISTORY_S:
             self._history.pop(0)
 
-    def _at(self, t_s: float) -> np.ndarray | None:
+    def _at(self, t_s: float) -> FloatArray | None:
         if not self._history:
             return None
         return min(self._history, key=lambda tv: abs(tv[0] - t_s))[1]
@@ -142,7 +144,7 @@ class ReferenceComparer:
 
 
 def build_reference(
-    samples_world: list[tuple[float, np.ndarray | None]], rep: Rep, exercise: str, tolerance: float, source: str = ""
+    samples_world: list[tuple[float, FloatArray | None]], rep: Rep, exercise: str, tolerance: float, source: str = ""
 ) -> ReferenceRep:
     """The reference from one recorded rep: the poses at its start and bottom times."""
     comparer = ReferenceComparer(ReferenceRep(exercise, np.zeros(1), np.zeros(1), 0.0))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gymcorner.motion.arrays import FloatArray
 from gymcorner.coach.exercises import Exercise
 from gymcorner.config import RepsConfig
 from gymcorner.motion.geometry import angle_deg, midpoint
@@ -156,7 +157,8 @@ class LiveRepCounter:
             self._tracked_since = t
         self._last_seen_t = t
         if self._descent is None:
-            return self._at_start(t, phase)
+            self._at_start(t, phase)
+            return None
         d = self._descent
         if phase > d.depth:
             d.depth, d.bottom_t = phase, t
@@ -191,11 +193,12 @@ class LiveRepCounter:
         self._recent.clear()
 
 
-def _gaussian_kernel(sigma_frames: float) -> np.ndarray:
+def _gaussian_kernel(sigma_frames: float) -> FloatArray:
     radius = max(1, int(round(3 * sigma_frames)))
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     k = np.exp(-0.5 * (x / sigma_frames) ** 2)
-    return k / k.sum()
+    kernel: FloatArray = k / k.sum()
+    return kernel
 
 
 _POSE_JOINTS = (
@@ -204,7 +207,7 @@ _POSE_JOINTS = (
 )  # fmt: skip
 
 
-def pose_vector(world: np.ndarray) -> np.ndarray | None:
+def pose_vector(world: FloatArray) -> FloatArray | None:
     """The pose vector the gold reference compares: main joints, hip-centred, in torso lengths, and
     turned about the vertical so the hip line points along +x: two people (or one person
     on two days) facing different ways compare equal when their poses are."""
@@ -221,7 +224,7 @@ def pose_vector(world: np.ndarray) -> np.ndarray | None:
     return (turned / torso).ravel()
 
 
-def distance_signal(samples: list[PoseSample], start_frames: int = 3) -> np.ndarray:
+def distance_signal(samples: list[PoseSample], start_frames: int = 3) -> FloatArray:
     """L2 distance of every frame's pose from the start pose (NaN where no person)."""
     vectors = [pose_vector(s.world) if s.world is not None else None for s in samples]
     valid = [v for v in vectors if v is not None]

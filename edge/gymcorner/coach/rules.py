@@ -74,7 +74,7 @@ class RuleEngine(Generic[M, C]):
         for rule in self._rules:
             st = self._state[rule.key]
             verdict = rule.check(metrics, config) if metrics is not None and view in rule.views else None
-            if not verdict:
+            if not verdict or metrics is None:  # (metrics is never None when verdict is truthy)
                 # False clears the fault; None (not visible, wrong view, no person) also
                 # breaks the run of consecutive frames: persistence means consecutive.
                 st.count, st.active = 0, False

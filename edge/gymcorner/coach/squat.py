@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gymcorner.motion.arrays import FloatArray
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.hysteresis import ThresholdCycle
 from gymcorner.coach.rules import FormRule, RuleEngine
@@ -49,7 +50,7 @@ class SquatMetrics:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
-def _visible(vis: np.ndarray, points: tuple[L, ...], threshold: float) -> bool:
+def _visible(vis: FloatArray, points: tuple[L, ...], threshold: float) -> bool:
     return bool(np.all(vis[list(points)] >= threshold))
 
 
@@ -59,7 +60,10 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
         return None
     px = sample.pixels().astype(np.float64)
     vis = sample.visibility()
-    ok = lambda *points: _visible(vis, points, min_visibility)  # noqa: E731
+
+    def ok(*points: L) -> bool:
+        return _visible(vis, points, min_visibility)
+
 
     shoulder = geo.horizontal_span(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) if ok(L.LEFT_SHOULDER, L.RIGHT_SHOULDER) else None
     ankles = geo.horizontal_span(px, L.LEFT_ANKLE, L.RIGHT_ANKLE) if ok(L.LEFT_ANKLE, L.RIGHT_ANKLE) else None
