@@ -71,7 +71,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gymcorner.motion.arrays import FloatArray
+from gymcorner.motion.arrays import AnyFloatArray, FloatArray
 from gymcorner.avatar.limbs import blazepose_to_avatar
 from gymcorner.config import AvatarConfig
 from gymcorner.motion.geometry import midpoint
@@ -88,8 +88,8 @@ _QUARTER_TURN_DEG = 90.0
 
 
 def face_yaw_deg(
-    world: FloatArray,
-    visibility: FloatArray,
+    world: AnyFloatArray,
+    visibility: AnyFloatArray,
     min_visibility: float = 0.5,
     max_pitch_deg: float = 60.0,
 ) -> float | None:

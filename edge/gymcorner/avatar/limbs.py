@@ -60,14 +60,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gymcorner.motion.arrays import BoolArray, FloatArray
+from gymcorner.motion.arrays import AnyFloatArray, BoolArray, FloatArray
 from gymcorner.config import AvatarConfig
 from gymcorner.motion.landmarks import NUM_LANDMARKS, Landmark, PoseSample
 
 _PARALLEL_EPS = 1e-9
 
 
-def blazepose_to_avatar(world: FloatArray) -> FloatArray:
+def blazepose_to_avatar(world: AnyFloatArray) -> FloatArray:
     """BlazePose world coordinates (..., 3) -> avatar frame (see the module docstring)."""
     return -np.asarray(world, dtype=np.float64)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gymcorner.motion.arrays import FloatArray
+from gymcorner.motion.arrays import AnyFloatArray, FloatArray
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.reps import _POSE_JOINTS, Rep, pose_vector
 from gymcorner.errors import RecordingError
@@ -101,7 +101,7 @@ class ReferenceComparer:
         self.reference = reference
         self._history: list[tuple[float, FloatArray]] = []
 
-    def observe(self, t_s: float, world: FloatArray | None) -> None:
+    def observe(self, t_s: float, world: AnyFloatArray | None) -> None:
         if world is None or not np.isfinite(world).all():
             return
         v = pose_vector(world)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gymcorner.motion.arrays import FloatArray
+from gymcorner.motion.arrays import AnyFloatArray, FloatArray
 from gymcorner.coach.exercises import Exercise
 from gymcorner.config import RepsConfig
 from gymcorner.motion.geometry import angle_deg, midpoint
@@ -207,7 +207,7 @@ _POSE_JOINTS = (
 )  # fmt: skip
 
 
-def pose_vector(world: FloatArray) -> FloatArray | None:
+def pose_vector(world: AnyFloatArray) -> FloatArray | None:
     """The pose vector the gold reference compares: main joints, hip-centred, in torso lengths, and
     turned about the vertical so the hip line points along +x: two people (or one person
     on two days) facing different ways compare equal when their poses are."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gymcorner.motion.arrays import FloatArray
+from gymcorner.motion.arrays import AnyFloatArray, FloatArray
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.hysteresis import ThresholdCycle
 from gymcorner.coach.rules import FormRule, RuleEngine
@@ -50,7 +50,7 @@ class SquatMetrics:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
-def _visible(vis: FloatArray, points: tuple[L, ...], threshold: float) -> bool:
+def _visible(vis: AnyFloatArray, points: tuple[L, ...], threshold: float) -> bool:
     return bool(np.all(vis[list(points)] >= threshold))
 
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from gymcorner.motion.arrays import FloatArray
+from gymcorner.motion.arrays import Array, FloatArray
 from gymcorner.config import SmoothingConfig
 from gymcorner.motion.landmarks import PoseSample
 
@@ -44,7 +44,7 @@ def smoothing_factor(cutoff_hz: float | FloatArray, dt_s: float) -> FloatArray:
     return r / (r + 1.0)
 
 
-def _as_float(value: FloatArray) -> tuple[FloatArray, np.dtype[Any]]:
+def _as_float(value: Array) -> tuple[FloatArray, np.dtype[Any]]:
     """Float64 working copy plus the dtype to hand back (floats keep their own)."""
     arr = np.asarray(value)
     out_dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.dtype(np.float64)
@@ -85,7 +85,7 @@ class _Timeline:
 class LandmarkFilter(Protocol):
     """What LandmarkSmoother drives: one causal filter over arrays of a fixed shape."""
 
-    def update(self, value: FloatArray, t_s: float, speed: FloatArray | None = None) -> FloatArray: ...
+    def update(self, value: Array, t_s: float, speed: FloatArray | None = None) -> Array: ...
 
     def reset(self) -> None: ...
 
@@ -106,7 +106,7 @@ class MovingAverageFilter:
         self._history: deque[FloatArray] = deque(maxlen=self.window_frames)
         self._last_out: FloatArray | None = None
 
-    def update(self, value: FloatArray, t_s: float, speed: FloatArray | None = None) -> FloatArray:
+    def update(self, value: Array, t_s: float, speed: FloatArray | None = None) -> Array:
         """Filtered value at t_s; `speed` is accepted for a uniform interface and unused."""
         x, out_dtype = _as_float(value)
         if self._history and x.shape != self._history[0].shape:
@@ -142,7 +142,7 @@ class VelocityEstimator:
         self._last_raw: FloatArray | None = None
         self._velocity: FloatArray | None = None
 
-    def update(self, value: FloatArray, t_s: float) -> FloatArray:
+    def update(self, value: Array, t_s: float) -> Array:
         x = np.asarray(value, dtype=np.float64)
         kind, dt_s = self._timeline.step(t_s)
         if kind == "start" or self._last_raw is None or self._velocity is None or x.shape != self._last_raw.shape:
@@ -188,7 +188,7 @@ class OneEuroFilter:
         self._velocity = VelocityEstimator(d_cutoff_hz, max_gap_s)
         self._estimate: FloatArray | None = None
 
-    def update(self, value: FloatArray, t_s: float, speed: FloatArray | None = None) -> FloatArray:
+    def update(self, value: Array, t_s: float, speed: FloatArray | None = None) -> Array:
         x, out_dtype = _as_float(value)
         if self._estimate is not None and x.shape != self._estimate.shape:
             raise ValueError(f"shape changed from {self._estimate.shape} to {x.shape}")
