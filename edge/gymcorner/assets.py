@@ -33,7 +33,9 @@ def load_recognizer_model(path: str | Path | None = None) -> RecognizerModel:
     return RecognizerModel.from_json(json.loads(source.read_text(encoding="utf-8")))
 
 
-def make_recognizer(path: str | Path | None = None, stable_s: float = 1.5, interval_s: float = 0.1) -> ExerciseRecognizer:
+def make_recognizer(
+    path: str | Path | None = None, stable_s: float = 1.5, interval_s: float = 0.1
+) -> ExerciseRecognizer:
     """A live recogniser over the model at `path` (default: the shipped one)."""
     return ExerciseRecognizer(load_recognizer_model(path), stable_s, interval_s)
 

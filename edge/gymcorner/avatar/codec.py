@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from gymcorner.motion.arrays import FloatArray
 from gymcorner.avatar.head import HeadYaw
 from gymcorner.avatar.limbs import NUM_BONES, Bone, BoneRotations, blazepose_to_avatar
 from gymcorner.coach.exercises import Exercise
+from gymcorner.motion.arrays import FloatArray
 from gymcorner.motion.landmarks import NUM_LANDMARKS, Landmark, PoseSample
 
 VERSION = 1
@@ -379,7 +379,8 @@ def _exercise_from_json(value: Any) -> int:
         try:
             return EXERCISE_CODES[Exercise(value.lower())]
         except ValueError:
-            raise AvatarCodecError(f"avatar JSON: exercise {value!r} is not one of {', '.join(EXERCISE_NAMES)}") from None
+            names = ", ".join(EXERCISE_NAMES)
+            raise AvatarCodecError(f"avatar JSON: exercise {value!r} is not one of {names}") from None
     return _integer(value, "exercise", 0, 15)
 
 

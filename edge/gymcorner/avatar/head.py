@@ -71,9 +71,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gymcorner.motion.arrays import AnyFloatArray, FloatArray
 from gymcorner.avatar.limbs import blazepose_to_avatar
 from gymcorner.config import AvatarConfig
+from gymcorner.motion.arrays import AnyFloatArray
 from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark, PoseSample
 

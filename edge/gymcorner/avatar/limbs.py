@@ -60,8 +60,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gymcorner.motion.arrays import AnyFloatArray, BoolArray, FloatArray
 from gymcorner.config import AvatarConfig
+from gymcorner.motion.arrays import AnyFloatArray, BoolArray, FloatArray
 from gymcorner.motion.landmarks import NUM_LANDMARKS, Landmark, PoseSample
 
 _PARALLEL_EPS = 1e-9

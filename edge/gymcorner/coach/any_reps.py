@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gymcorner.motion.arrays import FloatArray
 from gymcorner.coach.cycles import CycleCounter, periodicity
+from gymcorner.motion.arrays import FloatArray
 from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
@@ -95,7 +95,8 @@ class CountedRep:
 
 def _pixels(sample: PoseSample) -> FloatArray:
     assert sample.image is not None
-    px: FloatArray = sample.image[:, :2].astype(np.float64) * np.array([max(sample.width, 1), max(sample.height, 1)], float)
+    size = np.array([max(sample.width, 1), max(sample.height, 1)], float)
+    px: FloatArray = sample.image[:, :2].astype(np.float64) * size
     return px
 
 
@@ -197,7 +198,8 @@ class AnyRepCounter:
         frames in a row (someone else, or the camera moved); a one-frame glitch is not."""
         cfg = self.cfg
         ref = self._prev_size
-        off = float(np.linalg.norm(hip - self._prev_hip)) > cfg.max_jump * ref or abs(math.log(size / ref)) > math.log(cfg.max_scale_ratio)
+        moved = float(np.linalg.norm(hip - self._prev_hip)) > cfg.max_jump * ref
+        off = moved or abs(math.log(size / ref)) > math.log(cfg.max_scale_ratio)
         self._off_frames = self._off_frames + 1 if off else 0
         if not off:  # follow slow drifts (stepping closer, zooming)
             self._prev_hip = self._prev_hip + 0.2 * (hip - self._prev_hip)
@@ -235,8 +237,9 @@ class AnyRepCounter:
         fps = (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-9)
         min_lag = max(2, round(self.cfg.min_period_s * fps))
         scores: dict[str, float] = {}
-        for i, (name, counter) in enumerate(zip(SIGNALS, self._counters)):
-            counter.set_range(float(lo[i]), float(hi[i]), list(zip(list(self._times)[-len(recent):], recent[:, i])))
+        recent_times = list(self._times)[-len(recent) :]
+        for i, (name, counter) in enumerate(zip(SIGNALS, self._counters, strict=True)):
+            counter.set_range(float(lo[i]), float(hi[i]), list(zip(recent_times, recent[:, i], strict=False)))
             counter.periodicity = periodicity(series[:, i], min_lag) if counter.span >= counter.min_range else 0.0
             if counter.span >= counter.min_range:
                 scores[name] = counter.periodicity
@@ -253,7 +256,7 @@ class AnyRepCounter:
     def _count(self, t: float) -> list[CountedRep]:
         cfg = self.cfg
         reps: list[CountedRep] = []
-        for name, counter, value in zip(SIGNALS, self._counters, self._value):
+        for name, counter, value in zip(SIGNALS, self._counters, self._value, strict=True):
             cycle = counter.update(t, float(value))
             if cycle is None or name != self.selected:
                 continue

@@ -9,8 +9,8 @@ so a person who stays afraid hears the cue once per N intervals, not every secon
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from gymcorner.coach.events import FeedbackEvent
 
@@ -57,5 +57,7 @@ class EmotionEvents:
             text=self.messages[label],
             kind="coach",
             severity="info",
-            details={"emotion": label, "intervals": run, "interval_s": self.interval_s, "valence": round(obs.valence, 3)},
+            details={
+                "emotion": label, "intervals": run, "interval_s": self.interval_s, "valence": round(obs.valence, 3)
+            },
         )

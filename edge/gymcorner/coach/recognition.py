@@ -30,14 +30,15 @@ from __future__ import annotations
 import math
 import warnings
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from gymcorner.motion.arrays import FloatArray
 from gymcorner.coach.exercises import SELECTABLE, Exercise
+from gymcorner.motion.arrays import FloatArray
 from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import NUM_LANDMARKS, PoseSample
 from gymcorner.motion.landmarks import Landmark as L
@@ -267,7 +268,7 @@ class RecognizerModel:
         if unknown:
             raise ValueError(f"model labels {unknown} are not exercises this version knows")
         labels = tuple(Exercise(lab) for lab in doc["labels"])
-        layers = tuple((np.asarray(l["weights"], float), np.asarray(l["bias"], float)) for l in doc["layers"])
+        layers = tuple((np.asarray(ly["weights"], float), np.asarray(ly["bias"], float)) for ly in doc["layers"])
         return cls(labels, names, np.asarray(doc["mean"], float),
                    np.asarray(doc["std"], float), layers, float(doc["window_s"]), dict(doc.get("meta", {})))
 
@@ -334,7 +335,7 @@ class ExerciseRecognizer:
         top = labels[int(np.argmax(proba))]
         if top != self._top:
             self._top, self._top_since_s = top, t
-        probs = {lab.value: float(p) for lab, p in zip(labels, proba)}
+        probs = {lab.value: float(p) for lab, p in zip(labels, proba, strict=True)}
         return Recognition(t, top, probs, t - self._top_since_s >= self.stable_s, ready)
 
 
@@ -374,7 +375,7 @@ def classify_windows(model: RecognizerModel, windows: FloatArray) -> tuple[Exerc
         return OTHER, probs
     proba = model.predict_proba(windows)
     mean = proba.mean(axis=0)
-    probs = {lab.value: float(p) for lab, p in zip(model.labels, mean)}
+    probs = {lab.value: float(p) for lab, p in zip(model.labels, mean, strict=True)}
     label = model.labels[int(np.argmax(mean))]
     if label in STATIC_LABELS:
         tops = np.bincount(np.argmax(proba, axis=1), minlength=len(model.labels)) / len(proba)
@@ -401,7 +402,17 @@ def model_size(model: RecognizerModel) -> int:
 
 
 __all__ = [
-    "LABELS", "OTHER", "FEATURE_NAMES", "Recognition", "RecognizerModel", "ExerciseRecognizer",
-    "classify_clip", "classify_windows", "clip_windows", "frame_features", "window_features",
-    "sample_points", "model_size",
+    "FEATURE_NAMES",
+    "LABELS",
+    "OTHER",
+    "ExerciseRecognizer",
+    "Recognition",
+    "RecognizerModel",
+    "classify_clip",
+    "classify_windows",
+    "clip_windows",
+    "frame_features",
+    "model_size",
+    "sample_points",
+    "window_features",
 ]

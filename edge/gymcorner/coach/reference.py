@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from gymcorner.motion.arrays import AnyFloatArray, FloatArray
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.reps import _POSE_JOINTS, Rep, pose_vector
 from gymcorner.errors import RecordingError
+from gymcorner.motion.arrays import AnyFloatArray, FloatArray
 from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark as L
 
@@ -80,8 +80,10 @@ def describe_difference(user: FloatArray, ref: FloatArray, phase: str = "bottom"
     Lean: how far the shoulders are ahead of or behind the hips, off the vertical. Stance:
     ankle separation along the hip line (depth is left out: it is BlazePose's weakest axis).
     """
-    knee_drop = float(_joint_midpoint(user, L.LEFT_KNEE, L.RIGHT_KNEE)[1] - _joint_midpoint(ref, L.LEFT_KNEE, L.RIGHT_KNEE)[1])
-    su, sr = _joint_midpoint(user, L.LEFT_SHOULDER, L.RIGHT_SHOULDER), _joint_midpoint(ref, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    knees = (L.LEFT_KNEE, L.RIGHT_KNEE)
+    shoulders = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    knee_drop = float(_joint_midpoint(user, *knees)[1] - _joint_midpoint(ref, *knees)[1])
+    su, sr = _joint_midpoint(user, *shoulders), _joint_midpoint(ref, *shoulders)
     lean = float(np.hypot(su[0], su[2]) - np.hypot(sr[0], sr[2]))
     stance_u = abs(float(_joint(user, L.LEFT_ANKLE)[0] - _joint(user, L.RIGHT_ANKLE)[0]))
     stance_r = abs(float(_joint(ref, L.LEFT_ANKLE)[0] - _joint(ref, L.RIGHT_ANKLE)[0]))
@@ -120,7 +122,11 @@ class ReferenceComparer:
         if exercise != self.reference.exercise:
             return []
         events = []
-        for phase, t, ref in (("start", rep.start_t, self.reference.start_pose), ("bottom", rep.bottom_t, self.reference.bottom_pose)):
+        phases = (
+            ("start", rep.start_t, self.reference.start_pose),
+            ("bottom", rep.bottom_t, self.reference.bottom_pose),
+        )
+        for phase, t, ref in phases:
             user = self._at(t)
             if user is None:
                 continue

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gymcorner.motion.arrays import AnyFloatArray, FloatArray
 from gymcorner.coach.exercises import Exercise
 from gymcorner.config import RepsConfig
+from gymcorner.motion.arrays import AnyFloatArray, FloatArray
 from gymcorner.motion.geometry import angle_deg, midpoint
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
@@ -38,7 +38,10 @@ _ELBOWS: tuple[Triplet, ...] = (
     (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
     (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST),
 )
-_ARMS_UP: tuple[Triplet, ...] = ((L.LEFT_HIP, L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.RIGHT_HIP, L.RIGHT_SHOULDER, L.RIGHT_ELBOW))
+_ARMS_UP: tuple[Triplet, ...] = (
+    (L.LEFT_HIP, L.LEFT_SHOULDER, L.LEFT_ELBOW),
+    (L.RIGHT_HIP, L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
+)
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ class LiveRepCounter:
 
 
 def _gaussian_kernel(sigma_frames: float) -> FloatArray:
-    radius = max(1, int(round(3 * sigma_frames)))
+    radius = max(1, round(3 * sigma_frames))
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     k = np.exp(-0.5 * (x / sigma_frames) ** 2)
     kernel: FloatArray = k / k.sum()

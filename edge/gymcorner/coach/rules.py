@@ -11,8 +11,9 @@ fault has cleared and the cooldown has passed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from gymcorner.coach.events import FeedbackEvent
 

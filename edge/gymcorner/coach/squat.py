@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gymcorner.motion.arrays import AnyFloatArray, FloatArray
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.hysteresis import ThresholdCycle
 from gymcorner.coach.rules import FormRule, RuleEngine
 from gymcorner.config import CoachConfig, SquatConfig
 from gymcorner.motion import geometry as geo
+from gymcorner.motion.arrays import AnyFloatArray
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import View, ViewState, ViewTracker
@@ -65,7 +65,8 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
         return _visible(vis, points, min_visibility)
 
 
-    shoulder = geo.horizontal_span(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) if ok(L.LEFT_SHOULDER, L.RIGHT_SHOULDER) else None
+    shoulders_seen = ok(L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    shoulder = geo.horizontal_span(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) if shoulders_seen else None
     ankles = geo.horizontal_span(px, L.LEFT_ANKLE, L.RIGHT_ANKLE) if ok(L.LEFT_ANKLE, L.RIGHT_ANKLE) else None
     knees = geo.horizontal_span(px, L.LEFT_KNEE, L.RIGHT_KNEE) if ok(L.LEFT_KNEE, L.RIGHT_KNEE) else None
 
@@ -79,7 +80,7 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
 
     lean = shin = above = ahead = None
     if side is not None:
-        sh, hip, knee, _ankle, heel, toe = _SIDES[side]
+        sh, _hip, knee, _ankle, heel, toe = _SIDES[side]
         if ok(sh):
             lean = geo.trunk_lean_deg(px, side)
         shin = geo.shin_lean_deg(px, side)

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from gymcorner.motion.arrays import Array, FloatArray
 from gymcorner.config import SmoothingConfig
+from gymcorner.motion.arrays import Array, FloatArray
 from gymcorner.motion.landmarks import PoseSample
 
 # A pause longer than this starts a filter afresh: after half a second the old estimate
