@@ -9,7 +9,7 @@ import pytest
 
 from gymcorner.assets import load_reference, save_reference
 from gymcorner.commands.analyze import analyze_samples
-from gymcorner.coach.reference import build_reference, describe_difference
+from gymcorner.coach.reference import ReferenceRep, build_reference, describe_difference
 from gymcorner.coach.reps import LiveRepCounter, pose_vector
 from gymcorner.config import Config
 from gymcorner.errors import RecordingError
@@ -85,3 +85,22 @@ def test_difference_words() -> None:
     user = ref.copy()
     user[8 * 3 + 1] = user[9 * 3 + 1] = 0.5  # knees further below the hips
     assert describe_difference(user, ref, "bottom") == "hips higher than the reference"
+
+
+def test_reference_json_round_trip_is_pure_and_says_what_is_wrong() -> None:
+    start, bottom = np.linspace(0, 1, 36), np.linspace(1, 2, 36)
+    ref = ReferenceRep("squat", start, bottom, 0.5, "trainer.mp4")
+    again = ReferenceRep.from_json(ref.to_json())
+    assert (again.exercise, again.tolerance, again.source) == ("squat", 0.5, "trainer.mp4")
+    np.testing.assert_allclose(again.start_pose, start, atol=1e-5)
+    with pytest.raises(ValueError, match="format 2 is not supported"):
+        ReferenceRep.from_json({**ref.to_json(), "v": 2})
+    with pytest.raises(ValueError, match="not a gymcorner reference rep"):
+        ReferenceRep.from_json({"v": 1, "start_pose": [0.0] * 36, "bottom_pose": [0.0] * 36})
+
+
+def test_a_file_that_is_not_json_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "garbled.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(RecordingError, match="garbled.json: not a gymcorner reference rep"):
+        load_reference(bad)
