@@ -1,4 +1,4 @@
-"""Algorithm 1 (head yaw): intervals, deltas, clipping, the yaw estimate and its sign."""
+"""Head yaw quantisation: intervals, deltas, clipping, the yaw estimate and its sign."""
 
 from __future__ import annotations
 

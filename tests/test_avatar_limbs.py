@@ -1,4 +1,4 @@
-"""Algorithm 2 (limb rotations): shortest-arc quaternions, slerp, the avatar frame, holding."""
+"""Limb rotations: shortest-arc quaternions, slerp, the avatar frame, holding."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ PROBE = r"""
 import json, sys, threading, urllib.request
 import gymcorner
 from gymcorner.transport.webviewer import VIEWER_DIR, make_server
-from gymcorner.coach.recognition import DEFAULT_MODEL_PATH, load_model
+from gymcorner.assets import DEFAULT_MODEL_PATH, load_recognizer_model
 from gymcorner.vision.models import default_models_dir
 
 server = make_server("127.0.0.1", 0)
@@ -31,7 +31,7 @@ port = server.server_address[1]
 page = urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=10).read().decode()
 bundle = urllib.request.urlopen(f"http://127.0.0.1:{port}/vendor/deps.js", timeout=10).read()
 server.shutdown()
-assert str(DEFAULT_MODEL_PATH).startswith(sys.prefix), DEFAULT_MODEL_PATH; load_model()
+assert str(DEFAULT_MODEL_PATH).startswith(sys.prefix), DEFAULT_MODEL_PATH; load_recognizer_model()
 print(json.dumps({"package": gymcorner.__file__, "viewer": str(VIEWER_DIR), "page": "<html" in page.lower(),
                   "bundle_bytes": len(bundle), "models_dir": str(default_models_dir(None))}))
 """

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from gymcorner.coach import recognition as rec
+from gymcorner.assets import DEFAULT_MODEL_PATH, load_recognizer_model, make_recognizer
 from gymcorner.coach.recognition import ExerciseRecognizer, RecognizerModel, classify_clip
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
@@ -48,7 +49,7 @@ def squat() -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def model() -> RecognizerModel:
-    return rec.load_model()
+    return load_recognizer_model()
 
 
 def windows(t: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -132,7 +133,7 @@ def test_model_json_round_trip(model, squat) -> None:
 
 
 def test_shipped_model_is_small_plain_json(model) -> None:
-    text = rec.DEFAULT_MODEL_PATH.read_text(encoding="utf-8")
+    text = DEFAULT_MODEL_PATH.read_text(encoding="utf-8")
     assert json.loads(text)["format"] == rec.MODEL_FORMAT
     assert rec.model_size(model) < 20_000
 
@@ -195,6 +196,6 @@ def test_replay_through_the_shipped_model(path, label, model) -> None:
     assert any(o.stable and o.label == label for o in out)
 
 
-def test_default_model_loads_through_from_file() -> None:
-    r = ExerciseRecognizer.from_file()
+def test_default_model_loads_through_make_recognizer() -> None:
+    r = make_recognizer()
     assert r.model.labels == rec.LABELS

@@ -1,4 +1,4 @@
-"""Gold reference rep (seed 003): built from one clip's rep, compared with other reps."""
+"""Gold reference rep: built from one clip's rep, compared with other reps."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gymcorner.assets import load_reference, save_reference
 from gymcorner.commands.analyze import analyze_samples
 from gymcorner.coach.reference import ReferenceRep, build_reference, describe_difference
 from gymcorner.coach.reps import LiveRepCounter, pose_vector
@@ -36,7 +37,7 @@ def reference_from(path: Path, tmp_path: Path) -> Path:
             reps.append(rep)
     ref = build_reference(history, reps[0], "squat", 0.6, path.name)
     out = tmp_path / "ref.json"
-    ref.save(out)
+    save_reference(ref, out)
     return out
 
 
@@ -59,14 +60,14 @@ def test_a_faulty_rep_is_named_with_its_phase(tmp_path: Path) -> None:
 
 def test_round_trip_and_bad_files(tmp_path: Path) -> None:
     path = reference_from(GOOD, tmp_path)
-    ref = ReferenceRep.load(path)
+    ref = load_reference(path)
     assert ref.exercise == "squat" and ref.tolerance == 0.6 and ref.start_pose.shape == (36,)
     bad = tmp_path / "bad.json"
     bad.write_text('{"v": 1, "exercise": "squat", "start_pose": [1, 2], "bottom_pose": [], "tolerance": 1}')
     with pytest.raises(RecordingError, match="must have 36 numbers"):
-        ReferenceRep.load(bad)
+        load_reference(bad)
     with pytest.raises(RecordingError, match="reference not found"):
-        ReferenceRep.load(tmp_path / "missing.json")
+        load_reference(tmp_path / "missing.json")
 
 
 def test_pose_vector_ignores_which_way_the_person_faces() -> None:
@@ -84,3 +85,22 @@ def test_difference_words() -> None:
     user = ref.copy()
     user[8 * 3 + 1] = user[9 * 3 + 1] = 0.5  # knees further below the hips
     assert describe_difference(user, ref, "bottom") == "hips higher than the reference"
+
+
+def test_reference_json_round_trip_is_pure_and_says_what_is_wrong() -> None:
+    start, bottom = np.linspace(0, 1, 36), np.linspace(1, 2, 36)
+    ref = ReferenceRep("squat", start, bottom, 0.5, "trainer.mp4")
+    again = ReferenceRep.from_json(ref.to_json())
+    assert (again.exercise, again.tolerance, again.source) == ("squat", 0.5, "trainer.mp4")
+    np.testing.assert_allclose(again.start_pose, start, atol=1e-5)
+    with pytest.raises(ValueError, match="format 2 is not supported"):
+        ReferenceRep.from_json({**ref.to_json(), "v": 2})
+    with pytest.raises(ValueError, match="not a gymcorner reference rep"):
+        ReferenceRep.from_json({"v": 1, "start_pose": [0.0] * 36, "bottom_pose": [0.0] * 36})
+
+
+def test_a_file_that_is_not_json_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "garbled.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(RecordingError, match="garbled.json: not a gymcorner reference rep"):
+        load_reference(bad)

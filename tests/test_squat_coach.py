@@ -1,4 +1,4 @@
-"""Squat form rules (seed 000 Algorithms 3 and 4, knee valgus, lateral posture)."""
+"""Squat form rules (stance width, knee varus, knee valgus, lateral posture)."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "edge"))
 
+from gymcorner.assets import DEFAULT_MODEL_PATH  # noqa: E402
 from gymcorner.coach import recognition as rec  # noqa: E402
 from gymcorner.motion.landmarks import Landmark  # noqa: E402
 
@@ -340,7 +341,7 @@ def within_source(units: list[Unit], single: list[str], hidden: int, folds: int 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--manifest", type=Path, default=DATA / "manifest.csv")
-    ap.add_argument("--out", type=Path, default=rec.DEFAULT_MODEL_PATH, help="model JSON to write")
+    ap.add_argument("--out", type=Path, default=Path(str(DEFAULT_MODEL_PATH)), help="model JSON to write")
     ap.add_argument("--hidden", type=int, default=0, help="hidden units (0: multinomial logistic regression)")
     ap.add_argument("--still-deg", type=float, default=STILL_DEG,
                     help="drop movement-class training windows whose joint angles change less (0: keep all)")

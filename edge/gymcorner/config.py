@@ -113,18 +113,18 @@ class SmoothingConfig(Section):
     filter: Literal["one_euro", "moving_average", "none"] = Field(
         "one_euro", description="Landmark filter (see docs/smoothing.md for the measurements)."
     )
-    window_frames: int = Field(7, ge=1, le=60, description="Moving-average window (seed 000).")
+    window_frames: int = Field(7, ge=1, le=60, description="Moving-average window, frames.")
     min_cutoff_hz: float = Field(0.7, gt=0, le=30, description="One Euro: cutoff at rest.")
     beta: float = Field(20.0, ge=0, le=1000, description="One Euro: speed coefficient (per body size per second, image plane).")
     d_cutoff_hz: float = Field(1.0, gt=0, le=30, description="One Euro: cutoff of the speed estimate.")
 
 
 class ViewConfig(Section):
-    """Frontal vs lateral camera view (seed 000, section 2.2.2), with hysteresis.
+    """Frontal vs lateral camera view, with hysteresis.
 
     The body's yaw to the camera (shoulder and hip lines, world landmarks) decides: a
     person square to the camera (or with their back to it) is seen frontally, one turned
-    side-on laterally. The seed's image test (the hip between the feet) must also hold
+    side-on laterally. An image test (the hip between the feet) must also hold
     before a frontal view is taken.
     """
 
@@ -158,13 +158,13 @@ class SquatConfig(Section):
     (lateral), so they scale with the person and their distance to the camera."""
 
     narrow_stance_delta_w: float = Field(
-        0.25, ge=0, le=2, description="Algorithm 3: narrow when ankle span < shoulder width × (1 - Δw)."
+        0.25, ge=0, le=2, description="Narrow stance when ankle span < shoulder width × (1 - Δw)."
     )
-    narrow_stance_hold_frames: int = Field(3, ge=1, le=300, description="Algorithm 3: consecutive observations.")
+    narrow_stance_hold_frames: int = Field(3, ge=1, le=300, description="Narrow stance: consecutive observations.")
     knee_varus_delta_k: float = Field(
-        0.55, ge=0, le=2, description="Algorithm 4: varus when knee span > ankle span + Δk × shoulder width."
+        0.55, ge=0, le=2, description="Knee varus when knee span > ankle span + Δk × shoulder width."
     )
-    knee_varus_hold_frames: int = Field(10, ge=1, le=300, description="Algorithm 4: consecutive frames.")
+    knee_varus_hold_frames: int = Field(10, ge=1, le=300, description="Knee varus: consecutive frames.")
     knee_valgus_delta: float = Field(
         0.35, ge=0, le=1, description="Valgus when knee span < ankle span × (1 - Δ): the knees cave in."
     )
@@ -195,7 +195,7 @@ class SquatConfig(Section):
 
 
 class PushupConfig(Section):
-    """Push-up form (seed 002): body line judged during each rep, depth at its bottom."""
+    """Push-up form: body line judged during each rep, depth at its bottom."""
 
     hips_sag_line: float = Field(
         0.05, gt=0, le=1, description="Hips sag when the hip hangs this far below the shoulder-ankle line (× its length)."
@@ -277,11 +277,11 @@ class CoachConfig(Section):
 
 class AvatarConfig(Section):
     format: Literal["binary", "json"] = Field("binary", description="Payload of the avatar topic.")
-    head_x_min: float = Field(-0.44, ge=-2, le=0, description="Algorithm 1: x at 90° to the left.")
-    head_x_max: float = Field(0.44, ge=0, le=2, description="Algorithm 1: x at 90° to the right.")
-    head_intervals: int = Field(18, ge=2, le=360, description="Algorithm 1: number of intervals.")
-    head_step_deg: float = Field(10.0, gt=0, le=90, description="Algorithm 1: rotation per interval.")
-    slerp_k: float = Field(1.0, gt=0, le=1, description="Algorithm 2: slerp factor (1 = follow at once).")
+    head_x_min: float = Field(-0.44, ge=-2, le=0, description="Head yaw: x at 90° to the left.")
+    head_x_max: float = Field(0.44, ge=0, le=2, description="Head yaw: x at 90° to the right.")
+    head_intervals: int = Field(18, ge=2, le=360, description="Head yaw: number of intervals.")
+    head_step_deg: float = Field(10.0, gt=0, le=90, description="Head yaw: rotation per interval.")
+    slerp_k: float = Field(1.0, gt=0, le=1, description="Limb rotations: slerp factor (1 = follow at once).")
     every_n_frames: int = Field(1, ge=1, le=30, description="Publish one avatar frame in this many.")
 
 
@@ -318,7 +318,7 @@ class MqttConfig(Section):
 
 
 class TcpLinkConfig(Section):
-    """The TCP JSON-lines link (seed 000's socket to Unity); see docs/protocol.md."""
+    """The TCP JSON-lines link (a plain socket to Unity); see docs/protocol.md."""
 
     enabled: bool = Field(
         False,
@@ -375,7 +375,7 @@ class LinksConfig(Section):
 
 
 class EmotionConfig(Section):
-    """Facial emotion, once a second off the frame path (seed 000, 2.3): face -> 64x64 -> 7 FER classes."""
+    """Facial emotion, once a second off the frame path: face -> 64x64 -> 7 FER classes."""
 
     enabled: bool = Field(False, description="Run the emotion recogniser (needs `gymcorner models fetch`).")
     interval_s: float = Field(1.0, ge=0.1, le=60, description="Frame time between two recognitions (seed: 1 s).")
@@ -413,7 +413,7 @@ class LlmConfig(Section):
 
 
 class MotivationConfig(Section):
-    """Emotion recognition and natural-language coaching (issue 5)."""
+    """Emotion recognition and natural-language coaching."""
 
     emotion: EmotionConfig = Field(default_factory=EmotionConfig)
     llm: LlmConfig = Field(default_factory=LlmConfig)

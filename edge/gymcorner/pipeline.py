@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gymcorner.assets import load_reference
 from gymcorner.avatar.codec import AvatarFrame, build_frame, encode_binary, encode_json
 from gymcorner.avatar.head import HeadYawTracker
 from gymcorner.avatar.limbs import LimbRotationTracker
 from gymcorner.coach.coach import Coach, CoachFrame
 from gymcorner.coach.exercises import AUTO, Exercise
-from gymcorner.coach.reference import ReferenceRep
 from gymcorner.config import Config
 from gymcorner.motion.filters import make_smoother
 from gymcorner.motion.landmarks import PoseSample
@@ -36,7 +36,7 @@ class Pipeline:
     def __init__(self, config: Config) -> None:
         self._config = config
         self._smoother = make_smoother(config.smoothing)
-        reference = ReferenceRep.load(config.coach.reference_file) if config.coach.reference_file else None
+        reference = load_reference(config.coach.reference_file) if config.coach.reference_file else None
         self._coach = Coach(config.coach, _make_recognizer(config), reference)
         self._head = HeadYawTracker(config.avatar)
         self._limbs = LimbRotationTracker(config.avatar)
@@ -85,6 +85,6 @@ def _make_recognizer(config: Config) -> object | None:
     """The exercise recogniser, only when the config asks the coach to follow it."""
     if config.coach.exercise != AUTO:
         return None
-    from gymcorner.coach.recognition import ExerciseRecognizer
+    from gymcorner.assets import make_recognizer
 
-    return ExerciseRecognizer.from_file()
+    return make_recognizer()

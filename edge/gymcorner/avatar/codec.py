@@ -25,6 +25,7 @@ import numpy as np
 from gymcorner.avatar.head import HeadYaw
 from gymcorner.avatar.limbs import NUM_BONES, Bone, BoneRotations, blazepose_to_avatar
 from gymcorner.coach.exercises import Exercise
+from gymcorner.motion.arrays import FloatArray
 from gymcorner.motion.landmarks import NUM_LANDMARKS, Landmark, PoseSample
 
 VERSION = 1
@@ -104,7 +105,7 @@ class AvatarFrame:
     """One avatar frame. `world_m` is None when no person is in view (a header-only frame).
 
     seq: uint32 message counter (wraps). t_s: the source frame's timestamp, seconds.
-    head_interval / head_delta_deg / head_yaw_deg: Algorithm 1 (interval and yaw None when
+    head_interval / head_delta_deg / head_yaw_deg: head-yaw quantisation (interval and yaw None when
     the head is unknown). world_m: (33, 3) metres, avatar frame. visibility: (33,) in
     [0, 1]. bones: (9, 4) unit quaternions (x, y, z, w) in `Bone` order. view, exercise:
     `View` / `Exercise` codes (0-15; readers keep codes they do not know as integers).
@@ -115,9 +116,9 @@ class AvatarFrame:
     head_interval: int | None = None
     head_delta_deg: float = 0.0
     head_yaw_deg: float | None = None
-    world_m: np.ndarray | None = None
-    visibility: np.ndarray | None = None
-    bones: np.ndarray | None = None
+    world_m: FloatArray | None = None
+    visibility: FloatArray | None = None
+    bones: FloatArray | None = None
     view: int = View.UNKNOWN
     exercise: int = EXERCISE_CODES[Exercise.UNKNOWN]
 
@@ -129,7 +130,7 @@ class AvatarFrame:
 def build_frame(
     sample: PoseSample,
     head: HeadYaw | None,
-    bones: BoneRotations | np.ndarray | None,
+    bones: BoneRotations | FloatArray | None,
     seq: int,
     view: int = View.UNKNOWN,
     exercise: Exercise | int = Exercise.UNKNOWN,
@@ -157,13 +158,13 @@ def build_frame(
         quaternions = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_BONES, 1))
     else:
         quaternions = np.asarray(bones, dtype=np.float64)
-    known = head is not None and head.interval is not None
+    known = head if head is not None and head.interval is not None else None
     return AvatarFrame(
         seq=seq,
         t_s=float(sample.t_s),
-        head_interval=head.interval if known else None,
-        head_delta_deg=float(head.delta_deg) if known else 0.0,
-        head_yaw_deg=head.yaw_deg if known else None,
+        head_interval=known.interval if known else None,
+        head_delta_deg=float(known.delta_deg) if known else 0.0,
+        head_yaw_deg=known.yaw_deg if known else None,
         world_m=world,
         visibility=np.clip(visibility, 0.0, 1.0),
         bones=np.array(quaternions, dtype=np.float64),
@@ -181,7 +182,7 @@ def _angle_units(value_deg: float, name: str) -> int:
     return round(value_deg * _ANGLE_SCALE)
 
 
-def _checked_array(value: np.ndarray | None, shape: tuple[int, ...], name: str) -> np.ndarray:
+def _checked_array(value: FloatArray | None, shape: tuple[int, ...], name: str) -> FloatArray:
     array = np.asarray(value, dtype=np.float64)
     if array.shape != shape:
         raise AvatarCodecError(f"{name} has shape {array.shape}, expected {shape}")
@@ -190,7 +191,7 @@ def _checked_array(value: np.ndarray | None, shape: tuple[int, ...], name: str) 
     return array
 
 
-def _pack_quaternions(quaternions: np.ndarray) -> tuple[bytes, bytes]:
+def _pack_quaternions(quaternions: FloatArray) -> tuple[bytes, bytes]:
     norms = np.linalg.norm(quaternions, axis=1)
     if np.any(norms < 1e-6):
         raise AvatarCodecError("bones holds a zero quaternion")
@@ -204,7 +205,7 @@ def _pack_quaternions(quaternions: np.ndarray) -> tuple[bytes, bytes]:
     return index_bits.to_bytes(_QUAT_INDEX_SIZE, "little"), scaled.tobytes()
 
 
-def _unpack_quaternions(index_bytes: bytes, rest_bytes: bytes) -> np.ndarray:
+def _unpack_quaternions(index_bytes: bytes, rest_bytes: bytes) -> FloatArray:
     index_bits = int.from_bytes(index_bytes, "little")
     if index_bits >> (2 * NUM_BONES):
         raise AvatarCodecError("quaternion index block has bits set beyond the last bone")
@@ -378,7 +379,8 @@ def _exercise_from_json(value: Any) -> int:
         try:
             return EXERCISE_CODES[Exercise(value.lower())]
         except ValueError:
-            raise AvatarCodecError(f"avatar JSON: exercise {value!r} is not one of {', '.join(EXERCISE_NAMES)}") from None
+            names = ", ".join(EXERCISE_NAMES)
+            raise AvatarCodecError(f"avatar JSON: exercise {value!r} is not one of {names}") from None
     return _integer(value, "exercise", 0, 15)
 
 
@@ -392,7 +394,7 @@ def _code(value: Any, enum_type: type[enum.IntEnum], where: str) -> int:
     return _integer(value, where, 0, 15)
 
 
-def _vectors(obj: Any, names: tuple[str, ...], width: int, where: str) -> np.ndarray:
+def _vectors(obj: Any, names: tuple[str, ...], width: int, where: str) -> FloatArray:
     if not isinstance(obj, dict):
         raise AvatarCodecError(f"avatar JSON: {where} must be an object keyed by name")
     unknown = sorted(set(obj) - set(names))

@@ -1,8 +1,8 @@
-"""Algorithm 1 of seed 000: head yaw quantised into intervals, turned in 10° steps.
+"""Head yaw quantised into 18 intervals of 10°: x in [-0.44, 0.44], turned in 10° steps.
 
 What x is
 ---------
-The seed drives the head from "the x-coordinate of the face": x = 0 facing forward,
+The head is driven from "the x-coordinate of the face": x = 0 facing forward,
 x = +0.44 turned 90° to the right, x = -0.44 turned 90° to the left, and [-0.44, 0.44] cut
 into 18 equal intervals (Δ ≈ 0.049), each worth 10° of head rotation. It does not say how x
 is measured, so we measure the face's yaw and map it onto that scale:
@@ -19,19 +19,19 @@ is measured, so we measure the face's yaw and map it onto that scale:
   two cues jitter alike when the face is level (1-12° frame to frame on squats), and
   where it bows the sum halves the nose cue's jitter (push-up_10: 3.6° against 8.0°,
   pushfit wrong112: 3.1° against 8.4°). Camera-relative
-  (not torso-relative) yaw is what the seed measures, and it matches Algorithm 2, whose
+  (not torso-relative) yaw is what that x describes, and it matches the limb rotations, whose
   bone rotations are camera-relative too.
 * **x = 0.44 · yaw / 90°** (linear, each side scaled by its own limit). Linear keeps the
-  seed's own arithmetic exact: 18 intervals × 10° = 180° = the range. A sine map would
+  scale's own arithmetic exact: 18 intervals × 10° = 180° = the range. A sine map would
   make the centre intervals 6° wide and the outer ones 27°, while still turning the
   avatar 10° per interval.
 * Yaw beyond ±90° is clipped to the end intervals; beyond ±`facing_away_deg` (default
   120°) the person shows the back of their head, the face yaw is not observable (the
   estimate flips between ±180°), and the head is reported unknown.
 
-The seed's pseudo-listing quantises Δx = x_t - x_{t-1}, which contradicts its own prose
-(and would make a still head snap back to one interval); we follow the prose and quantise
-x itself: k_t = floor((x_t - x_min) / Δ), θ_t = (k_t - k_{t-1}) · 10°.
+Quantising the step Δx = x_t - x_{t-1} instead (as a pseudo-listing of this scheme does)
+would make a still head snap back to one interval; we quantise x itself:
+k_t = floor((x_t - x_min) / Δ), θ_t = (k_t - k_{t-1}) · 10°.
 
 Sign, checked on real clips
 ---------------------------
@@ -73,6 +73,8 @@ import numpy as np
 
 from gymcorner.avatar.limbs import blazepose_to_avatar
 from gymcorner.config import AvatarConfig
+from gymcorner.motion.arrays import AnyFloatArray
+from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark, PoseSample
 
 _HEAD_LANDMARKS = (
@@ -86,8 +88,8 @@ _QUARTER_TURN_DEG = 90.0
 
 
 def face_yaw_deg(
-    world: np.ndarray,
-    visibility: np.ndarray,
+    world: AnyFloatArray,
+    visibility: AnyFloatArray,
     min_visibility: float = 0.5,
     max_pitch_deg: float = 60.0,
 ) -> float | None:
@@ -106,8 +108,8 @@ def face_yaw_deg(
     if not np.all(np.isfinite(points)):
         return None
     nose, left_ear, right_ear, left_shoulder, right_shoulder = points
-    ear_mid = 0.5 * (left_ear + right_ear)
-    head_up = ear_mid - 0.5 * (left_shoulder + right_shoulder)
+    ear_mid = midpoint(left_ear, right_ear)
+    head_up = ear_mid - midpoint(left_shoulder, right_shoulder)
     up_norm = float(np.linalg.norm(head_up))
     if up_norm < 1e-6:
         return None
@@ -125,7 +127,7 @@ def face_yaw_deg(
 
 
 def yaw_to_x(yaw_deg: float, x_min: float = -0.44, x_max: float = 0.44) -> float:
-    """Algorithm 1's x for a yaw: linear, ±90° on x_max / x_min, clipped to [x_min, x_max]."""
+    """The head x for a yaw: linear, ±90° on x_max / x_min, clipped to [x_min, x_max]."""
     scale = x_max if yaw_deg >= 0 else -x_min
     return min(max(scale * yaw_deg / _QUARTER_TURN_DEG, x_min), x_max)
 
@@ -143,7 +145,7 @@ def interval_yaw_deg(k: int, intervals: int = 18, step_deg: float = 10.0) -> flo
 
 @dataclass(frozen=True)
 class HeadYaw:
-    """One frame of Algorithm 1.
+    """One frame of head-yaw quantisation.
 
     x: the quantised coordinate (clipped to the range), None when unknown.
     interval: k_t in 0..n-1, None when unknown.
@@ -164,10 +166,10 @@ class HeadYaw:
 
 
 class HeadYawTracker:
-    """Algorithm 1 over a stream of samples (config-driven; see the module docstring).
+    """Head-yaw quantisation over a stream of samples (config-driven; see the module docstring).
 
     hysteresis: fraction of an interval x must pass beyond the current interval's edge
-    before the index changes. 0 (the default) is the seed's plain quantisation.
+    before the index changes. 0 (the default) is plain quantisation.
     """
 
     def __init__(
@@ -202,7 +204,7 @@ class HeadYawTracker:
         return self.update_x(yaw_to_x(yaw, self.x_min, self.x_max), measured_yaw_deg=yaw)
 
     def update_x(self, x: float | None, measured_yaw_deg: float | None = None) -> HeadYaw:
-        """Algorithm 1 on an x the caller measured; None means the head is unknown now."""
+        """Quantise an x the caller measured; None means the head is unknown now."""
         if x is None or not math.isfinite(x):
             return HeadYaw(None, None, 0.0, None, measured_yaw_deg)
         x = min(max(x, self.x_min), self.x_max)

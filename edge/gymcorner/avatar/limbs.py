@@ -1,4 +1,4 @@
-"""Algorithm 2 of seed 000: limb rotations as shortest-arc quaternions, plus the avatar frame.
+"""Limb rotations as shortest-arc quaternions (from-to rotation + slerp), plus the avatar frame.
 
 The avatar frame
 ----------------
@@ -33,15 +33,16 @@ spine straight up (+y, hip midpoint -> shoulder midpoint). For each bone,
     r = from_to_rotation(d_init, slerp(d_init, d_curr, k))
 
 is the rotation, in the avatar's root frame, that carries the rest direction onto the
-current one (Algorithm 2; the app applies it as `bone.rotation = root * r * rest_rotation`).
-k = `AvatarConfig.slerp_k` (the seed uses 1.0): k < 1 stops each bone a fixed fraction of
+current one (the app applies it as `bone.rotation = root * r * rest_rotation`).
+k = `AvatarConfig.slerp_k` (1.0 follows the landmarks fully): k < 1 stops each bone a fixed fraction of
 the way from its rest direction, it is *not* temporal smoothing (that is the landmark
 filter's job upstream).
 Two points fix a direction, not a twist about it; the shortest arc adds no twist.
 
-The seed's listing is garbled: its QFTR(u, v) = (u × v) / (|u||v|) is only the sine-scaled
-axis, not a quaternion (no scalar part, and wrong for angles over 90°), and its SLERP is a
-straight lerp, which leaves the unit sphere. Here both are the correct constructions.
+Two shortcuts that look right are not: QFTR(u, v) = (u × v) / (|u||v|) is only the
+sine-scaled axis, not a quaternion (no scalar part, and wrong for angles over 90°), and a
+straight lerp in place of SLERP leaves the unit sphere. Here both are the correct
+constructions.
 
 Visibility rule: a bone is measured only when every landmark at both of its ends has
 visibility >= `min_visibility` and finite coordinates; otherwise it keeps the rotation it
@@ -60,12 +61,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from gymcorner.config import AvatarConfig
+from gymcorner.motion.arrays import AnyFloatArray, BoolArray, FloatArray
 from gymcorner.motion.landmarks import NUM_LANDMARKS, Landmark, PoseSample
 
 _PARALLEL_EPS = 1e-9
 
 
-def blazepose_to_avatar(world: np.ndarray) -> np.ndarray:
+def blazepose_to_avatar(world: AnyFloatArray) -> FloatArray:
     """BlazePose world coordinates (..., 3) -> avatar frame (see the module docstring)."""
     return -np.asarray(world, dtype=np.float64)
 
@@ -73,16 +75,17 @@ def blazepose_to_avatar(world: np.ndarray) -> np.ndarray:
 # --- quaternion and unit-vector maths -------------------------------------------------
 
 
-def _unit_rows(v: np.ndarray) -> np.ndarray:
+def _unit_rows(v: FloatArray) -> FloatArray:
     """Normalise the last axis of v (..., 3); a zero or non-finite vector is a caller's bug."""
     v = np.asarray(v, dtype=np.float64)
     norms = np.linalg.norm(v, axis=-1, keepdims=True)
     if not np.all(np.isfinite(norms)) or np.any(norms < _PARALLEL_EPS):
         raise ValueError(f"cannot normalise a zero or non-finite vector {v!r}")
-    return v / norms
+    unit: FloatArray = v / norms
+    return unit
 
 
-def _any_perpendicular(u: np.ndarray) -> np.ndarray:
+def _any_perpendicular(u: FloatArray) -> FloatArray:
     """Unit vectors orthogonal to unit u (..., 3), chosen deterministically.
 
     Crossing with the coordinate axis least aligned with u keeps the result well away from
@@ -92,7 +95,7 @@ def _any_perpendicular(u: np.ndarray) -> np.ndarray:
     return _unit_rows(np.cross(u, least_aligned))
 
 
-def _arc(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _arc(u: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Rotation axes (unit) and angles (radians, in [0, pi]) of the shortest arcs u -> v.
 
     atan2 of |u × v| and u · v is accurate at every angle (acos is not, near 0 and pi).
@@ -108,13 +111,13 @@ def _arc(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return axis, angle
 
 
-def quaternion_from_axis_angle(axis: np.ndarray, angle_rad: float) -> np.ndarray:
+def quaternion_from_axis_angle(axis: FloatArray, angle_rad: float) -> FloatArray:
     half = 0.5 * angle_rad
     xyz = _unit_rows(axis) * np.sin(half)
     return np.array([xyz[0], xyz[1], xyz[2], np.cos(half)])
 
 
-def from_to_rotation(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def from_to_rotation(u: FloatArray, v: FloatArray) -> FloatArray:
     """Unit quaternions (x, y, z, w) of the shortest rotations turning directions u onto v.
 
     u, v: (..., 3), any non-zero length; returns (..., 4). Parallel inputs give the
@@ -125,7 +128,7 @@ def from_to_rotation(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.concatenate((axis * np.sin(half)[..., None], np.cos(half)[..., None]), axis=-1)
 
 
-def slerp_unit(u: np.ndarray, v: np.ndarray, t: float) -> np.ndarray:
+def slerp_unit(u: FloatArray, v: FloatArray, t: float) -> FloatArray:
     """Spherical interpolation between directions u (t = 0) and v (t = 1), unit length.
 
     Moves along the great circle at constant angular speed, so t is the fraction of the
@@ -136,10 +139,11 @@ def slerp_unit(u: np.ndarray, v: np.ndarray, t: float) -> np.ndarray:
     axis, angle = _arc(u_n, v_n)
     turned = (t * angle)[..., None]
     # Rodrigues' rotation of u about an axis perpendicular to it.
-    return np.cos(turned) * u_n + np.sin(turned) * np.cross(axis, u_n)
+    rotated: FloatArray = np.cos(turned) * u_n + np.sin(turned) * np.cross(axis, u_n)
+    return rotated
 
 
-def quaternion_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def quaternion_multiply(a: FloatArray, b: FloatArray) -> FloatArray:
     """Hamilton product a * b of (x, y, z, w) quaternions (apply b first, then a)."""
     ax, ay, az, aw = a
     bx, by, bz, bw = b
@@ -153,12 +157,13 @@ def quaternion_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
 
-def rotate_vector(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+def rotate_vector(q: FloatArray, v: FloatArray) -> FloatArray:
     """Rotate vector v by unit quaternion q (x, y, z, w)."""
     xyz, w = np.asarray(q[:3], dtype=np.float64), float(q[3])
     v = np.asarray(v, dtype=np.float64)
-    t = 2.0 * np.cross(xyz, v)
-    return v + w * t + np.cross(xyz, t)
+    t: FloatArray = 2.0 * np.cross(xyz, v)
+    rotated: FloatArray = v + w * t + np.cross(xyz, t)
+    return rotated
 
 
 # --- bones ---------------------------------------------------------------------------
@@ -226,14 +231,15 @@ class BoneRotations:
     measured on this frame, False where it was held from an earlier frame (or is identity).
     """
 
-    quaternions: np.ndarray
-    measured: np.ndarray
+    quaternions: FloatArray
+    measured: BoolArray
 
-    def __getitem__(self, bone: Bone) -> np.ndarray:
-        return self.quaternions[bone]
+    def __getitem__(self, bone: Bone) -> FloatArray:
+        q: FloatArray = self.quaternions[bone]
+        return q
 
 
-def _endpoint_weights(ends: str) -> np.ndarray:
+def _endpoint_weights(ends: str) -> FloatArray:
     """(NUM_BONES, 33) matrix averaging each bone's start (or end) landmarks."""
     weights = np.zeros((NUM_BONES, NUM_LANDMARKS))
     for spec in BONES:
@@ -249,7 +255,7 @@ _REST_DIRECTIONS = np.array([spec.rest_direction for spec in BONES])
 
 
 class LimbRotationTracker:
-    """Algorithm 2 over a stream of samples, holding each bone through low-visibility frames."""
+    """Limb rotations over a stream of samples, holding each bone through low-visibility frames."""
 
     def __init__(self, config: AvatarConfig | None = None, min_visibility: float = 0.5) -> None:
         self._slerp_k = (config or AvatarConfig()).slerp_k

@@ -4,7 +4,7 @@ The person stands in the corner, then squats a few times. From the landmarks we 
 the framing (whole body in view, how much of the frame the body fills, the lighting),
 the camera view (frontal or lateral, decided by the daemon's own `ViewTracker`), the
 person standing (shoulder width, natural stance, limb lengths), each squat (depth, lean
-over the shins, knee tracking) and how far the head turned (Algorithm 1's x range).
+over the shins, knee tracking) and how far the head turned (the head x range).
 Everything is measured with the coach's own `squat_metrics`, so a threshold derived from
 it means exactly what the coach will compare it with.
 """

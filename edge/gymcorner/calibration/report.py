@@ -36,7 +36,7 @@ def site_toml(m: Measurements, thresholds: list[Threshold], source: str, stamp: 
     if m.head_x_range is not None and m.face_yaw_range_deg is not None:
         lines.append(
             f"# head turn: yaw {m.face_yaw_range_deg[0]:+.0f}..{m.face_yaw_range_deg[1]:+.0f} deg, "
-            f"Algorithm 1 x {m.head_x_range[0]:+.3f}..{m.head_x_range[1]:+.3f}"
+            f"head x {m.head_x_range[0]:+.3f}..{m.head_x_range[1]:+.3f}"
         )
     lines += ["", "[coach.squat]"]
     for t in thresholds:
@@ -67,7 +67,7 @@ def format_summary(m: Measurements, checks: list[Check], thresholds: list[Thresh
             extra.append(f"knee/ankle span {r.min_knee_over_ankle:.2f}")
         rows.append(f"  squat {i}: depth {r.deepest_flexion_deg:.0f}°" + (", " + ", ".join(extra) if extra else ""))
     if m.head_x_range is not None:
-        rows.append(f"  head turn: Algorithm 1 x {m.head_x_range[0]:+.2f}..{m.head_x_range[1]:+.2f}")
+        rows.append(f"  head turn: head x {m.head_x_range[0]:+.2f}..{m.head_x_range[1]:+.2f}")
     rows.append("thresholds:")
     for t in thresholds:
         mark = f"{t.previous:g} -> {t.value:g}" if t.derived else f"{t.value:g} (unchanged: {t.why})"

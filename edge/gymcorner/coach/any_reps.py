@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gymcorner.coach.cycles import CycleCounter, periodicity
+from gymcorner.motion.arrays import FloatArray
+from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 
@@ -91,22 +93,24 @@ class CountedRep:
     signal: str  # which candidate counted it
 
 
-def _pixels(sample: PoseSample) -> np.ndarray:
+def _pixels(sample: PoseSample) -> FloatArray:
     assert sample.image is not None
-    return sample.image[:, :2].astype(np.float64) * np.array([max(sample.width, 1), max(sample.height, 1)], float)
+    size = np.array([max(sample.width, 1), max(sample.height, 1)], float)
+    px: FloatArray = sample.image[:, :2].astype(np.float64) * size
+    return px
 
 
 _ANGLE_IDX = np.array([[list(tri) for tri in pair] for pair in _ANGLES.values()])  # (4, 2, 3)
 
 
-def pose_features(sample: PoseSample) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+def pose_features(sample: PoseSample) -> tuple[FloatArray, FloatArray, FloatArray, float] | None:
     """Normalised 2-D pose (hip-centred, in body sizes), bilateral angles (deg), hip, body size."""
     if sample.image is None:
         return None
     xy = _pixels(sample)
     if not np.isfinite(xy).all():
         return None
-    hip = (xy[L.LEFT_HIP] + xy[L.RIGHT_HIP]) / 2
+    hip = midpoint(xy[L.LEFT_HIP], xy[L.RIGHT_HIP])
     points = xy[list(_POSE_POINTS)]
     # Body size: RMS spread of the main points. Unlike the torso length it does not
     # collapse when the torso points at the camera (a push-up seen from the front).
@@ -139,11 +143,11 @@ class AnyRepCounter:
         self._off_frames = 0
         self._anchor_x = 0.0  # slow average of the hip's horizontal position
         self._times: deque[float] = deque()
-        self._poses: deque[np.ndarray] = deque()
-        self._angles: deque[np.ndarray] = deque()
-        self._axis: np.ndarray | None = None
-        self._mean: np.ndarray | None = None
-        self._armed_axis: np.ndarray | None = None  # principal direction when its rest side was read
+        self._poses: deque[FloatArray] = deque()
+        self._angles: deque[FloatArray] = deque()
+        self._axis: FloatArray | None = None
+        self._mean: FloatArray | None = None
+        self._armed_axis: FloatArray | None = None  # principal direction when its rest side was read
         self._value = np.zeros(len(SIGNALS))
         self._next_refit = -math.inf
         self._counters = [
@@ -189,19 +193,20 @@ class AnyRepCounter:
         self._value = np.concatenate((((pose - self._mean) @ self._axis,), angles))
         return self._count(t)
 
-    def _jumped(self, hip: np.ndarray, size: float) -> bool:
+    def _jumped(self, hip: FloatArray, size: float) -> bool:
         """True when body position or scale has left its recent level for `jump_frames`
         frames in a row (someone else, or the camera moved); a one-frame glitch is not."""
         cfg = self.cfg
         ref = self._prev_size
-        off = float(np.linalg.norm(hip - self._prev_hip)) > cfg.max_jump * ref or abs(math.log(size / ref)) > math.log(cfg.max_scale_ratio)
+        moved = float(np.linalg.norm(hip - self._prev_hip)) > cfg.max_jump * ref
+        off = moved or abs(math.log(size / ref)) > math.log(cfg.max_scale_ratio)
         self._off_frames = self._off_frames + 1 if off else 0
         if not off:  # follow slow drifts (stepping closer, zooming)
             self._prev_hip = self._prev_hip + 0.2 * (hip - self._prev_hip)
             self._prev_size = ref + 0.2 * (size - ref)
         return self._off_frames >= cfg.jump_frames
 
-    def _walking(self, t: float, hip: np.ndarray, size: float) -> bool:
+    def _walking(self, t: float, hip: FloatArray, size: float) -> bool:
         """True when the body has travelled sideways more than `max_drift_sizes` from where
         it was about `drift_s` ago (walking in or out, stepping between stations): steps are
         periodic, but they are not reps."""
@@ -232,8 +237,9 @@ class AnyRepCounter:
         fps = (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-9)
         min_lag = max(2, round(self.cfg.min_period_s * fps))
         scores: dict[str, float] = {}
-        for i, (name, counter) in enumerate(zip(SIGNALS, self._counters)):
-            counter.set_range(float(lo[i]), float(hi[i]), list(zip(list(self._times)[-len(recent):], recent[:, i])))
+        recent_times = list(self._times)[-len(recent) :]
+        for i, (name, counter) in enumerate(zip(SIGNALS, self._counters, strict=True)):
+            counter.set_range(float(lo[i]), float(hi[i]), list(zip(recent_times, recent[:, i], strict=False)))
             counter.periodicity = periodicity(series[:, i], min_lag) if counter.span >= counter.min_range else 0.0
             if counter.span >= counter.min_range:
                 scores[name] = counter.periodicity
@@ -250,7 +256,7 @@ class AnyRepCounter:
     def _count(self, t: float) -> list[CountedRep]:
         cfg = self.cfg
         reps: list[CountedRep] = []
-        for name, counter, value in zip(SIGNALS, self._counters, self._value):
+        for name, counter, value in zip(SIGNALS, self._counters, self._value, strict=True):
             cycle = counter.update(t, float(value))
             if cycle is None or name != self.selected:
                 continue

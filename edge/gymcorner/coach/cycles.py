@@ -12,6 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
+from gymcorner.motion.arrays import FloatArray
+
 
 class HysteresisSettings(Protocol):
     """The fields of `AnyRepConfig` a cycle counter reads (see there for their meaning)."""
@@ -95,7 +97,7 @@ class CycleCounter:
         return start, self.extreme_t, self.extreme
 
 
-def periodicity(x: np.ndarray, min_lag: int) -> float:
+def periodicity(x: FloatArray, min_lag: int) -> float:
     """Highest normalised autocorrelation at a lag between min_lag and half the length."""
     n = len(x)
     if n < 2 * min_lag + 2:

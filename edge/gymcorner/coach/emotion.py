@@ -1,4 +1,4 @@
-"""Emotion events (seed 000, 2.3): the recogniser's label on 1-second intervals, and a
+"""Emotion events: the recogniser's label on 1-second intervals, and a
 salient event when one emotion holds for N consecutive intervals (4 x "fear" -> "Keep
 going!"). The mapping from emotions to messages is data from the config.
 
@@ -9,8 +9,8 @@ so a person who stays afraid hears the cue once per N intervals, not every secon
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from gymcorner.coach.events import FeedbackEvent
 
@@ -57,5 +57,7 @@ class EmotionEvents:
             text=self.messages[label],
             kind="coach",
             severity="info",
-            details={"emotion": label, "intervals": run, "interval_s": self.interval_s, "valence": round(obs.valence, 3)},
+            details={
+                "emotion": label, "intervals": run, "interval_s": self.interval_s, "valence": round(obs.valence, 3)
+            },
         )

@@ -1,4 +1,4 @@
-"""The push-up coach (seed 002): straight body and full depth, judged during each rep.
+"""The push-up coach: straight body and full depth, judged during each rep.
 
 Body line: the hip's distance from the shoulder-ankle line, in lengths of that line,
 positive when the hip hangs below it ("hips sag", a hollow back) and negative when it

@@ -1,4 +1,4 @@
-"""The "gold" reference rep (seed 003): a trainer's rep, compared with each user rep.
+"""The "gold" reference rep: a trainer's recorded rep, compared with each user rep.
 
 A reference holds the trainer's normalised pose (main joints, hip-centred, in torso
 lengths: `reps.pose_vector`) at the start and at the bottom of one rep. Each user rep is
@@ -10,15 +10,16 @@ or narrower). Stored as plain JSON.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.reps import _POSE_JOINTS, Rep, pose_vector
 from gymcorner.errors import RecordingError
+from gymcorner.motion.arrays import AnyFloatArray, FloatArray
+from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark as L
 
 FORMAT_VERSION = 1
@@ -28,12 +29,12 @@ _J = {lm: i for i, lm in enumerate(_POSE_JOINTS)}
 @dataclass(frozen=True)
 class ReferenceRep:
     exercise: str
-    start_pose: np.ndarray  # pose_vector at the start of the rep
-    bottom_pose: np.ndarray  # pose_vector at its deepest frame
+    start_pose: FloatArray  # pose_vector at the start of the rep
+    bottom_pose: FloatArray  # pose_vector at its deepest frame
     tolerance: float  # L2 distance (torso lengths) beyond which a rep differs
     source: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "v": FORMAT_VERSION,
             "exercise": self.exercise,
@@ -44,35 +45,31 @@ class ReferenceRep:
             "source": self.source,
         }
 
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
-
     @classmethod
-    def load(cls, path: str | Path) -> "ReferenceRep":
+    def from_json(cls, doc: dict[str, Any]) -> ReferenceRep:
+        """Parse `to_json` output; ValueError says what is wrong (the edge adds the file)."""
         try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
             if doc.get("v") != FORMAT_VERSION:
-                raise RecordingError(f"{path}: reference format {doc.get('v')} is not supported")
+                raise ValueError(f"reference format {doc.get('v')} is not supported")
             size = 3 * len(_POSE_JOINTS)
             start, bottom = np.asarray(doc["start_pose"], float), np.asarray(doc["bottom_pose"], float)
             if start.shape != (size,) or bottom.shape != (size,):
-                raise RecordingError(f"{path}: reference poses must have {size} numbers")
+                raise ValueError(f"reference poses must have {size} numbers")
             return cls(str(doc["exercise"]), start, bottom, float(doc["tolerance"]), str(doc.get("source", "")))
-        except FileNotFoundError as err:
-            raise RecordingError(f"reference not found: {path}") from err
-        except (ValueError, KeyError, TypeError) as err:
-            raise RecordingError(f"{path}: not a gymcorner reference rep: {err}") from err
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"not a gymcorner reference rep: {err!r}") from err
 
 
-def _joint(v: np.ndarray, lm: L) -> np.ndarray:
-    return v.reshape(-1, 3)[_J[lm]]
+def _joint(v: FloatArray, lm: L) -> FloatArray:
+    joint: FloatArray = v.reshape(-1, 3)[_J[lm]]
+    return joint
 
 
-def _mid(v: np.ndarray, a: L, b: L) -> np.ndarray:
-    return (_joint(v, a) + _joint(v, b)) / 2
+def _joint_midpoint(v: FloatArray, a: L, b: L) -> FloatArray:
+    return midpoint(_joint(v, a), _joint(v, b))
 
 
-def describe_difference(user: np.ndarray, ref: np.ndarray, phase: str = "bottom") -> str:
+def describe_difference(user: FloatArray, ref: FloatArray, phase: str = "bottom") -> str:
     """The largest readable difference between two normalised poses at one phase.
 
     At the bottom: hip height and trunk lean (what depth and posture are about); at the
@@ -83,8 +80,10 @@ def describe_difference(user: np.ndarray, ref: np.ndarray, phase: str = "bottom"
     Lean: how far the shoulders are ahead of or behind the hips, off the vertical. Stance:
     ankle separation along the hip line (depth is left out: it is BlazePose's weakest axis).
     """
-    knee_drop = float(_mid(user, L.LEFT_KNEE, L.RIGHT_KNEE)[1] - _mid(ref, L.LEFT_KNEE, L.RIGHT_KNEE)[1])
-    su, sr = _mid(user, L.LEFT_SHOULDER, L.RIGHT_SHOULDER), _mid(ref, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    knees = (L.LEFT_KNEE, L.RIGHT_KNEE)
+    shoulders = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    knee_drop = float(_joint_midpoint(user, *knees)[1] - _joint_midpoint(ref, *knees)[1])
+    su, sr = _joint_midpoint(user, *shoulders), _joint_midpoint(ref, *shoulders)
     lean = float(np.hypot(su[0], su[2]) - np.hypot(sr[0], sr[2]))
     stance_u = abs(float(_joint(user, L.LEFT_ANKLE)[0] - _joint(user, L.RIGHT_ANKLE)[0]))
     stance_r = abs(float(_joint(ref, L.LEFT_ANKLE)[0] - _joint(ref, L.RIGHT_ANKLE)[0]))
@@ -102,9 +101,9 @@ class ReferenceComparer:
 
     def __init__(self, reference: ReferenceRep) -> None:
         self.reference = reference
-        self._history: list[tuple[float, np.ndarray]] = []
+        self._history: list[tuple[float, FloatArray]] = []
 
-    def observe(self, t_s: float, world: np.ndarray | None) -> None:
+    def observe(self, t_s: float, world: AnyFloatArray | None) -> None:
         if world is None or not np.isfinite(world).all():
             return
         v = pose_vector(world)
@@ -114,7 +113,7 @@ class ReferenceComparer:
         while self._history and t_s - self._history[0][0] > self.HISTORY_S:
             self._history.pop(0)
 
-    def _at(self, t_s: float) -> np.ndarray | None:
+    def _at(self, t_s: float) -> FloatArray | None:
         if not self._history:
             return None
         return min(self._history, key=lambda tv: abs(tv[0] - t_s))[1]
@@ -123,7 +122,11 @@ class ReferenceComparer:
         if exercise != self.reference.exercise:
             return []
         events = []
-        for phase, t, ref in (("start", rep.start_t, self.reference.start_pose), ("bottom", rep.bottom_t, self.reference.bottom_pose)):
+        phases = (
+            ("start", rep.start_t, self.reference.start_pose),
+            ("bottom", rep.bottom_t, self.reference.bottom_pose),
+        )
+        for phase, t, ref in phases:
             user = self._at(t)
             if user is None:
                 continue
@@ -147,7 +150,7 @@ class ReferenceComparer:
 
 
 def build_reference(
-    samples_world: list[tuple[float, np.ndarray | None]], rep: Rep, exercise: str, tolerance: float, source: str = ""
+    samples_world: list[tuple[float, FloatArray | None]], rep: Rep, exercise: str, tolerance: float, source: str = ""
 ) -> ReferenceRep:
     """The reference from one recorded rep: the poses at its start and bottom times."""
     comparer = ReferenceComparer(ReferenceRep(exercise, np.zeros(1), np.zeros(1), 0.0))

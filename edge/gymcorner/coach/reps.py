@@ -26,7 +26,8 @@ import numpy as np
 
 from gymcorner.coach.exercises import Exercise
 from gymcorner.config import RepsConfig
-from gymcorner.motion.geometry import angle_deg
+from gymcorner.motion.arrays import AnyFloatArray, FloatArray
+from gymcorner.motion.geometry import angle_deg, midpoint
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 
@@ -37,7 +38,10 @@ _ELBOWS: tuple[Triplet, ...] = (
     (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
     (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST),
 )
-_ARMS_UP: tuple[Triplet, ...] = ((L.LEFT_HIP, L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.RIGHT_HIP, L.RIGHT_SHOULDER, L.RIGHT_ELBOW))
+_ARMS_UP: tuple[Triplet, ...] = (
+    (L.LEFT_HIP, L.LEFT_SHOULDER, L.LEFT_ELBOW),
+    (L.RIGHT_HIP, L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
+)
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,8 @@ class LiveRepCounter:
             self._tracked_since = t
         self._last_seen_t = t
         if self._descent is None:
-            return self._at_start(t, phase)
+            self._at_start(t, phase)
+            return None
         d = self._descent
         if phase > d.depth:
             d.depth, d.bottom_t = phase, t
@@ -191,11 +196,12 @@ class LiveRepCounter:
         self._recent.clear()
 
 
-def _gaussian_kernel(sigma_frames: float) -> np.ndarray:
-    radius = max(1, int(round(3 * sigma_frames)))
+def _gaussian_kernel(sigma_frames: float) -> FloatArray:
+    radius = max(1, round(3 * sigma_frames))
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     k = np.exp(-0.5 * (x / sigma_frames) ** 2)
-    return k / k.sum()
+    kernel: FloatArray = k / k.sum()
+    return kernel
 
 
 _POSE_JOINTS = (
@@ -204,13 +210,13 @@ _POSE_JOINTS = (
 )  # fmt: skip
 
 
-def pose_vector(world: np.ndarray) -> np.ndarray | None:
-    """The seed's pose vector, normalised: main joints, hip-centred, in torso lengths, and
+def pose_vector(world: AnyFloatArray) -> FloatArray | None:
+    """The pose vector the gold reference compares: main joints, hip-centred, in torso lengths, and
     turned about the vertical so the hip line points along +x: two people (or one person
     on two days) facing different ways compare equal when their poses are."""
     w = world.astype(np.float64)
-    hip = (w[L.LEFT_HIP] + w[L.RIGHT_HIP]) / 2
-    torso = float(np.linalg.norm((w[L.LEFT_SHOULDER] + w[L.RIGHT_SHOULDER]) / 2 - hip))
+    hip = midpoint(w[L.LEFT_HIP], w[L.RIGHT_HIP])
+    torso = float(np.linalg.norm(midpoint(w[L.LEFT_SHOULDER], w[L.RIGHT_SHOULDER]) - hip))
     if not np.isfinite(torso) or torso <= 0:
         return None
     line = w[L.LEFT_HIP] - w[L.RIGHT_HIP]
@@ -221,7 +227,7 @@ def pose_vector(world: np.ndarray) -> np.ndarray | None:
     return (turned / torso).ravel()
 
 
-def distance_signal(samples: list[PoseSample], start_frames: int = 3) -> np.ndarray:
+def distance_signal(samples: list[PoseSample], start_frames: int = 3) -> FloatArray:
     """L2 distance of every frame's pose from the start pose (NaN where no person)."""
     vectors = [pose_vector(s.world) if s.world is not None else None for s in samples]
     valid = [v for v in vectors if v is not None]

@@ -2,8 +2,8 @@
 
 A rule is a frozen dataclass: which views it applies to, which landmarks must be
 visible, a predicate over the frame's metrics and the config, and how many consecutive
-frames the predicate must hold (the seed's "3 consecutive observations" / "10
-consecutive frames"). The engine keeps one persistence counter per rule and emits an
+frames the predicate must hold (3 consecutive observations for a narrow stance, 10
+consecutive frames for knee varus). The engine keeps one persistence counter per rule and emits an
 event once per onset: when the counter first reaches its hold, and again only after the
 fault has cleared and the cooldown has passed.
 """
@@ -11,8 +11,9 @@ fault has cleared and the cooldown has passed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from gymcorner.coach.events import FeedbackEvent
 
@@ -74,7 +75,7 @@ class RuleEngine(Generic[M, C]):
         for rule in self._rules:
             st = self._state[rule.key]
             verdict = rule.check(metrics, config) if metrics is not None and view in rule.views else None
-            if not verdict:
+            if not verdict or metrics is None:  # (metrics is never None when verdict is truthy)
                 # False clears the fault; None (not visible, wrong view, no person) also
                 # breaks the run of consecutive frames: persistence means consecutive.
                 st.count, st.active = 0, False

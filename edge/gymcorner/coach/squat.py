@@ -1,4 +1,4 @@
-"""The squat coach (seed 000, 2.2.2-2.2.3; knee valgus from seed 004).
+"""The squat coach: depth, stance width, knee tracking and knee valgus, per camera view.
 
 Three steps per frame, all pure: measure (`squat_metrics`, pixel space, visibility
 gated), track the descent (`DescentTracker`, for depth judged once per descent), and
@@ -19,6 +19,7 @@ from gymcorner.coach.hysteresis import ThresholdCycle
 from gymcorner.coach.rules import FormRule, RuleEngine
 from gymcorner.config import CoachConfig, SquatConfig
 from gymcorner.motion import geometry as geo
+from gymcorner.motion.arrays import AnyFloatArray
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import View, ViewState, ViewTracker
@@ -49,7 +50,7 @@ class SquatMetrics:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
-def _visible(vis: np.ndarray, points: tuple[L, ...], threshold: float) -> bool:
+def _visible(vis: AnyFloatArray, points: tuple[L, ...], threshold: float) -> bool:
     return bool(np.all(vis[list(points)] >= threshold))
 
 
@@ -59,9 +60,13 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
         return None
     px = sample.pixels().astype(np.float64)
     vis = sample.visibility()
-    ok = lambda *points: _visible(vis, points, min_visibility)  # noqa: E731
 
-    shoulder = geo.horizontal_span(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) if ok(L.LEFT_SHOULDER, L.RIGHT_SHOULDER) else None
+    def ok(*points: L) -> bool:
+        return _visible(vis, points, min_visibility)
+
+
+    shoulders_seen = ok(L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    shoulder = geo.horizontal_span(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) if shoulders_seen else None
     ankles = geo.horizontal_span(px, L.LEFT_ANKLE, L.RIGHT_ANKLE) if ok(L.LEFT_ANKLE, L.RIGHT_ANKLE) else None
     knees = geo.horizontal_span(px, L.LEFT_KNEE, L.RIGHT_KNEE) if ok(L.LEFT_KNEE, L.RIGHT_KNEE) else None
 
@@ -75,7 +80,7 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
 
     lean = shin = above = ahead = None
     if side is not None:
-        sh, hip, knee, _ankle, heel, toe = _SIDES[side]
+        sh, _hip, knee, _ankle, heel, toe = _SIDES[side]
         if ok(sh):
             lean = geo.trunk_lean_deg(px, side)
         shin = geo.shin_lean_deg(px, side)

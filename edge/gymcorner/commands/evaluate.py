@@ -93,13 +93,14 @@ def _samples(row: dict[str, str], root: Path, landmarks: Path | None, config: Co
 
 
 def evaluate_clip(row: dict[str, str], root: Path, landmarks: Path | None, config: Config) -> ClipResult:
+    from gymcorner.assets import load_recognizer_model
     from gymcorner.coach.recognition import classify_clip
 
     rec, pose_s = _samples(row, root, landmarks, config)
     started = time.perf_counter()
     smoother = make_smoother(config.smoothing)
     smoothed: list[PoseSample] = [smoother.smooth(s) for s in rec.samples()]
-    predicted, _ = classify_clip(smoothed)
+    predicted, _ = classify_clip(smoothed, load_recognizer_model())
     run_config = config.model_copy(deep=True)
     run_config.coach.exercise = predicted if predicted in SELECTABLE else Exercise.SQUAT
     report = analyze_samples(rec.samples(), run_config, row["clip"])

@@ -125,10 +125,11 @@ def record_reference(config: Config, video: str, exercise: str, out: str, rep_nu
     """A trainer's reference rep from a clip: the chosen rep's start and bottom poses.
 
     The tolerance is the configured minimum or 1.5 times the largest difference between
-    the chosen rep and the clip's other reps, whichever is larger (seed 003 takes the
-    largest difference within the gold video)."""
+    the chosen rep and the clip's other reps, whichever is larger: the spread of the trainer's own reps sets how strict the
+    reference is."""
     import numpy as np
 
+    from gymcorner.assets import save_reference
     from gymcorner.coach.reference import ReferenceComparer, build_reference
     from gymcorner.coach.reps import LiveRepCounter
     from gymcorner.errors import RecordingError
@@ -161,5 +162,5 @@ def record_reference(config: Config, video: str, exercise: str, out: str, rep_nu
     ]
     tolerance = max(config.coach.reference_min_tolerance, 1.5 * max(spread, default=0.0))
     reference = build_reference(history, chosen, exercise, round(tolerance, 3), Path(video).name)
-    reference.save(out)
+    save_reference(reference, out)
     return {"reps_found": len(reps), "rep": rep_number, "tolerance": reference.tolerance, "out": out}

@@ -1,4 +1,4 @@
-"""Landmark smoothing: the seed's moving average and the One Euro filter.
+"""Landmark smoothing: a fixed-window causal moving average and the One Euro filter.
 
 BlazePose's landmarks jitter by a few pixels from frame to frame even when the person
 stands still; the avatar shakes and distance rules flicker around their thresholds.
@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from gymcorner.config import SmoothingConfig
+from gymcorner.motion.arrays import Array, FloatArray
 from gymcorner.motion.landmarks import PoseSample
 
 # A pause longer than this starts a filter afresh: after half a second the old estimate
@@ -32,7 +34,7 @@ DEFAULT_MAX_GAP_S = 0.5
 _MIN_BODY_SIZE_PX = 1.0
 
 
-def smoothing_factor(cutoff_hz: float | np.ndarray, dt_s: float) -> np.ndarray:
+def smoothing_factor(cutoff_hz: float | FloatArray, dt_s: float) -> FloatArray:
     """Weight of the new value in a first-order low-pass with this cutoff, for a step dt.
 
     The exponential smoother y += a (x - y) is the discrete form of an RC low-pass with
@@ -43,7 +45,7 @@ def smoothing_factor(cutoff_hz: float | np.ndarray, dt_s: float) -> np.ndarray:
     return r / (r + 1.0)
 
 
-def _as_float(value: np.ndarray) -> tuple[np.ndarray, np.dtype]:
+def _as_float(value: Array) -> tuple[FloatArray, np.dtype[Any]]:
     """Float64 working copy plus the dtype to hand back (floats keep their own)."""
     arr = np.asarray(value)
     out_dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.dtype(np.float64)
@@ -84,13 +86,13 @@ class _Timeline:
 class LandmarkFilter(Protocol):
     """What LandmarkSmoother drives: one causal filter over arrays of a fixed shape."""
 
-    def update(self, value: np.ndarray, t_s: float, speed: np.ndarray | None = None) -> np.ndarray: ...
+    def update(self, value: Array, t_s: float, speed: FloatArray | None = None) -> Array: ...
 
     def reset(self) -> None: ...
 
 
 class MovingAverageFilter:
-    """The seed's fixed-window causal average (seed 000, section 2.2).
+    """A fixed-window causal moving average: the plain baseline the One Euro filter beats.
 
     Output is the mean of the last `window_frames` inputs (fewer while the window fills),
     so a step reaches its new level exactly after window_frames samples and the delay is
@@ -102,10 +104,10 @@ class MovingAverageFilter:
             raise ValueError(f"window_frames must be >= 1, got {window_frames}")
         self.window_frames = int(window_frames)
         self._timeline = _Timeline(max_gap_s)
-        self._history: deque[np.ndarray] = deque(maxlen=self.window_frames)
-        self._last_out: np.ndarray | None = None
+        self._history: deque[FloatArray] = deque(maxlen=self.window_frames)
+        self._last_out: FloatArray | None = None
 
-    def update(self, value: np.ndarray, t_s: float, speed: np.ndarray | None = None) -> np.ndarray:
+    def update(self, value: Array, t_s: float, speed: FloatArray | None = None) -> Array:
         """Filtered value at t_s; `speed` is accepted for a uniform interface and unused."""
         x, out_dtype = _as_float(value)
         if self._history and x.shape != self._history[0].shape:
@@ -138,10 +140,10 @@ class VelocityEstimator:
             raise ValueError(f"cutoff_hz must be > 0, got {cutoff_hz}")
         self.cutoff_hz = float(cutoff_hz)
         self._timeline = _Timeline(max_gap_s)
-        self._last_raw: np.ndarray | None = None
-        self._velocity: np.ndarray | None = None
+        self._last_raw: FloatArray | None = None
+        self._velocity: FloatArray | None = None
 
-    def update(self, value: np.ndarray, t_s: float) -> np.ndarray:
+    def update(self, value: Array, t_s: float) -> Array:
         x = np.asarray(value, dtype=np.float64)
         kind, dt_s = self._timeline.step(t_s)
         if kind == "start" or self._last_raw is None or self._velocity is None or x.shape != self._last_raw.shape:
@@ -185,9 +187,9 @@ class OneEuroFilter:
         self.d_cutoff_hz = float(d_cutoff_hz)
         self._timeline = _Timeline(max_gap_s)
         self._velocity = VelocityEstimator(d_cutoff_hz, max_gap_s)
-        self._estimate: np.ndarray | None = None
+        self._estimate: FloatArray | None = None
 
-    def update(self, value: np.ndarray, t_s: float, speed: np.ndarray | None = None) -> np.ndarray:
+    def update(self, value: Array, t_s: float, speed: FloatArray | None = None) -> Array:
         x, out_dtype = _as_float(value)
         if self._estimate is not None and x.shape != self._estimate.shape:
             raise ValueError(f"shape changed from {self._estimate.shape} to {x.shape}")
@@ -198,7 +200,9 @@ class OneEuroFilter:
         if kind == "start" or self._estimate is None:
             self._estimate = x.copy()
             return self._estimate.astype(out_dtype)
-        cutoff_hz = self.min_cutoff_hz + self.beta * (own_speed if speed is None else np.abs(speed))
+        rate = own_speed if speed is None else np.abs(speed)
+        assert rate is not None  # own_speed is measured whenever no speed is given
+        cutoff_hz = self.min_cutoff_hz + self.beta * rate
         self._estimate = self._estimate + smoothing_factor(cutoff_hz, dt_s) * (x - self._estimate)
         return self._estimate.astype(out_dtype)
 
@@ -208,7 +212,7 @@ class OneEuroFilter:
         self._estimate = None
 
 
-def _body_size_px(xy_px: np.ndarray) -> float:
+def _body_size_px(xy_px: FloatArray) -> float:
     """Mean of the landmark bounding box's width and height: the person's size on screen."""
     return max(float(np.ptp(xy_px, axis=0).mean()), _MIN_BODY_SIZE_PX)
 
@@ -267,12 +271,13 @@ class LandmarkSmoother:
             world = world_filter.update(world, sample.t_s, speed)
         return replace(sample, image=image, world=world)
 
-    def _landmark_speed(self, xy_px: np.ndarray, t_s: float) -> np.ndarray | None:
+    def _landmark_speed(self, xy_px: FloatArray, t_s: float) -> FloatArray | None:
         """(33, 1) image-plane speed of each landmark in body sizes per second."""
         if self._plane_velocity is None:
             return None
         velocity_px_s = self._plane_velocity.update(xy_px, t_s)
-        return np.linalg.norm(velocity_px_s, axis=1, keepdims=True) / _body_size_px(xy_px)
+        speed: FloatArray = np.linalg.norm(velocity_px_s, axis=1, keepdims=True) / _body_size_px(xy_px)
+        return speed
 
 
 def make_smoother(config: SmoothingConfig) -> LandmarkSmoother:

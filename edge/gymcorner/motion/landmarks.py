@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gymcorner.motion.arrays import LandmarkArray
+
 NUM_LANDMARKS = 33
 
 
@@ -60,20 +62,20 @@ class PoseSample:
     t_s: float
     width: int
     height: int
-    image: np.ndarray | None = None
-    world: np.ndarray | None = None
+    image: LandmarkArray | None = None
+    world: LandmarkArray | None = None
 
     @property
     def present(self) -> bool:
         return self.image is not None
 
-    def pixels(self) -> np.ndarray:
+    def pixels(self) -> LandmarkArray:
         """(33, 2) landmark positions in pixels."""
         if self.image is None:
             raise ValueError("no person in this sample")
         return self.image[:, :2] * np.array([self.width, self.height], dtype=np.float32)
 
-    def visibility(self) -> np.ndarray:
+    def visibility(self) -> LandmarkArray:
         if self.image is None:
             return np.zeros(NUM_LANDMARKS, dtype=np.float32)
         return self.image[:, 3]

@@ -1,13 +1,13 @@
 """Camera view inference: frontal vs lateral, with hysteresis and persistence.
 
-Seed 000 (2.2.2): feet in front of the hip means the camera sees the person from the
+The classic test: feet in front of the hip means the camera sees the person from the
 side; the hip between the feet means it sees them from the front. We measure the same
 thing as how far the body is turned from square-on to the camera, averaging two
 independent estimates: the yaw of the shoulder and hip lines in world landmarks (3D,
 but BlazePose's depth is weakest exactly from behind) and the apparent width of those
 lines in the image relative to the torso length (2D: a side-on body looks narrow). The
-seed's image test (hip midpoint between the ankles) must also hold for a frontal view. A person with their back to the camera is "frontal" with
-`facing = "away"`: the frontal rules hold there too, mirrored.
+image test (hip midpoint between the ankles) must also hold for a frontal view. A person
+with their back to the camera is "frontal" with `facing = "away"`: the frontal rules hold there too, mirrored.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from gymcorner.config import ViewConfig
-from gymcorner.motion.geometry import body_yaw_deg, horizontal_span, torso_length
+from gymcorner.motion.geometry import body_yaw_deg, horizontal_span, midpoint, torso_length
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 
@@ -63,7 +63,7 @@ def hip_between_feet(sample: PoseSample, margin: float) -> bool:
     px = sample.pixels()
     left, right = sorted((float(px[L.LEFT_ANKLE, 0]), float(px[L.RIGHT_ANKLE, 0])))
     slack = margin * (right - left)
-    hip_x = float((px[L.LEFT_HIP, 0] + px[L.RIGHT_HIP, 0]) / 2)
+    hip_x = float(midpoint(px[L.LEFT_HIP], px[L.RIGHT_HIP])[0])
     return left - slack <= hip_x <= right + slack
 
 

@@ -1,0 +1,35 @@
+"""motion.geometry.midpoint: the one midpoint of the code, plain and one-sided."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gymcorner.motion.geometry import midpoint, torso_length
+from gymcorner.motion.landmarks import NUM_LANDMARKS
+from gymcorner.motion.landmarks import Landmark as L
+
+
+def test_plain_midpoint_is_halfway_and_keeps_nan() -> None:
+    a, b = np.array([0.0, 2.0, np.nan]), np.array([4.0, 2.0, 1.0])
+    np.testing.assert_array_equal(midpoint(a, b), [2.0, 2.0, np.nan])
+
+
+def test_one_sided_midpoint_takes_the_visible_side() -> None:
+    a = np.array([[0.0, 0.0], [np.nan, np.nan], [np.nan, np.nan]])
+    b = np.array([[2.0, 4.0], [3.0, 5.0], [np.nan, np.nan]])
+    np.testing.assert_array_equal(midpoint(a, b, one_sided=True), [[1.0, 2.0], [3.0, 5.0], [np.nan, np.nan]])
+    np.testing.assert_array_equal(midpoint(b, a, one_sided=True), midpoint(a, b, one_sided=True))
+
+
+def test_midpoint_keeps_float32_landmarks_in_float32() -> None:
+    a, b = np.array([1.0, 2.0], np.float32), np.array([2.0, 3.0], np.float32)
+    out = midpoint(a, b)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, np.array([1.5, 2.5], np.float32))
+
+
+def test_torso_length_is_shoulder_middle_to_hip_middle() -> None:
+    px = np.zeros((NUM_LANDMARKS, 2))
+    px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER] = (0.0, 0.0), (2.0, 0.0)
+    px[L.LEFT_HIP], px[L.RIGHT_HIP] = (0.0, 3.0), (2.0, 3.0)
+    assert torso_length(px) == 3.0
