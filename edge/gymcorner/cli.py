@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     reference = sub.add_parser(
         "reference",
-        help="gold reference reps (seed 003)",
+        help="a trainer's gold reference rep, compared with each rep",
         description="Record a trainer's reference rep; set coach.reference_file to compare every rep with it.",
     )
     ref_sub = reference.add_subparsers(dest="reference_command", metavar="ACTION", required=True)

@@ -1,4 +1,4 @@
-"""TCP JSON-lines link: the MQTT payloads served straight to apps on the LAN (seed 000's socket).
+"""TCP JSON-lines link: the MQTT payloads served straight to apps on the LAN (the socket link a Unity app reads).
 
 Each line is `{"topic": "<status|avatar|feedback|session>", "payload": {...}}` followed by
 `\\n` (schema: docs/schemas/tcp-line.json); the payload is exactly what MQTT carries, with the

@@ -11,7 +11,7 @@ from each bone's T-pose direction; VMC wants **local** rotations (relative to th
 bone) of a model whose rest pose is a T-pose with identity local rotations (VRM's
 normalised bones). So a child's local rotation is `inverse(parent) * child`, with the chain
 Hips → Spine → {Left,Right}UpperArm → {Left,Right}LowerArm and Hips → {Left,Right}UpperLeg →
-{Left,Right}LowerLeg; the head's yaw (Algorithm 1) goes on `Head`, relative to the spine.
+{Left,Right}LowerLeg; the head's quantised yaw goes on `Head`, relative to the spine.
 Positions are each joint relative to its parent joint, in the root frame, metres: VMC
 receivers apply bone rotations and mostly ignore bone positions except the root's.
 A frame without a person sends `/VMC/Ext/OK 0` only (the avatar holds its last pose).
@@ -31,6 +31,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from gymcorner.avatar.codec import AvatarFrame
 from gymcorner.avatar.limbs import Bone
 from gymcorner.config import VmcConfig
+from gymcorner.motion.geometry import midpoint
 from gymcorner.motion.landmarks import Landmark as L
 
 OscMessage = tuple[str, list[Any]]
@@ -76,7 +77,11 @@ def yaw_quaternion(yaw_deg: float) -> np.ndarray:
 
 
 def _mid(world: np.ndarray, landmarks: tuple[L, ...]) -> np.ndarray:
-    return np.mean([world[int(i)] for i in landmarks], axis=0)
+    """One landmark, or the midpoint of a left/right pair."""
+    if len(landmarks) == 1:
+        return np.asarray(world[landmarks[0]], dtype=np.float64)
+    left, right = landmarks
+    return np.asarray(midpoint(world[left].astype(np.float64), world[right].astype(np.float64)))
 
 
 def _floats(*values: Any) -> list[float]:
