@@ -14,7 +14,7 @@ VIDEO  ?=
 CONFIG ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv test-venv system-deps gstreamer models run test clean help
+.PHONY: venv test-venv system-deps gstreamer models lint run test clean help
 
 help:
 	@echo "make run VIDEO=clip.mp4 [CONFIG=site.toml]   run the daemon on a clip (or the camera)"
@@ -60,7 +60,12 @@ models: $(RUN_STAMP)
 run: venv system-deps models
 	$(BIN)/gymcorner run $(if $(VIDEO),--source "$(VIDEO)") $(if $(CONFIG),--config "$(CONFIG)")
 
-test: test-venv system-deps gstreamer models
+# Lint first (ruff over everything, mypy strict over the pure core), then the suite.
+lint: test-venv
+	$(BIN)/ruff check edge tests tools
+	$(BIN)/mypy
+
+test: test-venv system-deps gstreamer models lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -167,3 +167,21 @@ def test_a_site_file_over_a_scalar_section_is_a_clear_error(tmp_path: Path) -> N
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert "expected a table" in line
+
+
+def test_every_field_says_what_it_is() -> None:
+    """Every setting carries a description: it is what configs/default.toml and errors show."""
+    from pydantic import BaseModel
+
+    missing: list[str] = []
+
+    def walk(model: type[BaseModel], path: str) -> None:
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, f"{path}{name}.")
+            elif not field.description:
+                missing.append(path + name)
+
+    walk(Config, "")
+    assert missing == []

@@ -13,14 +13,14 @@ import json
 
 import numpy as np
 import pytest
+from shared_data import LANDMARKS
 
-from gymcorner.coach import recognition as rec
 from gymcorner.assets import DEFAULT_MODEL_PATH, load_recognizer_model, make_recognizer
+from gymcorner.coach import recognition as rec
 from gymcorner.coach.recognition import ExerciseRecognizer, RecognizerModel, classify_clip
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.recording import load_recording
-from shared_data import LANDMARKS
 
 SQUAT = LANDMARKS / "navya_squat_form__correct__squat_correct_videoplayback.npz"
 FRONTAL_SQUAT = LANDMARKS / "kaiakol_exercises__squat__incorrect__squat_incorrect_004.npz"

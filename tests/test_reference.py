@@ -6,16 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import LANDMARKS
 
 from gymcorner.assets import load_reference, save_reference
-from gymcorner.commands.analyze import analyze_samples
 from gymcorner.coach.reference import ReferenceRep, build_reference, describe_difference
 from gymcorner.coach.reps import LiveRepCounter, pose_vector
+from gymcorner.commands.analyze import analyze_samples
 from gymcorner.config import Config
 from gymcorner.errors import RecordingError
 from gymcorner.motion.filters import make_smoother
 from gymcorner.recording import load_recording
-from shared_data import LANDMARKS
 
 GOOD = LANDMARKS / "navya_squat_form__correct__squat_correct_videoplayback.npz"
 # Same man, same room: knees far forward, upright torso, hips high at the bottom.
@@ -102,5 +102,5 @@ def test_reference_json_round_trip_is_pure_and_says_what_is_wrong() -> None:
 def test_a_file_that_is_not_json_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "garbled.json"
     bad.write_text("{not json", encoding="utf-8")
-    with pytest.raises(RecordingError, match="garbled.json: not a gymcorner reference rep"):
+    with pytest.raises(RecordingError, match=r"garbled\.json: not a gymcorner reference rep"):
         load_reference(bad)

@@ -14,6 +14,7 @@ import pytest
 from helpers import Collector
 from mqtt_helpers import wait_until
 
+from gymcorner.config.wearables import WearablesBleConfig, WearablesConfig
 from gymcorner.wearables.ble_source import BleSource
 from gymcorner.wearables.gatt import (
     BATTERY_LEVEL_UUID,
@@ -24,7 +25,6 @@ from gymcorner.wearables.gatt import (
 )
 from gymcorner.wearables.readings import HeartRateReading, StrapState
 from gymcorner.wearables.service import WearablesService
-from gymcorner.wearables.settings import WearablesBleConfig, WearablesConfig
 
 A, B = "AA:BB:CC:DD:EE:01", "AA:BB:CC:DD:EE:02"
 

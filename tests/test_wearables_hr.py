@@ -6,9 +6,9 @@ import math
 
 import pytest
 
+from gymcorner.config.wearables import WearablesConfig
 from gymcorner.wearables.hr import RmssdWindow, hr_zone, max_hr_from_age
 from gymcorner.wearables.readings import HeartRateReading, StrapState, normalise_address, sensor_id
-from gymcorner.wearables.settings import WearablesConfig
 from gymcorner.wearables.state import WearableState
 
 ADDR = "AA:BB:CC:DD:EE:FF"

@@ -19,12 +19,12 @@ from mqtt_helpers import MqttSubscriber, wait_until
 from relay_sim import PtyLink, RelayThread, SimBle, SimStrap, relay_config
 
 from gymcorner.config import MqttConfig
+from gymcorner.config.wearables import WearablesConfig, WearablesSerialConfig
 from gymcorner.wearables import relay_codec as codec
 from gymcorner.wearables.gatt import HeartRateMeasurement, encode_heart_rate_measurement
 from gymcorner.wearables.readings import HeartRateReading, RelayStatus, StrapState
 from gymcorner.wearables.serial_source import SerialRelaySource, find_relay_port
 from gymcorner.wearables.service import WearablesService
-from gymcorner.wearables.settings import WearablesConfig, WearablesSerialConfig
 
 A, B = bytes.fromhex("AABBCC000001"), bytes.fromhex("AABBCC000002")
 SA, SB = "aabbcc000001", "aabbcc000002"

@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the re
 
 from relay_sim import PtyLink, RelayThread, SimBle, SimStrap, relay_config
 
+from gymcorner.config.wearables import WearablesSerialConfig
 from gymcorner.wearables import relay_codec as codec
 from gymcorner.wearables.gatt import HeartRateMeasurement, encode_heart_rate_measurement
 from gymcorner.wearables.readings import HeartRateReading
 from gymcorner.wearables.serial_source import SerialRelaySource
-from gymcorner.wearables.settings import WearablesSerialConfig
 
 ADDR = bytes.fromhex("C0FFEE000001")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import sys
 import warnings
@@ -39,16 +40,27 @@ CSV_DIR = DATA / "exercise_correction_landmarks"
 CSV_FPS = 30.0  # not stated by the source; MediaPipe demos run at about this rate
 CSV_SOURCE = "exercise_correction_landmarks"
 STAGE_GAP_S = 0.3  # the dropped transition between a squat's up and down rows, roughly
-CSV_LABELS = {"squat_train.csv": "squat", "squat_test.csv": "squat", "plank_test.csv": "plank",
-              "lunge_err.test.csv": "lunge", "lunge_stage.test.csv": "lunge", "bicep_test.csv": "bicep_curl"}
+CSV_LABELS = {
+    "squat_train.csv": "squat",
+    "squat_test.csv": "squat",
+    "plank_test.csv": "plank",
+    "lunge_err.test.csv": "lunge",
+    "lunge_stage.test.csv": "lunge",
+    "bicep_test.csv": "bicep_curl",
+}
 
 # Idle stretches inside labelled clips (frame ranges, end exclusive), relabelled `other`.
 # From the manifest notes: standing and talking before the squats; the pike rests between
 # the push-up sets; the montage scene where the athlete puts on a dip belt.
 OTHER_FRAMES: dict[str, list[tuple[int, int]]] = {
     "navya_squat_form/correct/squat_correct_strongher_side.mp4": [(0, 100)],
-    "workouttracker_reps/push-ups/videoplayback.mp4": [(650, 730), (900, 1000), (1130, 1215),
-                                                       (1315, 1415), (1525, 1600)],
+    "workouttracker_reps/push-ups/videoplayback.mp4": [
+        (650, 730),
+        (900, 1000),
+        (1130, 1215),
+        (1315, 1415),
+        (1525, 1600),
+    ],
     "workouttracker_reps/dips/videoplayback.mp4": [(50, 85)],
 }
 # Stretches left out of training and of the unit evaluation (kept in the whole-clip
@@ -227,8 +239,16 @@ def build(units: list[Unit], augment: bool) -> tuple[np.ndarray, np.ndarray, np.
     return np.concatenate(xs), np.array(ys), w / w.mean()
 
 
-def fit_model(x: np.ndarray, y: np.ndarray, w: np.ndarray, hidden: int = 0, l2: float = 3e-3,
-              iters: int = 800, lr: float = 0.03, seed: int = 0) -> rec.RecognizerModel:
+def fit_model(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    hidden: int = 0,
+    l2: float = 3e-3,
+    iters: int = 800,
+    lr: float = 0.03,
+    seed: int = 0,
+) -> rec.RecognizerModel:
     """Weighted softmax regression (or one relu layer + softmax) by full-batch Adam.
 
     Full batch and a seeded initialisation make a run reproducible bit for bit on one
@@ -245,7 +265,7 @@ def fit_model(x: np.ndarray, y: np.ndarray, w: np.ndarray, hidden: int = 0, l2: 
     rng = np.random.default_rng(seed)
     sizes = [z.shape[1]] + ([hidden] if hidden else []) + [n_cls]
     params = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for a, b in itertools.pairwise(sizes):
         params += [rng.normal(0, np.sqrt(2.0 / a), (a, b)) * (0.1 if b == n_cls else 1.0), np.zeros(b)]
     m1 = [np.zeros_like(p) for p in params]
     m2 = [np.zeros_like(p) for p in params]
@@ -268,7 +288,7 @@ def fit_model(x: np.ndarray, y: np.ndarray, w: np.ndarray, hidden: int = 0, l2: 
         for k, g in enumerate(grads):
             m1[k] = 0.9 * m1[k] + 0.1 * g
             m2[k] = 0.999 * m2[k] + 0.001 * g * g
-            params[k] -= lr * (m1[k] / (1 - 0.9 ** it)) / (np.sqrt(m2[k] / (1 - 0.999 ** it)) + 1e-8)
+            params[k] -= lr * (m1[k] / (1 - 0.9**it)) / (np.sqrt(m2[k] / (1 - 0.999**it)) + 1e-8)
     layers = tuple((params[k], params[k + 1]) for k in range(0, len(params), 2))
     return rec.RecognizerModel(rec.LABELS, rec.FEATURE_NAMES, mean, std, layers, rec.WINDOW_S)
 
@@ -282,7 +302,7 @@ def confusion(true: list[str], pred: list[str]) -> str:
     short = {lab: lab[:6] for lab in labs}
     lines = ["true \\ pred".ljust(14) + " ".join(short[p].rjust(6) for p in labs)]
     for t in labs:
-        row = [sum(1 for a, b in zip(true, pred) if a == t and b == p) for p in labs]
+        row = [sum(1 for a, b in zip(true, pred, strict=False) if a == t and b == p) for p in labs]
         if sum(row):
             lines.append(t.ljust(14) + " ".join(str(v).rjust(6) for v in row))
     return "\n".join(lines)
@@ -290,7 +310,7 @@ def confusion(true: list[str], pred: list[str]) -> str:
 
 def accuracy(true: list[str], pred: list[str]) -> str:
     n = len(true)
-    k = sum(a == b for a, b in zip(true, pred))
+    k = sum(a == b for a, b in zip(true, pred, strict=False))
     return f"{k}/{n} = {k / n:.3f}" if n else "n/a"
 
 
@@ -322,8 +342,10 @@ def within_source(units: list[Unit], single: list[str], hidden: int, folds: int 
         mine = [u for u in units if u.label == lab]
         if len(mine) == 1:
             u, half = mine[0], len(mine[0].t_s) // 2
-            mine = [Unit(u.name + "#a", u.clip, u.source, lab, u.t_s[:half], u.points[:half]),
-                    Unit(u.name + "#b", u.clip, u.source, lab, u.t_s[half:], u.points[half:])]
+            mine = [
+                Unit(u.name + "#a", u.clip, u.source, lab, u.t_s[:half], u.points[:half]),
+                Unit(u.name + "#b", u.clip, u.source, lab, u.t_s[half:], u.points[half:]),
+            ]
         pool += [(i % folds, u) for i, u in enumerate(mine)]
     rest = [u for u in units if u.label not in single]
     true, pred = [], []
@@ -331,8 +353,7 @@ def within_source(units: list[Unit], single: list[str], hidden: int, folds: int 
         test = [u for k, u in pool if k == f]
         if not test:
             continue
-        model = fit_model(*build(rest + [u for k, u in pool if k != f], augment=True), hidden=hidden,
-                          l2=SETTINGS["l2"])
+        model = fit_model(*build(rest + [u for k, u in pool if k != f], augment=True), hidden=hidden, l2=SETTINGS["l2"])
         true += [u.label for u in test]
         pred += predict_units(model, test)
     return true, pred
@@ -343,8 +364,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--manifest", type=Path, default=DATA / "manifest.csv")
     ap.add_argument("--out", type=Path, default=Path(str(DEFAULT_MODEL_PATH)), help="model JSON to write")
     ap.add_argument("--hidden", type=int, default=0, help="hidden units (0: multinomial logistic regression)")
-    ap.add_argument("--still-deg", type=float, default=STILL_DEG,
-                    help="drop movement-class training windows whose joint angles change less (0: keep all)")
+    ap.add_argument(
+        "--still-deg",
+        type=float,
+        default=STILL_DEG,
+        help="drop movement-class training windows whose joint angles change less (0: keep all)",
+    )
     ap.add_argument("--l2", type=float, default=3e-3, help="weight decay")
     ap.add_argument("--no-eval", action="store_true", help="skip the source-held-out evaluation")
     ap.add_argument("--json", type=Path, help="also write the evaluation numbers here")
@@ -362,37 +387,47 @@ def main(argv: list[str] | None = None) -> int:
         print("\n== Leave one source out: the 41 recorded clips, whole-clip verdict ==")
         print("accuracy, all 41 clips", accuracy(res["clip_true"], res["clip_pred"]))
         ok = res["clip_testable"]
-        print("accuracy, clips whose class another source also has",
-              accuracy([a for a, k in zip(res["clip_true"], ok) if k], [b for b, k in zip(res["clip_pred"], ok) if k]))
+        print(
+            "accuracy, clips whose class another source also has",
+            accuracy(
+                [a for a, k in zip(res["clip_true"], ok, strict=False) if k],
+                [b for b, k in zip(res["clip_pred"], ok, strict=False) if k],
+            ),
+        )
         print(confusion(res["clip_true"], res["clip_pred"]))
-        for name, a, b in zip(res["clip_names"], res["clip_true"], res["clip_pred"]):
+        for name, a, b in zip(res["clip_names"], res["clip_true"], res["clip_pred"], strict=False):
             if a != b:
                 print(f"  wrong: {name}: {a} -> {b}")
-        t = [a for a, ok in zip(res["unit_true"], res["unit_testable"]) if ok]
-        p = [b for b, ok in zip(res["unit_pred"], res["unit_testable"]) if ok]
+        t = [a for a, ok in zip(res["unit_true"], res["unit_testable"], strict=False) if ok]
+        p = [b for b, ok in zip(res["unit_pred"], res["unit_testable"], strict=False) if ok]
         print("\n== Leave one source out: all units whose class another source also has ==")
         print("(clips without their idle stretches, idle stretches as `other`, CSV segments)")
         print("accuracy", accuracy(t, p))
         print(confusion(t, p))
-        single = [lab for lab in rec.LABELS
-                  if counts[lab] and len({u.source for u in units if u.label == lab}) == 1]
+        single = [lab for lab in rec.LABELS if counts[lab] and len({u.source for u in units if u.label == lab}) == 1]
         print("\nclasses with one source (not testable across sources):", ", ".join(single))
         wt, wp = within_source(units, single, args.hidden)
         print("\n== WITHIN-SOURCE split (group 4-fold by clip/segment) for those classes ==")
         print("accuracy", accuracy(wt, wp))
         print(confusion(wt, wp))
-        report = {"loso_clips": {"true": res["clip_true"], "pred": res["clip_pred"]},
-                  "loso_units": {"true": t, "pred": p}, "within_source": {"true": wt, "pred": wp},
-                  "single_source_classes": single}
+        report = {
+            "loso_clips": {"true": res["clip_true"], "pred": res["clip_pred"]},
+            "loso_units": {"true": t, "pred": p},
+            "within_source": {"true": wt, "pred": wp},
+            "single_source_classes": single,
+        }
     x, y, w = build(units, augment=True)
     model = fit_model(x, y, w, hidden=args.hidden, l2=args.l2)
-    meta = {"trained_on": {"windows": int(len(y)), "units_per_class": counts},
-            "hidden": args.hidden, "tool": "tools/train_recognizer.py"}
-    model = rec.RecognizerModel(model.labels, model.feature_names, model.mean, model.std, model.layers,
-                                model.window_s, meta)
+    meta = {
+        "trained_on": {"windows": len(y), "units_per_class": counts},
+        "hidden": args.hidden,
+        "tool": "tools/train_recognizer.py",
+    }
+    model = rec.RecognizerModel(
+        model.labels, model.feature_names, model.mean, model.std, model.layers, model.window_s, meta
+    )
     pred = predict_units(model, clips)
-    print("\nshipped model on its own training clips (not an evaluation):",
-          accuracy([c.label for c in clips], pred))
+    print("\nshipped model on its own training clips (not an evaluation):", accuracy([c.label for c in clips], pred))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({rec.model_size(model)} parameters, {args.out.stat().st_size} bytes)")

@@ -26,13 +26,22 @@ from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import View, ViewTracker
 
 FRAMING_POINTS = (
-    L.NOSE, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP,
-    L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE,
+    L.NOSE,
+    L.LEFT_SHOULDER,
+    L.RIGHT_SHOULDER,
+    L.LEFT_HIP,
+    L.RIGHT_HIP,
+    L.LEFT_KNEE,
+    L.RIGHT_KNEE,
+    L.LEFT_ANKLE,
+    L.RIGHT_ANKLE,
 )
 # Side-on, the far limb is hidden behind the near one: one of each pair must be seen.
 FRAMING_PAIRS = (
-    (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP),
-    (L.LEFT_KNEE, L.RIGHT_KNEE), (L.LEFT_ANKLE, L.RIGHT_ANKLE),
+    (L.LEFT_SHOULDER, L.RIGHT_SHOULDER),
+    (L.LEFT_HIP, L.RIGHT_HIP),
+    (L.LEFT_KNEE, L.RIGHT_KNEE),
+    (L.LEFT_ANKLE, L.RIGHT_ANKLE),
 )
 LIMBS = {
     "upper_arm_m": ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.RIGHT_SHOULDER, L.RIGHT_ELBOW)),
@@ -120,7 +129,9 @@ def _body_height(sample: PoseSample) -> float:
 def _limbs(world: np.ndarray, vis: np.ndarray, min_visibility: float) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, pairs in LIMBS.items():
-        lengths = [distance(world[a], world[b]) for a, b in pairs if vis[a] >= min_visibility and vis[b] >= min_visibility]
+        lengths = [
+            distance(world[a], world[b]) for a, b in pairs if vis[a] >= min_visibility and vis[b] >= min_visibility
+        ]
         if lengths:
             out[name] = float(np.mean(lengths))
     return out
@@ -131,7 +142,9 @@ def _rep(start: int, end: int, metrics: list[SquatMetrics | None], config: Confi
     window = [m for m in metrics[start : end + 1] if m is not None]
     flexions = [m.knee_flexion_deg for m in window if m.knee_flexion_deg is not None]
     bent = [m for m in window if (m.knee_flexion_deg or 0.0) >= squat.squat_min_knee_flexion_deg]
-    leans = [m.trunk_lean_deg - m.shin_lean_deg for m in bent if m.trunk_lean_deg is not None and m.shin_lean_deg is not None]
+    leans = [
+        m.trunk_lean_deg - m.shin_lean_deg for m in bent if m.trunk_lean_deg is not None and m.shin_lean_deg is not None
+    ]
     knee_out = [
         (m.knee_span_px - m.ankle_span_px) / m.shoulder_span_px
         for m in bent
@@ -141,11 +154,14 @@ def _rep(start: int, end: int, metrics: list[SquatMetrics | None], config: Confi
     knee_in = [
         m.knee_span_px / m.ankle_span_px
         for m in window
-        if m.knee_span_px and m.ankle_span_px
+        if m.knee_span_px
+        and m.ankle_span_px
         and ((m.knee_flexion_3d_deg if m.knee_flexion_3d_deg is not None else m.knee_flexion_deg) or 0.0) >= valgus_gate
     ]
     return Rep(
-        start, end, max(flexions) if flexions else math.nan,
+        start,
+        end,
+        max(flexions) if flexions else math.nan,
         float(np.percentile(leans, 95)) if leans else None,
         float(np.percentile(knee_out, 95)) if knee_out else None,
         float(np.percentile(knee_in, 5)) if knee_in else None,
@@ -216,8 +232,10 @@ def measure(samples: list[PoseSample], lumas: list[float], config: Config) -> Me
     yaw_range = (float(np.percentile(yaws, 5)), float(np.percentile(yaws, 95))) if len(yaws) >= 5 else None
     x_range = None
     if yaw_range is not None:
-        x_range = (yaw_to_x(yaw_range[0], config.avatar.head_x_min, config.avatar.head_x_max),
-                   yaw_to_x(yaw_range[1], config.avatar.head_x_min, config.avatar.head_x_max))
+        x_range = (
+            yaw_to_x(yaw_range[0], config.avatar.head_x_min, config.avatar.head_x_max),
+            yaw_to_x(yaw_range[1], config.avatar.head_x_min, config.avatar.head_x_max),
+        )
     return Measurements(
         frames=n,
         frames_with_person=present,

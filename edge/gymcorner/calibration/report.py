@@ -52,9 +52,14 @@ def format_summary(m: Measurements, checks: list[Check], thresholds: list[Thresh
     for c in checks:
         rows.append(f"  [{'pass' if c.ok else 'FAIL'}] {c.name:<11} {c.detail}" + ("" if c.ok else f"  -> {c.fix}"))
     if m.shoulder_width_m is not None:
-        rows.append(f"  standing: shoulder width {m.shoulder_width_m:.2f} m"
-                    + (f", natural stance {m.natural_stance_sw:.2f} shoulder widths"
-                       if m.natural_stance_sw and m.view is View.FRONTAL else ""))
+        rows.append(
+            f"  standing: shoulder width {m.shoulder_width_m:.2f} m"
+            + (
+                f", natural stance {m.natural_stance_sw:.2f} shoulder widths"
+                if m.natural_stance_sw and m.view is View.FRONTAL
+                else ""
+            )
+        )
     if m.limbs_m:
         rows.append("  limbs: " + ", ".join(f"{k[:-2]} {v:.2f} m" for k, v in sorted(m.limbs_m.items())))
     for i, r in enumerate(m.reps, 1):
@@ -100,11 +105,17 @@ def save_plot(m: Measurements, thresholds: list[Threshold], path: str | Path, ti
     ax.plot(t, m.flexion_deg, color="tab:blue", lw=1.2, label="knee flexion (image)")
     for i, r in enumerate(m.reps, 1):
         ax.axvspan(t[r.start], t[r.end], color="tab:green", alpha=0.12)
-        ax.annotate(f"{i}: {r.deepest_flexion_deg:.0f}°", (t[r.start], r.deepest_flexion_deg),
-                    fontsize=8, color="tab:green")
+        ax.annotate(
+            f"{i}: {r.deepest_flexion_deg:.0f}°", (t[r.start], r.deepest_flexion_deg), fontsize=8, color="tab:green"
+        )
     depth = by_key["depth_min_knee_flexion_deg"]
-    ax.axhline(depth.value, color="tab:red", ls="--", lw=1,
-               label=f"shallow below {depth.value:.0f}°" + ("" if depth.derived else " (default)"))
+    ax.axhline(
+        depth.value,
+        color="tab:red",
+        ls="--",
+        lw=1,
+        label=f"shallow below {depth.value:.0f}°" + ("" if depth.derived else " (default)"),
+    )
     if np.isfinite(m.flexion_deg).any():
         ax.set_ylim(bottom=min(0.0, float(np.nanmin(m.flexion_deg))), top=float(np.nanmax(m.flexion_deg)) + 25)
     ax.set_ylabel("degrees")
@@ -115,22 +126,37 @@ def save_plot(m: Measurements, thresholds: list[Threshold], path: str | Path, ti
     if m.view is View.FRONTAL:  # from the front: knee tracking (valgus below the line)
         ax.plot(t, m.knee_over_ankle, color="tab:purple", lw=1.2, label="knee span / ankle span")
         valgus = by_key["knee_valgus_delta"]
-        ax.axhline(1 - valgus.value, color="tab:red", ls="--", lw=1,
-                   label=f"knees caving in below {1 - valgus.value:.2f}, once bent" + ("" if valgus.derived else " (default)"))
+        ax.axhline(
+            1 - valgus.value,
+            color="tab:red",
+            ls="--",
+            lw=1,
+            label=f"knees caving in below {1 - valgus.value:.2f}, once bent" + ("" if valgus.derived else " (default)"),
+        )
         ax.set_ylabel("ratio")
     else:  # side-on: forward lean
         ax.plot(t, m.lean_over_shin_deg, color="tab:purple", lw=1.2, label="trunk lean over shins")
         lean = by_key["trunk_lean_over_shin_max_deg"]
-        ax.axhline(lean.value, color="tab:red", ls="--", lw=1,
-                   label=f"forward lean above {lean.value:.0f}°" + ("" if lean.derived else " (default)"))
+        ax.axhline(
+            lean.value,
+            color="tab:red",
+            ls="--",
+            lw=1,
+            label=f"forward lean above {lean.value:.0f}°" + ("" if lean.derived else " (default)"),
+        )
         ax.set_ylabel("degrees")
     ax.legend(loc="upper left", fontsize=8)
 
     ax = axes[2]
     ax.plot(t, m.stance_sw, color="tab:orange", lw=1.2, label="ankle span / shoulder width")
     narrow = by_key["narrow_stance_delta_w"]
-    ax.axhline(1 - narrow.value, color="tab:red", ls="--", lw=1,
-               label=f"narrow below {1 - narrow.value:.2f}" + ("" if narrow.derived else " (default)"))
+    ax.axhline(
+        1 - narrow.value,
+        color="tab:red",
+        ls="--",
+        lw=1,
+        label=f"narrow below {1 - narrow.value:.2f}" + ("" if narrow.derived else " (default)"),
+    )
     if m.natural_stance_sw is not None and m.view is View.FRONTAL:
         ax.axhline(m.natural_stance_sw, color="grey", ls=":", lw=1, label=f"natural stance {m.natural_stance_sw:.2f}")
     ax.set_ylim(0, 3)  # side-on the shoulder span nears zero and the ratio shoots up: not judged there

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from gymcorner.coach.any_reps import AnyRepCounter
 from gymcorner.coach.exercises import SELECTABLE, Exercise
 from gymcorner.coach.reps import PHASES, count_reps_offline
 from gymcorner.commands.analyze import analyze_samples
-from gymcorner.coach.any_reps import AnyRepCounter
 from gymcorner.config import Config
 from gymcorner.errors import ConfigError
 from gymcorner.motion.filters import make_smoother
@@ -210,9 +210,15 @@ def run_eval(
     return {"summary": summarise(results), "clips": [r.to_json() for r in results]}
 
 
+def _rep_row(r: dict[str, Any]) -> str:
+    return f"{r['clips']:>5}  {r['mae']:>5.2f}   {r['exact_rate']:>5.2f}   {r['off_by_one_rate']:>5.2f}"
+
+
 def format_eval(result: dict[str, Any]) -> str:
     s = result["summary"]
-    lines = [f"clips: {s['clips']}   exercise accuracy: {s['exercise_accuracy']:.3f}   processing: {s['processing_fps']} fps"]
+    lines = [
+        f"clips: {s['clips']}   exercise accuracy: {s['exercise_accuracy']:.3f}   processing: {s['processing_fps']} fps"
+    ]
     labels = list(s["confusion"])
     width = max(len(x) for x in labels) + 1
     lines.append("confusion (rows: labelled, columns: predicted)")
@@ -224,13 +230,9 @@ def format_eval(result: dict[str, Any]) -> str:
         for scope in ("all", "complete_reps"):
             r = s[f"reps_{name}"][scope]
             if r["clips"]:
-                lines.append(
-                    f"  {scope:<22}  {name:<8} {r['clips']:>5}  {r['mae']:>5.2f}   {r['exact_rate']:>5.2f}   {r['off_by_one_rate']:>5.2f}"
-                )
+                lines.append(f"  {scope:<22}  {name:<8} {_rep_row(r)}")
         for ex, r in s[f"reps_{name}"]["per_exercise"].items():
-            lines.append(
-                f"    {ex:<20}  {name:<8} {r['clips']:>5}  {r['mae']:>5.2f}   {r['exact_rate']:>5.2f}   {r['off_by_one_rate']:>5.2f}"
-            )
+            lines.append(f"    {ex:<20}  {name:<8} {_rep_row(r)}")
     lines.append(
         f"phantom reps on {s['zero_rep_clips']} zero-rep clips: {s['phantom_reps']} "
         f"({s['phantom_reps_excluding_partial']} excluding clips that start or end mid-rep); "
@@ -254,4 +256,3 @@ def format_eval(result: dict[str, Any]) -> str:
             f"{','.join(c['faults_pred']) or '-'}{mark}"
         )
     return "\n".join(lines)
-

@@ -120,13 +120,14 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-
-def record_reference(config: Config, video: str, exercise: str, out: str, rep_number: int = 1, quiet: bool = False) -> dict[str, Any]:
+def record_reference(
+    config: Config, video: str, exercise: str, out: str, rep_number: int = 1, quiet: bool = False
+) -> dict[str, Any]:
     """A trainer's reference rep from a clip: the chosen rep's start and bottom poses.
 
     The tolerance is the configured minimum or 1.5 times the largest difference between
-    the chosen rep and the clip's other reps, whichever is larger: the spread of the trainer's own reps sets how strict the
-    reference is."""
+    the chosen rep and the clip's other reps, whichever is larger: the spread of the
+    trainer's own reps sets how strict the reference is."""
     import numpy as np
 
     from gymcorner.assets import save_reference
@@ -157,7 +158,10 @@ def record_reference(config: Config, video: str, exercise: str, out: str, rep_nu
         float(np.linalg.norm(pose - ref))
         for other in reps
         if other is not chosen
-        for pose, ref in ((comparer._at(other.start_t), reference.start_pose), (comparer._at(other.bottom_t), reference.bottom_pose))
+        for pose, ref in (
+            (comparer._at(other.start_t), reference.start_pose),
+            (comparer._at(other.bottom_t), reference.bottom_pose),
+        )
         if pose is not None
     ]
     tolerance = max(config.coach.reference_min_tolerance, 1.5 * max(spread, default=0.0))

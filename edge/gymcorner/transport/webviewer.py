@@ -29,7 +29,11 @@ _HIDDEN = ("node_modules", "test", "package", "deps.mjs")
 
 
 class _ViewerHandler(SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript", ".mjs": "text/javascript"}
+    extensions_map: ClassVar[dict[str, str]] = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+    }
 
     def send_head(self) -> Any:
         parts = [p for p in self.path.split("?", 1)[0].split("/") if p]

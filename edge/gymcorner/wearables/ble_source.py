@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from gymcorner.config.wearables import WearablesBleConfig
 from gymcorner.wearables.gatt import (
     BATTERY_LEVEL_UUID,
     BODY_SENSOR_LOCATION_UUID,
@@ -31,7 +32,6 @@ from gymcorner.wearables.gatt import (
     parse_heart_rate_measurement,
 )
 from gymcorner.wearables.readings import EventSink, HeartRateReading, StrapState, normalise_address
-from gymcorner.wearables.settings import WearablesBleConfig
 
 _log = logging.getLogger(__name__)
 

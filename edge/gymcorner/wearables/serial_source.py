@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from gymcorner.config.wearables import WearablesSerialConfig
 from gymcorner.wearables import relay_codec as codec
 from gymcorner.wearables.gatt import BodySensorLocation, GattError, parse_heart_rate_measurement
 from gymcorner.wearables.readings import (
@@ -25,7 +26,6 @@ from gymcorner.wearables.readings import (
     StrapState,
     normalise_address,
 )
-from gymcorner.wearables.settings import WearablesSerialConfig
 
 _log = logging.getLogger(__name__)
 

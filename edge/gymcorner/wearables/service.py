@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from gymcorner.config.wearables import WearablesConfig
 from gymcorner.wearables.readings import EventSink, WearableEvent, sensor_id
-from gymcorner.wearables.settings import WearablesConfig
 from gymcorner.wearables.state import WearableState
 
 _log = logging.getLogger(__name__)

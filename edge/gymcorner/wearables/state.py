@@ -9,9 +9,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from gymcorner.config.wearables import WearablesConfig
 from gymcorner.wearables.hr import RmssdWindow, hr_zone, max_hr_from_age
 from gymcorner.wearables.readings import HeartRateReading, RelayStatus, StrapState, WearableEvent, sensor_id
-from gymcorner.wearables.settings import WearablesConfig
 
 PAYLOAD_VERSION = 1
 

@@ -1,20 +1,13 @@
-"""The `[wearables]` config section (joined into `gymcorner.config.Config`).
-
-Kept beside the wearables code so the section and its users change together; it follows
-config.py's rules (unknown keys rejected, bounds and descriptions on every field).
-"""
+"""The `[wearables]` section: straps over BLE or through the ESP32 relay, and their users."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from gymcorner.config.base import Section
 from gymcorner.wearables.readings import normalise_address
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, strict=True)
 
 
 def _addresses(values: dict[str, str] | list[str]) -> dict[str, str] | list[str]:
@@ -26,38 +19,38 @@ def _addresses(values: dict[str, str] | list[str]) -> dict[str, str] | list[str]
         raise ValueError(f"{err} (expected AA:BB:CC:DD:EE:FF)") from err
 
 
-class WearableUserConfig(_Section):
+class WearableUserConfig(Section):
     age_years: int | None = Field(
         None, ge=5, le=110, description="Max HR = 208 - 0.7 x age (Tanaka) unless max_hr_bpm."
     )
     max_hr_bpm: int | None = Field(None, ge=100, le=240, description="Measured maximum heart rate; wins over age.")
 
 
-class WearablesBleConfig(_Section):
+class WearablesBleConfig(Section):
     addresses: list[str] = Field(
         default_factory=list, description="Straps to connect (MAC); empty: scan for the Heart Rate Service 0x180D."
     )
     max_straps: int = Field(4, ge=1, le=8, description="Straps connected at once.")
     scan_timeout_s: float = Field(5.0, gt=0, le=60, description="Length of one scan for straps.")
-    connect_timeout_s: float = Field(10.0, gt=0, le=60)
+    connect_timeout_s: float = Field(10.0, gt=0, le=60, description="Give up one connection attempt after this.")
     reconnect_min_delay_s: float = Field(1.0, gt=0, le=60, description="First wait after a strap is lost.")
     reconnect_max_delay_s: float = Field(30.0, gt=0, le=600, description="The wait doubles up to this.")
 
     _check = field_validator("addresses")(classmethod(lambda cls, v: _addresses(v)))
 
 
-class WearablesSerialConfig(_Section):
+class WearablesSerialConfig(Section):
     port: str | None = Field(None, description="Serial device of the ESP32 relay; unset: found by USB VID:PID.")
     usb_ids: list[str] = Field(
         default_factory=lambda: ["303a:1001", "10c4:ea60", "1a86:7523", "1a86:55d4", "0403:6001"],
         description="USB VID:PID (hex) of ESP32 boards: native USB, CP210x, CH340, CH9102, FTDI.",
     )
-    baudrate: int = Field(115200, ge=9600, le=3_000_000)
+    baudrate: int = Field(115200, ge=9600, le=3_000_000, description="Serial speed of the relay (its firmware's).")
     reopen_delay_s: float = Field(1.0, gt=0, le=60, description="Wait before reopening a lost or missing port.")
     heartbeat_timeout_s: float = Field(5.0, gt=0, le=120, description="Relay reported silent after this long.")
 
 
-class WearablesConfig(_Section):
+class WearablesConfig(Section):
     source: Literal["none", "ble", "serial"] = Field(
         "none", description="Heart-rate straps read directly over BLE (bleak) or through the ESP32 serial relay."
     )

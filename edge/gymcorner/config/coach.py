@@ -1,0 +1,191 @@
+"""What the coach judges and how the avatar moves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from gymcorner.coach.exercises import AUTO, ExerciseSetting
+from gymcorner.coach.exercises import setting as exercise_setting
+from gymcorner.config.base import Section
+
+
+class ViewConfig(Section):
+    """Frontal vs lateral camera view, with hysteresis.
+
+    The body's yaw to the camera (shoulder and hip lines, world landmarks) decides: a
+    person square to the camera (or with their back to it) is seen frontally, one turned
+    side-on laterally. An image test (the hip between the feet) must also hold
+    before a frontal view is taken.
+    """
+
+    frontal_max_yaw_deg: float = Field(
+        35.0, ge=0, le=90, description="Frontal when the body is within this many degrees of square-on."
+    )
+    lateral_min_yaw_deg: float = Field(
+        42.0, ge=0, le=90, description="Lateral when the body is turned at least this far from square-on."
+    )
+    square_on_width_ratio: float = Field(
+        1.1,
+        gt=0,
+        le=5,
+        description="(shoulder span + hip span) / torso length of a person square to the camera.",
+    )
+    hip_between_feet_margin: float = Field(
+        0.25, ge=0, le=2, description="Frontal needs the hip midpoint within the ankles, ± this × ankle span."
+    )
+    hold_frames: int = Field(8, ge=1, le=300, description="Frames a new view must persist before it is taken.")
+    min_visibility: float = Field(0.5, ge=0, le=1, description="Shoulders and hips need this visibility to judge.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ViewConfig:
+        if self.lateral_min_yaw_deg <= self.frontal_max_yaw_deg:
+            raise ValueError("lateral_min_yaw_deg must be greater than frontal_max_yaw_deg (the hysteresis band)")
+        return self
+
+
+class SquatConfig(Section):
+    """Squat form thresholds. Spans are in shoulder widths (frontal) or femur lengths
+    (lateral), so they scale with the person and their distance to the camera."""
+
+    narrow_stance_delta_w: float = Field(
+        0.25, ge=0, le=2, description="Narrow stance when ankle span < shoulder width × (1 - Δw)."
+    )
+    narrow_stance_hold_frames: int = Field(3, ge=1, le=300, description="Narrow stance: consecutive observations.")
+    knee_varus_delta_k: float = Field(
+        0.55, ge=0, le=2, description="Knee varus when knee span > ankle span + Δk × shoulder width."
+    )
+    knee_varus_hold_frames: int = Field(10, ge=1, le=300, description="Knee varus: consecutive frames.")
+    knee_valgus_delta: float = Field(
+        0.35, ge=0, le=1, description="Valgus when knee span < ankle span × (1 - Δ): the knees cave in."
+    )
+    knee_valgus_hold_frames: int = Field(10, ge=1, le=300, description="Frames knee valgus must hold before the cue.")
+    knee_valgus_min_flexion_deg: float = Field(
+        45.0, ge=0, le=150, description="Knee cave is judged only once the knees bend this far."
+    )
+    squat_min_knee_flexion_deg: float = Field(
+        35.0, ge=0, le=150, description="Knee flexion from which the person counts as squatting (descent begins)."
+    )
+    rep_top_knee_flexion_deg: float = Field(
+        20.0, ge=0, le=90, description="Back below this flexion, the descent is over and its depth is judged."
+    )
+    trunk_lean_over_shin_max_deg: float = Field(
+        34.0,
+        ge=0,
+        le=90,
+        description="Lateral: 'forward lean' when the trunk leans this much further from vertical than the shins.",
+    )
+    trunk_lean_hold_frames: int = Field(5, ge=1, le=300, description="Frames forward lean must hold before the cue.")
+    depth_min_knee_flexion_deg: float = Field(
+        75.0, ge=0, le=180, description="Lateral: a descent whose deepest knee flexion stays below this is 'shallow'."
+    )
+    knees_over_toes_femur: float = Field(
+        0.75, ge=0, le=3, description="Lateral: knee ahead of the toes by more than this × femur length."
+    )
+    knees_over_toes_hold_frames: int = Field(
+        5, ge=1, le=300, description="Frames knees-over-toes must hold before the cue."
+    )
+
+
+class PushupConfig(Section):
+    """Push-up form: body line judged during each rep, depth at its bottom."""
+
+    hips_sag_line: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Hips sag when the hip hangs this far below the shoulder-ankle line (× its length).",
+    )
+    hips_pike_line: float = Field(
+        0.12, gt=0, le=1, description="Hips pike when the hip rises this far above the line (× its length)."
+    )
+    hold_frames: int = Field(5, ge=1, le=300, description="Consecutive frames a body-line fault must hold.")
+    depth_tolerance_upper_arm: float = Field(
+        0.6, ge=0, le=2, description="Shoulders may stop this far (× upper-arm length) above elbow height."
+    )
+    side_on_max_ratio: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="Body line judged only when shoulder span / body length is below this (side view).",
+    )
+
+
+class RepsConfig(Section):
+    """Repetition counting: the live phase state machine and the offline peak counter."""
+
+    min_excursion: float = Field(
+        0.35, gt=0, le=2, description="A rep must move the phase this far from the start level (1 = nominal range)."
+    )
+    return_fraction: float = Field(
+        0.35, gt=0, lt=1, description="A rep ends when the phase is back within this fraction of its excursion."
+    )
+    min_depth: float = Field(
+        0.6, ge=0, le=2, description="A movement that never reaches this phase is a partial rep, not counted."
+    )
+    max_start_phase: float = Field(
+        0.5, ge=0, le=2, description="A rep may only begin from a start level this close to the nominal start position."
+    )
+    start_window_s: float = Field(4.0, gt=0, le=60, description="The start level is the lowest phase in this window.")
+    ready_s: float = Field(0.3, ge=0, le=10, description="Be tracked this long before reps count (walking in).")
+    max_gap_s: float = Field(
+        1.0, gt=0, le=30, description="Landmarks hidden longer than this abandon the rep in progress."
+    )
+    min_visibility: float = Field(0.5, ge=0, le=1, description="Joints below this visibility do not feed the phase.")
+    offline_sigma_s: float = Field(
+        0.12, gt=0, le=2, description="Offline counter: Gaussian smoothing of the distance signal."
+    )
+    offline_min_prominence: float = Field(
+        0.6,
+        gt=0,
+        le=10,
+        description="Offline counter: a rep rises this far (torso lengths) from the start pose and back.",
+    )
+
+
+class CoachConfig(Section):
+    # The validator below turns TOML's string into the enum first, so the field also
+    # accepts its strings when the models are made strict.
+    exercise: ExerciseSetting = Field(
+        AUTO,
+        description="Exercise analysed; 'auto' follows the exercise recogniser (no form rules until it is sure).",
+    )
+
+    @field_validator("exercise", mode="before")
+    @classmethod
+    def _known_exercise(cls, value: object) -> ExerciseSetting:
+        return exercise_setting(value)
+
+    min_visibility: float = Field(
+        0.6, ge=0, le=1, description="Landmarks below this visibility never take part in a rule."
+    )
+    cooldown_s: float = Field(4.0, ge=0, le=600, description="Minimum time between two events of one code.")
+    view: ViewConfig = Field(default_factory=ViewConfig)
+    squat: SquatConfig = Field(default_factory=SquatConfig)
+    pushup: PushupConfig = Field(default_factory=PushupConfig)
+    reps: RepsConfig = Field(default_factory=RepsConfig)
+    reference_file: Path | None = Field(
+        None, strict=False, description="Gold reference rep (gymcorner reference record); each rep is compared with it."
+    )
+    reference_min_tolerance: float = Field(
+        0.6,
+        gt=0,
+        le=10,
+        description="A rep differs from the reference beyond this L2 distance (torso lengths), or 1.5× the "
+        "spread of the reference video's own reps if larger.",
+    )
+    messages: dict[str, str] = Field(
+        default_factory=dict, description="Override the text of an event code, e.g. knee_valgus = '...'."
+    )
+
+
+class AvatarConfig(Section):
+    format: Literal["binary", "json"] = Field("binary", description="Payload of the avatar topic.")
+    head_x_min: float = Field(-0.44, ge=-2, le=0, description="Head yaw: x at 90° to the left.")
+    head_x_max: float = Field(0.44, ge=0, le=2, description="Head yaw: x at 90° to the right.")
+    head_intervals: int = Field(18, ge=2, le=360, description="Head yaw: number of intervals.")
+    head_step_deg: float = Field(10.0, gt=0, le=90, description="Head yaw: rotation per interval.")
+    slerp_k: float = Field(1.0, gt=0, le=1, description="Limb rotations: slerp factor (1 = follow at once).")
+    every_n_frames: int = Field(1, ge=1, le=30, description="Publish one avatar frame in this many.")
