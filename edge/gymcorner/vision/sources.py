@@ -260,8 +260,9 @@ def upright_rotation(capture: Any) -> int | None:
     """Let OpenCV rotate tagged videos; return the cv2.rotate code still needed, if any.
 
     OpenCV 4.11's FFmpeg backend reads the display matrix (ORIENTATION_META) but leaves
-    ORIENTATION_AUTO off, so frames come out as stored. Turning it on makes OpenCV rotate
-    every frame itself; we only rotate when a backend refuses, so rotation happens once.
+    ORIENTATION_AUTO off, so frames come out as stored; 4.12 and later turn it on by
+    default. Turning it on makes OpenCV rotate every frame itself; we only rotate when a
+    backend will not, so rotation happens once whichever OpenCV this is.
     """
     angle = orientation_deg(capture)
     if angle == 0:
@@ -390,6 +391,8 @@ class VideoFileSource(FrameSource):
         if not capture.isOpened():
             capture.release()
             raise SourceError(f"cannot decode video: {self._path}", Reason.SOURCE_UNREADABLE)
+        # The coded size: with auto-rotation on, OpenCV reports the rotated (display) size.
+        capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)
         stored_size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
         angle = orientation_deg(capture)
         self._rotate_code = upright_rotation(capture)
