@@ -1,5 +1,5 @@
 #!/bin/sh
-# gymcorner installer: Raspberry Pi OS Bookworm (64-bit) and Ubuntu on Jetson.
+# gymcorner installer: Raspberry Pi OS (64-bit; trixie or Bookworm) and Ubuntu on Jetson.
 #
 #   sudo sh deploy/install.sh [--device-id ID] [--mqtt-host HOST]      install or update
 #   sudo sh deploy/install.sh --uninstall [--purge]                    remove (--purge: config, state, user too)

@@ -45,8 +45,8 @@ class MediaPipePose:
             import mediapipe as mp
         except ImportError as err:
             raise ModelError(
-                "pose backend 'mediapipe' needs the mediapipe package: run `make venv` "
-                "(or pip install --no-deps -r requirements/mediapipe.txt)"
+                "pose backend 'mediapipe' (the reference) needs the mediapipe package, which has no wheel for "
+                "Python 3.13: pip install --no-deps -r requirements/reference.txt, or use pose.backend = 'litert'"
             ) from err
         missing = [str(p) for p in model_paths(config.model_complexity) if not p.is_file()]
         if missing:
