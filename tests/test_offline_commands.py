@@ -160,3 +160,17 @@ def test_bench_compare_runs_each_backend_the_peer_loop_and_the_network_alone(tmp
     assert result["speedup_vs_peer"]["peer_loop"] == 1.0
     assert result["landmark_invoke_ms"]["p95"] >= result["landmark_invoke_ms"]["p50"] > 0
     assert result["venv"]["size_mb"] > 0
+
+
+def test_a_short_file_in_auto_mode_is_coached_as_the_exercise_of_the_whole_clip(tmp_path: Path) -> None:
+    """1.3 s ends before the live recogniser settles; a file is classified whole first."""
+    from shared_data import LANDMARKS
+
+    from gymcorner.commands.offline import replay_recording
+    from gymcorner.config import load_config
+
+    recording = LANDMARKS / "kaiakol_exercises__squat__incorrect__squat_incorrect_003.npz"
+    summary = replay_recording(load_config(None), str(recording))  # coach.exercise = "auto"
+    codes = [e["code"] for e in summary["events"]]
+    assert summary["exercise"] == "squat"
+    assert "posture_incorrect" in codes and codes.count("rep") == 1

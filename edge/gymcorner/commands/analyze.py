@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from gymcorner.coach.events import FeedbackEvent
-from gymcorner.coach.exercises import Exercise
+from gymcorner.coach.exercises import AUTO, SELECTABLE, Exercise
 from gymcorner.config import Config
+from gymcorner.motion.filters import make_smoother
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.pipeline import FrameResult, Pipeline
 
@@ -104,10 +105,30 @@ def _event_json(event: FeedbackEvent) -> dict[str, Any]:
     return d
 
 
+def for_whole_clip(samples: list[PoseSample], config: Config) -> Config:
+    """A file is seen whole: in `auto` mode, classify the whole clip first and coach it as that
+    exercise, as `gymcorner eval` does. Live, the coach waits for the recogniser to settle
+    (about 1.5-2 s) before any exercise-specific cue; a short clip would end before that."""
+    if config.coach.exercise != AUTO:
+        return config
+    from gymcorner.assets import load_recognizer_model
+    from gymcorner.coach.recognition import classify_clip
+
+    smoother = make_smoother(config.smoothing)
+    label, _ = classify_clip([smoother.smooth(s) for s in samples], load_recognizer_model())
+    if label not in SELECTABLE:
+        return config
+    fixed = config.model_copy(deep=True)
+    fixed.coach.exercise = label
+    return fixed
+
+
 def analyze_samples(samples: Iterable[PoseSample], config: Config, clip: str, backend: str = "") -> ClipReport:
-    """Run recorded samples through the pipeline (no model): the heart of `replay`."""
-    pipeline = Pipeline(config)
+    """Run recorded samples through the pipeline (no model): the heart of `replay` and
+    `analyze`; in `auto` mode the clip is classified whole first (`for_whole_clip`)."""
+    seq = list(samples)
+    pipeline = Pipeline(for_whole_clip(seq, config))
     report = ClipReport(clip, backend)
-    for index, sample in enumerate(samples):
+    for index, sample in enumerate(seq):
         report.add(index, pipeline.process(sample))
     return report

@@ -9,7 +9,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from gymcorner.commands.analyze import ClipReport, analyze_samples
+from gymcorner.commands.analyze import ClipReport, analyze_samples, for_whole_clip
 from gymcorner.config import Config
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.pipeline import Pipeline
@@ -30,40 +30,40 @@ def analyze_clip(
     annotate_out: str | None = None,
     quiet: bool = False,
 ) -> dict[str, Any]:
-    """Decode, estimate, smooth, coach every frame of `video`; return the clip summary."""
-    source = open_source(config.source.model_copy(update={"realtime": False, "loop": False}), video)
-    estimator = create_estimator(config.pose, config.models.dir)
-    pipeline = Pipeline(config)
-    report = ClipReport(Path(video).name, estimator.name)
-    annotator = None
-    try:
-        if annotate_out:
-            from gymcorner.commands.annotate import Annotator
-
-            annotator = Annotator(annotate_out, source.fps or 30.0, source.size or (640, 480))
-        started = time.perf_counter()
-        first_t = last_t = None
-        with _progress(source, Path(video).name, quiet) as bar:
-            for frame in source:
-                sample = estimator.estimate(frame.image, frame.t_s)
-                result = pipeline.process(sample)
-                report.add(frame.index, result)
-                if annotator is not None:
-                    annotator.write(frame.image, result)
-                first_t = frame.t_s if first_t is None else first_t
-                last_t = frame.t_s
-                bar.update(1)
-        elapsed = time.perf_counter() - started
-    finally:
-        source.close()
-        estimator.close()
-        if annotator is not None:
-            annotator.close()
-    frame_s = 1.0 / source.fps if source.fps else 0.0
-    duration = (last_t - first_t + frame_s) if first_t is not None and last_t is not None else 0.0
+    """Estimate every frame of `video`, classify the clip (in `auto` mode), then smooth and
+    coach every frame; return the clip summary. The annotated video is drawn on a second
+    decode, so no frame is held in memory."""
+    started = time.perf_counter()
+    recording = record_clip(config, video, None, quiet)
+    samples = list(recording.samples())
+    pipeline = Pipeline(for_whole_clip(samples, config))
+    report = ClipReport(Path(video).name, recording.backend)
+    results = []
+    for index, sample in enumerate(samples):
+        results.append(pipeline.process(sample))
+        report.add(index, results[-1])
+    elapsed = time.perf_counter() - started
+    if annotate_out:
+        _annotate(config, video, annotate_out, results)
+    frame_s = 1.0 / recording.fps if recording.fps else 0.0
+    duration = float(recording.t_s[-1] - recording.t_s[0] + frame_s) if len(recording) else 0.0
     summary = report.to_dict(duration, report.frames / elapsed if elapsed > 0 else 0.0)
     _write_outputs(report, summary, json_out, frames_csv)
     return summary
+
+
+def _annotate(config: Config, video: str, out: str, results: list[Any]) -> None:
+    """Draw each frame's result onto the video's frames, decoded a second time."""
+    from gymcorner.commands.annotate import Annotator
+
+    source = open_source(config.source.model_copy(update={"realtime": False, "loop": False}), video)
+    annotator = Annotator(out, source.fps or 30.0, source.size or (640, 480))
+    try:
+        for frame, result in zip(source, results, strict=False):
+            annotator.write(frame.image, result)
+    finally:
+        source.close()
+        annotator.close()
 
 
 def record_clip(config: Config, video: str, out: str | None, quiet: bool = False) -> Recording:
