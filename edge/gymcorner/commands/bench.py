@@ -29,7 +29,7 @@ from gymcorner.vision.sources import open_source
 STAGES = ("decode", "pose_prep", "pose_model", "smooth", "coach", "encode", "publish")
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
@@ -97,7 +97,7 @@ def run_bench(config: Config, video: str, max_frames: int | None = None, quiet: 
         binary_sizes = []
     total = np.sum([times[s] for s in STAGES], axis=0)
     overhead = total - np.array(times["pose_model"])
-    stages = {s: _percentiles(v) for s, v in times.items()}
+    stages = {s: percentiles(v) for s, v in times.items()}
     landmark = np.array(model_times.get("landmark_invoke", []))
     return {
         "clip": Path(video).name,
@@ -107,14 +107,14 @@ def run_bench(config: Config, video: str, max_frames: int | None = None, quiet: 
         "frame_size": list(source.size or (0, 0)),
         "processing_fps": round(frames / elapsed, 2),
         "stages_ms": stages,
-        "total_ms": _percentiles(total.tolist()),
+        "total_ms": percentiles(total.tolist()),
         "pose_model_ms": stages["pose_model"],
-        "overhead_ms": _percentiles(overhead.tolist()),
+        "overhead_ms": percentiles(overhead.tolist()),
         "overhead_share": round(float(overhead.sum() / total.sum()), 4),
-        "model_stages_ms": {k: _percentiles(v) for k, v in model_times.items()},
+        "model_stages_ms": {k: percentiles(v) for k, v in model_times.items()},
         # everything but the landmark network's own invoke: what no faster network would remove
         "outside_landmark_share": round(float(1 - landmark.sum() / total.sum()), 4) if landmark.size else None,
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "avatar_bytes_per_frame": {
             "binary": round(float(np.mean(binary_sizes)), 1) if binary_sizes else None,
             "json": round(float(np.mean(json_sizes)), 1),
@@ -122,7 +122,7 @@ def run_bench(config: Config, video: str, max_frames: int | None = None, quiet: 
     }
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
+def percentiles(values: list[float]) -> dict[str, float]:
     arr = np.asarray(values, dtype=np.float64)
     return {
         "p50": round(float(np.percentile(arr, 50)), 3),

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -28,18 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from gymcorner.commands.bench import peak_rss_mb, percentiles
 from gymcorner.config import Config
 
 FLOOR_INVOKES = 200
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
-
-
-def _percentiles(values: list[float]) -> dict[str, float]:
-    arr = np.asarray(values, dtype=np.float64)
-    return {"p50": round(float(np.percentile(arr, 50)), 3), "p95": round(float(np.percentile(arr, 95)), 3)}
 
 
 def _pipeline_variant(config: Config, video: str, max_frames: int | None) -> dict[str, Any]:
@@ -52,7 +43,7 @@ def _pipeline_variant(config: Config, video: str, max_frames: int | None) -> dic
         "model_stages_ms": result.get("model_stages_ms", {}),
         "overhead_share": result["overhead_share"],
         "outside_landmark_share": result.get("outside_landmark_share"),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "frames": result["frames"],
     }
 
@@ -88,8 +79,8 @@ def _peer_variant(config: Config, video: str, max_frames: int | None) -> dict[st
         raise ValueError(f"{video}: no frame decoded")
     return {
         "fps": round(frames / elapsed, 2),
-        "stages_ms": {k: _percentiles(v) for k, v in times.items()},
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "stages_ms": {k: percentiles(v) for k, v in times.items()},
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "frames": frames,
     }
 
@@ -111,9 +102,9 @@ def _floor_variant(config: Config, video: str, max_frames: int | None) -> dict[s
         if i >= 10:  # the first invokes pay for XNNPACK's set-up
             times.append((time.perf_counter() - t0) * 1000.0)
     return {
-        "invoke_ms": _percentiles(times),
+        "invoke_ms": percentiles(times),
         "threads": config.pose.num_threads,
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
 

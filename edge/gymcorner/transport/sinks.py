@@ -61,8 +61,6 @@ class MqttSink:
         self._encode = encode_json if avatar_format == "json" else encode_binary
 
     def publish_status(self, state: str, **fields: Any) -> None:
-        if state == "offline":
-            return  # the publisher's close() sets the retained offline status (and its last will does)
         self.publisher.publish_status(state, **fields)
 
     def publish_feedback(self, event: Mapping[str, Any]) -> str | None:
