@@ -164,6 +164,7 @@ class MqttSubscriber:
         self._lock = threading.Lock()
         self._messages: list[Received] = []
         self._subscribed = threading.Event()
+        self._subacks = 0  # one per (re)connect: a clean session must subscribe again after each
         self._client = paho.Client(
             paho.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -172,7 +173,7 @@ class MqttSubscriber:
         )
         self._client.reconnect_delay_set(0.05, 0.5)
         self._client.on_connect = self._on_connect
-        self._client.on_subscribe = lambda *_args: self._subscribed.set()
+        self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
 
     def __enter__(self) -> MqttSubscriber:
@@ -195,6 +196,20 @@ class MqttSubscriber:
     def _on_connect(self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if not reason.is_failure:
             client.subscribe([(topic, self.qos) for topic in self.topics])
+
+    def _on_subscribe(self, *_args: Any) -> None:
+        with self._lock:
+            self._subacks += 1
+        self._subscribed.set()
+
+    def subscriptions(self) -> int:
+        """How many times the broker has acknowledged this client's subscription (once per connect)."""
+        with self._lock:
+            return self._subacks
+
+    def wait_resubscribed(self, after: int, timeout_s: float = WAIT_S) -> None:
+        """Wait for a subscription newer than `after`: the client is back after a broker restart."""
+        wait_until(lambda: self.subscriptions() > after, timeout_s, f"{self.topics} subscribed again")
 
     def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
         with self._lock:

@@ -95,8 +95,10 @@ def test_a_retained_command_is_never_acted_on_not_even_after_a_reconnect(mosquit
         publisher.start()
         try:
             wait_until(lambda: publisher.stats()["commands_retained_ignored"] == 1, what="the retained one ignored")
+            subscribed = app.subscriptions()
             broker.stop()
             broker.start()
+            app.wait_resubscribed(after=subscribed)  # the app's own client reconnects on its own schedule
             wait_until(
                 lambda: publisher.stats()["commands_retained_ignored"] == 2 and publisher.stats()["connected"],
                 what="ignored again after the reconnect",
