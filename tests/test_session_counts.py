@@ -170,3 +170,57 @@ def test_a_paused_session_speaks_nothing_and_asks_the_llm_nothing(running, monke
         finally:
             app.motivation = None
             motivation.close()
+
+
+@dataclass
+class RecordingCoach:
+    """Stands where the motivation service (emotion + LLM coach) sits: keeps what it is offered."""
+
+    codes: list[str] = field(default_factory=list)
+
+    def offer(self, _image: object, _t_s: float, events: list, reps: int) -> None:
+        self.hear(events, reps)
+
+    def hear(self, events: list, _reps: int | None = None) -> None:
+        self.codes.extend(e.code for e in events)
+
+    def poll(self) -> list:
+        return []
+
+    def reset(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_set_ends_and_heart_rate_zones_reach_the_app_and_the_coach(running) -> None:
+    from gymcorner.config.wearables import WearablesConfig
+    from gymcorner.wearables.readings import HeartRateReading
+    from gymcorner.wearables.service import WearablesService
+
+    app, camera, app_side = running
+    strap = "AA:BB:CC:DD:EE:FF"
+    config = WearablesConfig(straps={strap: "alice"}, users={"alice": {"max_hr_bpm": 200}}, zone_hold_s=1.0)
+    wearables = WearablesService(config, clock=lambda: 2.5)
+    for t in (0.0, 1.0, 2.0):
+        wearables.on_event(HeartRateReading(strap, t, 170))  # 85 % of 200: zone 4, held 2 s
+    coach = RecordingCoach()
+    app.wearables, app.motivation = wearables, coach  # type: ignore[assignment]
+    assert command(app_side, "x1", "set_exercise", exercise="push_up")["ok"]
+    play(camera, PUSH_UPS, 0.0)
+    session = final_session(app_side, "stop-hr")
+
+    feedback = [m.json() for m in app_side.messages(f"{BASE}/feedback")]
+    for event in feedback:
+        validator("feedback").validate(event)
+    (zone,) = [e for e in feedback if e["code"] == "hr_zone"]
+    assert zone["details"] == {"sensor": "aabbccddeeff", "user": "alice", "zone": 4, "previous_zone": None, "bpm": 170}
+    reps = [e for e in feedback if e["code"] == "rep"]
+    assert reps and all("quality" in e["details"] for e in reps)
+    (set_end,) = [e for e in feedback if e["code"] == "set_end"]
+    assert set_end["details"]["reason"] == "session_end" and set_end["details"]["reps"] == len(reps)
+    assert set_end["details"]["heart_rate"] == {"mean_bpm": 170.0, "peak_bpm": 170.0}
+    assert {"hr_zone", "set_end", "rep"} <= set(coach.codes)  # what the spoken / LLM coach hears
+    assert session["by_exercise"]["push_up"]["reps"] == len(reps) and session["by_exercise"]["push_up"]["sets"] == 1
+    validator("session").validate(session)

@@ -14,6 +14,8 @@ from collections import Counter
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
+from gymcorner.coach.events import FeedbackEvent
+from gymcorner.coach.sets import SessionTally
 from gymcorner.config import Config
 from gymcorner.device.link import EXIT_CALIBRATE, DeviceLink, Press
 from gymcorner.pipeline import FrameResult, Pipeline
@@ -50,7 +52,8 @@ class App:
         self._session_frames = 0  # this session (the session summary), like the counts below
         self._frames_with_person = 0
         self._event_counts: Counter[str] = Counter()
-        self._reps_by_exercise: Counter[str] = Counter()  # rep events per exercise this session
+        self._tally = SessionTally(config.coach.quality.good_min_score)  # reps, quality, sets per exercise
+        self._last_t: float | None = None  # the newest frame's time: when a session is stopped
         self._last_session_t: float | None = None
         self._coaching = True
         self._exercise = config.coach.exercise
@@ -120,18 +123,23 @@ class App:
                 _log.info("end of %s after %d frames", self.source.description, self._frames)
                 return
             sample = self.estimator.estimate(frame.image, frame.t_s)
-            result = self.pipeline.process(sample)
+            heart_rate = self.wearables.heart_rate() if self.wearables is not None else None
+            result = self.pipeline.process(sample, heart_rate)
+            self._last_t = frame.t_s
+            events = [*result.coach.events, *self._hr_zone_events(frame.t_s, result.coach.exercise)]
             if self.motivation is not None and self._coaching:  # paused: nothing spoken, nothing to the LLM
-                self.motivation.offer(frame.image, frame.t_s, list(result.coach.events), result.coach.reps)
+                self.motivation.offer(frame.image, frame.t_s, events, result.coach.reps)
             self._frames += 1
             self._session_frames += 1
-            self._publish(result, send_avatar=frame.index % every_n == 0)
+            self._publish(result, events, send_avatar=frame.index % every_n == 0)
 
     def shutdown(self) -> None:
         if self.device is not None:
             self.device.stopping()
         if self.wearables is not None:
             self.wearables.stop()  # its state stays readable for the final session summary
+        if self._coaching:
+            self._end_sets()
         self.sinks.publish_session(self._session_summary(final=True))
         self.sinks.close()  # each sink publishes its own offline status
         if self.source is not None:
@@ -146,7 +154,7 @@ class App:
 
     # ------------------------------------------------------------------ per frame
 
-    def _publish(self, result: FrameResult, send_avatar: bool) -> None:
+    def _publish(self, result: FrameResult, events: list[FeedbackEvent], send_avatar: bool) -> None:
         coach = result.coach
         if result.raw.present:
             self._frames_with_person += 1
@@ -158,20 +166,54 @@ class App:
         if not self._coaching:
             return
         extra = self.motivation.poll() if self.motivation is not None else []  # emotion / LLM coach events
-        for event in [*coach.events, *extra]:
-            self._event_counts[event.code] += 1
-            if event.kind == "rep":
-                self._reps_by_exercise[event.exercise or self._exercise] += 1
-            if self.device is not None:
-                self.device.feedback(event.kind)  # buzzer pulse on a form fault
-            _log.info("feedback t=%.2f %s: %s", event.t, event.code, event.text)
-            self.sinks.publish_feedback(event.to_dict())
+        self._emit([*events, *extra])
         if send_avatar:
             self.sinks.publish_avatar(result.avatar)
         t = result.raw.t_s
         if self._last_session_t is None or t - self._last_session_t >= SESSION_EVERY_S:
             self._last_session_t = t
             self.sinks.publish_session(self._session_summary(final=False, t=t))
+
+    def _emit(self, events: list[FeedbackEvent]) -> None:
+        for event in events:
+            self._event_counts[event.code] += 1
+            self._tally.add(event, self._exercise)
+            if self.device is not None:
+                self.device.feedback(event.kind)  # buzzer pulse on a form fault
+            _log.info("feedback t=%.2f %s: %s", event.t, event.code, event.text)
+            self.sinks.publish_feedback(event.to_dict())
+
+    def _hr_zone_events(self, t_s: float, exercise: str) -> list[FeedbackEvent]:
+        """A strap's heart rate entered another zone: an `hr_zone` event at this frame's time."""
+        if self.wearables is None:
+            return []
+        return [
+            FeedbackEvent(
+                t=t_s,
+                code="hr_zone",
+                text=f"Heart rate {change.bpm} bpm: zone {change.zone}.",
+                kind="info",
+                severity="info",
+                exercise=exercise,
+                details={
+                    "sensor": change.sensor,
+                    "user": change.user,
+                    "zone": change.zone,
+                    "previous_zone": change.previous_zone,
+                    "bpm": change.bpm,
+                },
+            )
+            for change in self.wearables.zone_changes()
+        ]
+
+    def _end_sets(self) -> None:
+        """The session ends: the set in progress ends with it, and its `set_end` is published."""
+        if self._last_t is None:
+            return
+        events = self.pipeline.finish(self._last_t)
+        if self.motivation is not None and events:
+            self.motivation.hear(events)
+        self._emit(events)
 
     def _set_detail(self, detail: str) -> None:
         if detail == self._detail:
@@ -186,8 +228,9 @@ class App:
         return {
             "state": "ended" if final else ("active" if self._coaching else "paused"),
             "exercise": self._exercise,
-            "reps": sum(self._reps_by_exercise.values()),
-            "reps_by_exercise": dict(self._reps_by_exercise),
+            "reps": self._tally.reps(),
+            "reps_by_exercise": self._tally.reps_by_exercise(),
+            "by_exercise": self._tally.to_dict(),
             "t": None if t is None else round(t, 3),
             "frames": self._session_frames,
             "frames_with_person": self._frames_with_person,
@@ -212,7 +255,6 @@ class App:
     def _toggle_session(self) -> None:
         """Button short press: stop a running session, or start a fresh one."""
         if self._coaching:
-            self._coaching = False
             self._stop_session()
         else:
             self._start_session()
@@ -220,11 +262,13 @@ class App:
 
     def _start_session(self) -> None:
         """A fresh session: coach state and every per-session count back to zero."""
+        if self._coaching:
+            self._end_sets()  # the old session's open set is reported before it is forgotten
         self.pipeline.reset()
         if self.motivation is not None:
             self.motivation.reset()
         self._event_counts.clear()
-        self._reps_by_exercise.clear()
+        self._tally.reset()
         self._session_frames = self._frames_with_person = 0
         self._last_session_t = None
         self._coaching = True
@@ -233,6 +277,8 @@ class App:
 
     def _stop_session(self) -> None:
         """Button, or `stop_session`: coaching pauses, the session's summary is final."""
+        if self._coaching:
+            self._end_sets()
         self._coaching = False
         self._set_detail("paused")
         self.sinks.publish_session(self._session_summary(final=True))

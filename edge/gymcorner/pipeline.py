@@ -15,6 +15,7 @@ from gymcorner.avatar.codec import AvatarFrame, build_frame, encode_binary, enco
 from gymcorner.avatar.head import HeadYawTracker
 from gymcorner.avatar.limbs import LimbRotationTracker
 from gymcorner.coach.coach import Coach, CoachFrame
+from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import AUTO, Exercise
 from gymcorner.config import Config
 from gymcorner.motion.filters import make_smoother
@@ -55,8 +56,12 @@ class Pipeline:
     def smooth(self, sample: PoseSample) -> PoseSample:
         return self._smoother.smooth(sample)
 
-    def coach(self, sample: PoseSample) -> CoachFrame:
-        return self._coach.update(sample)
+    def coach(self, sample: PoseSample, heart_rate_bpm: float | None = None) -> CoachFrame:
+        return self._coach.update(sample, heart_rate_bpm)
+
+    def finish(self, t_s: float) -> list[FeedbackEvent]:
+        """The session (or the clip) ends at `t_s`: the events that closes (the open set's end)."""
+        return self._coach.finish(t_s)
 
     def avatar(self, sample: PoseSample, coach: CoachFrame) -> AvatarFrame:
         head = self._head.update(sample)
@@ -75,9 +80,9 @@ class Pipeline:
     def encode(self, frame: AvatarFrame) -> bytes:
         return encode_json(frame) if self._config.avatar.format == "json" else encode_binary(frame)
 
-    def process(self, sample: PoseSample) -> FrameResult:
+    def process(self, sample: PoseSample, heart_rate_bpm: float | None = None) -> FrameResult:
         smoothed = self.smooth(sample)
-        coach = self.coach(smoothed)
+        coach = self.coach(smoothed, heart_rate_bpm)
         return FrameResult(sample, smoothed, coach, self.avatar(smoothed, coach))
 
 

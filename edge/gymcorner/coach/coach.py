@@ -2,8 +2,9 @@
 
 One object per person. Each frame: the camera view -> the exercise -> the rep counter ->
 the exercise's analyser (form rules, from `analysers.ANALYSERS`) -> events, including one
-"rep" event per complete repetition (number, start/bottom/end time, depth, tempo, faults).
-Pure: everything arrives with the sample.
+"rep" event per complete repetition (number, start/bottom/end time, depth, tempo, faults,
+quality score: `quality.py`) -> sets and rest (`sets.py`: "set_end", "rest_over").
+Pure: everything arrives with the sample (and the heart rate, when a strap is worn).
 
 The exercise is fixed in config (or by `set_exercise`), or follows the recogniser: it is
 `Exercise.UNKNOWN` until the recogniser's label has been stable for its `stable_s`, and
@@ -26,8 +27,10 @@ from typing import Any, Protocol
 from gymcorner.coach.analysers import Analyser, Analysis, Metrics, make_analyser
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import AUTO, Exercise
+from gymcorner.coach.quality import RepQuality, score_rep
 from gymcorner.coach.reference import ReferenceComparer, ReferenceRep
 from gymcorner.coach.reps import PHASES, LiveRepCounter, Rep
+from gymcorner.coach.sets import SetTracker
 from gymcorner.config import CoachConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import ViewState, ViewTracker
@@ -63,13 +66,14 @@ class CoachFrame:
     phase: float | None = None
 
 
-def rep_event(rep: Rep, exercise: Exercise, view: str) -> FeedbackEvent:
+def rep_event(rep: Rep, exercise: Exercise, view: str, quality: RepQuality | None = None) -> FeedbackEvent:
     tempo = f"{rep.down_s:.1f} s down, {rep.up_s:.1f} s up"
     faults = f"; watch: {', '.join(rep.faults)}" if rep.faults else ""
+    score = f", {quality.summary()}" if quality is not None else ""
     return FeedbackEvent(
         t=rep.end_t,
         code="rep",
-        text=f"Rep {rep.number}: {tempo}{faults}.",
+        text=f"Rep {rep.number}: {tempo}{score}{faults}.",
         kind="rep",
         severity="info",
         view=view,
@@ -83,6 +87,7 @@ def rep_event(rep: Rep, exercise: Exercise, view: str) -> FeedbackEvent:
             "down_s": round(rep.down_s, 3),
             "up_s": round(rep.up_s, 3),
             "faults": list(rep.faults),
+            **({"quality": quality.to_dict()} if quality is not None else {}),
         },
     )
 
@@ -117,6 +122,7 @@ class Coach:
         self._exercise = Exercise.UNKNOWN if config.exercise == AUTO else Exercise(config.exercise)
         self._counter: RepCounting | None = None
         self._analyser: Analyser | None = None
+        self._sets = SetTracker(config.sets, config.quality.good_min_score)
         self._switch(self._exercise)
 
     @property
@@ -129,7 +135,19 @@ class Coach:
         self._recent.clear()
         if self._unknown_counter is not None:
             self._unknown_counter.reset()
+        self._sets.reset()
         self._switch(self._exercise)
+
+    def finish(self, t_s: float) -> list[FeedbackEvent]:
+        """The session ends at `t_s`: the set in progress ends with it (its `set_end`)."""
+        return self._sets.finish(t_s)
+
+    def _rep_event(self, rep: Rep, view: str) -> FeedbackEvent:
+        """The rep's event, with its quality score when the exercise is known."""
+        quality = None
+        if self._exercise in PHASES:
+            quality = score_rep(rep, self._exercise, self._cfg.reps.min_depth, self._cfg.quality)
+        return rep_event(rep, self._exercise, view, quality)
 
     def set_exercise(self, exercise: Exercise) -> None:
         """Analyse `exercise` from this frame on (a command, or a fixed exercise)."""
@@ -194,7 +212,8 @@ class Coach:
                 counter.note_fault(fault)
         return rep, analysis
 
-    def update(self, sample: PoseSample) -> CoachFrame:
+    def update(self, sample: PoseSample, heart_rate_bpm: float | None = None) -> CoachFrame:
+        """One frame; `heart_rate_bpm` (a strap's latest reading, if any) goes into the set's summary."""
         view = self._view.update(sample)
         if self._reference is not None:
             self._reference.observe(sample.t_s, sample.world)
@@ -203,11 +222,12 @@ class Coach:
         rep, analysis = self._count_and_judge(sample, view)
         counter = self._counter
         events = ongoing + analysis.events
-        events += [rep_event(earlier, self._exercise, view.view.value) for earlier in caught_up]
+        events += [self._rep_event(earlier, view.view.value) for earlier in caught_up]
         if rep is not None and not rep.partial:
-            events.append(rep_event(rep, self._exercise, view.view.value))
+            events.append(self._rep_event(rep, view.view.value))
             if self._reference is not None:
                 events += self._reference.compare(rep, self._exercise, view.view.value)
+        events += self._sets.update(sample.t_s, events, heart_rate_bpm)
         return CoachFrame(
             sample.t_s,
             view,

@@ -15,6 +15,7 @@ from typing import Any
 
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import AUTO, SELECTABLE, Exercise
+from gymcorner.coach.sets import SessionTally
 from gymcorner.config import Config
 from gymcorner.motion.filters import make_smoother
 from gymcorner.motion.landmarks import PoseSample
@@ -33,6 +34,7 @@ class ClipReport:
     facings: Counter[str] = field(default_factory=Counter)
     exercises: Counter[str] = field(default_factory=Counter)
     reps: int = 0
+    good_min_score: int = 80  # [coach.quality]: a good rep in the session summary
 
     def add(self, index: int, result: FrameResult) -> None:
         coach = result.coach
@@ -56,6 +58,18 @@ class ClipReport:
             }
         )
         self.events.extend(coach.events)
+
+    def finish(self, pipeline: Pipeline) -> None:
+        """The clip is over: the set in progress ends with it (its `set_end` event)."""
+        if self.rows:
+            self.events.extend(pipeline.finish(float(self.rows[-1]["t_s"])))
+
+    def session(self) -> dict[str, Any]:
+        """Per exercise: reps, good / faulty / shallow reps, mean quality, sets."""
+        tally = SessionTally(self.good_min_score)
+        for event in self.events:
+            tally.add(event)
+        return tally.to_dict()
 
     @property
     def frames(self) -> int:
@@ -86,6 +100,7 @@ class ClipReport:
             "view": self.main_view(),
             "facing": max(facing)[1] if facing else "unknown",
             "view_frames": dict(self.views),
+            "session": self.session(),
             "events": [_event_json(e) for e in self.events],
         }
 
@@ -128,7 +143,8 @@ def analyze_samples(samples: Iterable[PoseSample], config: Config, clip: str, ba
     `analyze`; in `auto` mode the clip is classified whole first (`for_whole_clip`)."""
     seq = list(samples)
     pipeline = Pipeline(for_whole_clip(seq, config))
-    report = ClipReport(clip, backend)
+    report = ClipReport(clip, backend, good_min_score=config.coach.quality.good_min_score)
     for index, sample in enumerate(seq):
         report.add(index, pipeline.process(sample))
+    report.finish(pipeline)
     return report

@@ -37,11 +37,12 @@ def analyze_clip(
     recording = record_clip(config, video, None, quiet)
     samples = list(recording.samples())
     pipeline = Pipeline(for_whole_clip(samples, config))
-    report = ClipReport(Path(video).name, recording.backend)
+    report = ClipReport(Path(video).name, recording.backend, good_min_score=config.coach.quality.good_min_score)
     results = []
     for index, sample in enumerate(samples):
         results.append(pipeline.process(sample))
         report.add(index, results[-1])
+    report.finish(pipeline)
     elapsed = time.perf_counter() - started
     if annotate_out:
         _annotate(config, video, annotate_out, results)
@@ -106,6 +107,10 @@ def _write_outputs(report: ClipReport, summary: dict[str, Any], json_out: str | 
         report.write_csv(frames_csv)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     lines = [
         f"clip: {summary['clip']}  frames: {summary['frames']}  duration: {summary['duration_s']:.2f} s  "
@@ -117,6 +122,13 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append("events: none")
     for e in summary["events"]:
         lines.append(f"  {e['t']:7.2f} s  {e['code']:<18} {e['text']}")
+    for exercise, s in summary.get("session", {}).items():
+        quality = "" if s["mean_quality"] is None else f", mean quality {s['mean_quality']:.0f}"
+        good = "" if s["good_reps"] is None else f"{s['good_reps']} good, "
+        lines.append(
+            f"session: {exercise}: {_count(s['reps'], 'rep')} in {_count(s['sets'], 'set')} "
+            f"({good}{s['faulty_reps']} with faults{quality})"
+        )
     return "\n".join(lines)
 
 

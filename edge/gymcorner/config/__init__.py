@@ -16,7 +16,16 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from gymcorner.config.base import Section
-from gymcorner.config.coach import AvatarConfig, CoachConfig, PushupConfig, RepsConfig, SquatConfig, ViewConfig
+from gymcorner.config.coach import (
+    AvatarConfig,
+    CoachConfig,
+    PushupConfig,
+    QualityConfig,
+    RepsConfig,
+    SetsConfig,
+    SquatConfig,
+    ViewConfig,
+)
 from gymcorner.config.device import DeviceConfig, GpioConfig, LoggingConfig
 from gymcorner.config.links import HomeAssistantConfig, LinksConfig, MqttConfig, TcpLinkConfig, VmcConfig
 from gymcorner.config.motivation import EmotionConfig, LlmConfig, MotivationConfig
@@ -143,8 +152,10 @@ __all__ = [
     "MqttConfig",
     "PoseConfig",
     "PushupConfig",
+    "QualityConfig",
     "RepsConfig",
     "Section",
+    "SetsConfig",
     "SmoothingConfig",
     "SourceConfig",
     "SquatConfig",

@@ -145,6 +145,51 @@ class RepsConfig(Section):
     )
 
 
+class QualityConfig(Section):
+    """A score per rep, 0-100: points come off for each form fault raised on the rep, for
+    range short of the full movement, and for an uncontrolled (too fast) lowering."""
+
+    full_range_phase: float = Field(
+        0.9,
+        gt=0,
+        le=2,
+        description="A rep reaching this phase (1 = the exercise's nominal bottom) has its full range.",
+    )
+    range_points: int = Field(
+        40,
+        ge=0,
+        le=100,
+        description="Points off a rep that only just counts (phase at reps.min_depth); fewer nearer full range.",
+    )
+    fault_points: int = Field(30, ge=0, le=100, description="Points off for each form fault raised during the rep.")
+    fault_points_by_code: dict[str, int] = Field(
+        default_factory=dict,
+        description="Points for particular faults instead of fault_points, e.g. narrow_stance = 15.",
+    )
+    controlled_down_s: float = Field(
+        0.3, ge=0, le=10, description="Lowering faster than this is uncontrolled (exercises in tempo_exercises)."
+    )
+    tempo_points: int = Field(10, ge=0, le=100, description="Points off for an uncontrolled lowering.")
+    tempo_exercises: list[str] = Field(
+        default_factory=lambda: ["squat", "push_up", "lunge", "dip", "pull_up", "bicep_curl"],
+        description="Exercises whose lowering must be controlled (a jumping jack is fast by design).",
+    )
+    good_min_score: int = Field(
+        80, ge=0, le=100, description="A rep scoring at least this is a good rep in the set and session summaries."
+    )
+
+
+class SetsConfig(Section):
+    """Sets and rest: a set ends when no rep follows for end_after_s; the rest is then timed."""
+
+    end_after_s: float = Field(
+        12.0, gt=0, le=600, description="A set ends when this long passes after its last rep without another."
+    )
+    rest_target_s: float = Field(
+        90.0, ge=0, le=1800, description="Rest between sets; its end is announced (0: not announced)."
+    )
+
+
 class CoachConfig(Section):
     # The validator below turns TOML's string into the enum first, so the field also
     # accepts its strings when the models are made strict.
@@ -166,6 +211,8 @@ class CoachConfig(Section):
     squat: SquatConfig = Field(default_factory=SquatConfig)
     pushup: PushupConfig = Field(default_factory=PushupConfig)
     reps: RepsConfig = Field(default_factory=RepsConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    sets: SetsConfig = Field(default_factory=SetsConfig)
     reference_file: Path | None = Field(
         None, strict=False, description="Gold reference rep (gymcorner reference record); each rep is compared with it."
     )

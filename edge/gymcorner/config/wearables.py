@@ -56,6 +56,9 @@ class WearablesConfig(Section):
     )
     stale_after_s: float = Field(3.0, gt=0, le=60, description="A strap silent this long is marked stale.")
     hrv_window_s: float = Field(60.0, ge=10, le=600, description="RMSSD over the RR intervals of this window.")
+    zone_hold_s: float = Field(
+        5.0, ge=0, le=120, description="A new heart-rate zone must hold this long before its hr_zone event."
+    )
     straps: dict[str, str] = Field(
         default_factory=dict, description='Strap address -> user id, e.g. "AA:BB:CC:DD:EE:FF" = "alice".'
     )

@@ -27,6 +27,7 @@ from gymcorner.motivation.llm import LlmCoach
 from gymcorner.motivation.prompt import CoachMoment
 
 _log = logging.getLogger(__name__)
+SPOKEN_INFO = frozenset({"set_end", "rest_over"})  # said aloud besides form cues: the set's summary, the rest
 
 
 class EmotionWorker:
@@ -127,9 +128,13 @@ class Motivation:
         if self.emotion is not None and (self._next_t is None or t_s >= self._next_t):
             if self.emotion.offer(image, t_s):
                 self._next_t = t_s + self.interval_s
+        self.hear(coach_events, rep)
+
+    def hear(self, coach_events: list[FeedbackEvent], rep: int | None = None) -> None:
+        """The coach's events without a frame (a set ended with the session): spoken, and to the LLM."""
         if self.speaker is not None:
             for event in coach_events:
-                if event.kind == "form":
+                if event.kind == "form" or event.code in SPOKEN_INFO:
                     self.speaker.say(event)
         if self.llm is not None:
             for event in coach_events:

@@ -69,3 +69,26 @@ class RmssdWindow:
         if len(self._diffs) < self.min_pairs:
             return None
         return (sum(d for _, d in self._diffs) / len(self._diffs)) ** 0.5
+
+
+class ZoneTracker:
+    """A strap's training zone, steadied: a new zone is taken once it has held `hold_s`, so a
+    heart rate hovering on a zone boundary does not announce a change with every beat."""
+
+    def __init__(self, hold_s: float) -> None:
+        self.hold_s = hold_s
+        self.zone: int | None = None
+        self._candidate: int | None = None
+        self._since_s = 0.0
+
+    def update(self, t_s: float, zone: int) -> tuple[int | None, int] | None:
+        """Returns (previous zone, new zone) when the zone changes; None otherwise."""
+        if zone == self.zone:
+            self._candidate = None
+            return None
+        if zone != self._candidate:
+            self._candidate, self._since_s = zone, t_s
+        if t_s - self._since_s < self.hold_s:
+            return None
+        previous, self.zone, self._candidate = self.zone, zone, None
+        return previous, zone

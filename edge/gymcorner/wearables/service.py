@@ -4,7 +4,8 @@
 if-chain). Every event from the source's thread updates `WearableState` and, for a strap,
 publishes its JSON on `<base>/<device>/wearables/<sensor>` (QoS 0: the next reading
 replaces a lost one). A small watchdog thread publishes a strap once more when it goes
-stale (no data for `stale_after_s`). The frame loop only ever calls `snapshot()`.
+stale (no data for `stale_after_s`). The frame loop only calls `snapshot()`, `heart_rate()`
+and `zone_changes()`, none of which waits on a strap.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 
 from gymcorner.config.wearables import WearablesConfig
 from gymcorner.wearables.readings import EventSink, WearableEvent, sensor_id
-from gymcorner.wearables.state import WearableState
+from gymcorner.wearables.state import WearableState, ZoneChange
 
 _log = logging.getLogger(__name__)
 
@@ -121,6 +122,14 @@ class WearablesService:
             for sensor in self.state.newly_stale(self._clock()):
                 _log.info("wearables: %s stale (no data for %g s)", sensor, self.config.stale_after_s)
                 self._publish(sensor)
+
+    def heart_rate(self) -> int | None:
+        """The freshest heart rate of any strap (None when none is fresh): the frame loop's."""
+        return self.state.heart_rate(self._clock())
+
+    def zone_changes(self) -> list[ZoneChange]:
+        """Zone changes since the last call: the frame loop turns them into `hr_zone` events."""
+        return self.state.take_zone_changes()
 
     def snapshot(self) -> dict[str, Any]:
         """Per strap: bpm, zone, rmssd, stale, session totals; plus the source's counters."""

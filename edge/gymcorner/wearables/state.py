@@ -6,14 +6,28 @@ thread writes while the frame loop and the publisher read.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from gymcorner.config.wearables import WearablesConfig
-from gymcorner.wearables.hr import RmssdWindow, hr_zone, max_hr_from_age
+from gymcorner.wearables.hr import RmssdWindow, ZoneTracker, hr_zone, max_hr_from_age
 from gymcorner.wearables.readings import HeartRateReading, RelayStatus, StrapState, WearableEvent, sensor_id
 
 PAYLOAD_VERSION = 1
+ZONE_CHANGES_KEPT = 32  # not yet taken by the frame loop; older ones are dropped
+
+
+@dataclass(frozen=True)
+class ZoneChange:
+    """A strap's heart rate entered another training zone (steadied by `zone_hold_s`)."""
+
+    sensor: str
+    user: str | None
+    previous_zone: int | None
+    zone: int
+    bpm: int
+    t_s: float
 
 
 @dataclass
@@ -31,6 +45,7 @@ class _Strap:
     hr_sum: float = 0.0
     hr_peak: int = 0
     zone_s: dict[int, float] = field(default_factory=dict)
+    zones: ZoneTracker | None = None
 
 
 class WearableState:
@@ -39,6 +54,7 @@ class WearableState:
         self._lock = threading.Lock()
         self._straps: dict[str, _Strap] = {}
         self.relay: RelayStatus | None = None
+        self._zone_changes: deque[ZoneChange] = deque(maxlen=ZONE_CHANGES_KEPT)
 
     def _strap(self, address: str) -> _Strap:
         strap = self._straps.get(address)
@@ -52,6 +68,7 @@ class WearableState:
                 elif user_cfg.age_years is not None:
                     max_hr = max_hr_from_age(user_cfg.age_years)
             strap = _Strap(address, user, max_hr, RmssdWindow(self._config.hrv_window_s))
+            strap.zones = ZoneTracker(self._config.zone_hold_s)
             self._straps[address] = strap
         return strap
 
@@ -83,7 +100,31 @@ class WearableState:
             strap.readings += 1
             strap.hr_sum += event.heart_rate_bpm
             strap.hr_peak = max(strap.hr_peak, event.heart_rate_bpm)
+            if strap.max_hr_bpm is not None and strap.zones is not None:
+                change = strap.zones.update(event.t_s, hr_zone(event.heart_rate_bpm, strap.max_hr_bpm))
+                if change is not None:
+                    sensor = sensor_id(event.address)
+                    self._zone_changes.append(
+                        ZoneChange(sensor, strap.user, change[0], change[1], event.heart_rate_bpm, event.t_s)
+                    )
             return sensor_id(event.address)
+
+    def take_zone_changes(self) -> list[ZoneChange]:
+        """The zone changes since the last call (for the coach's `hr_zone` events)."""
+        with self._lock:
+            changes = list(self._zone_changes)
+            self._zone_changes.clear()
+            return changes
+
+    def heart_rate(self, now_s: float) -> int | None:
+        """The freshest heart rate of any strap that is not stale (for the set summaries)."""
+        with self._lock:
+            fresh = [
+                s.last
+                for s in self._straps.values()
+                if s.last is not None and not s.stale and now_s - s.last.t_s <= self._config.stale_after_s
+            ]
+            return max(fresh, key=lambda r: r.t_s).heart_rate_bpm if fresh else None
 
     def newly_stale(self, now_s: float) -> list[str]:
         """Sensors that just went `stale_after_s` without data (each reported once)."""
