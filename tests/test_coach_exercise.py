@@ -9,13 +9,12 @@ import pytest
 from poses import lateral, sample
 from shared_data import LANDMARKS
 
-from gymcorner.coach.coach import Coach
+from gymcorner.coach.coach import Coach, LabelFreeCounter
 from gymcorner.coach.exercises import Exercise
 from gymcorner.coach.pushup import PUSHUP_RULES
-from gymcorner.coach.reps import LiveRepCounter
 from gymcorner.coach.squat import SQUAT_RULES
 from gymcorner.commands.analyze import analyze_samples
-from gymcorner.config import CoachConfig, Config, RepsConfig, ViewConfig
+from gymcorner.config import CoachConfig, Config, ViewConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.recording import load_recording
 
@@ -108,13 +107,49 @@ def test_a_squat_set_gets_no_push_up_cue_and_its_reps_counted() -> None:
     assert reps == 5 and exercise == "squat"
 
 
-def test_an_unknown_counter_counts_meanwhile_and_no_rep_is_counted_twice() -> None:
-    # Stand-in for a counter that needs no label: the seam only asks for its interface.
-    frames = deep_squats(3)
-    sure_at = frames[len(frames) * 2 // 3].t_s  # after two reps
-    label_free = LiveRepCounter(Exercise.SQUAT, RepsConfig())
-    coach = Coach(config(), ScriptedRecognizer(Exercise.SQUAT, sure_at), unknown_counter=label_free)
+@pytest.mark.parametrize("sure_after_reps", [1, 2, 4])
+def test_the_label_free_counter_counts_meanwhile_and_no_rep_is_counted_twice(sure_after_reps: int) -> None:
+    frames = deep_squats(5)
+    per_rep = (len(frames) - 10) // 5
+    sure_at = frames[10 + per_rep * sure_after_reps + 3].t_s  # just after that rep's end
+    coach = Coach(config(), ScriptedRecognizer(Exercise.SQUAT, sure_at), unknown_counter=LabelFreeCounter())
     results = [coach.update(s) for s in frames]
-    early = [e.details["rep"] for r in results if r.t_s < sure_at for e in r.events if e.kind == "rep"]
-    reps = [e.details["rep"] for r in results for e in r.events if e.kind == "rep"]
-    assert early == [1, 2] and reps == [1, 2, 3] and results[-1].reps == 3
+    rep_events = [(r.t_s, e) for r in results for e in r.events if e.kind == "rep"]
+    early = [e.details["rep"] for t, e in rep_events if t < sure_at]
+    assert early, "the label-free counter announces reps before the exercise is known"
+    assert all(e.exercise == Exercise.UNKNOWN for t, e in rep_events if t < sure_at)
+    assert [e.details["rep"] for _, e in rep_events] == [1, 2, 3, 4, 5] and results[-1].reps == 5
+    for _, e in rep_events:  # each rep announced soon after it ended (live), none twice
+        assert e.t - e.details["end_t"] <= 0.5 or e.exercise == Exercise.SQUAT
+
+
+def test_a_movement_the_box_was_never_taught_is_counted() -> None:
+    """A recogniser that never knows the exercise (OTHER): the label-free counter still counts."""
+    frames = deep_squats(4)
+    coach = Coach(config(), ScriptedRecognizer(Exercise.OTHER, 0.0), unknown_counter=LabelFreeCounter())
+    results = [coach.update(s) for s in frames]
+    assert results[-1].exercise == Exercise.UNKNOWN and results[-1].reps == 4
+    assert not [e for r in results for e in r.events if e.kind == "form"]
+
+
+SHORT_CLIPS = [
+    "kaiakol_exercises__squat__correct__squat_correct_006",
+    "kaiakol_exercises__squat__incorrect__squat_incorrect_002",
+    "kaiakol_exercises__squat__incorrect__squat_incorrect_004",
+    "pushfit_pushup_form__correct__correct47",
+]
+
+
+@pytest.mark.parametrize("stem", SHORT_CLIPS)
+def test_the_daemon_counts_a_rep_done_before_it_knows_the_exercise_as_it_ends(stem: str) -> None:
+    """One rep in a clip shorter than the recogniser takes to be sure: the live pipeline
+    (auto mode, as the daemon runs it) announces it within half a second of its end."""
+    from gymcorner.pipeline import Pipeline
+
+    pipeline = Pipeline(Config())
+    announced = []
+    for s in load_recording(LANDMARKS / f"{stem}.npz").samples():
+        announced += [(s.t_s, e) for e in pipeline.process(s).coach.events if e.kind == "rep"]
+    assert len(announced) == 1, [e.details for _, e in announced]
+    t, event = announced[0]
+    assert t - event.details["end_t"] <= 0.5

@@ -80,7 +80,8 @@ def test_daemon_on_a_clip_publishes_avatar_feedback_and_status(tmp_path: Path, m
         assert reps[0]["details"]["faults"] == ["forward_lean"]  # the fault belongs to the rep it was seen in
 
         session = sub.wait_for_json(f"{base}/session", lambda s: s["state"] == "ended")
-        assert session["events"] == {"posture_incorrect": 1, "rep": 1} and session["reps"] == 1
+        assert session["events"] == {"posture_incorrect": 1, "rep": 1, "set_end": 1} and session["reps"] == 1
+        assert session["by_exercise"]["squat"]["faulty_reps"] == 1 and session["by_exercise"]["squat"]["sets"] == 1
 
 
 @pytest.mark.shared_data

@@ -111,7 +111,7 @@ def test_a_set_ends_after_the_rest_and_the_rest_is_timed_and_announced() -> None
         "start_t": 0.5,
         "end_t": 6.0,
         "rest_before_s": None,
-        "reason": "rest",
+        "ended_by": "rest",
     }
     assert {k: one.details[k] for k in expected} == expected
     assert "Set 1 done: 3 reps of squat" in one.text and "Rest 30 s" in one.text
@@ -123,11 +123,11 @@ def test_another_exercise_or_the_session_end_ends_the_open_set_at_once() -> None
     tracker = SetTracker(SetsConfig(end_after_s=10.0), good_min_score=80)
     reps = {2.0: rep_event(1, 0.5, 2.0), 4.0: rep_event(1, 2.5, 4.0, exercise="push_up")}
     events = run(tracker, reps, until_s=5.0)
-    assert [(e.code, e.exercise, e.details["reason"], e.details["reps"]) for e in events] == [
+    assert [(e.code, e.exercise, e.details["ended_by"], e.details["reps"]) for e in events] == [
         ("set_end", "squat", "exercise_changed", 1)
     ]
     (end,) = tracker.finish(5.0)
-    assert (end.exercise, end.details["set"], end.details["reason"]) == ("push_up", 1, "session_end")
+    assert (end.exercise, end.details["set"], end.details["ended_by"]) == ("push_up", 1, "session_end")
     assert tracker.finish(6.0) == []  # nothing open any more
 
 
@@ -203,7 +203,7 @@ def test_real_push_ups_two_sets_with_a_rest_between_and_every_rep_scored() -> No
         assert quality["score"] == 100 - sum(d["points"] for d in quality["deductions"])
     sets = [e for e in report.events if e.code == "set_end"]
     assert [e.details["set"] for e in sets] == [1, 2]
-    assert [e.details["reason"] for e in sets] == ["rest", "session_end"]
+    assert [e.details["ended_by"] for e in sets] == ["rest", "session_end"]
     assert sum(e.details["reps"] for e in sets) == len(reps)
     assert sets[1].details["rest_before_s"] > 50.0
     rests = [e for e in report.events if e.code == "rest_over"]

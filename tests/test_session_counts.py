@@ -219,7 +219,7 @@ def test_set_ends_and_heart_rate_zones_reach_the_app_and_the_coach(running) -> N
     reps = [e for e in feedback if e["code"] == "rep"]
     assert reps and all("quality" in e["details"] for e in reps)
     (set_end,) = [e for e in feedback if e["code"] == "set_end"]
-    assert set_end["details"]["reason"] == "session_end" and set_end["details"]["reps"] == len(reps)
+    assert set_end["details"]["ended_by"] == "session_end" and set_end["details"]["reps"] == len(reps)
     assert set_end["details"]["heart_rate"] == {"mean_bpm": 170.0, "peak_bpm": 170.0}
     assert {"hr_zone", "set_end", "rep"} <= set(coach.codes)  # what the spoken / LLM coach hears
     assert session["by_exercise"]["push_up"]["reps"] == len(reps) and session["by_exercise"]["push_up"]["sets"] == 1

@@ -14,7 +14,7 @@ from gymcorner.assets import load_reference
 from gymcorner.avatar.codec import AvatarFrame, build_frame, encode_binary, encode_json
 from gymcorner.avatar.head import HeadYawTracker
 from gymcorner.avatar.limbs import LimbRotationTracker
-from gymcorner.coach.coach import Coach, CoachFrame
+from gymcorner.coach.coach import Coach, CoachFrame, LabelFreeCounter
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import AUTO, Exercise
 from gymcorner.config import Config
@@ -38,7 +38,9 @@ class Pipeline:
         self._config = config
         self._smoother = make_smoother(config.smoothing)
         reference = load_reference(config.coach.reference_file) if config.coach.reference_file else None
-        self._coach = Coach(config.coach, _make_recognizer(config), reference)
+        recognizer = _make_recognizer(config)
+        label_free = LabelFreeCounter() if recognizer is not None and config.coach.count_unknown else None
+        self._coach = Coach(config.coach, recognizer, reference, unknown_counter=label_free)
         self._head = HeadYawTracker(config.avatar)
         self._limbs = LimbRotationTracker(config.avatar)
         self._seq = 0

@@ -13,9 +13,11 @@ Reps done meanwhile are not lost: on the switch the last `HISTORY_S` of samples 
 replayed into the new exercise's counter and analyser, so those reps are reported with
 their faults and a descent already under way is judged whole. Of the cues raised during
 the replay only those whose fault still holds are said (the others would be late). The
-`unknown_counter` slot takes a counter
-that needs no exercise label; when given, it counts during UNKNOWN instead, and the
-replay is skipped because those reps have been reported already.
+`unknown_counter` slot takes a counter that needs no exercise label (`LabelFreeCounter`,
+what the daemon uses in `auto` mode): it counts during UNKNOWN, taught exercise or not, so
+reps are announced as they end; on the switch the replay still runs, and only the reps it
+finds that the label-free counter did not announce are reported (the form cues still come
+from the replay).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from gymcorner.coach.analysers import Analyser, Analysis, Metrics, make_analyser
+from gymcorner.coach.any_reps import AnyRepCounter
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import AUTO, Exercise
 from gymcorner.coach.quality import RepQuality, score_rep
@@ -50,6 +53,59 @@ class RepCounting(Protocol):
     def note_fault(self, code: str) -> None: ...
 
     def reset(self) -> None: ...
+
+
+class UnknownCounting(RepCounting, Protocol):
+    """A counter for while the exercise is unknown; it says which reps it has announced."""
+
+    def announced_since(self, t_s: float) -> list[Rep]: ...
+
+
+class LabelFreeCounter:
+    """The label-free counter (`any_reps.AnyRepCounter`) as the coach's counter while the
+    exercise is unknown: it counts any repeated movement, exercise taught or not. Its reps
+    carry no faults (no form rule runs meanwhile); `depth` is the movement's amplitude in
+    units of its recent range. The reps of the last `KEEP_S` are kept, so that a switch to a
+    known exercise does not count them again."""
+
+    KEEP_S = 30.0
+
+    def __init__(self, counter: AnyRepCounter | None = None) -> None:
+        self._counter = counter if counter is not None else AnyRepCounter()
+        self.count = 0
+        self.phase: float | None = None
+        self._announced: deque[Rep] = deque()
+        self._pending: deque[Rep] = deque()  # two reps ending on one frame: the second goes out on the next
+
+    @property
+    def in_rep(self) -> bool:
+        return False
+
+    def note_fault(self, code: str) -> None:
+        return None
+
+    def reset(self) -> None:
+        self._counter = AnyRepCounter(self._counter.cfg)
+        self.count = 0
+        self._announced.clear()
+        self._pending.clear()
+
+    def update(self, sample: PoseSample) -> Rep | None:
+        for counted in self._counter.update(sample):
+            self.count += 1
+            rep = Rep(self.count, counted.start_t, counted.bottom_t, counted.end_t, counted.amplitude)
+            self._pending.append(rep)
+            self._announced.append(rep)
+        while self._announced and sample.t_s - self._announced[0].end_t > self.KEEP_S:
+            self._announced.popleft()
+        return self._pending.popleft() if self._pending else None
+
+    def announced_since(self, t_s: float) -> list[Rep]:
+        return [r for r in self._announced if r.end_t >= t_s]
+
+
+def _overlaps(a: Rep, b: Rep) -> bool:
+    return min(a.end_t, b.end_t) > max(a.start_t, b.start_t)
 
 
 @dataclass(frozen=True)
@@ -111,7 +167,7 @@ class Coach:
         config: CoachConfig,
         recognizer: Any = None,
         reference: ReferenceRep | None = None,
-        unknown_counter: RepCounting | None = None,
+        unknown_counter: UnknownCounting | None = None,
     ) -> None:
         self._cfg = config
         self._view = ViewTracker(config.view)
@@ -123,6 +179,7 @@ class Coach:
         self._counter: RepCounting | None = None
         self._analyser: Analyser | None = None
         self._sets = SetTracker(config.sets, config.quality.good_min_score)
+        self._counted_before_switch: list[Rep] = []  # announced while unknown: not to be counted again
         self._switch(self._exercise)
 
     @property
@@ -165,10 +222,6 @@ class Coach:
             self._counter = self._unknown_counter
             return [], []
         self._counter = LiveRepCounter(exercise, self._cfg.reps) if exercise in PHASES else None
-        if counted_meanwhile and self._counter is not None:
-            assert self._unknown_counter is not None
-            self._counter.count = self._unknown_counter.count  # numbering goes on; no replay
-            return [], []
         reps: list[Rep] = []
         cues: dict[str, FeedbackEvent] = {}
         active: list[str] = []
@@ -178,7 +231,20 @@ class Coach:
                 reps.append(rep)
             cues.update((rule_key(e), e) for e in analysis.events)
             active = analysis.active
+        if counted_meanwhile and self._counter is not None and self._unknown_counter is not None:
+            reps = self._not_yet_announced(reps, self._unknown_counter, self._counter)
         return reps, [e for key, e in cues.items() if key in active]
+
+    def _not_yet_announced(self, replayed: list[Rep], meanwhile: UnknownCounting, counter: RepCounting) -> list[Rep]:
+        """Of the reps the replay found, those the label-free counter did not announce (a rep
+        it counted overlaps in time); numbering goes on from its count."""
+        since = self._recent[0][0].t_s if self._recent else -float("inf")
+        announced = meanwhile.announced_since(since)
+        fresh = [r for r in replayed if not any(_overlaps(r, a) for a in announced)]
+        fresh = [replace(r, number=meanwhile.count + i) for i, r in enumerate(fresh, start=1)]
+        counter.count = meanwhile.count + len(fresh)
+        self._counted_before_switch = announced
+        return fresh
 
     def _follow_recognizer(self, sample: PoseSample) -> tuple[list[Rep], list[FeedbackEvent]]:
         if self._recognizer is None:
@@ -200,6 +266,12 @@ class Coach:
         frame carries the faults raised on it, a rep in progress collects them."""
         counter = self._counter
         rep = counter.update(sample) if counter is not None else None
+        if rep is not None and not rep.partial and counter is not None and self._counted_before_switch:
+            if any(_overlaps(rep, earlier) for earlier in self._counted_before_switch):
+                counter.count -= 1  # the rep in progress at the switch had been announced already
+                rep = None
+        if self._counted_before_switch and sample.t_s - self._counted_before_switch[-1].end_t > self.HISTORY_S:
+            self._counted_before_switch = []
         analysis = Analysis()
         if self._analyser is not None:
             in_rep = counter is not None and counter.in_rep

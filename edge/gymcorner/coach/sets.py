@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gymcorner.coach.events import FeedbackEvent
+from gymcorner.coach.exercises import Exercise
 from gymcorner.config import SetsConfig
+
+UNKNOWN = Exercise.UNKNOWN.value
 
 
 def _mean(values: list[float]) -> float | None:
@@ -112,6 +115,8 @@ class SetTracker:
         d = event.details
         start_t = float(d.get("start_t", event.t))
         end_t = float(d.get("end_t", event.t))
+        if self._open is not None and self._open.exercise == UNKNOWN != event.exercise:
+            self._adopt(event.exercise)  # the set counted before the exercise was known is that exercise's
         if self._open is not None and self._open.exercise != event.exercise:
             out.append(self._close(event.t, "exercise_changed"))
         if self._open is None:
@@ -131,6 +136,13 @@ class SetTracker:
             if isinstance(d.get(key), (int, float)):
                 values.append(float(d[key]))
         return out
+
+    def _adopt(self, exercise: str) -> None:
+        current = self._open
+        assert current is not None
+        self._sets_done[UNKNOWN] -= 1
+        self._sets_done[exercise] += 1
+        current.exercise, current.number = exercise, self._sets_done[exercise]
 
     def _close(self, t: float, reason: str) -> FeedbackEvent:
         s = self._open
@@ -167,7 +179,7 @@ class SetTracker:
                 "rest_before_s": s.rest_before_s,
                 "heart_rate": heart,
                 "rest_target_s": self._cfg.rest_target_s,
-                "reason": reason,
+                "ended_by": reason,
             },
         )
 
@@ -196,6 +208,19 @@ class _ExerciseTally:
     sets: int = 0
     faults: Counter[str] = field(default_factory=Counter)
 
+    def add_rep(self, event: FeedbackEvent, good_min_score: int) -> None:
+        self.reps += 1
+        faults = [str(f) for f in event.details.get("faults", [])]
+        self.faulty_reps += bool(faults)
+        self.faults.update(faults)
+        score = rep_score(event)
+        if score is not None:
+            self.scored += 1
+            self.quality_sum += score
+            self.good_reps += score >= good_min_score
+            causes = {d.get("cause") for d in event.details["quality"].get("deductions", [])}
+            self.shallow_reps += "range" in causes
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "reps": self.reps,
@@ -209,39 +234,48 @@ class _ExerciseTally:
 
 
 class SessionTally:
-    """Per exercise: reps, good / faulty / shallow reps, mean quality, sets, faults."""
+    """Per exercise: reps, good / faulty / shallow reps, mean quality, sets, faults.
+
+    Reps counted before the exercise was known (`unknown`) belong to the exercise of the
+    set they end up in: a set's `set_end` names it."""
 
     def __init__(self, good_min_score: int) -> None:
         self._good = good_min_score
-        self._by_exercise: dict[str, _ExerciseTally] = {}
+        self._reps: list[tuple[str, FeedbackEvent]] = []
+        self._sets: Counter[str] = Counter()
+        self._unattributed: list[int] = []  # indices of this set's reps counted while unknown
 
     def reset(self) -> None:
-        self._by_exercise.clear()
+        self._reps.clear()
+        self._sets.clear()
+        self._unattributed.clear()
 
     def add(self, event: FeedbackEvent, exercise: str = "") -> None:
-        if event.kind not in ("rep", "set"):
-            return
-        tally = self._by_exercise.setdefault(event.exercise or exercise, _ExerciseTally())
         if event.kind == "set":
-            tally.sets += 1
-            return
-        tally.reps += 1
-        faults = [str(f) for f in event.details.get("faults", [])]
-        tally.faulty_reps += bool(faults)
-        tally.faults.update(faults)
-        score = rep_score(event)
-        if score is not None:
-            tally.scored += 1
-            tally.quality_sum += score
-            tally.good_reps += score >= self._good
-            causes = {d.get("cause") for d in event.details["quality"].get("deductions", [])}
-            tally.shallow_reps += "range" in causes
+            self._sets[event.exercise] += 1
+            if event.exercise != UNKNOWN:
+                for i in self._unattributed:
+                    self._reps[i] = (event.exercise, self._reps[i][1])
+            self._unattributed.clear()
+        elif event.kind == "rep":
+            name = event.exercise or exercise
+            if name == UNKNOWN:
+                self._unattributed.append(len(self._reps))
+            self._reps.append((name, event))
+
+    def _tallies(self) -> dict[str, _ExerciseTally]:
+        tallies: dict[str, _ExerciseTally] = {}
+        for name, event in self._reps:
+            tallies.setdefault(name, _ExerciseTally()).add_rep(event, self._good)
+        for name, n in self._sets.items():
+            tallies.setdefault(name, _ExerciseTally()).sets = n
+        return tallies
 
     def reps(self) -> int:
-        return sum(t.reps for t in self._by_exercise.values())
+        return len(self._reps)
 
     def reps_by_exercise(self) -> dict[str, int]:
-        return {exercise: t.reps for exercise, t in self._by_exercise.items() if t.reps}
+        return {name: t.reps for name, t in self._tallies().items() if t.reps}
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        return {exercise: t.to_dict() for exercise, t in self._by_exercise.items()}
+        return {name: t.to_dict() for name, t in self._tallies().items()}

@@ -203,6 +203,10 @@ class CoachConfig(Section):
     def _known_exercise(cls, value: object) -> ExerciseSetting:
         return exercise_setting(value)
 
+    count_unknown: bool = Field(
+        True,
+        description="In 'auto' mode, count any repeated movement (label-free) until the exercise is known.",
+    )
     min_visibility: float = Field(
         0.6, ge=0, le=1, description="Landmarks below this visibility never take part in a rule."
     )
