@@ -282,3 +282,18 @@ def test_the_end_of_a_set_and_of_the_rest_are_spoken_a_rep_is_not() -> None:
         assert motivation.speaker.spoken == [set_end.text, rest.text]
     finally:
         motivation.close()
+
+
+def test_a_set_of_a_movement_never_taught_is_summed_up_without_a_name_and_joins_a_recognised_one() -> None:
+    tracker = SetTracker(SetsConfig(end_after_s=5.0, rest_target_s=10.0), good_min_score=80)
+    untaught = {2.0: rep_event(1, 0.5, 2.0, exercise="unknown", score=None)}
+    (end, rest) = run(tracker, untaught, until_s=20.0)
+    assert end.text == "Set 1 done: 1 rep. Rest 10 s." and rest.text == "Rest over (10 s): ready for set 2."
+    tally = SessionTally(good_min_score=80)
+    reps = {30.0: rep_event(1, 29.0, 30.0, exercise="unknown", score=None), 32.0: rep_event(2, 31.0, 32.0)}
+    events = run(tracker, reps, until_s=40.0)
+    for event in [*reps.values(), *events]:
+        tally.add(event)
+    (squats,) = [e for e in events if e.code == "set_end"]
+    assert (squats.exercise, squats.details["set"], squats.details["reps"]) == ("squat", 1, 2)
+    assert tally.reps_by_exercise() == {"squat": 2}  # the rep counted before the exercise was known is a squat

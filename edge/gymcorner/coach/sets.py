@@ -153,7 +153,8 @@ class SetTracker:
         mean_quality = _mean([float(x) for x in s.scores])
         bpm = [b for ht, b in s.heart_rate if s.start_t <= ht <= s.last_rep_end_t]
         heart = {"mean_bpm": round(sum(bpm) / len(bpm), 1), "peak_bpm": round(max(bpm), 1)} if bpm else None
-        words = [f"Set {s.number} done: {_plural(s.reps, 'rep')} of {_exercise_words(s.exercise)}"]
+        what = "" if s.exercise == UNKNOWN else f" of {_exercise_words(s.exercise)}"  # a movement never taught
+        words = [f"Set {s.number} done: {_plural(s.reps, 'rep')}{what}"]
         if s.scores:
             words.append(f"{good} good, quality {mean_quality:.0f}")
         if heart is not None:
@@ -189,7 +190,8 @@ class SetTracker:
         return FeedbackEvent(
             t=t,
             code="rest_over",
-            text=f"Rest over ({rested:.0f} s): ready for set {following} of {_exercise_words(exercise)}.",
+            text=f"Rest over ({rested:.0f} s): ready for set {following}"
+            + ("." if exercise == UNKNOWN else f" of {_exercise_words(exercise)}."),
             kind="info",
             severity="info",
             exercise=exercise,
