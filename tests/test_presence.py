@@ -66,7 +66,8 @@ def statuses(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 def feed(app: App, samples: list[PoseSample]) -> None:
     for sample in samples:
-        app._publish(app.pipeline.process(sample), send_avatar=False)
+        result = app.pipeline.process(sample)
+        app._publish(result, list(result.coach.events), send_avatar=False)
 
 
 def test_the_daemon_status_does_not_flap_when_the_person_flickers(caplog: pytest.LogCaptureFixture) -> None:

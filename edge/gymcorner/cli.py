@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     eval_counting.add_parser(sub).set_defaults(func=eval_counting.cmd_eval_counting)
+    from gymcorner.commands import plan  # pure rules + pydantic
+
+    plan.add_parser(sub).set_defaults(func=plan.cmd_plan)
 
     calibrate.add_parser(sub).set_defaults(func=calibrate.cmd_calibrate)
     doctor.add_parser(sub).set_defaults(func=doctor.cmd_doctor)
