@@ -199,3 +199,21 @@ def test_replay_through_the_shipped_model(path, label, model) -> None:
 def test_default_model_loads_through_make_recognizer() -> None:
     r = make_recognizer()
     assert r.model.labels == rec.LABELS
+
+
+@pytest.mark.parametrize(
+    "stem", ["workouttracker_reps__push-ups__videoplayback", "navya_squat_form__correct__squat_correct_strongher_side"]
+)
+def test_features_computed_in_batches_give_the_frame_by_frame_verdicts(stem: str, model) -> None:
+    """The recogniser featurises the frames since its last run in one batch; doing it on
+    every frame instead must not change a single verdict (a person leaving included)."""
+    samples = list(load_recording(LANDMARKS / f"{stem}.npz").samples())
+    gone = [PoseSample(s.t_s, s.width, s.height, None, None) for s in samples[100:160]]
+    back = [PoseSample(s.t_s + 2.0, s.width, s.height, s.image, s.world) for s in samples[160:]]
+    stream = samples[:100] + gone + back
+    lazy, eager = ExerciseRecognizer(model), ExerciseRecognizer(model)
+    for s in stream:
+        a = lazy.update(s)
+        b = eager.update(s)
+        eager._featurise_pending()  # as if every frame had been featurised at once
+        assert (a.label, a.ready, a.stable, a.probabilities) == (b.label, b.ready, b.stable, b.probabilities), s.t_s

@@ -108,9 +108,11 @@ class Recognition:
 class ExerciseRecognizer:
     """Live recognition: a sliding window of the last `window_s` seconds of frames.
 
-    Per-frame features are computed once per frame; the window summary and the model run
-    at most every `interval_s` (by the samples' own clock), because the exercise cannot
-    change faster than that and an edge device has better uses for the time.
+    The window summary and the model run at most every `interval_s` (by the samples' own
+    clock), because the exercise cannot change faster than that and an edge device has
+    better uses for the time. The per-frame features of the frames since the last run are
+    computed then, in one vectorised batch (the same numbers as frame by frame, a third of
+    the cost), or earlier when whether the window is ready depends on them.
     """
 
     def __init__(self, model: RecognizerModel, stable_s: float = 1.5, interval_s: float = 0.1) -> None:
@@ -118,6 +120,7 @@ class ExerciseRecognizer:
         self.stable_s = float(stable_s)
         self.interval_s = float(interval_s)
         self._frames: deque[tuple[float, FloatArray, FloatArray, float]] = deque()
+        self._pending: deque[tuple[float, FloatArray]] = deque()  # (t, points) not yet featurised
         self._top: Exercise | None = None
         self._top_since_s = 0.0
         self._proba: FloatArray | None = None
@@ -125,6 +128,7 @@ class ExerciseRecognizer:
 
     def reset(self) -> None:
         self._frames.clear()
+        self._pending.clear()
         self._top = None
         self._proba = None
         self._proba_t_s = -math.inf
@@ -135,10 +139,13 @@ class ExerciseRecognizer:
             self.reset()  # time went backwards: a new source or a replay restarted
         while self._frames and self._frames[0][0] <= t - self.model.window_s:
             self._frames.popleft()
+        while self._pending and self._pending[0][0] <= t - self.model.window_s:
+            self._pending.popleft()
         if sample.image is not None:
-            f, g, s = frame_features(sample_points(sample)[None])
-            if np.isfinite(s[0]):
-                self._frames.append((t, f[0], g[0], float(s[0])))
+            self._pending.append((t, sample_points(sample)))
+        due = self._proba is None or t - self._proba_t_s >= self.interval_s
+        if due or len(self._frames) < MIN_FRAMES <= len(self._frames) + len(self._pending):
+            self._featurise_pending()
         labels = self.model.labels
         ready = len(self._frames) >= MIN_FRAMES
         if not ready:
@@ -157,6 +164,16 @@ class ExerciseRecognizer:
             self._top, self._top_since_s = top, t
         probs = {lab.value: float(p) for lab, p in zip(labels, proba, strict=True)}
         return Recognition(t, top, probs, t - self._top_since_s >= self.stable_s, ready)
+
+    def _featurise_pending(self) -> None:
+        if not self._pending:
+            return
+        times = [t for t, _ in self._pending]
+        f, g, s = frame_features(np.stack([points for _, points in self._pending]))
+        self._pending.clear()
+        for i, t in enumerate(times):
+            if np.isfinite(s[i]):
+                self._frames.append((t, f[i], g[i], float(s[i])))
 
 
 def clip_windows(t_s: FloatArray, points: FloatArray, window_s: float = WINDOW_S,
