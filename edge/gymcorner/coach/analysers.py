@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import Exercise
 from gymcorner.coach.pushup import PUSHUP_RULES, PushupMetrics, pushup_metrics
-from gymcorner.coach.rules import RuleEngine
-from gymcorner.coach.squat import SquatCoach, SquatMetrics
+from gymcorner.coach.rules import FormRule, RuleEngine
+from gymcorner.coach.squat import SQUAT_RULES, SquatCoach, SquatMetrics
 from gymcorner.config import CoachConfig, PushupConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import ViewState
@@ -88,6 +88,18 @@ ANALYSERS: dict[Exercise, Callable[[CoachConfig], Analyser]] = {
     Exercise.SQUAT: SquatAnalyser,
     Exercise.PUSH_UP: PushupAnalyser,
 }
+
+
+# The rules each analyser runs, by exercise: what `gymcorner eval` scores per rule.
+RULES: dict[Exercise, tuple[FormRule[Any, Any], ...]] = {
+    Exercise.SQUAT: SQUAT_RULES,
+    Exercise.PUSH_UP: PUSHUP_RULES,
+}
+
+
+def rule_names(exercise: Exercise) -> tuple[str, ...]:
+    """The names an exercise's faults are reported by (a rule's reason, else its code)."""
+    return tuple(dict.fromkeys(rule.reason or rule.code for rule in RULES.get(exercise, ())))
 
 
 def make_analyser(exercise: Exercise, config: CoachConfig) -> Analyser | None:
