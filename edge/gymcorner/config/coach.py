@@ -101,7 +101,20 @@ class PushupConfig(Section):
     hips_pike_line: float = Field(
         0.12, gt=0, le=1, description="Hips pike when the hip rises this far above the line (× its length)."
     )
-    hold_frames: int = Field(5, ge=1, le=300, description="Consecutive frames a body-line fault must hold.")
+    hold_frames: int = Field(5, ge=1, le=300, description="Consecutive frames a body-line or head fault must hold.")
+    head_drop_side_line: float = Field(
+        0.35,
+        gt=0,
+        le=2,
+        description="Side view: head drop when the ear hangs this far below the hip-shoulder line (× its length).",
+    )
+    head_drop_front_ear_spans: float = Field(
+        0.7,
+        gt=-1,
+        le=3,
+        description="Front view: head drop when the nose, below the shoulder line, is less than this × ear span "
+        "below the ears (the face turned to the feet, the crown to the camera).",
+    )
     depth_tolerance_upper_arm: float = Field(
         0.6, ge=0, le=2, description="Shoulders may stop this far (× upper-arm length) above elbow height."
     )
