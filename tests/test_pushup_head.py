@@ -3,6 +3,7 @@ the rule on a real clean recording with the head drop moved in, and on the label
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -140,3 +141,47 @@ LABELLED = [
 @pytest.mark.parametrize(("name", "labelled"), LABELLED, ids=[n for n, _ in LABELLED])
 def test_head_drop_follows_the_manifest_labels(name: str, labelled: bool) -> None:
     assert ("head_drop" in push_up_faults(recording(name))) == labelled
+
+
+def plank(hip_raise: float, elbow_drop: float) -> dict[L, tuple[float, float]]:
+    """A side-on plank with the hip raised `hip_raise` × the shoulder-ankle length above the
+    line (negative: sagging below it) and the elbow `elbow_drop` upper arms below the shoulder
+    (1: straight arms; near 0: at the bottom of a push-up)."""
+    pts = side_plank(0.0)
+    shoulder, ankle = np.array(pts[L.LEFT_SHOULDER]), np.array(pts[L.LEFT_ANKLE])
+    length = float(np.linalg.norm(ankle - shoulder))
+    for side in ("LEFT", "RIGHT"):
+        hx, hy = pts[L[f"{side}_HIP"]]
+        pts[L[f"{side}_HIP"]] = (hx, hy - hip_raise * length)
+        sx, sy = pts[L[f"{side}_SHOULDER"]]
+        dy = 120.0 * elbow_drop
+        pts[L[f"{side}_ELBOW"]] = (sx - math.sqrt(120.0**2 - dy**2), sy + dy)
+    return pts
+
+
+@pytest.mark.parametrize(("code", "hip_raise"), [("hips_pike", 0.25), ("hips_sag", -0.1)])
+def test_body_line_is_judged_while_the_arms_bend_not_on_straight_arms(code: str, hip_raise: float) -> None:
+    rule = next(r for r in PUSHUP_RULES if r.code == code)
+    for drop, expected in ((0.5, True), (0.95, False)):  # lowering / a rest on straight arms
+        m = pushup_metrics(sample(plank(hip_raise, drop)), 0.6, CFG.side_on_max_ratio)
+        assert m is not None and m.side_on
+        assert m.shoulder_below_elbow == pytest.approx(-drop, abs=0.01)
+        assert rule.check(replace(m, in_rep=True), CFG) is expected
+    other = "hips_sag" if code == "hips_pike" else "hips_pike"
+    m = pushup_metrics(sample(plank(hip_raise, 0.5)), 0.6, CFG.side_on_max_ratio)
+    assert m is not None
+    assert next(r for r in PUSHUP_RULES if r.code == other).check(replace(m, in_rep=True), CFG) is False
+
+
+def test_a_rep_whose_arms_never_bent_is_not_a_partial_push_up() -> None:
+    rule = next(r for r in PUSHUP_RULES if r.code == "partial_range")
+    m = pushup_metrics(sample(plank(0.0, 0.5)), 0.6, CFG.side_on_max_ratio)
+    assert m is not None
+    assert rule.check(replace(m, rep_depth_reached=-0.7), CFG) is True  # bent, but not far enough
+    assert rule.check(replace(m, rep_depth_reached=-0.95), CFG) is None  # never bent: not judged
+    assert rule.check(replace(m, rep_depth_reached=-0.2), CFG) is False
+
+
+def test_rests_between_sets_raise_no_body_line_or_depth_fault() -> None:
+    """A 55 s clip of 30 push-ups in 6 sets with downward-dog rests, labelled clean."""
+    assert push_up_faults(recording("workouttracker_reps__push-ups__videoplayback")) == set()

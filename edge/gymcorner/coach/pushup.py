@@ -6,6 +6,12 @@ rises above it ("hips pike"). Judged only while a rep is in progress and the cam
 the body from the side (the shoulders look narrow against the body's length): a pike
 held between sets is a rest, not a fault, and from the front the line cannot be seen.
 Depth: the shoulders must come down to elbow height at the bottom of each rep.
+Both are judged only while the arms bend: on straight arms the shoulders sit about a
+whole upper arm above the elbows, and a raised hip there is a rest between sets (a
+downward dog), not a fault; a "rep" whose arms never bent is some other movement.
+Both are judged only while the arms bend: on straight arms the shoulders sit about a
+whole upper arm above the elbows, and a raised hip there is a rest between sets (a
+downward dog), not a fault; a "rep" whose arms never bent is some other movement.
 
 Head drop (the neck lets go and the head hangs towards the floor), judged during a rep
 from the view that shows it:
@@ -112,16 +118,22 @@ def pushup_metrics(sample: PoseSample, min_visibility: float, side_on_max_ratio:
     )
 
 
+def _lowering(m: PushupMetrics, c: PushupConfig) -> bool:
+    """The arms are bending: the body is being lowered, not held on straight arms (where a
+    raised hip is a rest such as a downward dog between sets, not a push-up fault)."""
+    return m.shoulder_below_elbow is None or m.shoulder_below_elbow >= -c.straight_arm_upper_arm
+
+
 def _sag(m: PushupMetrics, c: PushupConfig) -> bool | None:
     if m.hip_below_line is None or not m.side_on:
         return None
-    return m.in_rep and m.hip_below_line > c.hips_sag_line
+    return m.in_rep and _lowering(m, c) and m.hip_below_line > c.hips_sag_line
 
 
 def _pike(m: PushupMetrics, c: PushupConfig) -> bool | None:
     if m.hip_below_line is None or not m.side_on:
         return None
-    return m.in_rep and m.hip_below_line < -c.hips_pike_line
+    return m.in_rep and _lowering(m, c) and m.hip_below_line < -c.hips_pike_line
 
 
 def _head_drop(m: PushupMetrics, c: PushupConfig) -> bool | None:
@@ -137,6 +149,8 @@ def _head_drop(m: PushupMetrics, c: PushupConfig) -> bool | None:
 def _shallow(m: PushupMetrics, c: PushupConfig) -> bool | None:
     if m.rep_depth_reached is None:
         return None
+    if m.rep_depth_reached < -c.straight_arm_upper_arm:
+        return None  # the arms never bent: the counter saw some other movement, not a push-up
     return m.rep_depth_reached < -c.depth_tolerance_upper_arm
 
 

@@ -81,11 +81,35 @@ class SquatConfig(Section):
     depth_min_knee_flexion_deg: float = Field(
         75.0, ge=0, le=180, description="Lateral: a descent whose deepest knee flexion stays below this is 'shallow'."
     )
-    knees_over_toes_femur: float = Field(
-        0.75, ge=0, le=3, description="Lateral: knee ahead of the toes by more than this × femur length."
+    bottom_passed_knee_deg: float = Field(
+        15.0,
+        gt=0,
+        le=90,
+        description="A descent's bottom is judged once the knees have straightened this much from their deepest bend.",
     )
-    knees_over_toes_hold_frames: int = Field(
-        5, ge=1, le=300, description="Frames knees-over-toes must hold before the cue."
+    knees_over_toes_femur: float = Field(
+        0.3,
+        ge=-1,
+        le=3,
+        description="Lateral, at a descent's bottom: knee ahead of the toes by more than this × femur length ...",
+    )
+    knees_over_toes_hip_above_knee_femur: float = Field(
+        0.3,
+        ge=-1,
+        le=2,
+        description="... while the hip is still this far (× femur length) above the knee: a knee-first squat.",
+    )
+    too_deep_hip_below_knee_femur: float = Field(
+        0.3,
+        ge=0,
+        le=2,
+        description="Lateral, at a descent's bottom: too deep when the hip sinks this far (× femur) below the knee ...",
+    )
+    too_deep_hip_angle_deg: float = Field(
+        45.0,
+        ge=0,
+        le=180,
+        description="... and the trunk-thigh angle closes below this (the pelvis tucks under).",
     )
 
 
@@ -117,6 +141,13 @@ class PushupConfig(Section):
     )
     depth_tolerance_upper_arm: float = Field(
         0.6, ge=0, le=2, description="Shoulders may stop this far (× upper-arm length) above elbow height."
+    )
+    straight_arm_upper_arm: float = Field(
+        0.8,
+        gt=0,
+        le=2,
+        description="Shoulders this far (× upper arm) or more above the elbows: arms straight, body not being "
+        "lowered; body line and depth are judged only while the arms bend.",
     )
     side_on_max_ratio: float = Field(
         0.25,
