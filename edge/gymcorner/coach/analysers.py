@@ -13,16 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from gymcorner.coach.curl import CURL_RULES, CurlMetrics, curl_metrics
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import Exercise
+from gymcorner.coach.plank import PLANK_RULES, HoldTimer, PlankMetrics, plank_metrics
 from gymcorner.coach.pushup import PUSHUP_RULES, PushupMetrics, pushup_metrics
 from gymcorner.coach.rules import FormRule, RuleEngine
 from gymcorner.coach.squat import SQUAT_RULES, SquatCoach, SquatMetrics
-from gymcorner.config import CoachConfig, PushupConfig
+from gymcorner.config import CoachConfig, CurlConfig, PlankConfig, PushupConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import ViewState
 
-Metrics = SquatMetrics | PushupMetrics
+Metrics = SquatMetrics | PushupMetrics | PlankMetrics | CurlMetrics
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,53 @@ class PushupAnalyser:
         self._rep_shoulder_depth = None
 
 
+class PlankAnalyser:
+    """A plank is held, not repeated: the hold is timed and its body line judged throughout."""
+
+    def __init__(self, config: CoachConfig) -> None:
+        self._cfg = config
+        self._engine: RuleEngine[PlankMetrics, PlankConfig] = RuleEngine(
+            PLANK_RULES, config.cooldown_s, Exercise.PLANK, config.messages
+        )
+        self._timer = HoldTimer()
+
+    def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
+        m = plank_metrics(sample, self._cfg.min_visibility, self._cfg.plank)
+        if m is not None:
+            m = replace(m, hold_s=self._timer.update(sample.t_s, m.holding))
+        else:
+            self._timer.update(sample.t_s, False)
+        events = self._engine.update(sample.t_s, view.view.value, m, self._cfg.plank)
+        return Analysis(m, events, self._engine.active_codes())
+
+    def reset(self) -> None:
+        self._engine.reset()
+        self._timer.reset()
+
+
+class CurlAnalyser:
+    """Torso and upper arm, every frame (curl reps are counted by the generic counter)."""
+
+    def __init__(self, config: CoachConfig) -> None:
+        self._cfg = config
+        self._engine: RuleEngine[CurlMetrics, CurlConfig] = RuleEngine(
+            CURL_RULES, config.cooldown_s, Exercise.BICEP_CURL, config.messages
+        )
+
+    def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
+        m = curl_metrics(sample, self._cfg.min_visibility, self._cfg.curl.side_on_max_ratio)
+        events = self._engine.update(sample.t_s, view.view.value, m, self._cfg.curl)
+        return Analysis(m, events, self._engine.active_codes())
+
+    def reset(self) -> None:
+        self._engine.reset()
+
+
 ANALYSERS: dict[Exercise, Callable[[CoachConfig], Analyser]] = {
     Exercise.SQUAT: SquatAnalyser,
     Exercise.PUSH_UP: PushupAnalyser,
+    Exercise.PLANK: PlankAnalyser,
+    Exercise.BICEP_CURL: CurlAnalyser,
 }
 
 
@@ -94,6 +140,8 @@ ANALYSERS: dict[Exercise, Callable[[CoachConfig], Analyser]] = {
 RULES: dict[Exercise, tuple[FormRule[Any, Any], ...]] = {
     Exercise.SQUAT: SQUAT_RULES,
     Exercise.PUSH_UP: PUSHUP_RULES,
+    Exercise.PLANK: PLANK_RULES,
+    Exercise.BICEP_CURL: CURL_RULES,
 }
 
 

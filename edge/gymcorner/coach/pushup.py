@@ -59,7 +59,7 @@ class PushupMetrics:
     nose_below_shoulders: float | None = None  # front view: in shoulder spans; + below the shoulder line
 
 
-def _below_line(a: FloatArray, b: FloatArray, point: FloatArray) -> float | None:
+def below_line(a: FloatArray, b: FloatArray, point: FloatArray) -> float | None:
     """Signed distance of `point` from the line a->b, in lengths of a-b, + when below it in
     the image (whichever way the line runs); None for a degenerate line."""
     line = b - a
@@ -100,13 +100,13 @@ def pushup_metrics(sample: PoseSample, min_visibility: float, side_on_max_ratio:
         return PushupMetrics()
     # The sign of the hip's distance from the line is "down" in the image whichever way
     # the person faces.
-    below = _below_line(shoulder, ankle, hip)
+    below = below_line(shoulder, ankle, hip)
     shoulder_span = abs(float(px[L.LEFT_SHOULDER, 0] - px[L.RIGHT_SHOULDER, 0]))
     side_on = shoulder_span / length < side_on_max_ratio
     upper_arm = float(np.linalg.norm(elbow - shoulder))
     depth = float(shoulder[1] - elbow[1]) / upper_arm if upper_arm > 0 else None
     ear = _EARS[side]
-    ear_below = _below_line(hip, shoulder, px[ear]) if side_on and vis[ear] >= min_visibility else None
+    ear_below = below_line(hip, shoulder, px[ear]) if side_on and vis[ear] >= min_visibility else None
     nose_ears, nose_shoulders = (None, None) if side_on else _front_head(px, vis, min_visibility)
     return PushupMetrics(
         side_on=side_on,

@@ -16,7 +16,16 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from gymcorner.config.base import Section
-from gymcorner.config.coach import AvatarConfig, CoachConfig, PushupConfig, RepsConfig, SquatConfig, ViewConfig
+from gymcorner.config.coach import (
+    AvatarConfig,
+    CoachConfig,
+    CurlConfig,
+    PlankConfig,
+    PushupConfig,
+    RepsConfig,
+    SquatConfig,
+    ViewConfig,
+)
 from gymcorner.config.device import DeviceConfig, GpioConfig, LoggingConfig
 from gymcorner.config.links import HomeAssistantConfig, LinksConfig, MqttConfig, TcpLinkConfig, VmcConfig
 from gymcorner.config.motivation import EmotionConfig, LlmConfig, MotivationConfig
@@ -131,6 +140,7 @@ __all__ = [
     "AvatarConfig",
     "CoachConfig",
     "Config",
+    "CurlConfig",
     "DeviceConfig",
     "EmotionConfig",
     "GpioConfig",
@@ -141,6 +151,7 @@ __all__ = [
     "ModelsConfig",
     "MotivationConfig",
     "MqttConfig",
+    "PlankConfig",
     "PoseConfig",
     "PushupConfig",
     "RepsConfig",

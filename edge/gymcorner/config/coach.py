@@ -157,6 +157,51 @@ class PushupConfig(Section):
     )
 
 
+class PlankConfig(Section):
+    """Plank: hold time, and the body line while holding (side view)."""
+
+    max_incline_deg: float = Field(
+        35.0, ge=0, le=90, description="A hold: the shoulder-ankle line within this many degrees of horizontal."
+    )
+    hips_sag_line: float = Field(
+        0.02,
+        ge=-1,
+        le=1,
+        description="Hips sag when the hip is this far below the shoulder-ankle line (× its length; + below).",
+    )
+    hips_pike_line: float = Field(
+        0.2, ge=-1, le=1, description="Hips pike when the hip rises this far above the line (× its length)."
+    )
+    hold_frames: int = Field(8, ge=1, le=300, description="Consecutive frames a body-line fault must hold.")
+    side_on_max_ratio: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="Body line judged only when shoulder span / body length is below this (side view).",
+    )
+
+
+class CurlConfig(Section):
+    """Bicep curl: a still, upright torso and elbows at the sides (side view)."""
+
+    lean_back_max_deg: float = Field(
+        15.0, ge=0, le=90, description="Lean back when the trunk tilts back from vertical by more than this."
+    )
+    elbow_drift_max_deg: float = Field(
+        30.0, ge=0, le=180, description="Elbow drift when the upper arm swings this far in front of the trunk line."
+    )
+    curling_min_flexion_deg: float = Field(
+        45.0, ge=0, le=180, description="Elbow drift is judged once the elbow bends this far (a curl in progress)."
+    )
+    hold_frames: int = Field(5, ge=1, le=300, description="Consecutive frames a curl fault must hold.")
+    side_on_max_ratio: float = Field(
+        0.35,
+        gt=0,
+        le=2,
+        description="Judged only when shoulder span / torso length is below this (side view).",
+    )
+
+
 class RepsConfig(Section):
     """Repetition counting: the live phase state machine and the offline peak counter."""
 
@@ -209,6 +254,8 @@ class CoachConfig(Section):
     view: ViewConfig = Field(default_factory=ViewConfig)
     squat: SquatConfig = Field(default_factory=SquatConfig)
     pushup: PushupConfig = Field(default_factory=PushupConfig)
+    plank: PlankConfig = Field(default_factory=PlankConfig)
+    curl: CurlConfig = Field(default_factory=CurlConfig)
     reps: RepsConfig = Field(default_factory=RepsConfig)
     reference_file: Path | None = Field(
         None, strict=False, description="Gold reference rep (gymcorner reference record); each rep is compared with it."
