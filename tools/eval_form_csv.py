@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Sensitivity and specificity of the plank and bicep-curl form rules on the
+"""Sensitivity and specificity of the plank, bicep-curl and lunge form rules on the
 Exercise-Correction landmark CSVs, with thresholds chosen on one part and reported on another.
 
 Each labelled block (a run of consecutive rows with one label, tools/form_csv.py) is fed
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from form_csv import Block, read_blocks, split_blocks  # noqa: E402
 
-from gymcorner.coach.analysers import CurlAnalyser, PlankAnalyser  # noqa: E402
+from gymcorner.coach.analysers import CurlAnalyser, LungeAnalyser, PlankAnalyser  # noqa: E402
 from gymcorner.config import CoachConfig  # noqa: E402
 from gymcorner.motion.view import ViewTracker  # noqa: E402
 
@@ -56,6 +56,10 @@ CHECKS = (
           (5.0, 10.0, 15.0, 20.0, 25.0), CurlAnalyser),
     Check("bicep_test.csv", "bicep_curl", "elbow_drift", "", "C", "curl.elbow_drift_max_deg",
           (20.0, 30.0, 40.0, 60.0), CurlAnalyser),
+    Check("lunge_err.test.csv", "lunge", "knee_over_toes", "L", "C", "lunge.knee_over_toes_femur",
+          (-0.2, -0.15, -0.1, -0.05, 0.0, 0.05, 0.1), LungeAnalyser),
+    Check("lunge_err.test.csv", "lunge", "torso_lean", "", "C", "lunge.torso_lean_max_deg",
+          (20.0, 30.0, 40.0), LungeAnalyser),
 )  # fmt: skip
 
 

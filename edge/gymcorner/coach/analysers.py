@@ -16,15 +16,16 @@ from typing import Any, Protocol
 from gymcorner.coach.curl import CURL_RULES, CurlMetrics, curl_metrics
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import Exercise
+from gymcorner.coach.lunge import LUNGE_RULES, LungeMetrics, lunge_metrics
 from gymcorner.coach.plank import PLANK_RULES, HoldTimer, PlankMetrics, plank_metrics
 from gymcorner.coach.pushup import PUSHUP_RULES, PushupMetrics, pushup_metrics
 from gymcorner.coach.rules import FormRule, RuleEngine
 from gymcorner.coach.squat import SQUAT_RULES, SquatCoach, SquatMetrics
-from gymcorner.config import CoachConfig, CurlConfig, PlankConfig, PushupConfig
+from gymcorner.config import CoachConfig, CurlConfig, LungeConfig, PlankConfig, PushupConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import ViewState
 
-Metrics = SquatMetrics | PushupMetrics | PlankMetrics | CurlMetrics
+Metrics = SquatMetrics | PushupMetrics | PlankMetrics | CurlMetrics | LungeMetrics
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,30 @@ class CurlAnalyser:
         self._engine.reset()
 
 
+class LungeAnalyser:
+    """Front knee and trunk, every frame of a lunge (reps are counted by the generic counter)."""
+
+    def __init__(self, config: CoachConfig) -> None:
+        self._cfg = config
+        self._engine: RuleEngine[LungeMetrics, LungeConfig] = RuleEngine(
+            LUNGE_RULES, config.cooldown_s, Exercise.LUNGE, config.messages
+        )
+
+    def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
+        m = lunge_metrics(sample, self._cfg.min_visibility, self._cfg.lunge.side_on_max_ratio)
+        events = self._engine.update(sample.t_s, view.view.value, m, self._cfg.lunge)
+        return Analysis(m, events, self._engine.active_codes())
+
+    def reset(self) -> None:
+        self._engine.reset()
+
+
 ANALYSERS: dict[Exercise, Callable[[CoachConfig], Analyser]] = {
     Exercise.SQUAT: SquatAnalyser,
     Exercise.PUSH_UP: PushupAnalyser,
     Exercise.PLANK: PlankAnalyser,
     Exercise.BICEP_CURL: CurlAnalyser,
+    Exercise.LUNGE: LungeAnalyser,
 }
 
 
@@ -142,6 +162,7 @@ RULES: dict[Exercise, tuple[FormRule[Any, Any], ...]] = {
     Exercise.PUSH_UP: PUSHUP_RULES,
     Exercise.PLANK: PLANK_RULES,
     Exercise.BICEP_CURL: CURL_RULES,
+    Exercise.LUNGE: LUNGE_RULES,
 }
 
 
