@@ -51,7 +51,8 @@ def head_down(s: PoseSample, torso_lengths: float) -> PoseSample:
     if s.image is None:
         return s
     px = s.pixels().astype(np.float64)
-    torso = float(np.linalg.norm(_mid(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(px, L.LEFT_HIP, L.RIGHT_HIP)))
+    shoulders, hips = _mid(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER), _mid(px, L.LEFT_HIP, L.RIGHT_HIP)
+    torso = float(np.linalg.norm(shoulders - hips))
     head = list(range(L.MOUTH_RIGHT + 1))
     return _shift(s, head, np.zeros(len(head)), np.full(len(head), torso_lengths * torso))
 
@@ -61,7 +62,8 @@ def hips_down(s: PoseSample, line_lengths: float) -> PoseSample:
     if s.image is None:
         return s
     px = s.pixels().astype(np.float64)
-    length = float(np.linalg.norm(_mid(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(px, L.LEFT_ANKLE, L.RIGHT_ANKLE)))
+    shoulders, ankles = _mid(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER), _mid(px, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    length = float(np.linalg.norm(shoulders - ankles))
     hips = [L.LEFT_HIP, L.RIGHT_HIP]
     return _shift(s, hips, np.zeros(2), np.full(2, line_lengths * length))
 
@@ -75,7 +77,8 @@ def feet_back(s: PoseSample, femurs: float) -> PoseSample:
     if s.image is None:
         return s
     px = s.pixels().astype(np.float64)
-    femur = float(np.linalg.norm(px[L.LEFT_HIP] - px[L.LEFT_KNEE]) + np.linalg.norm(px[L.RIGHT_HIP] - px[L.RIGHT_KNEE])) / 2
+    left, right = px[L.LEFT_HIP] - px[L.LEFT_KNEE], px[L.RIGHT_HIP] - px[L.RIGHT_KNEE]
+    femur = float(np.linalg.norm(left) + np.linalg.norm(right)) / 2
     out = s
     for heel, toe in ((L.LEFT_HEEL, L.LEFT_FOOT_INDEX), (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)):
         forward = math.copysign(1.0, float(px[toe, 0] - px[heel, 0]))
@@ -99,6 +102,7 @@ PUSH_UPS_SIDE = (
     "pushfit_pushup_form__correct__correct47",
     "workouttracker_reps__push-ups__push-up_1",
 )
+PLANKS = ("kaiakol_exercises__plank__correct__plank_correct_001", "kaiakol_exercises__plank__correct__plank_correct_002")
 CASES = (
     Case("head_drop", "push_up", head_down, "torso lengths", (0.05, 0.1, 0.2, 0.3, 0.4), PUSH_UPS_SIDE),
     Case("hips_sag", "push_up", hips_down, "line lengths", (0.02, 0.05, 0.08, 0.12), PUSH_UPS_SIDE),
@@ -107,10 +111,8 @@ CASES = (
          ("navya_squat_form__correct__squat_correct_videoplayback",
           "navya_squat_form__correct__squat_correct_strongher_side",
           "workouttracker_reps__squats__squat_14")),
-    Case("hips_sag", "plank", hips_down, "line lengths", (0.02, 0.05, 0.08, 0.12),
-         ("kaiakol_exercises__plank__correct__plank_correct_001", "kaiakol_exercises__plank__correct__plank_correct_002")),
-    Case("hips_pike", "plank", hips_up, "line lengths", (0.1, 0.15, 0.2, 0.25),
-         ("kaiakol_exercises__plank__correct__plank_correct_001", "kaiakol_exercises__plank__correct__plank_correct_002")),
+    Case("hips_sag", "plank", hips_down, "line lengths", (0.02, 0.05, 0.08, 0.12), PLANKS),
+    Case("hips_pike", "plank", hips_up, "line lengths", (0.1, 0.15, 0.2, 0.25), PLANKS),
 )  # fmt: skip
 
 
