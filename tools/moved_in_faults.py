@@ -102,7 +102,7 @@ PUSH_UPS_SIDE = (
     "pushfit_pushup_form__correct__correct47",
     "workouttracker_reps__push-ups__push-up_1",
 )
-PLANKS = ("kaiakol_exercises__plank__correct__plank_correct_001", "kaiakol_exercises__plank__correct__plank_correct_002")
+PLANKS = tuple(f"kaiakol_exercises__plank__correct__plank_correct_00{i}" for i in (1, 2))
 CASES = (
     Case("head_drop", "push_up", head_down, "torso lengths", (0.05, 0.1, 0.2, 0.3, 0.4), PUSH_UPS_SIDE),
     Case("hips_sag", "push_up", hips_down, "line lengths", (0.02, 0.05, 0.08, 0.12), PUSH_UPS_SIDE),
