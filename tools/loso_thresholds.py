@@ -7,7 +7,8 @@ fired on each clip. Then, for each source (the first path component of a clip) h
 in turn, the value is chosen on the *other* sources only (best sensitivity + specificity
 on their clips; ties: the middle of the tied values) and the rule is scored on the held-out
 source with it. The pooled held-out numbers are what the rule does on sources it was not
-tuned on; the value chosen on every source together is the one to ship.
+tuned on; the value chosen on every source together is printed as a check on the default
+(a fold whose training sources hold no positive falls back to the default, and says so).
 
     tools/loso_thresholds.py push_up/head_drop pushup.head_drop_front_ear_spans 0.3 0.5 0.7 0.9 1.1 \\
         [--manifest ../shared/data/manifest.csv] [--landmarks tests/fixtures/landmarks] [--json OUT]
