@@ -185,3 +185,15 @@ def test_a_rep_whose_arms_never_bent_is_not_a_partial_push_up() -> None:
 def test_rests_between_sets_raise_no_body_line_or_depth_fault() -> None:
     """A 55 s clip of 30 push-ups in 6 sets with downward-dog rests, labelled clean."""
     assert push_up_faults(recording("workouttracker_reps__push-ups__videoplayback")) == set()
+
+
+def test_every_rep_lists_its_head_drop_though_the_cue_is_said_once() -> None:
+    """Three reps 1.2 s apart, the head hanging at each bottom: the 4 s cooldown holds back
+    the second and third cue, but each rep still carries the fault."""
+    config = Config()
+    config.coach.exercise = "push_up"
+    events = analyze_samples(recording("pushfit_pushup_form__wrong__wrong96"), config, "wrong96").events
+    cues = [e for e in events if e.code == "head_drop"]
+    reps = [e for e in events if e.kind == "rep"]
+    assert len(cues) == 1 and config.coach.cooldown_s > reps[-1].t - reps[0].t
+    assert len(reps) == 3 and all("head_drop" in r.details["faults"] for r in reps)

@@ -35,6 +35,7 @@ class Analysis:
     metrics: Metrics | None = None
     events: list[FeedbackEvent] = field(default_factory=list)
     active: list[str] = field(default_factory=list)
+    onsets: list[str] = field(default_factory=list)  # faults begun on this frame, cue or not (cooldown)
 
 
 class Analyser(Protocol):
@@ -51,7 +52,7 @@ class SquatAnalyser:
 
     def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
         frame = self._coach.update(sample, view)
-        return Analysis(frame.metrics, list(frame.events), frame.active)
+        return Analysis(frame.metrics, list(frame.events), frame.active, frame.onsets)
 
     def reset(self) -> None:
         self._coach.reset()
@@ -80,7 +81,7 @@ class PushupAnalyser:
         if rep_ended:
             self._rep_shoulder_depth = None
         events = self._engine.update(sample.t_s, view.view.value, m, cfg)
-        return Analysis(m, events, self._engine.active_codes())
+        return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
 
     def reset(self) -> None:
         self._engine.reset()
@@ -104,7 +105,7 @@ class PlankAnalyser:
         else:
             self._timer.update(sample.t_s, False)
         events = self._engine.update(sample.t_s, view.view.value, m, self._cfg.plank)
-        return Analysis(m, events, self._engine.active_codes())
+        return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
 
     def reset(self) -> None:
         self._engine.reset()
@@ -123,7 +124,7 @@ class CurlAnalyser:
     def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
         m = curl_metrics(sample, self._cfg.min_visibility, self._cfg.curl.side_on_max_ratio)
         events = self._engine.update(sample.t_s, view.view.value, m, self._cfg.curl)
-        return Analysis(m, events, self._engine.active_codes())
+        return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
 
     def reset(self) -> None:
         self._engine.reset()
@@ -141,7 +142,7 @@ class LungeAnalyser:
     def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
         m = lunge_metrics(sample, self._cfg.min_visibility, self._cfg.lunge.side_on_max_ratio)
         events = self._engine.update(sample.t_s, view.view.value, m, self._cfg.lunge)
-        return Analysis(m, events, self._engine.active_codes())
+        return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
 
     def reset(self) -> None:
         self._engine.reset()

@@ -293,6 +293,7 @@ class SquatFrame:
     metrics: SquatMetrics | None
     events: list[FeedbackEvent]
     active: list[str]
+    onsets: list[str]
 
 
 class SquatCoach:
@@ -323,4 +324,4 @@ class SquatCoach:
         else:
             metrics = self._descent.update(metrics)
         events = self._engine.update(sample.t_s, view.view.value, metrics, self._cfg.squat)
-        return SquatFrame(sample.t_s, view, metrics, events, self._engine.active_codes())
+        return SquatFrame(sample.t_s, view, metrics, events, self._engine.active_codes(), self._engine.onsets())
