@@ -14,9 +14,11 @@ from gymcorner.commands.evaluate import ClipResult, summarise
 from gymcorner.errors import ConfigError
 
 
-def result(exercise: str, pred: str, reps: int, got: int, conf: str = "high", faults=(), faults_pred=()) -> ClipResult:
+def result(
+    exercise: str, pred: str, reps: int, got: int, conf: str = "high", faults=(), faults_pred=(), clip: str = ""
+) -> ClipResult:
     return ClipResult(
-        clip=f"{exercise}-{reps}-{got}.mp4", exercise=exercise, exercise_pred=pred, reps=reps, reps_pred=got,
+        clip=clip or f"{exercise}-{reps}-{got}.mp4", exercise=exercise, exercise_pred=pred, reps=reps, reps_pred=got,
         reps_pred_offline=got, rep_confidence=conf, partial=False, faults=list(faults),
         faults_pred=list(faults_pred), frames=10, processing_fps=30.0,
     )  # fmt: skip
@@ -41,7 +43,35 @@ def test_summary_numbers() -> None:
     assert s["rep_off_by_one_rate"] == pytest.approx(3 / 4)
     assert s["phantom_reps"] == 1  # the squat clip with 0 reps counted 1 (the plank has no counter)
     assert s["low_confidence"]["clips"] == 1 and s["low_confidence"]["mae"] == 9
-    assert s["faults"]["forward_lean"] == {"positives": 1, "negatives": 2, "sensitivity": 1.0, "specificity": 1.0}
+    lean = s["faults"]["rules"]["squat/forward_lean"]
+    # one labelled clip, caught; the two squat clips with no fault label are the negatives
+    assert (lean["positives"], lean["caught"], lean["negatives"], lean["false_positives"]) == (1, 1, 2, 0)
+    assert lean["sensitivity"] == 1.0 and lean["specificity"] == 1.0
+
+
+def test_every_fault_on_a_clean_clip_is_a_false_positive_and_a_wrong_one_a_confusion() -> None:
+    s = summarise(
+        [
+            result("squat", "squat", 1, 1, clip="a"),  # clean, nothing raised
+            result("squat", "squat", 1, 1, faults_pred=["narrow_stance"], clip="b"),  # clean: a rule nobody labelled
+            result("squat", "squat", 1, 1, faults_pred=["no_such_rule"], clip="c"),  # clean: even an unknown code
+            result("squat", "squat", 1, 1, faults=["too_deep"], faults_pred=["too_deep", "forward_lean"], clip="d"),
+            result("squat", "squat", 1, 1, faults=["unclear"], faults_pred=["knee_valgus"], clip="e"),  # not judged
+            result("push_up", "push_up", 1, 1, faults=["head_drop"], clip="f"),  # missed
+        ]
+    )["faults"]
+    rules = s["rules"]
+    assert rules["squat/narrow_stance"]["specificity"] == pytest.approx(2 / 3, abs=1e-3)
+    assert rules["squat/narrow_stance"]["sensitivity"] is None  # no clip is labelled with it
+    assert rules["squat/no_such_rule"]["false_positives"] == 1
+    assert rules["squat/knee_valgus"]["false_positives"] == 0  # the 'unclear' clip is neither clean nor faulty
+    assert rules["squat/too_deep"]["sensitivity"] == 1.0
+    assert rules["squat/forward_lean"]["false_positives"] == 0  # raised on a faulty clip: a confusion instead
+    assert rules["push_up/head_drop"]["sensitivity"] == 0.0
+    assert s["clean_clips"] == 3 and s["clean_clips_with_faults"] == {"b": ["narrow_stance"], "c": ["no_such_rule"]}
+    assert s["confusions"] == [{"clip": "d", "labelled": ["too_deep"], "raised": ["forward_lean"]}]
+    assert s["unjudged_clips"] == ["e"]
+    assert s["labels"]["head_drop"] == {"positives": 1, "caught": 0}
 
 
 def test_a_file_that_is_not_a_manifest(tmp_path: Path) -> None:

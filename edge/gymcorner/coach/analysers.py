@@ -11,18 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
+from gymcorner.coach.curl import CURL_RULES, CurlMetrics, curl_metrics
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import Exercise
+from gymcorner.coach.lunge import LUNGE_RULES, LungeMetrics, lunge_metrics
+from gymcorner.coach.plank import PLANK_RULES, HoldTimer, PlankMetrics, plank_metrics
 from gymcorner.coach.pushup import PUSHUP_RULES, PushupMetrics, pushup_metrics
-from gymcorner.coach.rules import RuleEngine
-from gymcorner.coach.squat import SquatCoach, SquatMetrics
-from gymcorner.config import CoachConfig, PushupConfig
+from gymcorner.coach.rules import FormRule, RuleEngine
+from gymcorner.coach.squat import SQUAT_RULES, SquatCoach, SquatMetrics
+from gymcorner.config import CoachConfig, CurlConfig, LungeConfig, PlankConfig, PushupConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import ViewState
 
-Metrics = SquatMetrics | PushupMetrics
+Metrics = SquatMetrics | PushupMetrics | PlankMetrics | CurlMetrics | LungeMetrics
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Analysis:
     metrics: Metrics | None = None
     events: list[FeedbackEvent] = field(default_factory=list)
     active: list[str] = field(default_factory=list)
+    onsets: list[str] = field(default_factory=list)  # faults begun on this frame, cue or not (cooldown)
 
 
 class Analyser(Protocol):
@@ -48,7 +52,7 @@ class SquatAnalyser:
 
     def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
         frame = self._coach.update(sample, view)
-        return Analysis(frame.metrics, list(frame.events), frame.active)
+        return Analysis(frame.metrics, list(frame.events), frame.active, frame.onsets)
 
     def reset(self) -> None:
         self._coach.reset()
@@ -77,17 +81,95 @@ class PushupAnalyser:
         if rep_ended:
             self._rep_shoulder_depth = None
         events = self._engine.update(sample.t_s, view.view.value, m, cfg)
-        return Analysis(m, events, self._engine.active_codes())
+        return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
 
     def reset(self) -> None:
         self._engine.reset()
         self._rep_shoulder_depth = None
 
 
+class PlankAnalyser:
+    """A plank is held, not repeated: the hold is timed and its body line judged throughout."""
+
+    def __init__(self, config: CoachConfig) -> None:
+        self._cfg = config
+        self._engine: RuleEngine[PlankMetrics, PlankConfig] = RuleEngine(
+            PLANK_RULES, config.cooldown_s, Exercise.PLANK, config.messages
+        )
+        self._timer = HoldTimer()
+
+    def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
+        m = plank_metrics(sample, self._cfg.min_visibility, self._cfg.plank)
+        if m is not None:
+            m = replace(m, hold_s=self._timer.update(sample.t_s, m.holding))
+        else:
+            self._timer.update(sample.t_s, False)
+        events = self._engine.update(sample.t_s, view.view.value, m, self._cfg.plank)
+        return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
+
+    def reset(self) -> None:
+        self._engine.reset()
+        self._timer.reset()
+
+
+class CurlAnalyser:
+    """Torso and upper arm, every frame (curl reps are counted by the generic counter)."""
+
+    def __init__(self, config: CoachConfig) -> None:
+        self._cfg = config
+        self._engine: RuleEngine[CurlMetrics, CurlConfig] = RuleEngine(
+            CURL_RULES, config.cooldown_s, Exercise.BICEP_CURL, config.messages
+        )
+
+    def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
+        m = curl_metrics(sample, self._cfg.min_visibility, self._cfg.curl.side_on_max_ratio)
+        events = self._engine.update(sample.t_s, view.view.value, m, self._cfg.curl)
+        return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
+
+    def reset(self) -> None:
+        self._engine.reset()
+
+
+class LungeAnalyser:
+    """Front knee and trunk, every frame of a lunge (reps are counted by the generic counter)."""
+
+    def __init__(self, config: CoachConfig) -> None:
+        self._cfg = config
+        self._engine: RuleEngine[LungeMetrics, LungeConfig] = RuleEngine(
+            LUNGE_RULES, config.cooldown_s, Exercise.LUNGE, config.messages
+        )
+
+    def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
+        m = lunge_metrics(sample, self._cfg.min_visibility, self._cfg.lunge.side_on_max_ratio)
+        events = self._engine.update(sample.t_s, view.view.value, m, self._cfg.lunge)
+        return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
+
+    def reset(self) -> None:
+        self._engine.reset()
+
+
 ANALYSERS: dict[Exercise, Callable[[CoachConfig], Analyser]] = {
     Exercise.SQUAT: SquatAnalyser,
     Exercise.PUSH_UP: PushupAnalyser,
+    Exercise.PLANK: PlankAnalyser,
+    Exercise.BICEP_CURL: CurlAnalyser,
+    Exercise.LUNGE: LungeAnalyser,
 }
+
+
+# The rules each analyser runs, by exercise: what `gymcorner eval` scores per rule.
+RULES: dict[Exercise, tuple[FormRule[Any, Any], ...]] = {
+    Exercise.SQUAT: SQUAT_RULES,
+    Exercise.PUSH_UP: PUSHUP_RULES,
+    Exercise.PLANK: PLANK_RULES,
+    Exercise.BICEP_CURL: CURL_RULES,
+    Exercise.LUNGE: LUNGE_RULES,
+}
+
+
+def rule_names(exercise: Exercise) -> tuple[str, ...]:
+    """The names an exercise's faults are reported by (a rule's reason, else its code)."""
+    return tuple(dict.fromkeys(rule.reason or rule.code for rule in RULES.get(exercise, ())))
 
 
 def make_analyser(exercise: Exercise, config: CoachConfig) -> Analyser | None:

@@ -276,7 +276,7 @@ class Coach:
         if self._analyser is not None:
             in_rep = counter is not None and counter.in_rep
             analysis = self._analyser.update(sample, view, in_rep, rep is not None)
-        faults = {fault_key(e) for e in analysis.events}
+        faults = {fault_key(e) for e in analysis.events} | set(analysis.onsets)  # cued or held back by cooldown
         if rep is not None:
             rep = replace(rep, faults=tuple(sorted(set(rep.faults) | faults)))
         elif counter is not None:

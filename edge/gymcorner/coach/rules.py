@@ -5,7 +5,9 @@ visible, a predicate over the frame's metrics and the config, and how many conse
 frames the predicate must hold (3 consecutive observations for a narrow stance, 10
 consecutive frames for knee varus). The engine keeps one persistence counter per rule and emits an
 event once per onset: when the counter first reaches its hold, and again only after the
-fault has cleared and the cooldown has passed.
+fault has cleared and the cooldown has passed. The cooldown keeps the cues from repeating;
+it does not hide the fault from the rep it happened in: `onsets()` names every fault that
+began on the last frame, cue or not, so that each rep lists all of its faults.
 """
 
 from __future__ import annotations
@@ -58,10 +60,16 @@ class RuleEngine(Generic[M, C]):
         self._exercise = exercise
         self._messages = messages or {}
         self._state = {rule.key: _RuleState() for rule in rules}
+        self._onsets: list[str] = []
 
     @property
     def rules(self) -> tuple[FormRule[M, C], ...]:
         return self._rules
+
+    def onsets(self) -> list[str]:
+        """The faults (a rule's reason, else its code) that began on the last update,
+        including those whose cue the cooldown held back."""
+        return list(self._onsets)
 
     def active_codes(self) -> list[str]:
         return [key for key, st in self._state.items() if st.active]
@@ -72,6 +80,7 @@ class RuleEngine(Generic[M, C]):
 
     def update(self, t_s: float, view: str, metrics: M | None, config: C) -> list[FeedbackEvent]:
         events: list[FeedbackEvent] = []
+        self._onsets = []
         for rule in self._rules:
             st = self._state[rule.key]
             verdict = rule.check(metrics, config) if metrics is not None and view in rule.views else None
@@ -84,6 +93,7 @@ class RuleEngine(Generic[M, C]):
             if st.active or st.count < rule.hold_frames(config):
                 continue
             st.active = True
+            self._onsets.append(rule.reason or rule.code)
             if t_s - st.last_emit_t < self._cooldown_s:
                 continue
             st.last_emit_t = t_s

@@ -45,6 +45,11 @@ class SquatMetrics:
     hip_above_knee_femur: float | None = None
     knee_ahead_of_toes_femur: float | None = None
     descent_max_flexion_deg: float | None = None  # set on the frame a descent ends
+    hip_angle_deg: float | None = None  # trunk-thigh angle (shoulder-hip-knee), image plane
+    # Set once per descent, when the ascent is under way, from its deepest frame:
+    bottom_hip_above_knee_femur: float | None = None
+    bottom_knee_ahead_of_toes_femur: float | None = None
+    bottom_hip_angle_deg: float | None = None
 
     def rounded(self) -> dict[str, float | str | None]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
@@ -78,36 +83,67 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
         flexion_3d = float(np.mean([geo.knee_flexion_3d_deg(sample.world.astype(np.float64), s) for s in legs]))
     side = max(legs, key=lambda s: float(vis[list(_SIDES[s][:4])].mean())) if legs else None
 
-    lean = shin = above = ahead = None
+    lean = shin = above = ahead = hip_angle = None
     if side is not None:
         sh, _hip, knee, _ankle, heel, toe = _SIDES[side]
         if ok(sh):
             lean = geo.trunk_lean_deg(px, side)
+            hip_angle = geo.hip_angle_deg(px, side)
         shin = geo.shin_lean_deg(px, side)
         above = geo.hip_above_knee(px, side)
         femur = geo.femur_length(px, side)
         if ok(heel, toe) and femur > 0:
             forward = math.copysign(1.0, float(px[toe, 0] - px[heel, 0]))  # which way the feet point
             ahead = forward * float(px[knee, 0] - px[toe, 0]) / femur
-    return SquatMetrics(shoulder, ankles, knees, flexion, flexion_3d, side, lean, shin, above, ahead)
+    return SquatMetrics(
+        shoulder, ankles, knees, flexion, flexion_3d, side, lean, shin, above, ahead, hip_angle_deg=hip_angle
+    )
 
 
 class DescentTracker:
-    """Follows one squat descent so that depth is judged once, when the person stands up."""
+    """Follows one squat descent so that depth is judged once, when the person stands up,
+    and what the body did at the bottom (the frame of most knee flexion) once the ascent
+    is clearly under way: soon enough for the cue to belong to this rep."""
 
     def __init__(self, config: SquatConfig) -> None:
         self._cycle: ThresholdCycle[None] = ThresholdCycle(
             config.squat_min_knee_flexion_deg, config.rep_top_knee_flexion_deg
         )
+        self._rise_deg = config.bottom_passed_knee_deg
+        self._bottom: SquatMetrics | None = None
+        self._bottom_judged = False
 
     def reset(self) -> None:
         self._cycle.reset()
+        self._bottom, self._bottom_judged = None, False
 
     def update(self, metrics: SquatMetrics) -> SquatMetrics:
-        descent = self._cycle.update(None, metrics.knee_flexion_deg)
+        flexion = metrics.knee_flexion_deg
+        descent = self._cycle.update(None, flexion)
+        out = metrics
+        if self._cycle.active and flexion is not None:
+            deepest = self._bottom.knee_flexion_deg if self._bottom is not None else None
+            if deepest is None or flexion > deepest:
+                self._bottom = metrics
+            elif not self._bottom_judged and flexion < deepest - self._rise_deg:
+                out = self._with_bottom(metrics)
         if descent is None:
-            return metrics
-        return replace(metrics, descent_max_flexion_deg=descent.peak)
+            return out
+        if not self._bottom_judged and self._bottom is not None:
+            out = self._with_bottom(out)  # stood up faster than the ascent could be seen
+        self._bottom, self._bottom_judged = None, False
+        return replace(out, descent_max_flexion_deg=descent.peak)
+
+    def _with_bottom(self, metrics: SquatMetrics) -> SquatMetrics:
+        bottom = self._bottom
+        assert bottom is not None
+        self._bottom_judged = True
+        return replace(
+            metrics,
+            bottom_hip_above_knee_femur=bottom.hip_above_knee_femur,
+            bottom_knee_ahead_of_toes_femur=bottom.knee_ahead_of_toes_femur,
+            bottom_hip_angle_deg=bottom.hip_angle_deg,
+        )
 
 
 def _all(*values: float | None) -> bool:
@@ -151,9 +187,23 @@ def _shallow(m: SquatMetrics, c: SquatConfig) -> bool | None:
 
 
 def _knees_over_toes(m: SquatMetrics, c: SquatConfig) -> bool | None:
-    if not _all(m.knee_ahead_of_toes_femur, m.knee_flexion_deg):
+    # Judged at the bottom of each descent: knees far past the toes while the hips stay
+    # high above the knees. In a deep squat the knees pass the toes too, but the hips
+    # have come down to them; a knee-first squat gets there with the hips still high.
+    ahead, above = m.bottom_knee_ahead_of_toes_femur, m.bottom_hip_above_knee_femur
+    if ahead is None or above is None:
         return None
-    return m.knee_flexion_deg >= c.squat_min_knee_flexion_deg and m.knee_ahead_of_toes_femur > c.knees_over_toes_femur  # type: ignore[operator]
+    return ahead > c.knees_over_toes_femur and above > c.knees_over_toes_hip_above_knee_femur
+
+
+def _too_deep(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    # Judged at the bottom of each descent: the hip well below the knee and the
+    # trunk-thigh angle closed past a controlled squat's, the two things the landmarks
+    # show of the pelvis tucking under (there is no spine landmark to show the lumbar curve).
+    below, angle = m.bottom_hip_above_knee_femur, m.bottom_hip_angle_deg
+    if below is None or angle is None:
+        return None
+    return -below > c.too_deep_hip_below_knee_femur and angle < c.too_deep_hip_angle_deg
 
 
 _FRONTAL = frozenset({View.FRONTAL.value})
@@ -213,8 +263,23 @@ SQUAT_RULES: tuple[FormRule[SquatMetrics, SquatConfig], ...] = (
         text="Posture incorrect: your knees travel far past your toes; sit back into your hips.",
         views=_LATERAL,
         check=_knees_over_toes,
-        hold_frames=lambda c: c.knees_over_toes_hold_frames,
-        details=lambda m: {"knee_ahead_of_toes_femur": m.knee_ahead_of_toes_femur},
+        hold_frames=lambda c: 1,
+        details=lambda m: {
+            "knee_ahead_of_toes_femur": m.bottom_knee_ahead_of_toes_femur,
+            "hip_above_knee_femur": m.bottom_hip_above_knee_femur,
+        },
+    ),
+    FormRule(
+        code="posture_incorrect",
+        reason="too_deep",
+        text="Posture incorrect: you are sinking too deep and your pelvis tucks under; stop just below parallel.",
+        views=_LATERAL,
+        check=_too_deep,
+        hold_frames=lambda c: 1,
+        details=lambda m: {
+            "hip_above_knee_femur": m.bottom_hip_above_knee_femur,
+            "hip_angle_deg": m.bottom_hip_angle_deg,
+        },
     ),
 )
 
@@ -228,6 +293,7 @@ class SquatFrame:
     metrics: SquatMetrics | None
     events: list[FeedbackEvent]
     active: list[str]
+    onsets: list[str]
 
 
 class SquatCoach:
@@ -258,4 +324,4 @@ class SquatCoach:
         else:
             metrics = self._descent.update(metrics)
         events = self._engine.update(sample.t_s, view.view.value, metrics, self._cfg.squat)
-        return SquatFrame(sample.t_s, view, metrics, events, self._engine.active_codes())
+        return SquatFrame(sample.t_s, view, metrics, events, self._engine.active_codes(), self._engine.onsets())

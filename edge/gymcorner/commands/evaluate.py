@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from gymcorner.coach.analysers import rule_names
 from gymcorner.coach.any_reps import AnyRepCounter
 from gymcorner.coach.exercises import SELECTABLE, Exercise
 from gymcorner.coach.reps import PHASES, count_reps_offline
@@ -29,12 +30,14 @@ from gymcorner.motion.filters import make_smoother
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.recording import Recording, load_recording
 
-# Manifest fault vocabulary -> the code or reason our coach raises for it.
+# Manifest fault vocabulary -> the rule name (an event's reason, else its code) raised for it.
 FAULT_CODES: dict[str, str] = {
     "forward_lean": "forward_lean",
     "knees_over_toes": "knees_over_toes",
     "hips_sag": "hips_sag",
-    "too_deep": "too_deep",  # no rule: reported with sensitivity 0 so the gap is visible
+    "hips_pike": "hips_pike",
+    "head_drop": "head_drop",
+    "too_deep": "too_deep",
 }
 COUNTED: tuple[Exercise, ...] = tuple(PHASES)  # the exercises the live counter has a phase for
 REQUIRED_COLUMNS = {"clip", "exercise", "reps", "rep_confidence", "visible_faults"}
@@ -178,23 +181,67 @@ def summarise(results: list[ClipResult]) -> dict[str, Any]:
     return summary
 
 
+def label_state(faults: list[str]) -> str:
+    """'clean' (no visible fault labelled), 'faulty' (every label one we judge) or
+    'unjudged' (a label such as 'unclear' or 'other:...' that no rule answers)."""
+    if not faults:
+        return "clean"
+    return "faulty" if all(f in FAULT_CODES for f in faults) else "unjudged"
+
+
+def _rate(hits: int, total: int) -> float | None:
+    return round(hits / total, 3) if total else None
+
+
 def _fault_scores(results: list[ClipResult]) -> dict[str, Any]:
-    scores: dict[str, Any] = {}
-    for label, code in FAULT_CODES.items():
-        positives = [r for r in results if label in r.faults]
-        if not positives:
-            continue
-        exercises = {r.exercise for r in positives}
-        negatives = [r for r in results if r.exercise in exercises and not r.faults]
-        tp = sum(code in r.faults_pred for r in positives)
-        tn = sum(code not in r.faults_pred for r in negatives)
-        scores[code] = {
-            "positives": len(positives),
-            "negatives": len(negatives),
-            "sensitivity": round(tp / len(positives), 3),
-            "specificity": round(tn / len(negatives), 3) if negatives else None,
-        }
-    return scores
+    """Per exercise and rule: sensitivity over the clips labelled with its fault, and
+    specificity over the clips labelled clean, counting every rule name raised there
+    (not only those with a positive label somewhere). A fault raised on a faulty clip
+    that is not among its labels is a confusion. Clips with an unjudgeable label
+    ('unclear', 'other:...') are left out of both and listed."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for r in results:
+        names[r.exercise] |= set(rule_names(r.exercise)) | set(r.faults_pred)
+        names[r.exercise] |= {FAULT_CODES[f] for f in r.faults if f in FAULT_CODES}
+    rules: dict[str, Any] = {}
+    for exercise in sorted(names):
+        clips = [r for r in results if r.exercise == exercise]
+        clean = [r for r in clips if label_state(r.faults) == "clean"]
+        for name in sorted(names[exercise]):
+            positives = [r for r in clips if name in {FAULT_CODES.get(f) for f in r.faults}]
+            tp = sum(name in r.faults_pred for r in positives)
+            fp = [r.clip for r in clean if name in r.faults_pred]
+            rules[f"{exercise}/{name}"] = {
+                "exercise": str(exercise),
+                "rule": name,
+                "positives": len(positives),
+                "caught": tp,
+                "sensitivity": _rate(tp, len(positives)),
+                "negatives": len(clean),
+                "false_positives": len(fp),
+                "specificity": _rate(len(clean) - len(fp), len(clean)),
+                "false_positive_clips": fp,
+            }
+    confusions = []
+    for r in results:
+        other = sorted(set(r.faults_pred) - {FAULT_CODES.get(f) for f in r.faults})
+        if label_state(r.faults) == "faulty" and other:
+            confusions.append({"clip": r.clip, "labelled": r.faults, "raised": other})
+    clean_all = [r for r in results if label_state(r.faults) == "clean"]
+    return {
+        "rules": rules,
+        "labels": {
+            label: {
+                "positives": sum(label in r.faults for r in results),
+                "caught": sum(label in r.faults and code in r.faults_pred for r in results),
+            }
+            for label, code in FAULT_CODES.items()
+        },
+        "clean_clips": len(clean_all),
+        "clean_clips_with_faults": {r.clip: r.faults_pred for r in clean_all if r.faults_pred},
+        "confusions": confusions,
+        "unjudged_clips": [r.clip for r in results if label_state(r.faults) == "unjudged"],
+    }
 
 
 def run_eval(
@@ -241,12 +288,7 @@ def format_eval(result: dict[str, Any]) -> str:
     low = s["low_confidence"]
     if low["clips"]:
         lines.append(f"low-confidence rep labels (scored apart): {low['clips']} clips, MAE {low['mae']:.2f}")
-    for code, f in s["faults"].items():
-        spec = "n/a" if f["specificity"] is None else f"{f['specificity']:.2f}"
-        lines.append(
-            f"fault {code:<16} sensitivity {f['sensitivity']:.2f} ({f['positives']} clips)  "
-            f"specificity {spec} ({f['negatives']} clips)"
-        )
+    lines.extend(format_faults(s["faults"]))
     lines.append("per clip: exercise -> predicted, reps -> live / offline / label-free, faults predicted")
     for c in result["clips"]:
         mark = "" if c["exercise"] == c["exercise_pred"] else "  <- exercise"
@@ -256,3 +298,25 @@ def format_eval(result: dict[str, Any]) -> str:
             f"{','.join(c['faults_pred']) or '-'}{mark}"
         )
     return "\n".join(lines)
+
+
+def _pct(x: float | None) -> str:
+    return " n/a" if x is None else f"{x:.2f}"
+
+
+def format_faults(f: dict[str, Any]) -> list[str]:
+    lines = ["faults per rule (sensitivity: labelled clips caught; specificity: clean clips without it)"]
+    for key, r in f["rules"].items():
+        lines.append(
+            f"  {key:<28} sensitivity {_pct(r['sensitivity'])} ({r['caught']}/{r['positives']})  "
+            f"specificity {_pct(r['specificity'])} ({r['negatives'] - r['false_positives']}/{r['negatives']})"
+        )
+    with_faults = f["clean_clips_with_faults"]
+    lines.append(f"clean clips with any fault raised: {len(with_faults)} of {f['clean_clips']}")
+    lines.extend(f"  {clip}: {', '.join(codes)}" for clip, codes in with_faults.items())
+    lines.append(f"confusions (raised on a faulty clip, not its label): {len(f['confusions'])}")
+    for c in f["confusions"]:
+        lines.append(f"  {c['clip']}: labelled {';'.join(c['labelled'])}, raised {', '.join(c['raised'])}")
+    if f["unjudged_clips"]:
+        lines.append(f"left out (label not judgeable): {', '.join(f['unjudged_clips'])}")
+    return lines

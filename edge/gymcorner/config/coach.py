@@ -81,11 +81,35 @@ class SquatConfig(Section):
     depth_min_knee_flexion_deg: float = Field(
         75.0, ge=0, le=180, description="Lateral: a descent whose deepest knee flexion stays below this is 'shallow'."
     )
-    knees_over_toes_femur: float = Field(
-        0.75, ge=0, le=3, description="Lateral: knee ahead of the toes by more than this × femur length."
+    bottom_passed_knee_deg: float = Field(
+        15.0,
+        gt=0,
+        le=90,
+        description="A descent's bottom is judged once the knees have straightened this much from their deepest bend.",
     )
-    knees_over_toes_hold_frames: int = Field(
-        5, ge=1, le=300, description="Frames knees-over-toes must hold before the cue."
+    knees_over_toes_femur: float = Field(
+        0.3,
+        ge=-1,
+        le=3,
+        description="Lateral, at a descent's bottom: knee ahead of the toes by more than this × femur length ...",
+    )
+    knees_over_toes_hip_above_knee_femur: float = Field(
+        0.3,
+        ge=-1,
+        le=2,
+        description="... while the hip is still this far (× femur length) above the knee: a knee-first squat.",
+    )
+    too_deep_hip_below_knee_femur: float = Field(
+        0.3,
+        ge=0,
+        le=2,
+        description="Lateral, at a descent's bottom: too deep when the hip sinks this far (× femur) below the knee ...",
+    )
+    too_deep_hip_angle_deg: float = Field(
+        45.0,
+        ge=0,
+        le=180,
+        description="... and the trunk-thigh angle closes below this (the pelvis tucks under).",
     )
 
 
@@ -101,15 +125,101 @@ class PushupConfig(Section):
     hips_pike_line: float = Field(
         0.12, gt=0, le=1, description="Hips pike when the hip rises this far above the line (× its length)."
     )
-    hold_frames: int = Field(5, ge=1, le=300, description="Consecutive frames a body-line fault must hold.")
+    hold_frames: int = Field(5, ge=1, le=300, description="Consecutive frames a body-line or head fault must hold.")
+    head_drop_side_line: float = Field(
+        0.35,
+        gt=0,
+        le=2,
+        description="Side view: head drop when the ear hangs this far below the hip-shoulder line (× its length).",
+    )
+    head_drop_front_ear_spans: float = Field(
+        0.7,
+        gt=-1,
+        le=3,
+        description="Front view: head drop when the nose, below the shoulder line, is less than this × ear span "
+        "below the ears (the face turned to the feet, the crown to the camera).",
+    )
     depth_tolerance_upper_arm: float = Field(
         0.6, ge=0, le=2, description="Shoulders may stop this far (× upper-arm length) above elbow height."
+    )
+    straight_arm_upper_arm: float = Field(
+        0.8,
+        gt=0,
+        le=2,
+        description="Shoulders this far (× upper arm) or more above the elbows: arms straight, body not being "
+        "lowered; body line and depth are judged only while the arms bend.",
     )
     side_on_max_ratio: float = Field(
         0.25,
         gt=0,
         le=1,
         description="Body line judged only when shoulder span / body length is below this (side view).",
+    )
+
+
+class PlankConfig(Section):
+    """Plank: hold time, and the body line while holding (side view)."""
+
+    max_incline_deg: float = Field(
+        35.0, ge=0, le=90, description="A hold: the shoulder-ankle line within this many degrees of horizontal."
+    )
+    hips_sag_line: float = Field(
+        0.02,
+        ge=-1,
+        le=1,
+        description="Hips sag when the hip is this far below the shoulder-ankle line (× its length; + below).",
+    )
+    hips_pike_line: float = Field(
+        0.2, ge=-1, le=1, description="Hips pike when the hip rises this far above the line (× its length)."
+    )
+    hold_frames: int = Field(8, ge=1, le=300, description="Consecutive frames a body-line fault must hold.")
+    side_on_max_ratio: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="Body line judged only when shoulder span / body length is below this (side view).",
+    )
+
+
+class CurlConfig(Section):
+    """Bicep curl: a still, upright torso and elbows at the sides (side view)."""
+
+    lean_back_max_deg: float = Field(
+        15.0, ge=0, le=90, description="Lean back when the trunk tilts back from vertical by more than this."
+    )
+    elbow_drift_max_deg: float = Field(
+        30.0, ge=0, le=180, description="Elbow drift when the upper arm swings this far in front of the trunk line."
+    )
+    curling_min_flexion_deg: float = Field(
+        45.0, ge=0, le=180, description="Elbow drift is judged once the elbow bends this far (a curl in progress)."
+    )
+    hold_frames: int = Field(5, ge=1, le=300, description="Consecutive frames a curl fault must hold.")
+    side_on_max_ratio: float = Field(
+        0.35,
+        gt=0,
+        le=2,
+        description="Judged only when shoulder span / torso length is below this (side view).",
+    )
+
+
+class LungeConfig(Section):
+    """Lunge, from the side: the front knee behind the toes, the trunk upright."""
+
+    min_flexion_deg: float = Field(
+        60.0, ge=0, le=180, description="Judged while the front knee bends at least this far (a lunge in progress)."
+    )
+    knee_over_toes_femur: float = Field(
+        -0.05,
+        ge=-2,
+        le=2,
+        description="Knee over toes when the front knee is further ahead of its toes than this × femur (+ ahead).",
+    )
+    torso_lean_max_deg: float = Field(
+        30.0, ge=0, le=90, description="Torso lean when the trunk tilts further than this from vertical."
+    )
+    hold_frames: int = Field(5, ge=1, le=300, description="Consecutive frames a lunge fault must hold.")
+    side_on_max_ratio: float = Field(
+        0.35, gt=0, le=2, description="Judged only when shoulder span / torso length is below this (side view)."
     )
 
 
@@ -214,6 +324,9 @@ class CoachConfig(Section):
     view: ViewConfig = Field(default_factory=ViewConfig)
     squat: SquatConfig = Field(default_factory=SquatConfig)
     pushup: PushupConfig = Field(default_factory=PushupConfig)
+    plank: PlankConfig = Field(default_factory=PlankConfig)
+    curl: CurlConfig = Field(default_factory=CurlConfig)
+    lunge: LungeConfig = Field(default_factory=LungeConfig)
     reps: RepsConfig = Field(default_factory=RepsConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     sets: SetsConfig = Field(default_factory=SetsConfig)

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Faults moved by a known amount into clean recordings: from what size each rule catches
+them, and which other rules fire meanwhile.
+
+Each case takes recordings of clips labelled clean (tests/fixtures/landmarks), moves some
+landmarks on every frame by `amount` body lengths in the image, replays the whole pipeline
+with the clip's exercise, and lists the rule names raised. A rule that tells two faults
+apart (push-up hips sag vs pike) should raise only the one moved in.
+
+    tools/moved_in_faults.py [--landmarks tests/fixtures/landmarks] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "edge"))
+
+from gymcorner.commands.analyze import analyze_samples  # noqa: E402
+from gymcorner.config import Config  # noqa: E402
+from gymcorner.motion.landmarks import Landmark as L  # noqa: E402
+from gymcorner.motion.landmarks import PoseSample  # noqa: E402
+from gymcorner.recording import load_recording  # noqa: E402
+
+Move = Callable[[PoseSample, float], PoseSample]
+
+
+def _mid(px: np.ndarray, a: L, b: L) -> np.ndarray:
+    return (px[a] + px[b]) / 2
+
+
+def _shift(s: PoseSample, points: list[int], dx_px: np.ndarray, dy_px: np.ndarray) -> PoseSample:
+    assert s.image is not None
+    image = s.image.copy()
+    image[points, 0] += (dx_px / s.width).astype(np.float32)
+    image[points, 1] += (dy_px / s.height).astype(np.float32)
+    return replace(s, image=image)
+
+
+def head_down(s: PoseSample, torso_lengths: float) -> PoseSample:
+    """Face and ears moved straight down by `torso_lengths` × hip-shoulder distance."""
+    if s.image is None:
+        return s
+    px = s.pixels().astype(np.float64)
+    shoulders, hips = _mid(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER), _mid(px, L.LEFT_HIP, L.RIGHT_HIP)
+    torso = float(np.linalg.norm(shoulders - hips))
+    head = list(range(L.MOUTH_RIGHT + 1))
+    return _shift(s, head, np.zeros(len(head)), np.full(len(head), torso_lengths * torso))
+
+
+def hips_down(s: PoseSample, line_lengths: float) -> PoseSample:
+    """Hips moved down (+) or up (-) by `line_lengths` × the shoulder-ankle distance."""
+    if s.image is None:
+        return s
+    px = s.pixels().astype(np.float64)
+    shoulders, ankles = _mid(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER), _mid(px, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    length = float(np.linalg.norm(shoulders - ankles))
+    hips = [L.LEFT_HIP, L.RIGHT_HIP]
+    return _shift(s, hips, np.zeros(2), np.full(2, line_lengths * length))
+
+
+def hips_up(s: PoseSample, line_lengths: float) -> PoseSample:
+    return hips_down(s, -line_lengths)
+
+
+def feet_back(s: PoseSample, femurs: float) -> PoseSample:
+    """Heels and toes moved against the way the feet point by `femurs` femur lengths."""
+    if s.image is None:
+        return s
+    px = s.pixels().astype(np.float64)
+    left, right = px[L.LEFT_HIP] - px[L.LEFT_KNEE], px[L.RIGHT_HIP] - px[L.RIGHT_KNEE]
+    femur = float(np.linalg.norm(left) + np.linalg.norm(right)) / 2
+    out = s
+    for heel, toe in ((L.LEFT_HEEL, L.LEFT_FOOT_INDEX), (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)):
+        forward = math.copysign(1.0, float(px[toe, 0] - px[heel, 0]))
+        out = _shift(out, [heel, toe], np.full(2, -forward * femurs * femur), np.zeros(2))
+    return out
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    exercise: str
+    move: Move
+    unit: str
+    amounts: tuple[float, ...]
+    recordings: tuple[str, ...]
+
+
+PUSH_UPS_SIDE = (
+    "pushfit_pushup_form__correct__correct111",
+    "pushfit_pushup_form__correct__correct1",
+    "pushfit_pushup_form__correct__correct47",
+    "workouttracker_reps__push-ups__push-up_1",
+)
+PLANKS = tuple(f"kaiakol_exercises__plank__correct__plank_correct_00{i}" for i in (1, 2))
+CASES = (
+    Case("head_drop", "push_up", head_down, "torso lengths", (0.05, 0.1, 0.2, 0.3, 0.4), PUSH_UPS_SIDE),
+    Case("hips_sag", "push_up", hips_down, "line lengths", (0.02, 0.05, 0.08, 0.12), PUSH_UPS_SIDE),
+    Case("hips_pike", "push_up", hips_up, "line lengths", (0.05, 0.1, 0.15, 0.2), PUSH_UPS_SIDE),
+    Case("knees_over_toes", "squat", feet_back, "femur lengths", (0.1, 0.2, 0.3, 0.45, 0.6),
+         ("navya_squat_form__correct__squat_correct_videoplayback",
+          "navya_squat_form__correct__squat_correct_strongher_side",
+          "workouttracker_reps__squats__squat_14")),
+    Case("hips_sag", "plank", hips_down, "line lengths", (0.02, 0.05, 0.08, 0.12), PLANKS),
+    Case("hips_pike", "plank", hips_up, "line lengths", (0.1, 0.15, 0.2, 0.25), PLANKS),
+)  # fmt: skip
+
+
+def raised(samples: list[PoseSample], exercise: str) -> set[str]:
+    config = Config()
+    config.coach.exercise = exercise
+    report = analyze_samples(samples, config, "moved")
+    return {str(e.details.get("reason", e.code)) for e in report.events if e.kind == "form"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--landmarks", default=str(ROOT / "tests" / "fixtures" / "landmarks"))
+    parser.add_argument("--json", help="write the table as JSON")
+    args = parser.parse_args()
+    rows = []
+    print("| exercise | rule moved in | recording | amount (unit) | caught from | other rules raised |")
+    print("|---|---|---|---|---|---|")
+    for case in CASES:
+        for name in case.recordings:
+            path = Path(args.landmarks) / f"{name}.npz"
+            if not path.exists():
+                continue
+            clean = list(load_recording(path).samples())
+            results = {0.0: raised(clean, case.exercise)}
+            for amount in case.amounts:
+                results[amount] = raised([case.move(s, amount) for s in clean], case.exercise)
+            caught = [a for a in case.amounts if case.rule in results[a]]
+            others = sorted(set().union(*results.values()) - {case.rule})
+            first = f"{caught[0]:g}" if caught else "not caught"
+            print(f"| {case.exercise} | {case.rule} | {name} | {', '.join(f'{a:g}' for a in case.amounts)} "
+                  f"({case.unit}) | {first} | {', '.join(others) or '-'} |")  # fmt: skip
+            rows.append({"exercise": case.exercise, "rule": case.rule, "recording": name, "unit": case.unit,
+                         "raised": {str(a): sorted(r) for a, r in results.items()}})  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
