@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from gymcorner.config.base import Section
 from gymcorner.config.coach import AvatarConfig, CoachConfig, PushupConfig, RepsConfig, SquatConfig, ViewConfig
 from gymcorner.config.device import DeviceConfig, GpioConfig, LoggingConfig
+from gymcorner.config.history import HistoryConfig
 from gymcorner.config.links import HomeAssistantConfig, LinksConfig, MqttConfig, TcpLinkConfig, VmcConfig
 from gymcorner.config.motivation import EmotionConfig, LlmConfig, MotivationConfig
 from gymcorner.config.vision import ModelsConfig, PoseConfig, SmoothingConfig, SourceConfig
@@ -46,6 +47,7 @@ class Config(Section):
     gpio: GpioConfig = Field(default_factory=GpioConfig)
     motivation: MotivationConfig = Field(default_factory=MotivationConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
 
 
 def _known_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
@@ -134,6 +136,7 @@ __all__ = [
     "DeviceConfig",
     "EmotionConfig",
     "GpioConfig",
+    "HistoryConfig",
     "HomeAssistantConfig",
     "LinksConfig",
     "LlmConfig",

@@ -1,0 +1,55 @@
+"""Members and workout history: one storage layer, SQLite on the box, PostgreSQL for a chain.
+
+`open_history_sink` is what the daemon calls (through `transport/sinks.py`): it opens the
+box's file, closes sessions a power cut left open, prunes old ones and starts the writer
+thread. A database that cannot be used (locked, corrupt, unwritable) never stops the
+daemon: the sink is then `unavailable`, the log says why once and the status says it on
+every publish. See docs/history.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from gymcorner.config import Config
+from gymcorner.config.history import default_history_path
+from gymcorner.errors import HistoryError
+from gymcorner.history.sink import HistorySink
+from gymcorner.history.sqlite import HistoryWriter, open_sqlite
+
+_log = logging.getLogger(__name__)
+
+DAY_S = 86400.0
+
+
+def open_history_sink(config: Config) -> HistorySink:
+    cfg = config.history
+    path = default_history_path(cfg.path)
+    device_id = config.device.id
+    try:
+        store = open_sqlite(path, cfg.lock_timeout_s)
+    except HistoryError as err:
+        _log.error("history unavailable, coaching without it: %s", err)
+        return HistorySink(device_id, None, unavailable=str(err))
+    try:
+        interrupted = store.close_interrupted(device_id)
+        pruned = store.prune(time.time() - cfg.retention_days * DAY_S) if cfg.retention_days else 0
+    except HistoryError as err:
+        store.close()
+        _log.error("history unavailable, coaching without it: %s", err)
+        return HistorySink(device_id, None, unavailable=str(err))
+    _log.info(
+        "history: %s (schema %d; %d interrupted sessions closed, %d older than %d days pruned)",
+        path,
+        store.schema_version(),
+        interrupted,
+        pruned,
+        cfg.retention_days,
+    )
+    writer = HistoryWriter(store, cfg.queue_writes)
+    writer.start()
+    return HistorySink(device_id, writer)
+
+
+__all__ = ["HistorySink", "HistoryWriter", "open_history_sink", "open_sqlite"]

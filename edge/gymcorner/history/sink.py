@@ -1,0 +1,206 @@
+"""The history sink: what the daemon publishes, recorded as sessions, sets, reps and events.
+
+It sees exactly what the other sinks see (`transport/sinks.py`'s `Sink` calls) and derives
+the session from them, so the daemon needs no hook of its own:
+
+* a session opens with the first feedback event after the daemon starts or after the last
+  session ended (a daemon idling with nobody in front of it stores nothing);
+* it ends with a session summary whose state is "ended" (stop_session, the button, shutdown),
+  or when a summary's frame count goes down (reset_session started a fresh one);
+* a set ends with a `set_end` event, or when a rep's number does not follow the last one
+  (a new exercise, a restarted counter): rep rows are keyed (set, rep), never overwritten.
+
+Everything here runs on the frame thread and only builds small dicts; the writes go to the
+`HistoryWriter` thread. Avatar frames are never stored, and there are no images to store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid as uuidlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gymcorner.avatar.codec import AvatarFrame
+from gymcorner.history.sqlite import HistoryWriter
+from gymcorner.history.store import Store
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Session:
+    uuid: str
+    started_at: float
+    set_number: int = 1
+    last_rep: int = 0
+    set_exercise: str | None = None
+    seq: int = 0  # events of this session
+    reps: int = 0
+    last_frames: int = 0
+
+
+class HistorySink:
+    """A `Sink` over a `HistoryWriter`; when the database could not be opened it is
+    `unavailable` and records nothing, and says so in the daemon's status (`status_fields`)."""
+
+    name = "history"
+
+    def __init__(
+        self,
+        device_id: str,
+        writer: HistoryWriter | None,
+        unavailable: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.device_id = device_id
+        self.writer = writer
+        self.unavailable = unavailable
+        self.clock = clock
+        self.session: _Session | None = None
+        self.member_id: int | None = None  # the next session's member (None: a guest)
+
+    # ------------------------------------------------------------------ the Sink calls
+
+    def publish_status(self, state: str, **fields: Any) -> None:
+        """Nothing to store: status is the device's, not the session's."""
+
+    def publish_feedback(self, event: Mapping[str, Any]) -> str | None:
+        session = self._session()
+        code = str(event.get("code", ""))
+        details = event.get("details") or {}
+        if event.get("kind") == "rep" or code == "rep":
+            self._rep(session, event, details)
+        elif code in ("set_end", "set_done"):
+            self._set_end(session, event, details)
+        else:
+            self._event(session, event, details)
+        return None
+
+    def publish_session(self, summary: Mapping[str, Any]) -> None:
+        session = self.session
+        if session is None:
+            return
+        frames = int(summary.get("frames") or 0)
+        if frames < session.last_frames:  # reset_session: this summary belongs to a fresh session
+            self._end(session, "ended")
+            return
+        session.last_frames = frames
+        state = summary.get("state")
+        if state == "ended":
+            self._end(session, "ended", exercise=summary.get("exercise"))
+        elif state in ("active", "paused"):
+            exercise = summary.get("exercise")
+            self._submit(lambda s, u=session.uuid: s.update_session(self.device_id, u, state=state, exercise=exercise))
+
+    def publish_avatar(self, frame: AvatarFrame) -> None:
+        """Never stored (a later slice may keep landmarks for replays; never images)."""
+
+    def close(self) -> None:
+        if self.session is not None:  # the final summary normally ended it already
+            self._end(self.session, "ended")
+        if self.writer is not None:
+            self.writer.close()
+
+    def status_fields(self) -> dict[str, Any]:
+        """Merged into every status the daemon publishes: whether history is being kept."""
+        if self.unavailable:
+            return {"history": f"unavailable: {self.unavailable}"}
+        stats = self.writer.stats() if self.writer is not None else {}
+        if stats.get("last_error") and stats.get("failed"):
+            return {"history": f"failing: {stats['last_error']}"}
+        return {"history": "recording"}
+
+    def stats(self) -> dict[str, Any]:
+        return self.writer.stats() if self.writer is not None else {"unavailable": self.unavailable}
+
+    # ------------------------------------------------------------------ sessions
+
+    def _session(self) -> _Session:
+        if self.session is None:
+            session = _Session(str(uuidlib.uuid4()), self.clock())
+            self.session = session
+            member = self.member_id
+            self._submit(lambda s: s.open_session(self.device_id, session.uuid, session.started_at, member))
+        return self.session
+
+    def _end(self, session: _Session, state: str, exercise: Any = None) -> None:
+        ended_at = self.clock()
+        values: dict[str, Any] = {"state": state, "ended_at": ended_at}  # reps: counted by the store
+        if exercise:
+            values["exercise"] = exercise
+        self._submit(lambda s: s.update_session(self.device_id, session.uuid, **values))
+        self.session = None
+
+    def _rep(self, session: _Session, event: Mapping[str, Any], details: Mapping[str, Any]) -> None:
+        number = _int(details.get("rep")) or session.last_rep + 1
+        exercise = event.get("exercise")
+        if session.last_rep and (number <= session.last_rep or exercise != session.set_exercise):
+            session.set_number += 1  # the counter restarted or the exercise changed: a new set
+        session.last_rep, session.set_exercise = number, exercise
+        session.reps += 1
+        quality = details.get("quality") if isinstance(details.get("quality"), Mapping) else None
+        rep = {
+            "set_number": session.set_number,
+            "number": number,
+            "exercise": exercise,
+            **{k: _float(details.get(k)) for k in ("start_t", "bottom_t", "end_t", "depth", "down_s", "up_s")},
+            "faults": [str(f) for f in details.get("faults") or []],
+            "quality_score": _int(quality.get("score")) if quality else None,
+            "quality_deductions": list(quality.get("deductions") or []) if quality else None,
+            "event_id": event.get("id"),
+            "recorded_at": self.clock(),
+        }
+        self._submit(lambda s: s.record_rep(self.device_id, session.uuid, rep))  # one transaction, one fsync
+
+    def _set_end(self, session: _Session, event: Mapping[str, Any], details: Mapping[str, Any]) -> None:
+        heart = details.get("heart_rate") if isinstance(details.get("heart_rate"), Mapping) else {}
+        number = _int(details.get("set")) or session.set_number
+        row = {
+            "number": number,
+            "exercise": event.get("exercise"),
+            "reps": _int(details.get("reps")),
+            "good_reps": _int(details.get("good_reps")),
+            "mean_quality": _float(details.get("mean_quality")),
+            **{k: _float(details.get(k)) for k in ("down_s", "up_s", "start_t", "end_t")},
+            "hr_mean_bpm": _float(heart.get("mean_bpm")),
+            "hr_peak_bpm": _float(heart.get("peak_bpm")),
+        }
+        self._submit(lambda s: s.record_set(self.device_id, session.uuid, row))
+        self._event(session, event, details)  # what was said at the set's end is kept too
+        session.set_number = max(session.set_number, number) + 1  # the next rep starts the next set
+        session.last_rep = 0
+
+    def _event(self, session: _Session, event: Mapping[str, Any], details: Mapping[str, Any]) -> None:
+        session.seq += 1
+        row = {
+            "seq": session.seq,
+            "event_id": event.get("id"),
+            "t": _float(event.get("t")),
+            "code": str(event.get("code", "")),
+            "kind": event.get("kind"),
+            "exercise": event.get("exercise"),
+            "text": event.get("text"),
+            "details": dict(details),
+            "hr_zone": _int(details.get("zone")) if event.get("code") in ("hr_zone", "hr_zone_change") else None,
+            "recorded_at": self.clock(),
+        }
+        self._submit(lambda s: s.record_event(self.device_id, session.uuid, row))
+
+    def _submit(self, write: Callable[[Store], None]) -> None:
+        if self.writer is not None:
+            self.writer.submit(write)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value)
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
