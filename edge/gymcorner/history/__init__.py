@@ -40,12 +40,12 @@ def open_history_sink(config: Config) -> HistorySink:
         _log.error("history unavailable, coaching without it: %s", err)
         return HistorySink(device_id, None, unavailable=str(err))
     _log.info(
-        "history: %s (schema %d; %d interrupted sessions closed, %d older than %d days pruned)",
+        "history: %s (schema %d); interrupted sessions closed: %d; sessions older than %d days pruned: %d",
         path,
         store.schema_version(),
         interrupted,
-        pruned,
         cfg.retention_days,
+        pruned,
     )
     writer = HistoryWriter(store, cfg.queue_writes)
     writer.start()
