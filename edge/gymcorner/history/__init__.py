@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from gymcorner.config import Config
 from gymcorner.config.history import default_history_path
 from gymcorner.errors import HistoryError
 from gymcorner.history.sink import HistorySink
 from gymcorner.history.sqlite import HistoryWriter, open_sqlite
+from gymcorner.history.store import Store
 
 _log = logging.getLogger(__name__)
 
@@ -52,4 +54,17 @@ def open_history_sink(config: Config) -> HistorySink:
     return HistorySink(device_id, writer)
 
 
-__all__ = ["HistorySink", "HistoryWriter", "open_history_sink", "open_sqlite"]
+def is_url(where: str | Path) -> bool:
+    return str(where).startswith(("postgresql://", "postgres://"))
+
+
+def open_store(where: str | Path, lock_timeout_s: float = 5.0) -> Store:
+    """A SQLite file path or a postgresql:// URL, opened and migrated (commands, sync)."""
+    if is_url(where):
+        from gymcorner.history.postgres import open_postgres
+
+        return open_postgres(str(where))
+    return open_sqlite(Path(where), lock_timeout_s)
+
+
+__all__ = ["HistorySink", "HistoryWriter", "Store", "is_url", "open_history_sink", "open_sqlite", "open_store"]

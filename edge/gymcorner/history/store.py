@@ -280,7 +280,7 @@ class Store:
             )
         return int(row[0])
 
-    def _upsert(self, table: str, row: Mapping[str, Any], key: tuple[str, ...]) -> None:
+    def upsert(self, table: str, row: Mapping[str, Any], key: tuple[str, ...]) -> None:
         cols = list(row)
         updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
         self.execute(
@@ -294,17 +294,17 @@ class Store:
         row["faults"] = _json(rep.get("faults") or [])
         row["quality_deductions"] = None if rep.get("quality_deductions") is None else _json(rep["quality_deductions"])
         row["recorded_at"] = rep.get("recorded_at") or time.time()
-        self._upsert("reps", {"session_id": session_id, **row}, ("session_id", "set_number", "number"))
+        self.upsert("reps", {"session_id": session_id, **row}, ("session_id", "set_number", "number"))
 
     def _upsert_set(self, session_id: int, set_row: Mapping[str, Any]) -> None:
         row = {k: set_row.get(k) for k in SET_COLUMNS}
-        self._upsert("sets", {"session_id": session_id, **row}, ("session_id", "number"))
+        self.upsert("sets", {"session_id": session_id, **row}, ("session_id", "number"))
 
     def _upsert_event(self, session_id: int, event: Mapping[str, Any]) -> None:
         row = {k: event.get(k) for k in EVENT_COLUMNS}
         row["details"] = _json(event.get("details") or {})
         row["recorded_at"] = event.get("recorded_at") or time.time()
-        self._upsert("events", {"session_id": session_id, **row}, ("session_id", "seq"))
+        self.upsert("events", {"session_id": session_id, **row}, ("session_id", "seq"))
 
     def close_interrupted(self, device_id: str) -> int:
         """Sessions of this device still 'active' from a run that never ended them (a power
