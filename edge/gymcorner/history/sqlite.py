@@ -119,7 +119,8 @@ class HistoryWriter:
         self._thread.start()
 
     def submit(self, write: Write) -> bool:
-        """Queue one write; False (counted, logged once per burst) when the queue is full or closed."""
+        """Queue one write; False (counted, logged once per burst: until the queue has drained)
+        when the queue is full or closed."""
         with self._lock:
             if self._closed:
                 return False
@@ -172,11 +173,15 @@ class HistoryWriter:
             else:
                 with self._lock:
                     self._counts["written"] += 1
-                    self._dropping = False
             finally:
                 with self._idle:
                     self._pending -= 1
+                    drained = self._pending == 0 and self._dropping
+                    if drained:  # the burst is over: the next overflow is logged again
+                        self._dropping = False
                     self._idle.notify_all()
+                if drained:
+                    _log.warning("history: write queue drained; %d writes dropped so far", self._counts["dropped"])
 
     def _failed(self, message: str) -> None:
         with self._lock:
