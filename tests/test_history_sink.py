@@ -168,6 +168,26 @@ def test_reset_session_and_stop_session_each_close_the_session_and_the_next_even
     assert len({s["uuid"] for s in sessions}) == 3
 
 
+def test_a_paired_strap_that_delivers_readings_makes_the_guest_session_its_member_s(sink) -> None:
+    history, path = sink
+    store = open_sqlite(path)
+    ana = store.add_member("Ana")
+    store.pair_strap("aa-bb-cc-dd-ee-01", ana.id)  # as a person types it; stored as the wearables name it
+    store.close()
+    straps = {"AA:BB:CC:DD:EE:02": {"readings": 4}, "AA:BB:CC:DD:EE:01": {"readings": 0}}
+    history.publish_feedback(rep(1))
+    history.publish_session({**summary("active", 10), "wearables": {"source": "ble", "straps": straps}})
+    assert settled(history, path).sessions()[0]["member_id"] is None  # an unpaired strap: still a guest
+    history.publish_session({**summary("ended", 20), "wearables": {"straps": straps}})
+    history.publish_feedback(rep(1))  # the next session: Ana's strap is on
+    straps = {"AA:BB:CC:DD:EE:01": {"readings": 12, "bpm": 120}}
+    history.publish_session({**summary("active", 30), "wearables": {"source": "ble", "straps": straps}})
+    db = settled(history, path)
+    assert [s["member_id"] for s in db.sessions()] == [None, ana.id]
+    history.publish_session({**summary("active", 40), "wearables": {"straps": {"AA:BB:CC:DD:EE:02": {"readings": 9}}}})
+    assert [s["member_id"] for s in settled(history, path).sessions()] == [None, ana.id]  # a session keeps its member
+
+
 def test_a_full_queue_drops_and_counts_writes_and_never_blocks_the_caller(tmp_path: Path, caplog) -> None:
     writer = HistoryWriter(open_sqlite(tmp_path / "h.sqlite3"), queue_size=16)
     writer.start()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gymcorner.errors import HistoryError
+from gymcorner.history.store import strap_address
 
 PROFILE_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("--birth-year", "birth_year", int, "year of birth (heart-rate zones derive the age from it)"),
@@ -160,10 +161,10 @@ def _members(store: Any, args: argparse.Namespace) -> int:
     elif action == "pair":
         member = store.find_member(args.member)
         store.pair_strap(args.address, member.id)
-        print(f"strap {args.address.strip().upper()} paired with {member.display_name!r}")
+        print(f"strap {strap_address(args.address)} paired with {member.display_name!r}")
     elif action == "unpair":
         store.unpair_strap(args.address)
-        print(f"strap {args.address.strip().upper()} unpaired")
+        print(f"strap {strap_address(args.address)} unpaired")
     return 0
 
 

@@ -7,6 +7,8 @@ the session from them, so the daemon needs no hook of its own:
   session ended (a daemon idling with nobody in front of it stores nothing);
 * it ends with a session summary whose state is "ended" (stop_session, the button, shutdown),
   or when a summary's frame count goes down (reset_session started a fresh one);
+* a guest session becomes a member's when their paired strap delivers readings (the
+  summary's `wearables.straps`);
 * a set ends with a `set_end` event, or when a rep's number does not follow the last one
   (a new exercise, a restarted counter): rep rows are keyed (set, rep), never overwritten.
 
@@ -20,7 +22,7 @@ import logging
 import time
 import uuid as uuidlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gymcorner.avatar.codec import AvatarFrame
@@ -40,6 +42,7 @@ class _Session:
     seq: int = 0  # events of this session
     reps: int = 0
     last_frames: int = 0
+    straps_tried: set[str] = field(default_factory=set)
 
 
 class HistorySink:
@@ -88,12 +91,31 @@ class HistorySink:
             self._end(session, "ended")
             return
         session.last_frames = frames
+        self._claim_by_strap(session, summary.get("wearables"))
         state = summary.get("state")
         if state == "ended":
             self._end(session, "ended", exercise=summary.get("exercise"))
         elif state in ("active", "paused"):
             exercise = summary.get("exercise")
             self._submit(lambda s, u=session.uuid: s.update_session(self.device_id, u, state=state, exercise=exercise))
+
+    def _claim_by_strap(self, session: _Session, wearables: Any) -> None:
+        """A strap that delivers readings makes a guest session its paired member's. Each
+        strap is tried once a session; the store leaves a session that has a member alone,
+        so the first paired strap wins."""
+        straps = wearables.get("straps") if isinstance(wearables, Mapping) else None
+        if not isinstance(straps, Mapping):
+            return
+        for sensor, strap in straps.items():
+            address = str(sensor)
+            if address in session.straps_tried or not isinstance(strap, Mapping) or not strap.get("readings"):
+                continue
+            session.straps_tried.add(address)
+
+            def claim(store: Store, address: str = address) -> None:
+                store.claim_by_strap(self.device_id, session.uuid, address)
+
+            self._submit(claim)
 
     def publish_avatar(self, frame: AvatarFrame) -> None:
         """Never stored (a later slice may keep landmarks for replays; never images)."""

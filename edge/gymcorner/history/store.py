@@ -45,6 +45,17 @@ class Member:
         return asdict(self)
 
 
+def strap_address(address: str) -> str:
+    """'AA:BB:CC:DD:EE:FF' as the wearables name it (any case, ':' or '-'); other sensor names
+    (a relay's strap id) are kept as given, upper-cased."""
+    from gymcorner.wearables.readings import normalise_address
+
+    try:
+        return normalise_address(address.strip())
+    except ValueError:
+        return address.strip().upper()
+
+
 def name_key(display_name: str) -> str:
     """What makes two display names the same member: case and surrounding spaces ignored."""
     return " ".join(display_name.split()).casefold()
@@ -188,7 +199,7 @@ class Store:
             self.execute("DELETE FROM members WHERE id = ?", (member_id,))
 
     def pair_strap(self, address: str, member_id: int) -> None:
-        address = address.strip().upper()
+        address = strap_address(address)
         with self.transaction():
             row = self._one("SELECT member_id FROM straps WHERE address = ?", (address,))
             if row is not None and int(row[0]) != member_id:
@@ -202,11 +213,24 @@ class Store:
 
     def unpair_strap(self, address: str) -> None:
         with self.transaction():
-            self.execute("DELETE FROM straps WHERE address = ?", (address.strip().upper(),))
+            self.execute("DELETE FROM straps WHERE address = ?", (strap_address(address),))
 
     def strap_owner(self, address: str) -> int | None:
-        row = self._one("SELECT member_id FROM straps WHERE address = ?", (address.strip().upper(),))
+        row = self._one("SELECT member_id FROM straps WHERE address = ?", (strap_address(address),))
         return int(row[0]) if row else None
+
+    def claim_by_strap(self, device_id: str, uuid: str, address: str) -> int | None:
+        """A guest session whose strap is paired becomes its member's; returns the member id
+        (None when the strap is nobody's). A session that has a member keeps it."""
+        with self.transaction():
+            owner = self.strap_owner(address)
+            if owner is not None:
+                self.execute(
+                    "UPDATE sessions SET member_id = ?, rev = rev + 1 WHERE device_id = ? AND uuid = ? "
+                    "AND member_id IS NULL",
+                    (owner, device_id, uuid),
+                )
+            return owner
 
     def member_data(self, member_id: int) -> dict[str, Any]:
         """Everything stored about one member, table by table (the export)."""
