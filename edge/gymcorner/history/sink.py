@@ -96,8 +96,8 @@ class HistorySink:
         if state == "ended":
             self._end(session, "ended", exercise=summary.get("exercise"))
         elif state in ("active", "paused"):
-            exercise = summary.get("exercise")
-            self._submit(lambda s, u=session.uuid: s.update_session(self.device_id, u, state=state, exercise=exercise))
+            values = {"state": state, "exercise": summary.get("exercise")}
+            self._submit(lambda s: s.update_session(self.device_id, session.uuid, **values))
 
     def _claim_by_strap(self, session: _Session, wearables: Any) -> None:
         """A strap that delivers readings makes a guest session its paired member's. Each
@@ -178,7 +178,8 @@ class HistorySink:
         self._submit(lambda s: s.record_rep(self.device_id, session.uuid, rep))  # one transaction, one fsync
 
     def _set_end(self, session: _Session, event: Mapping[str, Any], details: Mapping[str, Any]) -> None:
-        heart = details.get("heart_rate") if isinstance(details.get("heart_rate"), Mapping) else {}
+        heart_rate = details.get("heart_rate")
+        heart: Mapping[str, Any] = heart_rate if isinstance(heart_rate, Mapping) else {}
         number = _int(details.get("set")) or session.set_number
         row = {
             "number": number,

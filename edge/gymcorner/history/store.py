@@ -429,7 +429,7 @@ def _check_profile(profile: dict[str, Any]) -> None:
             value = profile[key] = float(value)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise HistoryError(f"{key} must be a {kind.__name__}, got {value!r}", Reason.HISTORY_CONFLICT)
-        if low is not None and high is not None and not low <= value <= high:
+        if low is not None and high is not None and isinstance(value, (int, float)) and not low <= value <= high:
             raise HistoryError(f"{key} = {value} is outside {low:g}..{high:g}", Reason.HISTORY_CONFLICT)
 
 
