@@ -188,6 +188,31 @@ def test_a_paired_strap_that_delivers_readings_makes_the_guest_session_its_membe
     assert [s["member_id"] for s in settled(history, path).sessions()] == [None, ana.id]  # a session keeps its member
 
 
+def test_a_member_deleted_mid_session_is_reported_and_the_next_session_is_recorded(sink, caplog) -> None:
+    history, path = sink
+    store = open_sqlite(path)
+    ana = store.add_member("Ana")
+    history.member_id = ana.id
+    history.publish_feedback(rep(1))
+    assert history.writer is not None and history.writer.wait_idle(10)
+    store.delete_member(ana.id)  # from the command line, while she exercises
+    with caplog.at_level(logging.ERROR, logger="gymcorner.history.sqlite"):
+        history.publish_feedback(rep(2))
+        history.publish_feedback(rep(3))
+        assert history.writer.wait_idle(10)
+    assert history.status_fields()["history"].startswith("failing: session ")
+    assert "deleted with its member?" in history.status_fields()["history"]
+    assert sum("deleted with its member?" in r.getMessage() for r in caplog.records) == 1  # not once a rep
+    history.publish_session(summary("ended", 100))
+    history.member_id = None
+    history.publish_feedback(rep(1))  # the next person: a guest session, recorded again
+    history.publish_session(summary("active", 10))
+    db = settled(history, path)
+    assert history.status_fields() == {"history": "recording"}
+    (session,) = db.sessions()
+    assert session["member_id"] is None and session["reps"] == 1 and db.count("members") == 0
+
+
 def test_a_full_queue_drops_and_counts_writes_and_never_blocks_the_caller(tmp_path: Path, caplog) -> None:
     writer = HistoryWriter(open_sqlite(tmp_path / "h.sqlite3"), queue_size=16)
     writer.start()

@@ -131,7 +131,7 @@ class HistorySink:
         if self.unavailable:
             return {"history": f"unavailable: {self.unavailable}"}
         stats = self.writer.stats() if self.writer is not None else {}
-        if stats.get("last_error") and stats.get("failed"):
+        if stats.get("last_error"):
             return {"history": f"failing: {stats['last_error']}"}
         return {"history": "recording"}
 

@@ -101,7 +101,8 @@ class HistoryWriter:
     """The one thread that writes the store; `submit` never blocks.
 
     `stats()` says what happened: writes done, dropped because the queue was full, failed
-    (each failure is logged with its one line, and the last one is kept for the status)."""
+    (a failure is logged with its one line unless the write before failed the same way; the
+    last error stands in the status until a write succeeds again)."""
 
     def __init__(self, store: Store, queue_size: int = 1024) -> None:
         self.store = store
@@ -173,6 +174,7 @@ class HistoryWriter:
             else:
                 with self._lock:
                     self._counts["written"] += 1
+                    self._last_error = None  # writing again: the status says "recording"
             finally:
                 with self._idle:
                     self._pending -= 1
