@@ -8,6 +8,7 @@ landmarks with the sinks `open_sinks` builds from config, against a real Mosquit
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mqtt_helpers import MqttSubscriber, wait_until
 from protocol_doc import validator
 from test_session_counts import SQUATS, ReplayedCamera
@@ -354,3 +357,50 @@ def test_a_corrupt_or_locked_database_is_reported_and_coaching_goes_on(
     assert online and all(s["history"].startswith("unavailable: ") and said in s["history"] for s in online)
     for message in online:
         validator("status").validate(message)
+
+
+# ---------------------------------------------------------------------------- untrusted shapes
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+_codes = st.sampled_from(["rep", "set_end", "rest", "hr_zone", "knee_valgus", "emotion_happy"]) | st.text(max_size=8)
+_details = (
+    st.fixed_dictionaries(
+        {},
+        optional={
+            k: _json
+            for k in ("rep", "set", "reps", "faults", "quality", "heart_rate", "zone", "depth", "down_s", "start_t")
+        },
+    )
+    | _json
+)
+_events = st.fixed_dictionaries(
+    {"code": _codes},
+    optional={"kind": st.sampled_from(["rep", "form", "set", "info", "coach"]) | _json, "details": _details,
+              "exercise": _json, "t": _json, "id": _json, "text": _json},
+)  # fmt: skip
+
+
+_example = itertools.count()
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.lists(_events, max_size=8), frames=st.lists(_json, max_size=3))
+def test_no_event_shape_breaks_the_frame_thread_or_the_writer(tmp_path: Path, events, frames) -> None:
+    """Whatever a future coach (or a bug) publishes, the sink neither raises on the frame
+    thread nor hands the writer something it cannot store."""
+    path = tmp_path / f"fuzz-{next(_example)}.sqlite3"  # one file per example
+    writer = HistoryWriter(open_sqlite(path))
+    writer.start()
+    history = HistorySink(DEVICE, writer)
+    for body in events:
+        history.publish_feedback(body)
+    for value in frames:
+        history.publish_session({"state": "active", "frames": value, "exercise": value})
+    history.publish_session(summary("ended", 10**6))
+    assert writer.wait_idle(10)
+    assert writer.stats()["failed"] == 0, writer.stats()
+    history.close()

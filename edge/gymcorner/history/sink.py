@@ -19,6 +19,7 @@ Everything here runs on the frame thread and only builds small dicts; the writes
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid as uuidlib
 from collections.abc import Callable, Mapping
@@ -73,7 +74,8 @@ class HistorySink:
     def publish_feedback(self, event: Mapping[str, Any]) -> str | None:
         session = self._session()
         code = str(event.get("code", ""))
-        details = event.get("details") or {}
+        raw = event.get("details")
+        details: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         if event.get("kind") == "rep" or code == "rep":
             self._rep(session, event, details)
         elif code in ("set_end", "set_done"):
@@ -86,7 +88,7 @@ class HistorySink:
         session = self.session
         if session is None:
             return
-        frames = int(summary.get("frames") or 0)
+        frames = _int(summary.get("frames")) or 0
         if frames < session.last_frames:  # reset_session: this summary belongs to a fresh session
             self._end(session, "ended")
             return
@@ -94,9 +96,9 @@ class HistorySink:
         self._claim_by_strap(session, summary.get("wearables"))
         state = summary.get("state")
         if state == "ended":
-            self._end(session, "ended", exercise=summary.get("exercise"))
+            self._end(session, "ended", exercise=_text(summary.get("exercise")))
         elif state in ("active", "paused"):
-            values = {"state": state, "exercise": summary.get("exercise")}
+            values = {"state": state, "exercise": _text(summary.get("exercise"))}
             self._submit(lambda s: s.update_session(self.device_id, session.uuid, **values))
 
     def _claim_by_strap(self, session: _Session, wearables: Any) -> None:
@@ -158,21 +160,22 @@ class HistorySink:
 
     def _rep(self, session: _Session, event: Mapping[str, Any], details: Mapping[str, Any]) -> None:
         number = _int(details.get("rep")) or session.last_rep + 1
-        exercise = event.get("exercise")
+        exercise = _text(event.get("exercise"))
         if session.last_rep and (number <= session.last_rep or exercise != session.set_exercise):
             session.set_number += 1  # the counter restarted or the exercise changed: a new set
         session.last_rep, session.set_exercise = number, exercise
         session.reps += 1
-        quality = details.get("quality") if isinstance(details.get("quality"), Mapping) else None
+        raw_quality = details.get("quality")
+        quality: Mapping[str, Any] | None = raw_quality if isinstance(raw_quality, Mapping) else None
         rep = {
             "set_number": session.set_number,
             "number": number,
             "exercise": exercise,
             **{k: _float(details.get(k)) for k in ("start_t", "bottom_t", "end_t", "depth", "down_s", "up_s")},
-            "faults": [str(f) for f in details.get("faults") or []],
+            "faults": [str(f) for f in _items(details.get("faults"))],
             "quality_score": _int(quality.get("score")) if quality else None,
-            "quality_deductions": list(quality.get("deductions") or []) if quality else None,
-            "event_id": event.get("id"),
+            "quality_deductions": [_jsonable(d) for d in _items(quality.get("deductions"))] if quality else None,
+            "event_id": _text(event.get("id")),
             "recorded_at": self.clock(),
         }
         self._submit(lambda s: s.record_rep(self.device_id, session.uuid, rep))  # one transaction, one fsync
@@ -183,7 +186,7 @@ class HistorySink:
         number = _int(details.get("set")) or session.set_number
         row = {
             "number": number,
-            "exercise": event.get("exercise"),
+            "exercise": _text(event.get("exercise")),
             "reps": _int(details.get("reps")),
             "good_reps": _int(details.get("good_reps")),
             "mean_quality": _float(details.get("mean_quality")),
@@ -200,13 +203,13 @@ class HistorySink:
         session.seq += 1
         row = {
             "seq": session.seq,
-            "event_id": event.get("id"),
+            "event_id": _text(event.get("id")),
             "t": _float(event.get("t")),
             "code": str(event.get("code", "")),
-            "kind": event.get("kind"),
-            "exercise": event.get("exercise"),
-            "text": event.get("text"),
-            "details": dict(details),
+            "kind": _text(event.get("kind")),
+            "exercise": _text(event.get("exercise")),
+            "text": _text(event.get("text")),
+            "details": _jsonable(details),
             "hr_zone": _int(details.get("zone")) if event.get("code") in ("hr_zone", "hr_zone_change") else None,
             "recorded_at": self.clock(),
         }
@@ -217,13 +220,36 @@ class HistorySink:
             self.writer.submit(write)
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _items(value: Any) -> list[Any]:
+    """A list or tuple as a list; anything else (a bad payload) as no items."""
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` as plain JSON types (what the frame thread hands the writer must encode there):
+    mappings with string keys, lists, str, finite numbers, bools and None; anything else as text."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
 def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return int(value)
 
 
 def _float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
