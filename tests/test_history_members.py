@@ -50,8 +50,8 @@ def sessions_for(db: Path, member_id: int | None, workouts: int) -> None:
     writer = HistoryWriter(open_sqlite(db))
     writer.start()
     sink = HistorySink("corner-members", writer)
-    sink.member_id = member_id
     for _ in range(workouts):
+        sink.member_id = member_id  # each session's member, as start_session gives it
         sink.publish_feedback(event("knee_valgus", "form", reason="knee_valgus"))
         for n in (1, 2):
             sink.publish_feedback(rep(n, quality=80))

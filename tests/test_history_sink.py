@@ -9,6 +9,7 @@ landmarks with the sinks `open_sinks` builds from config, against a real Mosquit
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mqtt_helpers import MqttSubscriber, wait_until
 from protocol_doc import validator
-from test_session_counts import SQUATS, ReplayedCamera
+from test_session_counts import SQUATS, ReplayedCamera, play
 
 from gymcorner.app import App
 from gymcorner.config import Config
@@ -404,3 +405,56 @@ def test_no_event_shape_breaks_the_frame_thread_or_the_writer(tmp_path: Path, ev
     assert writer.wait_idle(10)
     assert writer.stats()["failed"] == 0, writer.stats()
     history.close()
+
+
+# ---------------------------------------------------------------------------- start_session {"member": ...}
+
+
+def test_start_session_parses_an_optional_member_and_nothing_else() -> None:
+    from gymcorner.transport.commands import Command, CommandName, InvalidCommand, parse_command
+
+    def parse(body: dict[str, Any]) -> Command:
+        return parse_command(json.dumps({"v": 1, "id": "c", "cmd": "start_session", **body}).encode())
+
+    assert parse({"args": {"member": "Ana"}}) == Command("c", CommandName.START_SESSION, {"member": "Ana"})
+    assert parse({}).args == {"member": None}
+    for bad, reason in (({"member": ""}, "at least 1"), ({"member": 7}, "string"), ({"who": "Ana"}, "unknown key")):
+        with pytest.raises(InvalidCommand, match=reason):
+            parse({"args": bad})
+
+
+@pytest.mark.broker
+def test_start_session_over_mqtt_records_the_session_as_the_member_s(tmp_path: Path, mosquitto_broker) -> None:
+    config = Config()
+    config.coach.exercise = "squat"
+    config.history.path = tmp_path / "h.sqlite3"
+    store = open_sqlite(config.history.path)
+    ana = store.add_member("Ana Silva")
+    store.close()
+    app, camera, stack = running_app(config, mosquitto_broker)
+    base = f"gymcorner/{DEVICE}"
+    with stack, MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, f"{base}/#") as sub:
+
+        def command(command_id: str, **args: str) -> dict[str, Any]:
+            body = {"v": 1, "id": command_id, "cmd": "start_session", **({"args": args} if args else {})}
+            sub.publish(f"{base}/cmd", json.dumps(body))
+            reply = sub.wait_for_json(f"{base}/cmd/reply", lambda r: r["id"] == command_id)
+            validator("cmd-reply").validate(reply)
+            return reply
+
+        loop = run_loop(app)
+        wait_until(lambda: app.sinks.get("mqtt").stats()["connected"], what="daemon connected")  # type: ignore[union-attr]
+        reply = command("s1", member="ana silva")
+        assert (reply["ok"], reply["member"], reply["member_id"]) == (True, "Ana Silva", ana.id)
+        play(camera, SQUATS, 0.0)
+        refused = command("s2", member="Anna")
+        assert refused["ok"] is False and "no member 'Anna'" in refused["error"]
+        assert command("s3")["ok"] is True  # the next person: a guest
+        play(camera, SQUATS, 100.0)
+        app.stop.set()
+        loop.join(10)
+        app.shutdown()
+    db = open_sqlite(config.history.path)
+    sessions = db.sessions(DEVICE)
+    assert [s["member_id"] for s in sessions] == [ana.id, None]
+    assert all(s["state"] == "ended" and s["reps"] > 0 for s in sessions), sessions

@@ -24,10 +24,12 @@ import time
 import uuid as uuidlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gymcorner.avatar.codec import AvatarFrame
-from gymcorner.history.sqlite import HistoryWriter
+from gymcorner.errors import HistoryError
+from gymcorner.history.sqlite import HistoryWriter, open_sqlite
 from gymcorner.history.store import Store
 
 _log = logging.getLogger(__name__)
@@ -64,7 +66,8 @@ class HistorySink:
         self.unavailable = unavailable
         self.clock = clock
         self.session: _Session | None = None
-        self.member_id: int | None = None  # the next session's member (None: a guest)
+        self.member_id: int | None = None  # the next session's member (None: a guest); start_session sets it
+        self._read_store: Store | None = None  # the frame thread's own connection (start_session)
 
     # ------------------------------------------------------------------ the Sink calls
 
@@ -119,12 +122,42 @@ class HistorySink:
 
             self._submit(claim)
 
+    def start_session(self, member: str | None) -> dict[str, Any]:
+        """`start_session` (MQTT): end the current session; the next one is `member`'s.
+
+        Runs on the frame thread between frames: one indexed read on a WAL file, which
+        never waits for the writer. An unknown member changes nothing and says why."""
+        member_id: int | None = None
+        reply: dict[str, Any] = {}
+        if member is not None:
+            if self.writer is None:
+                return {"error": f"history unavailable, no member can be looked up: {self.unavailable}"}
+            try:
+                found = self._reader().find_member(member)
+            except HistoryError as err:
+                return {"error": str(err)}
+            member_id, reply = found.id, {"member": found.display_name, "member_id": found.id}
+        if self.session is not None:
+            self._end(self.session, "ended")
+        self.member_id = member_id
+        return reply
+
+    def _reader(self) -> Store:
+        if self._read_store is None:
+            self._read_store = open_sqlite(Path(self.writer.store.where), migrate=False) if self.writer else None
+        if self._read_store is None:
+            raise HistoryError("history unavailable")
+        return self._read_store
+
     def publish_avatar(self, frame: AvatarFrame) -> None:
         """Never stored (a later slice may keep landmarks for replays; never images)."""
 
     def close(self) -> None:
         if self.session is not None:  # the final summary normally ended it already
             self._end(self.session, "ended")
+        if self._read_store is not None:
+            self._read_store.close()
+            self._read_store = None
         if self.writer is not None:
             self.writer.close()
 
@@ -146,7 +179,7 @@ class HistorySink:
         if self.session is None:
             session = _Session(str(uuidlib.uuid4()), self.clock())
             self.session = session
-            member = self.member_id
+            member, self.member_id = self.member_id, None  # for this session only; the next is a guest's
             self._submit(lambda s: s.open_session(self.device_id, session.uuid, session.started_at, member))
         return self.session
 

@@ -129,6 +129,17 @@ class Sinks:
         for sink in self.sinks:
             sink.publish_avatar(frame)
 
+    def start_session(self, member: str | None) -> dict[str, Any]:
+        """A new session for `member` (None: a guest) in every sink that keeps sessions (the
+        history); returns the reply's fields, with `error` when the member cannot be had."""
+        keepers = [s for s in self.sinks if callable(getattr(s, "start_session", None))]
+        if member is not None and not keepers:
+            return {"error": "history is off ([history] enabled = false): no member to record the session for"}
+        reply: dict[str, Any] = {}
+        for sink in keepers:
+            reply.update(sink.start_session(member))  # type: ignore[attr-defined]
+        return reply
+
     def poll_commands(self, limit: int) -> list[tuple[CommandLink, Command]]:
         """Up to `limit` commands from each sink that carries them, with the sink to answer on."""
         return [(s, c) for s in self.sinks if isinstance(s, CommandLink) for c in s.poll_commands(limit=limit)]
