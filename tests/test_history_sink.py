@@ -166,10 +166,25 @@ def test_reset_session_and_stop_session_each_close_the_session_and_the_next_even
     history.publish_session(summary("ended", 40))  # stop_session
     history.publish_session(summary("active", 5))  # a summary alone opens nothing
     history.publish_feedback(rep(1))
+    history.publish_session(summary("ended", 60))
+    history.publish_session(summary("active", 90))  # nobody in front of the box: no session open
+    history.publish_feedback(rep(1))  # a session opened after the last summary ...
+    history.publish_session(summary("active", 2))  # ... and reset before the next: two sessions
+    history.publish_feedback(rep(1))
     history.close()  # shutdown: the open session is ended
     sessions = open_sqlite(path).sessions(DEVICE)
-    assert [(s["state"], s["reps"]) for s in sessions] == [("ended", 1)] * 3
-    assert len({s["uuid"] for s in sessions}) == 3
+    assert [(s["state"], s["reps"]) for s in sessions] == [("ended", 1)] * 5
+    assert len({s["uuid"] for s in sessions}) == 5
+
+
+def test_a_summary_every_5_s_is_written_only_when_it_says_something_new(sink) -> None:
+    history, path = sink
+    history.publish_feedback(rep(1))  # open_session + the rep: 2 writes
+    for frames in range(10, 400, 10):  # 39 summaries: squat, squat, ..., then push_up
+        history.publish_session(summary("active", frames, exercise="squat" if frames < 300 else "push_up"))
+    assert history.writer is not None and history.writer.wait_idle(10)
+    assert history.writer.stats()["written"] == 2 + 2  # one for squat, one for push_up
+    assert settled(history, path).sessions()[0]["exercise"] == "push_up"
 
 
 def test_a_paired_strap_that_delivers_readings_makes_the_guest_session_its_member_s(sink) -> None:

@@ -44,8 +44,8 @@ class _Session:
     set_exercise: str | None = None
     seq: int = 0  # events of this session
     reps: int = 0
-    last_frames: int = 0
     straps_tried: set[str] = field(default_factory=set)
+    written: dict[str, Any] = field(default_factory=dict)  # the state and exercise last written
 
 
 class HistorySink:
@@ -68,6 +68,7 @@ class HistorySink:
         self.session: _Session | None = None
         self.member_id: int | None = None  # the next session's member (None: a guest); start_session sets it
         self._read_store: Store | None = None  # the frame thread's own connection (start_session)
+        self._frames_seen = 0  # the last summary's frame count: it goes down when a session is reset
 
     # ------------------------------------------------------------------ the Sink calls
 
@@ -88,21 +89,23 @@ class HistorySink:
         return None
 
     def publish_session(self, summary: Mapping[str, Any]) -> None:
+        frames = _int(summary.get("frames")) or 0
+        previous, self._frames_seen = self._frames_seen, frames  # followed with or without a session
         session = self.session
         if session is None:
             return
-        frames = _int(summary.get("frames")) or 0
-        if frames < session.last_frames:  # reset_session: this summary belongs to a fresh session
+        if frames < previous:  # reset_session: this summary belongs to a fresh session
             self._end(session, "ended")
             return
-        session.last_frames = frames
         self._claim_by_strap(session, summary.get("wearables"))
         state = summary.get("state")
         if state == "ended":
             self._end(session, "ended", exercise=_text(summary.get("exercise")))
         elif state in ("active", "paused"):
             values = {"state": state, "exercise": _text(summary.get("exercise"))}
-            self._submit(lambda s: s.update_session(self.device_id, session.uuid, **values))
+            if values != session.written:  # a summary every 5 s: written (one commit) only when it says something new
+                session.written = values
+                self._submit(lambda s: s.update_session(self.device_id, session.uuid, **values))
 
     def _claim_by_strap(self, session: _Session, wearables: Any) -> None:
         """A strap that delivers readings makes a guest session its paired member's. Each
