@@ -173,6 +173,13 @@ class Store:
             raise HistoryError(f"no member {name_or_id!r} in {self.where}", Reason.HISTORY_NOT_FOUND)
         return _member(rows[0])
 
+    def member(self, member_id: int) -> Member:
+        """By id only (internal callers: a name of digits never shadows an id here)."""
+        rows = self._dicts("SELECT * FROM members WHERE id = ?", (member_id,))
+        if not rows:
+            raise HistoryError(f"no member {member_id} in {self.where}", Reason.HISTORY_NOT_FOUND)
+        return _member(rows[0])
+
     def list_members(self) -> list[Member]:
         return [_member(r) for r in self._dicts("SELECT * FROM members ORDER BY name_key")]
 
@@ -190,7 +197,7 @@ class Store:
             if profile:
                 sets = ", ".join(f"{col} = ?" for col in profile)
                 self.execute(f"UPDATE members SET {sets} WHERE id = ?", (*profile.values(), member_id))
-        return self.find_member(member_id)
+        return self.member(member_id)
 
     def delete_member(self, member_id: int) -> None:
         """The member and everything of theirs: straps, sessions and, by cascade, their sets,
@@ -234,7 +241,7 @@ class Store:
 
     def member_data(self, member_id: int) -> dict[str, Any]:
         """Everything stored about one member, table by table (the export)."""
-        member = self.find_member(member_id)
+        member = self.member(member_id)
         sessions = self._dicts("SELECT * FROM sessions WHERE member_id = ? ORDER BY started_at", (member_id,))
         data: dict[str, Any] = {
             "member": member.to_dict(),

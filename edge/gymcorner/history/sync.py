@@ -49,7 +49,7 @@ def upload(local: Store, remote: Store) -> SyncReport:
     for session in list(local.iter_due()):
         member_id = session["member_id"]
         if member_id is not None and member_id not in members:
-            members[member_id] = _ensure_member(remote, local.find_member(member_id).to_dict())
+            members[member_id] = _ensure_member(remote, local.member(member_id).to_dict())
             report.members += 1
         children = {table: local.rows(table, session["id"]) for table in _KEYS}
         with remote.transaction():
