@@ -202,3 +202,54 @@ def test_sync_reads_the_url_from_config_and_says_what_is_missing(tmp_path: Path,
     assert "uploaded 1 sessions" in run_cli(["history", "sync", "--config", str(cfg)])
     with pytest.raises(HistoryError, match="needs --to"):
         cli_main(["history", "sync", "--db", str(box.path)])
+
+
+def test_the_daemon_uploads_by_itself_and_catches_up_after_the_server_was_away(
+    tmp_path: Path, server: PostgresServer, url: str, caplog
+) -> None:
+    import logging
+
+    from mqtt_helpers import wait_until
+
+    from gymcorner.config import Config
+    from gymcorner.history import open_history_sink
+
+    config = Config()
+    config.device.id = "gym-west-1"
+    config.history.path = tmp_path / "west.sqlite3"
+    config.history.upload_url = url
+    config.history.upload_every_s = 0.2
+    sink = open_history_sink(config)
+    assert sink.uploader is not None
+    sink.uploader.connect_timeout_s = 2
+
+    def on_server() -> dict[str, int]:
+        try:
+            store = open_postgres(url, connect_timeout_s=2)
+        except HistoryError:
+            return {}
+        try:
+            return {s["uuid"]: s["reps"] for s in store.sessions() if s["state"] == "ended"}
+        finally:
+            store.close()
+
+    try:
+        for n in (1, 2, 3):
+            sink.publish_feedback(rep(n))
+        sink.publish_session(summary("ended", 100))
+        wait_until(lambda: list(on_server().values()) == [3], 30, "the session on the server")
+
+        server.stop()  # the chain's server goes away; the box keeps recording
+        with caplog.at_level(logging.WARNING, logger="gymcorner.history.uploader"):
+            for n in (1, 2):
+                sink.publish_feedback(rep(n))
+            sink.publish_session(summary("ended", 200))
+            wait_until(lambda: sink.uploader.stats()["failed"] >= 2, 30, "upload rounds failing")
+        assert sum("history upload failed" in r.getMessage() for r in caplog.records) == 1  # said once
+        server.start()
+        wait_until(lambda: sorted(on_server().values()) == [2, 3], 30, "the kept session uploaded")
+        assert sink.uploader.stats()["last_error"] is None
+    finally:
+        sink.close()
+    local = open_sqlite(config.history.path)
+    assert {s["uuid"]: s["reps"] for s in local.sessions()} == on_server()  # once each, as recorded

@@ -34,9 +34,16 @@ class HistoryConfig(Section):
     upload_url: str | None = Field(
         None,
         description=(
-            "A chain's PostgreSQL server (postgresql://user@host/db) that `gymcorner history sync` uploads "
-            "this box's sessions to; the password comes from ~/.pgpass or $PGPASSWORD, never from here."
+            "A chain's PostgreSQL server (postgresql://user@host/db) that the daemon (every upload_every_s) "
+            "and `gymcorner history sync` upload this box's sessions to; the password comes from "
+            "~/.pgpass or $PGPASSWORD, never from here."
         ),
+    )
+    upload_every_s: float = Field(
+        60.0,
+        ge=0.1,
+        le=86400,
+        description="With upload_url: how often the daemon uploads what is new (off the frame path).",
     )
     queue_writes: int = Field(
         1024,

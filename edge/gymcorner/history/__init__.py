@@ -51,7 +51,15 @@ def open_history_sink(config: Config) -> HistorySink:
     )
     writer = HistoryWriter(store, cfg.queue_writes)
     writer.start()
-    return HistorySink(device_id, writer)
+    sink = HistorySink(device_id, writer)
+    if cfg.upload_url:  # imported only here: a box without a chain never loads psycopg
+        from gymcorner.history.postgres import redact
+        from gymcorner.history.uploader import Uploader
+
+        sink.uploader = Uploader(path, cfg.upload_url, cfg.upload_every_s)
+        sink.uploader.start()
+        _log.info("history: uploading to %s every %g s", redact(cfg.upload_url), cfg.upload_every_s)
+    return sink
 
 
 def is_url(where: str | Path) -> bool:

@@ -69,6 +69,7 @@ class HistorySink:
         self.member_id: int | None = None  # the next session's member (None: a guest); start_session sets it
         self._read_store: Store | None = None  # the frame thread's own connection (start_session)
         self._frames_seen = 0  # the last summary's frame count: it goes down when a session is reset
+        self.uploader: Any = None  # history.uploader.Uploader with [history] upload_url
 
     # ------------------------------------------------------------------ the Sink calls
 
@@ -158,6 +159,8 @@ class HistorySink:
     def close(self) -> None:
         if self.session is not None:  # the final summary normally ended it already
             self._end(self.session, "ended")
+        if self.uploader is not None:
+            self.uploader.close()
         if self._read_store is not None:
             self._read_store.close()
             self._read_store = None
@@ -174,7 +177,10 @@ class HistorySink:
         return {"history": "recording"}
 
     def stats(self) -> dict[str, Any]:
-        return self.writer.stats() if self.writer is not None else {"unavailable": self.unavailable}
+        stats = self.writer.stats() if self.writer is not None else {"unavailable": self.unavailable}
+        if self.uploader is not None:
+            stats["upload"] = self.uploader.stats()
+        return stats
 
     # ------------------------------------------------------------------ sessions
 
