@@ -248,7 +248,7 @@ def test_the_daemon_uploads_by_itself_and_catches_up_after_the_server_was_away(
         assert sum("history upload failed" in r.getMessage() for r in caplog.records) == 1  # said once
         server.start()
         wait_until(lambda: sorted(on_server().values()) == [2, 3], 30, "the kept session uploaded")
-        assert sink.uploader.stats()["last_error"] is None
+        wait_until(lambda: sink.uploader.stats()["last_error"] is None, 10, "the uploader to say it works again")
     finally:
         sink.close()
     local = open_sqlite(config.history.path)
