@@ -199,12 +199,19 @@ def test_a_paired_strap_that_delivers_readings_makes_the_guest_session_its_membe
     assert settled(history, path).sessions()[0]["member_id"] is None  # an unpaired strap: still a guest
     history.publish_session({**summary("ended", 20), "wearables": {"straps": straps}})
     history.publish_feedback(rep(1))  # the next session: Ana's strap is on
-    straps = {"AA:BB:CC:DD:EE:01": {"readings": 12, "bpm": 120}}
+    straps = {"AA:BB:CC:DD:EE:01": {"readings": 12, "bpm": 120, "mean_bpm": 118.5, "peak_bpm": 141,
+                                    "zone_s": {"2": 30.0, "3": 12.5}}}  # fmt: skip
     history.publish_session({**summary("active", 30), "wearables": {"source": "ble", "straps": straps}})
     db = settled(history, path)
     assert [s["member_id"] for s in db.sessions()] == [None, ana.id]
+    first, second = db.sessions()
+    assert (first["hr_sensor"], first["hr_mean_bpm"]) == ("AA:BB:CC:DD:EE:02", None)
+    assert (second["hr_sensor"], second["hr_mean_bpm"], second["hr_peak_bpm"]) == ("AA:BB:CC:DD:EE:01", 118.5, 141.0)
+    assert json.loads(second["hr_zone_s"]) == {"2": 30.0, "3": 12.5}
     history.publish_session({**summary("active", 40), "wearables": {"straps": {"AA:BB:CC:DD:EE:02": {"readings": 9}}}})
-    assert [s["member_id"] for s in settled(history, path).sessions()] == [None, ana.id]  # a session keeps its member
+    kept = settled(history, path).sessions()
+    assert [s["member_id"] for s in kept] == [None, ana.id]  # a session keeps its member ...
+    assert kept[1]["hr_sensor"] == "AA:BB:CC:DD:EE:01"  # ... and its strap
 
 
 def test_a_member_deleted_mid_session_is_reported_and_the_next_session_is_recorded(sink, caplog) -> None:

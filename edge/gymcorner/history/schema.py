@@ -132,6 +132,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE sessions ADD COLUMN synced_rev INTEGER NOT NULL DEFAULT -1",
         ),
     ),
+    Migration(
+        3,
+        "the session's heart rate: which strap, mean and peak, seconds in each zone (from the summary)",
+        (
+            "ALTER TABLE sessions ADD COLUMN hr_sensor TEXT",
+            "ALTER TABLE sessions ADD COLUMN hr_mean_bpm {real}",
+            "ALTER TABLE sessions ADD COLUMN hr_peak_bpm {real}",
+            "ALTER TABLE sessions ADD COLUMN hr_zone_s TEXT",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number

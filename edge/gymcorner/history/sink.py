@@ -18,6 +18,7 @@ Everything here runs on the frame thread and only builds small dicts; the writes
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -46,6 +47,7 @@ class _Session:
     reps: int = 0
     straps_tried: set[str] = field(default_factory=set)
     written: dict[str, Any] = field(default_factory=dict)  # the state and exercise last written
+    hr_sensor: str | None = None  # the strap whose heart rate is this session's
 
 
 class HistorySink:
@@ -99,14 +101,36 @@ class HistorySink:
             self._end(session, "ended")
             return
         self._claim_by_strap(session, summary.get("wearables"))
+        heart = self._heart_rate(session, summary.get("wearables"))
         state = summary.get("state")
         if state == "ended":
-            self._end(session, "ended", exercise=_text(summary.get("exercise")))
+            self._end(session, "ended", exercise=_text(summary.get("exercise")), **heart)
         elif state in ("active", "paused"):
-            values = {"state": state, "exercise": _text(summary.get("exercise"))}
+            values = {"state": state, "exercise": _text(summary.get("exercise")), **heart}
             if values != session.written:  # a summary every 5 s: written (one commit) only when it says something new
                 session.written = values
                 self._submit(lambda s: s.update_session(self.device_id, session.uuid, **values))
+
+    def _heart_rate(self, session: _Session, wearables: Any) -> dict[str, Any]:
+        """The session's heart rate from the summary's straps: the first strap that delivered
+        readings this session stays its strap (a neighbour's strap never mixes in)."""
+        straps = wearables.get("straps") if isinstance(wearables, Mapping) else None
+        if not isinstance(straps, Mapping):
+            return {}
+        if session.hr_sensor is None:
+            session.hr_sensor = next(
+                (str(k) for k, v in straps.items() if isinstance(v, Mapping) and v.get("readings")), None
+            )
+        strap = straps.get(session.hr_sensor) if session.hr_sensor is not None else None
+        if not isinstance(strap, Mapping):
+            return {}
+        zones = strap.get("zone_s")
+        return {
+            "hr_sensor": session.hr_sensor,
+            "hr_mean_bpm": _float(strap.get("mean_bpm")),
+            "hr_peak_bpm": _float(strap.get("peak_bpm")),
+            "hr_zone_s": json.dumps(_jsonable(zones), sort_keys=True) if isinstance(zones, Mapping) else None,
+        }
 
     def _claim_by_strap(self, session: _Session, wearables: Any) -> None:
         """A strap that delivers readings makes a guest session its paired member's. Each
@@ -192,9 +216,9 @@ class HistorySink:
             self._submit(lambda s: s.open_session(self.device_id, session.uuid, session.started_at, member))
         return self.session
 
-    def _end(self, session: _Session, state: str, exercise: Any = None) -> None:
+    def _end(self, session: _Session, state: str, exercise: Any = None, **heart: Any) -> None:
         ended_at = self.clock()
-        values: dict[str, Any] = {"state": state, "ended_at": ended_at}  # reps: counted by the store
+        values: dict[str, Any] = {"state": state, "ended_at": ended_at, **heart}  # reps: counted by the store
         if exercise:
             values["exercise"] = exercise
         self._submit(lambda s: s.update_session(self.device_id, session.uuid, **values))

@@ -25,7 +25,17 @@ from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.schema import LATEST, MIGRATIONS, Dialect
 
 MEMBER_FIELDS = ("birth_year", "weight_kg", "height_cm", "goal", "level", "max_hr_bpm", "language")
-SESSION_FIELDS = ("state", "ended_at", "exercise", "reps", "member_id")
+SESSION_FIELDS = (
+    "state",
+    "ended_at",
+    "exercise",
+    "reps",
+    "member_id",
+    "hr_sensor",
+    "hr_mean_bpm",
+    "hr_peak_bpm",
+    "hr_zone_s",
+)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,19 @@ from typing import Any
 
 from gymcorner.history.store import Store
 
-_SESSION_COLUMNS = ("device_id", "uuid", "started_at", "ended_at", "state", "exercise", "reps")
+_SESSION_COLUMNS = (
+    "device_id",
+    "uuid",
+    "started_at",
+    "ended_at",
+    "state",
+    "exercise",
+    "reps",
+    "hr_sensor",
+    "hr_mean_bpm",
+    "hr_peak_bpm",
+    "hr_zone_s",
+)
 _KEYS = {
     "sets": ("session_id", "number"),
     "reps": ("session_id", "set_number", "number"),
