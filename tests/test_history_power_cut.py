@@ -58,9 +58,11 @@ def test_every_rep_published_before_a_sigkill_is_in_the_database_after_restart(
         proc = daemon(cfg, "--loop")
         try:
             wait_until(lambda: len(published_reps()) >= 3, 120, "three reps on MQTT")
-            seen = [e["id"] for e in published_reps()]
-            # the writer keeps pace: what MQTT has carried is committed (one commit per rep)
-            wait_until(lambda: set(seen) <= set(stored_rep_ids(db)), 10, "those reps committed")
+            # the writer keeps pace: everything MQTT has carried so far is committed (one commit
+            # per rep); the kill follows this check at once, mid-set (the clip loops)
+            wait_until(
+                lambda: {e["id"] for e in published_reps()} <= set(stored_rep_ids(db)), 10, "those reps committed"
+            )
         finally:
             proc.send_signal(signal.SIGKILL)  # the power cut: no shutdown code runs
             out, _ = proc.communicate(timeout=30)
