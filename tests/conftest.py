@@ -1,6 +1,8 @@
 """Shared fixtures: a real Mosquitto broker on a free loopback port.
 
-Only broker fixtures live here; test modules keep their own fixtures. Tests that use them
+Only broker fixtures live here (and one guard: the history database of every daemon the
+tests start goes to a temporary folder, never to the checkout's data/); test modules keep
+their own fixtures. Tests that use them
 skip with a clear reason where the `mosquitto` binary is absent (Debian: apt install mosquitto).
 """
 
@@ -26,6 +28,19 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 pytest_plugins = ["ci_skips"]
 
 BrokerFactory = Callable[..., MosquittoBroker]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _history_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`[history] path` defaults to data/ beside the venv; daemons started by tests (in process
+    or as subprocesses, which inherit the environment) write under a temporary folder instead."""
+    previous = os.environ.get("GYMCORNER_DATA_DIR")
+    os.environ["GYMCORNER_DATA_DIR"] = str(tmp_path_factory.mktemp("gymcorner-data"))
+    yield
+    if previous is None:
+        os.environ.pop("GYMCORNER_DATA_DIR", None)
+    else:
+        os.environ["GYMCORNER_DATA_DIR"] = previous
 
 
 @pytest.fixture

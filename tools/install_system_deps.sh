@@ -1,14 +1,18 @@
 #!/bin/sh
 # Debian / Raspberry Pi OS packages gymcorner uses: mosquitto (the broker, and the tests'
 # real broker), mosquitto-clients (mosquitto_sub for checks), ffmpeg (test clips with
-# rotation tags), GStreamer and PyGObject's build deps (gst: camera sources). Installs what
-# is missing when run as root; otherwise says what to run.
+# rotation tags), GStreamer and PyGObject's build deps (gst: camera sources), postgresql
+# (the history tests' chain server). Installs what is missing when run as root; otherwise
+# says what to run.
 set -eu
 need=""
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need="$need mosquitto"
 command -v mosquitto_sub >/dev/null 2>&1 || need="$need mosquitto-clients"
 command -v ffmpeg >/dev/null 2>&1 || need="$need ffmpeg"
 command -v espeak-ng >/dev/null 2>&1 || need="$need espeak-ng"  # spoken feedback (motivation.speak)
+# postgresql: the history tests start their own server with initdb/pg_ctl, which Debian keeps
+# under /usr/lib/postgresql/<version>/bin (off PATH); the box itself needs no server.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need="$need postgresql"
 # systemd-analyze: `verify` on deploy/systemd/gymcorner.service (tests/test_deploy.py); in
 # the 'systemd' package, which slim container images leave out.
 command -v systemd-analyze >/dev/null 2>&1 || need="$need systemd"
@@ -36,5 +40,5 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 else
     echo "missing system packages:$need" >&2
     echo "install them with: sudo apt-get install$need" >&2
-    echo "(without them the MQTT, rotation and GStreamer tests are skipped; the daemon still runs)" >&2
+    echo "(without them the MQTT, rotation, GStreamer and PostgreSQL tests are skipped; the daemon still runs)" >&2
 fi

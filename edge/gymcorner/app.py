@@ -302,6 +302,11 @@ class App:
         elif name is CommandName.STOP_SESSION:
             self._stop_session()
             link.reply(command, True)
+        elif name is CommandName.START_SESSION:  # a fresh session, in the history as a member's or a guest's
+            fields = self.sinks.start_session(command.args.get("member"))
+            if "error" not in fields:
+                self._start_session()
+            link.reply(command, "error" not in fields, **fields)
         elif name is CommandName.SET_EXERCISE:
             self.pipeline.set_exercise(command.args["exercise"])
             link.reply(command, True, exercise=command.args["exercise"])

@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gymcorner.transport import webviewer  # stdlib only; serves the page in the package
 
     webviewer.add_parser(sub)
+    from gymcorner.history import cli as history_cli  # stdlib only until a command runs
+
+    history_cli.add_parsers(sub)
     _accept_log_level_after_any_subcommand(sub)
     return parser
 

@@ -25,6 +25,9 @@ class Reason(enum.Enum):
     LLM_UNREACHABLE = "llm_unreachable"
     LLM_TIMEOUT = "llm_timeout"
     LLM_BAD_REPLY = "llm_bad_reply"
+    HISTORY_UNAVAILABLE = "history_unavailable"  # the database is locked, corrupt, unreachable or full
+    HISTORY_CONFLICT = "history_conflict"  # a duplicate member name, a strap already paired
+    HISTORY_NOT_FOUND = "history_not_found"  # no such member or session
 
 
 class GymcornerError(Exception):
@@ -68,3 +71,9 @@ class LlmError(GymcornerError):
     """The LLM server could not give a usable reply in time (the coach falls back to templates)."""
 
     reason = Reason.LLM_BAD_REPLY
+
+
+class HistoryError(GymcornerError):
+    """The history database refused or could not do something (gymcorner.history)."""
+
+    reason = Reason.HISTORY_UNAVAILABLE

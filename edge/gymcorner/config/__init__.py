@@ -30,6 +30,7 @@ from gymcorner.config.coach import (
     ViewConfig,
 )
 from gymcorner.config.device import DeviceConfig, GpioConfig, LoggingConfig
+from gymcorner.config.history import HistoryConfig
 from gymcorner.config.links import HomeAssistantConfig, LinksConfig, MqttConfig, TcpLinkConfig, VmcConfig
 from gymcorner.config.motivation import EmotionConfig, LlmConfig, MotivationConfig
 from gymcorner.config.vision import ModelsConfig, PoseConfig, SmoothingConfig, SourceConfig
@@ -58,6 +59,7 @@ class Config(Section):
     gpio: GpioConfig = Field(default_factory=GpioConfig)
     motivation: MotivationConfig = Field(default_factory=MotivationConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
 
 
 def _known_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
@@ -147,6 +149,7 @@ __all__ = [
     "DeviceConfig",
     "EmotionConfig",
     "GpioConfig",
+    "HistoryConfig",
     "HomeAssistantConfig",
     "LinksConfig",
     "LlmConfig",

@@ -36,6 +36,7 @@ class CommandName(str, enum.Enum):
     RESET_SESSION = "reset_session"
     SET_EXERCISE = "set_exercise"
     STOP_SESSION = "stop_session"
+    START_SESSION = "start_session"
 
 
 class _Strict(BaseModel):
@@ -59,12 +60,19 @@ class SetExerciseArgs(_Strict):
         return selectable(value)
 
 
+class StartSessionArgs(_Strict):
+    member: str | None = Field(
+        None, min_length=1, max_length=64, description="Member's display name or id; absent: a guest session."
+    )
+
+
 ARGS_MODELS: dict[CommandName, type[_Strict]] = {
     CommandName.PING: NoArgs,
     CommandName.STATUS: NoArgs,
     CommandName.RESET_SESSION: NoArgs,
     CommandName.SET_EXERCISE: SetExerciseArgs,
     CommandName.STOP_SESSION: NoArgs,
+    CommandName.START_SESSION: StartSessionArgs,
 }
 
 

@@ -1,7 +1,8 @@
 """Where the daemon's output goes: one `Sink` interface, every enabled link behind it.
 
-MQTT is one sink among the TCP JSON-lines link and VMC, chosen by config (`[mqtt] enabled`,
-`[links]`); Home Assistant discovery rides on the MQTT sink. The daemon calls `Sinks` once
+MQTT is one sink among the TCP JSON-lines link, VMC and the history database, chosen by
+config (`[mqtt] enabled`, `[links]`, `[history]`); Home Assistant discovery rides on the
+MQTT sink. The daemon calls `Sinks` once
 per message and knows nothing of sockets; each sink decides what it needs (VMC only the
 avatar), and none of them blocks the frame loop. A sink that can carry commands (today
 MQTT) is also a `CommandLink`: the daemon polls every such sink and answers on the one the
@@ -102,6 +103,12 @@ class Sinks:
         return next((s for s in self.sinks if s.name == name), None)
 
     def publish_status(self, state: str, **fields: Any) -> None:
+        """Every sink gets the same status, with what sinks say about themselves merged in
+        (today the history sink: "recording", or why it cannot)."""
+        for sink in self.sinks:
+            report = getattr(sink, "status_fields", None)
+            if callable(report):
+                fields = {**report(), **fields}
         for sink in self.sinks:
             sink.publish_status(state, **fields)
 
@@ -121,6 +128,17 @@ class Sinks:
     def publish_avatar(self, frame: AvatarFrame) -> None:
         for sink in self.sinks:
             sink.publish_avatar(frame)
+
+    def start_session(self, member: str | None) -> dict[str, Any]:
+        """A new session for `member` (None: a guest) in every sink that keeps sessions (the
+        history); returns the reply's fields, with `error` when the member cannot be had."""
+        keepers = [s for s in self.sinks if callable(getattr(s, "start_session", None))]
+        if member is not None and not keepers:
+            return {"error": "history is off ([history] enabled = false): no member to record the session for"}
+        reply: dict[str, Any] = {}
+        for sink in keepers:
+            reply.update(sink.start_session(member))  # type: ignore[attr-defined]
+        return reply
 
     def poll_commands(self, limit: int) -> list[tuple[CommandLink, Command]]:
         """Up to `limit` commands from each sink that carries them, with the sink to answer on."""
@@ -168,4 +186,10 @@ def open_sinks(config: Config, stack: ExitStack) -> tuple[Sinks, Any]:
         sender = VmcSender(config.links.vmc)
         stack.callback(sender.close)
         sinks.sinks.append(sender)
+    if config.history.enabled:  # last: it records feedback with the id MQTT gave it
+        from gymcorner.history import open_history_sink
+
+        history = open_history_sink(config)  # never fails: an unusable database is reported, not fatal
+        stack.callback(history.close)
+        sinks.sinks.append(history)
     return sinks, publisher

@@ -1,0 +1,106 @@
+"""Upload what the box kept to a chain's PostgreSQL server, idempotently.
+
+Every row goes up as an upsert on its natural key (a session is (device_id, uuid); its sets,
+reps and events are keyed within it, a rep by (set_number, number)), inside one remote
+transaction per session. So an upload interrupted halfway, repeated, or run by two boxes at
+once never duplicates a row: the worst case is a session sent again. Which sessions go up:
+those whose `rev` grew since the last upload that reached the server (`synced_rev`), marked
+only after the remote commit.
+
+A member goes up as their display name's key: the server's member of that name (created
+from this box's profile when it has none) owns the session. Straps stay on the box.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from gymcorner.history.store import Store
+
+_SESSION_COLUMNS = (
+    "device_id",
+    "uuid",
+    "started_at",
+    "ended_at",
+    "state",
+    "exercise",
+    "reps",
+    "hr_sensor",
+    "hr_mean_bpm",
+    "hr_peak_bpm",
+    "hr_zone_s",
+)
+_KEYS = {
+    "sets": ("session_id", "number"),
+    "reps": ("session_id", "set_number", "number"),
+    "events": ("session_id", "seq"),
+}
+
+
+@dataclass
+class SyncReport:
+    sessions: int = 0
+    rows: dict[str, int] = field(default_factory=lambda: {"sets": 0, "reps": 0, "events": 0})
+    members: int = 0
+    seconds: float = 0.0
+
+    def line(self, where: str) -> str:
+        if not self.sessions:
+            return f"nothing to upload to {where}: every session is there already"
+        counts = ", ".join(f"{n} {table}" for table, n in self.rows.items())
+        return f"uploaded {self.sessions} sessions ({counts}) to {where} in {self.seconds:.2f} s"
+
+
+def upload(local: Store, remote: Store) -> SyncReport:
+    """Every session of `local` due for upload, each in its own remote transaction."""
+    report = SyncReport()
+    start = time.perf_counter()
+    members: dict[int, int] = {}  # local member id -> remote member id
+    for session in list(local.iter_due()):
+        member_id = session["member_id"]
+        if member_id is not None and member_id not in members:
+            members[member_id] = _ensure_member(remote, local.member(member_id).to_dict())
+            report.members += 1
+        children = {table: local.rows(table, session["id"]) for table in _KEYS}
+        with remote.transaction():
+            remote_id = _upsert_session(remote, session, members.get(member_id) if member_id is not None else None)
+            for table, rows in children.items():
+                for row in rows:
+                    copy = {k: v for k, v in row.items() if k not in ("id", "session_id")}
+                    remote.upsert(table, {"session_id": remote_id, **copy}, _KEYS[table])
+                report.rows[table] += len(rows)
+        local.mark_synced(session["id"], session["rev"])
+        report.sessions += 1
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _ensure_member(remote: Store, member: dict[str, Any]) -> int:
+    from gymcorner.history.store import MEMBER_FIELDS, name_key
+
+    key = name_key(member["display_name"])
+    with remote.transaction():
+        cols = ["display_name", "name_key", "created_at", *MEMBER_FIELDS]
+        values = [member["display_name"], key, member["created_at"], *(member.get(f) for f in MEMBER_FIELDS)]
+        remote.execute(
+            f"INSERT INTO members ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
+            "ON CONFLICT (name_key) DO NOTHING",
+            values,
+        )
+        row = remote.execute("SELECT id FROM members WHERE name_key = ?", (key,)).fetchone()
+    return int(row[0])
+
+
+def _upsert_session(remote: Store, session: dict[str, Any], member_id: int | None) -> int:
+    row = {c: session[c] for c in _SESSION_COLUMNS}
+    row.update(member_id=member_id, rev=session["rev"], synced_rev=session["rev"])
+    cols = list(row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("device_id", "uuid"))
+    found = remote.execute(
+        f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
+        f"ON CONFLICT (device_id, uuid) DO UPDATE SET {updates} RETURNING id",
+        tuple(row.values()),
+    ).fetchone()
+    return int(found[0])

@@ -1,0 +1,159 @@
+"""`gymcorner members ...` as a person types it: one line for every mistake, exports that hold
+everything, and a delete that leaves nothing behind.
+
+The commands run as subprocesses (`python -m gymcorner`), so the exit status and stderr are
+what a shell sees; the database they work on was filled by the real history sink.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_history_sink import event, rep, summary
+
+from gymcorner.history.schema import TABLES
+from gymcorner.history.sink import HistorySink
+from gymcorner.history.sqlite import HistoryWriter, open_sqlite
+
+
+def gym(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gymcorner", "members", *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def ok(db: Path, *args: str) -> str:
+    done = gym(db, *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gymcorner: error: "), done.stderr
+    assert "Traceback" not in done.stderr
+    return lines[0]
+
+
+def sessions_for(db: Path, member_id: int | None, workouts: int) -> None:
+    """Workouts recorded as the daemon records them: through the sink and the writer thread."""
+    writer = HistoryWriter(open_sqlite(db))
+    writer.start()
+    sink = HistorySink("corner-members", writer)
+    for _ in range(workouts):
+        sink.member_id = member_id  # each session's member, as start_session gives it
+        sink.publish_feedback(event("knee_valgus", "form", reason="knee_valgus"))
+        for n in (1, 2):
+            sink.publish_feedback(rep(n, quality=80))
+        sink.publish_feedback(event("set_end", "set", set=1, reps=2, good_reps=1, mean_quality=80.0))
+        sink.publish_session(summary("ended", 100))
+    sink.close()
+
+
+def test_add_list_edit_and_the_mistakes_people_make(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    assert ok(db, "add", "Ana Silva", "--birth-year", "1990", "--level", "beginner").startswith("added member 1")
+    assert "born 1990, beginner, -, max HR from age" in ok(db, "list")
+    line = one_line_error(gym(db, "add", "ana SILVA"))
+    assert line == "gymcorner: error: a member named 'ana SILVA' already exists (names ignore case)"
+    ok(db, "add", "Ben", "--max-hr", "185")
+    ok(db, "pair", "Ana Silva", "aa:bb:cc:dd:ee:01")
+    line = one_line_error(gym(db, "pair", "Ben", "AA:BB:CC:DD:EE:01"))
+    assert line == "gymcorner: error: strap AA:BB:CC:DD:EE:01 is already paired with 'Ana Silva'; unpair it first"
+    assert "outside 80..230" in one_line_error(gym(db, "edit", "Ben", "--max-hr", "400"))
+    assert "no member 'Carla'" in one_line_error(gym(db, "edit", "Carla", "--goal", "strength"))
+    ok(db, "edit", "ben", "--name", "Benedict", "--goal", "strength", "--clear", "max_hr_bpm")
+    listed = json.loads(ok(db, "list", "--json"))
+    assert [(m["display_name"], m["goal"], m["max_hr_bpm"]) for m in listed] == [
+        ("Ana Silva", None, None),
+        ("Benedict", "strength", None),
+    ]
+    assert "add --yes" in one_line_error(gym(db, "delete", "Benedict"))
+
+
+def test_export_holds_everything_of_one_member_as_json_and_csv(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    ok(db, "add", "Ana")
+    ok(db, "add", "Ben")
+    ok(db, "pair", "Ana", "AA:00:00:00:00:01")
+    sessions_for(db, 1, workouts=2)
+    sessions_for(db, 2, workouts=1)
+    out = tmp_path / "ana-export"
+    ok(db, "export", "Ana", "--out", str(out))
+
+    data = json.loads((out / "member.json").read_text())
+    assert data["member"]["display_name"] == "Ana"
+    assert len(data["sessions"]) == 2 and {s["member_id"] for s in data["sessions"]} == {1}
+    assert len(data["reps"]) == 4 and len(data["sets"]) == 2 and len(data["events"]) == 4
+    assert data["reps"][1]["faults"] == ["knee_valgus"]  # JSON columns decoded in the JSON export
+    assert data["reps"][0]["quality_deductions"] == [{"cause": "knee_valgus", "points": 20}]
+    assert data["straps"][0]["address"] == "AA:00:00:00:00:01"
+    for table, expected in {"member": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4}.items():
+        with (out / f"{table}.csv").open(newline="") as fh:
+            assert len(list(csv.DictReader(fh))) == expected, table
+    with (out / "reps.csv").open(newline="") as fh:
+        first = next(csv.DictReader(fh))
+    assert first["quality_score"] == "80" and first["exercise"] == "squat"
+
+
+def test_delete_removes_every_row_of_the_member_from_every_table(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    ok(db, "add", "Ana")
+    ok(db, "add", "Ben")
+    ok(db, "pair", "Ana", "AA:00:00:00:00:01")
+    ok(db, "pair", "Ben", "BB:00:00:00:00:02")
+    sessions_for(db, 1, workouts=2)
+    sessions_for(db, 2, workouts=1)
+    sessions_for(db, None, workouts=1)  # a guest
+
+    said = ok(db, "delete", "ana", "--yes")
+    assert said.strip() == "deleted 'Ana': 2 sessions, 4 reps, 4 events, 1 straps"
+
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM members WHERE name_key = 'ana'").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM straps WHERE member_id = 1").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM sessions WHERE member_id = 1").fetchone()[0] == 0
+    for table in ("sets", "reps", "events"):
+        orphans = f"SELECT COUNT(*) FROM {table} WHERE session_id NOT IN (SELECT id FROM sessions)"
+        assert conn.execute(orphans).fetchone()[0] == 0, table
+    # and nothing of theirs hides in a text column either (a name, an address)
+    for table in TABLES:
+        for row in conn.execute(f"SELECT * FROM {table}"):
+            assert not any(isinstance(v, str) and ("Ana" in v or "AA:00" in v) for v in row), (table, row)
+    counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
+    assert counts == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4}
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "locked", "missing"])
+def test_a_corrupt_locked_or_missing_database_is_one_line(tmp_path: Path, damage: str) -> None:
+    db = tmp_path / "h.sqlite3"
+    holder = None
+    if damage == "corrupt":
+        db.write_bytes(b"not a database at all\n" * 300)
+    elif damage == "locked":
+        ok(db, "add", "Ana")
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+    try:
+        cfg = tmp_path / "box.toml"
+        cfg.write_text("[history]\nlock_timeout_s = 0.2\n")
+        command = ["list"] if damage == "missing" else ["add", "Ben"]
+        done = gym(db, *command, "--config", str(cfg))
+    finally:
+        if holder is not None:
+            holder.execute("ROLLBACK")
+            holder.close()
+    line = one_line_error(done)
+    expected = {"corrupt": "is corrupt", "locked": "is locked by another process", "missing": "no history database"}
+    assert expected[damage] in line and str(db) in line
