@@ -480,3 +480,50 @@ def test_start_session_over_mqtt_records_the_session_as_the_member_s(tmp_path: P
     sessions = db.sessions(DEVICE)
     assert [s["member_id"] for s in sessions] == [ana.id, None]
     assert all(s["state"] == "ended" and s["reps"] > 0 for s in sessions), sessions
+
+
+def test_the_coach_s_own_sets_of_two_exercises_are_kept_apart(sink) -> None:
+    """Real coach output: squats, then push-ups. Both exercises number their first set 1;
+    the stored sets and reps must not collide, and each set holds its own reps."""
+    from test_session_counts import PUSH_UPS
+
+    from gymcorner.coach.exercises import Exercise
+    from gymcorner.pipeline import Pipeline
+    from gymcorner.recording import load_recording
+
+    history, path = sink
+    config = Config()
+    config.coach.exercise = "squat"
+    pipeline = Pipeline(config)
+    published: list[dict[str, Any]] = []
+
+    def feed(samples) -> None:
+        for s in samples:
+            for e in pipeline.process(s).coach.events:
+                published.append(e.to_dict())
+                history.publish_feedback(published[-1])
+
+    feed(load_recording(SQUATS).samples())
+    pipeline.set_exercise(Exercise.PUSH_UP)
+    last = 100.0
+    pushups = [s for s in load_recording(PUSH_UPS).samples()]
+    from gymcorner.motion.landmarks import PoseSample
+
+    feed(PoseSample(s.t_s + last, s.width, s.height, s.image, s.world) for s in pushups)
+    for e in pipeline.finish(last + pushups[-1].t_s):
+        published.append(e.to_dict())
+        history.publish_feedback(published[-1])
+    history.publish_session(summary("ended", 500))
+
+    set_ends = [e for e in published if e["code"] == "set_end"]
+    assert [(e["exercise"], e["details"]["set"]) for e in set_ends] == [("squat", 1), ("push_up", 1)]
+    db = settled(history, path)
+    (session,) = db.sessions(DEVICE)
+    sets = db.rows("sets", session["id"])
+    assert [(s["number"], s["exercise"], s["reps"]) for s in sets] == [
+        (1, "squat", set_ends[0]["details"]["reps"]),
+        (2, "push_up", set_ends[1]["details"]["reps"]),
+    ]
+    reps = db.rows("reps", session["id"])
+    for s in sets:
+        assert sum(r["set_number"] == s["number"] and r["exercise"] == s["exercise"] for r in reps) == s["reps"]

@@ -303,6 +303,8 @@ class App:
             self._stop_session()
             link.reply(command, True)
         elif name is CommandName.START_SESSION:  # a fresh session, in the history as a member's or a guest's
+            if self._coaching:
+                self._end_sets()  # the open set belongs to the session that ends here
             fields = self.sinks.start_session(command.args.get("member"))
             if "error" not in fields:
                 self._start_session()

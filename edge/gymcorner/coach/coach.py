@@ -293,13 +293,13 @@ class Coach:
         self._remember(sample, view)  # after a switch: the replay covers earlier frames only
         rep, analysis = self._count_and_judge(sample, view)
         counter = self._counter
-        events = ongoing + analysis.events
-        events += [self._rep_event(earlier, view.view.value) for earlier in caught_up]
+        counted = [self._rep_event(earlier, view.view.value) for earlier in caught_up]
         if rep is not None and not rep.partial:
-            events.append(self._rep_event(rep, view.view.value))
+            counted.append(self._rep_event(rep, view.view.value))
             if self._reference is not None:
-                events += self._reference.compare(rep, self._exercise, view.view.value)
-        events += self._sets.update(sample.t_s, events, heart_rate_bpm)
+                counted += self._reference.compare(rep, self._exercise, view.view.value)
+        # A set that these reps end (another exercise's) is reported before them.
+        events = ongoing + analysis.events + self._sets.update(sample.t_s, counted, heart_rate_bpm) + counted
         return CoachFrame(
             sample.t_s,
             view,

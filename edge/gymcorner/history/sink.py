@@ -249,7 +249,9 @@ class HistorySink:
     def _set_end(self, session: _Session, event: Mapping[str, Any], details: Mapping[str, Any]) -> None:
         heart_rate = details.get("heart_rate")
         heart: Mapping[str, Any] = heart_rate if isinstance(heart_rate, Mapping) else {}
-        number = _int(details.get("set")) or session.set_number
+        # Keyed by the session's own set count, the one its reps were stored under; the event's
+        # `set` numbers the sets of one exercise (set 1 of squats, set 1 of push-ups).
+        number = session.set_number
         row = {
             "number": number,
             "exercise": _text(event.get("exercise")),
@@ -262,7 +264,7 @@ class HistorySink:
         }
         self._submit(lambda s: s.record_set(self.device_id, session.uuid, row))
         self._event(session, event, details)  # what was said at the set's end is kept too
-        session.set_number = max(session.set_number, number) + 1  # the next rep starts the next set
+        session.set_number = number + 1  # the next rep starts the next set
         session.last_rep = 0
 
     def _event(self, session: _Session, event: Mapping[str, Any], details: Mapping[str, Any]) -> None:
