@@ -157,3 +157,40 @@ def test_a_corrupt_locked_or_missing_database_is_one_line(tmp_path: Path, damage
     line = one_line_error(done)
     expected = {"corrupt": "is corrupt", "locked": "is locked by another process", "missing": "no history database"}
     assert expected[damage] in line and str(db) in line
+
+
+def clean_squat_sessions(db: Path, member_id: int, sessions: int, reps: int) -> None:
+    """Sessions of two complete sets of squats with clean form, recorded through the sink."""
+    writer = HistoryWriter(open_sqlite(db))
+    writer.start()
+    sink = HistorySink("corner-plans", writer)
+    for _ in range(sessions):
+        sink.member_id = member_id
+        for _ in range(2):
+            for n in range(1, reps + 1):
+                sink.publish_feedback(rep(n, quality=95))
+            sink.publish_feedback(event("set_end", "set", set=1, reps=reps, good_reps=reps, mean_quality=95.0))
+        sink.publish_session(summary("ended", 100))
+    sink.close()
+
+
+def test_a_member_s_plan_comes_from_their_profile_and_their_stored_sets(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    ok(db, "add", "Ana", "--birth-year", "1992", "--level", "beginner", "--goal", "hypertrophy")
+    ok(db, "add", "Gus", "--birth-year", "1955", "--level", "intermediate", "--goal", "strength")
+    out = ok(db, "plan", "Ana", "--today", "2026-12-01")
+    assert "plan for Ana" in out and "squat         2 x 8 reps" in out and "first time" in out
+    clean_squat_sessions(db, 1, sessions=2, reps=10)
+    out = ok(db, "plan", "Ana", "--json", str(tmp_path / "plan.json"))
+    squat = next(i for i in json.loads((tmp_path / "plan.json").read_text())["sessions"][0]["items"]
+                 if i["exercise"] == "squat")  # fmt: skip
+    assert (squat["sets"], squat["reps"]) == (2, 12)  # two complete clean sessions at 10: progress
+    assert any("progress" in r for r in squat["reasons"])
+    gus = ok(db, "plan", "Gus", "--today", "2026-12-01")
+    assert "jumping_jack" not in gus and "balance" in gus
+    assert "goal 'fame' is not one of strength, hypertrophy" in one_line_error(gym(db, "edit", "Gus", "--goal", "fame"))
+    store = open_sqlite(db)
+    store.execute("UPDATE members SET level = 'expert' WHERE display_name = 'Gus'")  # an older box's free text
+    store.close()
+    assert "level 'expert' is not one of" in one_line_error(gym(db, "plan", "Gus"))
+    assert "no member 'Zed'" in one_line_error(gym(db, "plan", "Zed"))

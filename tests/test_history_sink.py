@@ -527,3 +527,38 @@ def test_the_coach_s_own_sets_of_two_exercises_are_kept_apart(sink) -> None:
     reps = db.rows("reps", session["id"])
     for s in sets:
         assert sum(r["set_number"] == s["number"] and r["exercise"] == s["exercise"] for r in reps) == s["reps"]
+
+
+@pytest.mark.broker
+def test_a_member_s_session_follows_their_plan_and_keeps_the_targets(tmp_path: Path, mosquitto_broker) -> None:
+    """start_session for a member: the reply carries the plan, a `plan` event says it, each
+    set_end counts against the planned reps, and the stored set keeps its target."""
+    config = Config()
+    config.coach.exercise = "squat"
+    config.history.path = tmp_path / "h.sqlite3"
+    store = open_sqlite(config.history.path)
+    ana = store.add_member("Ana", birth_year=1990, goal="hypertrophy", level="beginner")
+    store.close()
+    app, camera, stack = running_app(config, mosquitto_broker)
+    base = f"gymcorner/{DEVICE}"
+    with stack, MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, f"{base}/#") as sub:
+        loop = run_loop(app)
+        wait_until(lambda: app.sinks.get("mqtt").stats()["connected"], what="daemon connected")  # type: ignore[union-attr]
+        sub.publish(f"{base}/cmd", json.dumps({"v": 1, "id": "p1", "cmd": "start_session", "args": {"member": "ana"}}))
+        reply = sub.wait_for_json(f"{base}/cmd/reply", lambda r: r["id"] == "p1")
+        validator("cmd-reply").validate(reply)
+        squat_plan = next(i for i in reply["plan"]["items"] if i["exercise"] == "squat")
+        assert (squat_plan["sets"], squat_plan["reps"]) == (2, 8) and squat_plan["reasons"]
+        play(camera, SQUATS, 0.0)
+        app.stop.set()
+        loop.join(10)
+        app.shutdown()
+        feedback = [m.json() for m in sub.messages(f"{base}/feedback")]
+    (plan,) = [e for e in feedback if e["code"] == "plan"]
+    assert plan["text"].startswith("Today's plan for Ana: squat 2 x 8") and plan["details"]["items"]
+    (set_end,) = [e for e in feedback if e["code"] == "set_end"]
+    assert set_end["details"]["target_reps"] == 8 and " of 8 reps" in set_end["text"]
+    db = open_sqlite(config.history.path)
+    (session,) = db.sessions(DEVICE)
+    assert session["member_id"] == ana.id
+    assert [s["target_reps"] for s in db.rows("sets", session["id"])] == [8]

@@ -206,6 +206,26 @@ class App:
             for change in self.wearables.zone_changes()
         ]
 
+    def _follow_plan(self, plan: dict[str, Any], member: str) -> None:
+        """This session's plan: its reps a set go to the set summaries, and it is said once
+        (to the app as a `plan` event, and to the spoken / LLM coach)."""
+        items = [i for i in plan.get("items", []) if isinstance(i, dict)]
+        self.pipeline.set_targets({i["exercise"]: i["reps"] for i in items if i.get("unit") == "reps"})
+        parts = [f"{i['exercise'].replace('_', ' ')} {i['sets']} x {i['reps']}{' s' if i.get('unit') == 's' else ''}"
+                 for i in items]  # fmt: skip
+        event = FeedbackEvent(
+            t=self._last_t or 0.0,
+            code="plan",
+            text=f"Today's plan for {member}: " + ", ".join(parts) + ".",
+            kind="info",
+            severity="info",
+            exercise=self._exercise,
+            details={"member": member, **plan},
+        )
+        if self.motivation is not None:
+            self.motivation.hear([event])
+        self._emit([event])
+
     def _end_sets(self) -> None:
         """The session ends: the set in progress ends with it, and its `set_end` is published."""
         if self._last_t is None:
@@ -308,6 +328,8 @@ class App:
             fields = self.sinks.start_session(command.args.get("member"))
             if "error" not in fields:
                 self._start_session()
+                if isinstance(fields.get("plan"), dict):
+                    self._follow_plan(fields["plan"], str(fields.get("member", "")))
             link.reply(command, "error" not in fields, **fields)
         elif name is CommandName.SET_EXERCISE:
             self.pipeline.set_exercise(command.args["exercise"])

@@ -61,6 +61,9 @@ class Pipeline:
     def coach(self, sample: PoseSample, heart_rate_bpm: float | None = None) -> CoachFrame:
         return self._coach.update(sample, heart_rate_bpm)
 
+    def set_targets(self, reps_per_set: dict[str, int]) -> None:
+        self._coach.set_targets(reps_per_set)
+
     def finish(self, t_s: float) -> list[FeedbackEvent]:
         """The session (or the clip) ends at `t_s`: the events that closes (the open set's end)."""
         return self._coach.finish(t_s)

@@ -195,6 +195,10 @@ class Coach:
         self._sets.reset()
         self._switch(self._exercise)
 
+    def set_targets(self, reps_per_set: dict[str, int]) -> None:
+        """The member's planned reps a set, per exercise (their plan for this session)."""
+        self._sets.set_targets(reps_per_set)
+
     def finish(self, t_s: float) -> list[FeedbackEvent]:
         """The session ends at `t_s`: the set in progress ends with it (its `set_end`)."""
         return self._sets.finish(t_s)

@@ -71,6 +71,7 @@ class SetTracker:
         self._rest_exercise = ""
         self._rest_announced = False
         self._recent_hr: deque[tuple[float, float]] = deque()  # outside a set: the last HR_KEEP_S
+        self._targets: dict[str, int] = {}  # planned reps a set, per exercise (the member's plan)
 
     HR_KEEP_S = 60.0  # longer than any rep: a set's first rep is measured from its start
 
@@ -80,6 +81,10 @@ class SetTracker:
 
     def reset(self) -> None:
         self.__init__(self._cfg, self._good)  # type: ignore[misc]
+
+    def set_targets(self, reps_per_set: dict[str, int]) -> None:
+        """The planned reps a set, per exercise: each `set_end` says how many of them were done."""
+        self._targets = {str(k): int(v) for k, v in reps_per_set.items()}
 
     def update(self, t: float, events: Iterable[FeedbackEvent], heart_rate_bpm: float | None) -> list[FeedbackEvent]:
         out: list[FeedbackEvent] = []
@@ -154,7 +159,9 @@ class SetTracker:
         bpm = [b for ht, b in s.heart_rate if s.start_t <= ht <= s.last_rep_end_t]
         heart = {"mean_bpm": round(sum(bpm) / len(bpm), 1), "peak_bpm": round(max(bpm), 1)} if bpm else None
         what = "" if s.exercise == UNKNOWN else f" of {_exercise_words(s.exercise)}"  # a movement never taught
-        words = [f"Set {s.number} done: {_plural(s.reps, 'rep')}{what}"]
+        target = self._targets.get(s.exercise)
+        done = f"{s.reps} of {target} reps" if target else _plural(s.reps, "rep")
+        words = [f"Set {s.number} done: {done}{what}"]
         if s.scores:
             words.append(f"{good} good, quality {mean_quality:.0f}")
         if heart is not None:
@@ -180,6 +187,7 @@ class SetTracker:
                 "rest_before_s": s.rest_before_s,
                 "heart_rate": heart,
                 "rest_target_s": self._cfg.rest_target_s,
+                "target_reps": target,
                 "ended_by": reason,
             },
         )

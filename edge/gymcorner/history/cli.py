@@ -21,7 +21,7 @@ PROFILE_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("--birth-year", "birth_year", int, "year of birth (heart-rate zones derive the age from it)"),
     ("--weight-kg", "weight_kg", float, "body weight, kg"),
     ("--height-cm", "height_cm", float, "height, cm"),
-    ("--goal", "goal", str, "training goal, in the member's words (e.g. 'strength', 'lose weight')"),
+    ("--goal", "goal", str, "strength, hypertrophy, endurance, general_fitness or weight_loss (what plans aim at)"),
     ("--level", "level", str, "beginner, intermediate or advanced"),
     ("--max-hr", "max_hr_bpm", int, "measured maximum heart rate, bpm (unset: derived from the age)"),
     ("--language", "language", str, "language of spoken cues (e.g. en, pt, de)"),
@@ -72,6 +72,12 @@ def add_parsers(sub: Any) -> None:
     pair.add_argument("member", help="display name or id")
     pair.add_argument("address", help="the strap's Bluetooth address")
     _common(pair)
+    plan = msub.add_parser("plan", help="the member's next sessions from their profile and history, with reasons")
+    plan.add_argument("member", help="display name or id")
+    plan.add_argument("--sessions", type=int, default=3, help="how many sessions to plan (default: %(default)s)")
+    plan.add_argument("--today", metavar="YYYY-MM-DD", help="plan from this day (default: today)")
+    plan.add_argument("--json", metavar="OUT", help="write the plan as JSON")
+    _common(plan)
     unpair = msub.add_parser("unpair", help="forget a strap's member")
     unpair.add_argument("address", help="the strap's Bluetooth address")
     _common(unpair)
@@ -162,10 +168,34 @@ def _members(store: Any, args: argparse.Namespace) -> int:
         member = store.find_member(args.member)
         store.pair_strap(args.address, member.id)
         print(f"strap {strap_address(args.address)} paired with {member.display_name!r}")
+    elif action == "plan":
+        _plan(store, args)
     elif action == "unpair":
         store.unpair_strap(args.address)
         print(f"strap {strap_address(args.address)} unpaired")
     return 0
+
+
+def _plan(store: Any, args: argparse.Namespace) -> None:
+    import datetime as dt
+
+    from gymcorner.commands.output import write_json
+    from gymcorner.commands.plan import format_plan
+    from gymcorner.plans.generator import generate_plan
+    from gymcorner.plans.records import ProfileError, history_of, profile_of
+
+    member = store.find_member(args.member)
+    data = store.member_data(member.id)
+    try:
+        today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+        if args.sessions < 1:
+            raise ValueError("--sessions must be at least 1")
+        profile = profile_of(data["member"])
+    except (ValueError, ProfileError) as err:
+        raise HistoryError(f"{member.display_name}: {err}") from err
+    plan = generate_plan(profile, history_of(data), today, args.sessions)
+    write_json(args.json, plan.to_dict())
+    print(format_plan(plan))
 
 
 def export_member(data: dict[str, Any], out: Path) -> Path:

@@ -142,6 +142,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE sessions ADD COLUMN hr_zone_s TEXT",
         ),
     ),
+    Migration(
+        4,
+        "a set's planned reps (the member's plan at the session's start), so a plan can see missed reps",
+        ("ALTER TABLE sets ADD COLUMN target_reps INTEGER",),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number

@@ -165,10 +165,27 @@ class HistorySink:
             except HistoryError as err:
                 return {"error": str(err)}
             member_id, reply = found.id, {"member": found.display_name, "member_id": found.id}
+            reply.update(self._next_session_plan(found.id))
         if self.session is not None:
             self._end(self.session, "ended")
         self.member_id = member_id
         return reply
+
+    def _next_session_plan(self, member_id: int) -> dict[str, Any]:
+        """The member's plan for this session (plans/generator.py), from their stored sets:
+        `plan` (the items), or `plan_error` when their profile cannot be planned for."""
+        import datetime as dt
+
+        from gymcorner.plans.generator import generate_plan
+        from gymcorner.plans.records import ProfileError, history_of, profile_of
+
+        data = self._reader().member_data(member_id)
+        try:
+            profile = profile_of(data["member"])
+        except ProfileError as err:
+            return {"plan_error": str(err)}
+        plan = generate_plan(profile, history_of(data), dt.date.today(), sessions=1)
+        return {"plan": plan.sessions[0].to_dict()}
 
     def _reader(self) -> Store:
         if self._read_store is None:
@@ -261,6 +278,7 @@ class HistorySink:
             **{k: _float(details.get(k)) for k in ("down_s", "up_s", "start_t", "end_t")},
             "hr_mean_bpm": _float(heart.get("mean_bpm")),
             "hr_peak_bpm": _float(heart.get("peak_bpm")),
+            "target_reps": _int(details.get("target_reps")),
         }
         self._submit(lambda s: s.record_set(self.device_id, session.uuid, row))
         self._event(session, event, details)  # what was said at the set's end is kept too

@@ -420,6 +420,7 @@ SET_COLUMNS = (
     "end_t",
     "hr_mean_bpm",
     "hr_peak_bpm",
+    "target_reps",
 )
 EVENT_COLUMNS = ("seq", "event_id", "t", "code", "kind", "exercise", "text", "details", "hr_zone", "recorded_at")
 
@@ -432,6 +433,15 @@ _PROFILE_CHECKS: dict[str, tuple[type, float | None, float | None]] = {
     "level": (str, None, None),
     "language": (str, None, None),
 }
+
+
+def _plan_vocabulary() -> dict[str, tuple[str, ...]]:
+    from gymcorner.plans.records import GOALS, LEVELS  # what the plan generator understands
+
+    return {"goal": GOALS, "level": LEVELS}
+
+
+_PROFILE_CHOICES = _plan_vocabulary()
 
 
 def _check_profile(profile: dict[str, Any]) -> None:
@@ -448,6 +458,9 @@ def _check_profile(profile: dict[str, Any]) -> None:
             raise HistoryError(f"{key} must be a {kind.__name__}, got {value!r}", Reason.HISTORY_CONFLICT)
         if low is not None and high is not None and isinstance(value, (int, float)) and not low <= value <= high:
             raise HistoryError(f"{key} = {value} is outside {low:g}..{high:g}", Reason.HISTORY_CONFLICT)
+        choices = _PROFILE_CHOICES.get(key)
+        if choices is not None and value not in choices:
+            raise HistoryError(f"{key} {value!r} is not one of {', '.join(choices)}", Reason.HISTORY_CONFLICT)
 
 
 def _member(row: dict[str, Any]) -> Member:

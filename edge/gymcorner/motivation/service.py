@@ -27,7 +27,7 @@ from gymcorner.motivation.llm import LlmCoach
 from gymcorner.motivation.prompt import CoachMoment
 
 _log = logging.getLogger(__name__)
-SPOKEN_INFO = frozenset({"set_end", "rest_over"})  # said aloud besides form cues: the set's summary, the rest
+SPOKEN_INFO = frozenset({"set_end", "rest_over", "plan"})  # said aloud besides form cues: sets, rest, the plan
 
 
 class EmotionWorker:
