@@ -111,4 +111,16 @@ def test_eval_on_recorded_landmarks(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert clips["squat_correct_strongher_side.mp4"]["reps_pred"] == 5
     assert clips["correct111.mp4"]["reps_pred"] == 16
     assert clips["plank_correct_001.mp4"]["reps_pred"] == 0
-    assert "exercise accuracy" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "exercise accuracy" in printed
+    # these clips are in the shipped recogniser's training set: eval says so, and scores no held-out figure
+    assert all(c["in_training_set"] for c in doc["clips"]) and summary["clips_in_training_set"] == 3
+    assert summary["exercise_accuracy_held_out"] is None
+    assert "in-sample: the shipped recogniser was trained on 3 of these 3 clips" in printed
+
+
+def test_held_out_accuracy_counts_only_clips_the_recogniser_never_saw() -> None:
+    seen = result("squat", "squat", 1, 1)
+    seen.in_training_set = True
+    s = summarise([seen, result("push_up", "squat", 1, 1), result("squat", "squat", 2, 2)])
+    assert s["clips_in_training_set"] == 1 and s["exercise_accuracy_held_out"] == 0.5

@@ -58,6 +58,7 @@ class ClipResult:
     frames: int
     processing_fps: float
     reps_pred_any: int = 0  # label-free live counter (coach/any_reps.py): needs no exercise
+    in_training_set: bool = False  # the shipped recogniser was trained on this clip: its verdict is in-sample
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -103,7 +104,9 @@ def evaluate_clip(row: dict[str, str], root: Path, landmarks: Path | None, confi
     started = time.perf_counter()
     smoother = make_smoother(config.smoothing)
     smoothed: list[PoseSample] = [smoother.smooth(s) for s in rec.samples()]
-    predicted, _ = classify_clip(smoothed, load_recognizer_model())
+    model = load_recognizer_model()
+    predicted, _ = classify_clip(smoothed, model)
+    trained_on = set(model.meta.get("trained_on", {}).get("clips", []))
     run_config = config.model_copy(deep=True)
     run_config.coach.exercise = predicted if predicted in SELECTABLE else Exercise.SQUAT
     report = analyze_samples(rec.samples(), run_config, row["clip"])
@@ -129,6 +132,7 @@ def evaluate_clip(row: dict[str, str], root: Path, landmarks: Path | None, confi
         faults_pred=faults_pred,
         frames=len(rec),
         processing_fps=round(len(rec) / elapsed, 1) if elapsed > 0 else 0.0,
+        in_training_set=row["clip"] in trained_on,
     )
 
 
@@ -144,6 +148,10 @@ def _rep_scores(pairs: list[tuple[int, int]]) -> dict[str, float | int | None]:
     }
 
 
+def _accuracy(results: list[ClipResult]) -> float | None:
+    return round(float(np.mean([r.exercise == r.exercise_pred for r in results])), 4) if results else None
+
+
 def summarise(results: list[ClipResult]) -> dict[str, Any]:
     confident = [r for r in results if r.rep_confidence != "low"]
     labels = sorted({r.exercise for r in results} | {r.exercise_pred for r in results})
@@ -154,6 +162,8 @@ def summarise(results: list[ClipResult]) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "clips": len(results),
         "exercise_accuracy": round(float(np.mean([r.exercise == r.exercise_pred for r in results])), 4),
+        "clips_in_training_set": sum(r.in_training_set for r in results),
+        "exercise_accuracy_held_out": _accuracy([r for r in results if not r.in_training_set]),
         "confusion": confusion,
     }
     for name, attr in (("live", "reps_pred"), ("offline", "reps_pred_offline"), ("any", "reps_pred_any")):
@@ -266,6 +276,14 @@ def format_eval(result: dict[str, Any]) -> str:
     lines = [
         f"clips: {s['clips']}   exercise accuracy: {s['exercise_accuracy']:.3f}   processing: {s['processing_fps']} fps"
     ]
+    trained = s.get("clips_in_training_set", 0)
+    if trained:
+        held_out = s.get("exercise_accuracy_held_out")
+        rest = f"; on the other {s['clips'] - trained}: {held_out:.3f}" if held_out is not None else ""
+        lines.append(
+            f"  in-sample: the shipped recogniser was trained on {trained} of these {s['clips']} clips{rest}. "
+            "Accuracy on people it has never seen: docs/recognition.md (leave one source out)."
+        )
     labels = list(s["confusion"])
     width = max(len(x) for x in labels) + 1
     lines.append("confusion (rows: labelled, columns: predicted)")
