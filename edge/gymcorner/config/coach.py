@@ -38,6 +38,13 @@ class ViewConfig(Section):
     )
     hold_frames: int = Field(8, ge=1, le=300, description="Frames a new view must persist before it is taken.")
     min_visibility: float = Field(0.5, ge=0, le=1, description="Shoulders and hips need this visibility to judge.")
+    limited_after_s: float = Field(
+        6.0,
+        gt=0,
+        le=600,
+        description="Seconds in a view that cannot see an exercise's main faults before the coach says where to "
+        "stand (one view_limited event per exercise and session).",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ViewConfig:
