@@ -17,6 +17,7 @@ import numpy as np
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.hysteresis import ThresholdCycle
 from gymcorner.coach.rules import FormRule, RuleEngine
+from gymcorner.coach.squat_depth import HipDropTracker
 from gymcorner.config import CoachConfig, SquatConfig
 from gymcorner.motion import geometry as geo
 from gymcorner.motion.arrays import AnyFloatArray
@@ -50,6 +51,12 @@ class SquatMetrics:
     bottom_hip_above_knee_femur: float | None = None
     bottom_knee_ahead_of_toes_femur: float | None = None
     bottom_hip_angle_deg: float | None = None
+    # Depth from any view (`squat_depth`): hip-knee height and femur in the image, the
+    # hip's height above the knee in standing-femur lengths, and a descent's deepest:
+    hip_knee_height_px: float | None = None
+    femur_px: float | None = None
+    hip_above_knee_standing_femur: float | None = None
+    descent_bottom_hip_above_knee_femur: float | None = None  # set on the frame a descent ends
 
     def rounded(self) -> dict[str, float | str | None]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
@@ -82,6 +89,10 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
     if legs and sample.world is not None and np.isfinite(sample.world).all():
         flexion_3d = float(np.mean([geo.knee_flexion_3d_deg(sample.world.astype(np.float64), s) for s in legs]))
     side = max(legs, key=lambda s: float(vis[list(_SIDES[s][:4])].mean())) if legs else None
+    height = femur_px = None
+    if legs:
+        height = float(np.mean([px[_SIDES[s][2], 1] - px[_SIDES[s][1], 1] for s in legs]))
+        femur_px = float(np.mean([geo.femur_length(px, s) for s in legs]))
 
     lean = shin = above = ahead = hip_angle = None
     if side is not None:
@@ -96,7 +107,19 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
             forward = math.copysign(1.0, float(px[toe, 0] - px[heel, 0]))  # which way the feet point
             ahead = forward * float(px[knee, 0] - px[toe, 0]) / femur
     return SquatMetrics(
-        shoulder, ankles, knees, flexion, flexion_3d, side, lean, shin, above, ahead, hip_angle_deg=hip_angle
+        shoulder,
+        ankles,
+        knees,
+        flexion,
+        flexion_3d,
+        side,
+        lean,
+        shin,
+        above,
+        ahead,
+        hip_angle_deg=hip_angle,
+        hip_knee_height_px=height,
+        femur_px=femur_px,
     )
 
 
@@ -186,6 +209,13 @@ def _shallow(m: SquatMetrics, c: SquatConfig) -> bool | None:
     return m.descent_max_flexion_deg < c.depth_min_knee_flexion_deg
 
 
+def _shallow_front(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    # From the front the knee angle is foreshortened; the hip's height above the knee is not.
+    if m.descent_bottom_hip_above_knee_femur is None:
+        return None
+    return m.descent_bottom_hip_above_knee_femur > c.front_depth_max_hip_above_knee_femur
+
+
 def _knees_over_toes(m: SquatMetrics, c: SquatConfig) -> bool | None:
     # Judged at the bottom of each descent: knees far past the toes while the hips stay
     # high above the knees. In a deep squat the knees pass the toes too, but the hips
@@ -259,6 +289,16 @@ SQUAT_RULES: tuple[FormRule[SquatMetrics, SquatConfig], ...] = (
     ),
     FormRule(
         code="posture_incorrect",
+        reason="shallow_depth",
+        variant="frontal",
+        text="Posture incorrect: squat deeper; bring your hips down towards knee height.",
+        views=_FRONTAL,
+        check=_shallow_front,
+        hold_frames=lambda c: 1,
+        details=lambda m: {"hip_above_knee_femur": m.descent_bottom_hip_above_knee_femur},
+    ),
+    FormRule(
+        code="posture_incorrect",
         reason="knees_over_toes",
         text="Posture incorrect: your knees travel far past your toes; sit back into your hips.",
         views=_LATERAL,
@@ -305,6 +345,7 @@ class SquatCoach:
         self._cfg = config
         self._view = ViewTracker(config.view)
         self._descent = DescentTracker(config.squat)
+        self._hip_drop = HipDropTracker(config.squat)
         self._engine: RuleEngine[SquatMetrics, SquatConfig] = RuleEngine(
             SQUAT_RULES, config.cooldown_s, self.exercise, config.messages
         )
@@ -312,6 +353,7 @@ class SquatCoach:
     def reset(self) -> None:
         self._view.reset()
         self._descent.reset()
+        self._hip_drop.reset()
         self._engine.reset()
 
     def update(self, sample: PoseSample, view: ViewState | None = None) -> SquatFrame:
@@ -321,7 +363,12 @@ class SquatCoach:
         metrics = squat_metrics(sample, self._cfg.min_visibility)
         if metrics is None:
             self._descent.reset()
+            self._hip_drop.reset()
         else:
             metrics = self._descent.update(metrics)
+            above, bottom = self._hip_drop.update(sample.t_s, metrics.hip_knee_height_px, metrics.femur_px)
+            metrics = replace(
+                metrics, hip_above_knee_standing_femur=above, descent_bottom_hip_above_knee_femur=bottom
+            )
         events = self._engine.update(sample.t_s, view.view.value, metrics, self._cfg.squat)
         return SquatFrame(sample.t_s, view, metrics, events, self._engine.active_codes(), self._engine.onsets())

@@ -88,6 +88,25 @@ class SquatConfig(Section):
     depth_min_knee_flexion_deg: float = Field(
         75.0, ge=0, le=180, description="Lateral: a descent whose deepest knee flexion stays below this is 'shallow'."
     )
+    front_depth_max_hip_above_knee_femur: float = Field(
+        0.55,
+        ge=-1,
+        le=2,
+        description="Frontal: a descent whose hip stays more than this × standing femur length above the knee "
+        "is 'shallow' (hip height seen true from the front; the femur measured standing).",
+    )
+    front_descent_drop_femur: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="Frontal: a descent begins when the hip has come down this × standing femur towards the knee.",
+    )
+    front_descent_end_drop_femur: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Frontal: the descent ends (its depth is judged) when the hip is back within this × femur.",
+    )
     bottom_passed_knee_deg: float = Field(
         15.0,
         gt=0,
