@@ -12,7 +12,10 @@ both are seen on every frame:
 2. specificity: every descent of every squat recording, by view, and the rules raised;
 3. shallow squats moved in: each clean recording replayed with every frame deeper than a
    cap (hip height above the knee, standing femurs) replaced by the last frame at the cap,
-   i.e. the same person stopping at that depth; which depth rules fire, per cap.
+   i.e. the same person stopping at that depth; which depth rules fire, per cap;
+4. the Exercise-Correction squat rows (filmed from the front; stage labels up/down, no
+   depth label): per `down` block, its deepest hip height above the knee in femurs (the
+   longest hip-knee distance of the `up` block before it), against the threshold.
 
     tools/squat_depth_front.py [--landmarks tests/fixtures/landmarks] [--json OUT]
 """
@@ -30,12 +33,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "edge"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 from gymcorner.config import Config  # noqa: E402
+from gymcorner.motion.landmarks import Landmark as L  # noqa: E402
 from gymcorner.motion.landmarks import PoseSample  # noqa: E402
 from gymcorner.pipeline import Pipeline  # noqa: E402
 from gymcorner.recording import load_recording  # noqa: E402
 
+CSV_DIR = ROOT.parent / "shared" / "data" / "exercise_correction_landmarks"
 CAPS = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
 BAND_DEG = (70.0, 80.0)
 DEPTH_RULES = ("shallow_depth",)
@@ -73,6 +79,24 @@ def capped(samples: list[PoseSample], heights: list[float | None], cap: float) -
         else:
             out.append(s)
     return out
+
+
+def csv_down_blocks(path: Path) -> list[float]:
+    from form_csv import read_blocks  # tools/form_csv.py
+
+    legs = ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE))
+    deepest, standing_femur = [], None
+    for block in read_blocks(path, 1280, 720):
+        heights, femurs = [], []
+        for s in block.samples:
+            px = s.pixels().astype(np.float64)
+            heights.append(float(np.mean([px[k, 1] - px[h, 1] for h, k in legs])))
+            femurs.append(float(np.mean([np.linalg.norm(px[k] - px[h]) for h, k in legs])))
+        if block.label == "up":
+            standing_femur = max(femurs)
+        else:
+            deepest.append(min(heights) / (standing_femur or max(femurs)))
+    return deepest
 
 
 def band_median(frames: list[tuple[str, float | None, float | None]]) -> list[float]:
@@ -133,6 +157,14 @@ def main() -> int:
             cells.append(f"{cap:g}: {'+'.join(depth) or '-'} [{front}/{len(r['bottoms'])}{flex}]")
         print(f"| {name.split('__')[-1]} | {'/'.join(views)} | {'; '.join(cells)} |")
         out["moved_in"][name] = rows
+    print("\n## 4. Exercise-Correction squat rows, per down block (frame size assumed 1280x720)")
+    out["csv"] = {}
+    for csv_name in ("squat_test.csv", "squat_train.csv"):
+        deepest = csv_down_blocks(CSV_DIR / csv_name)
+        shallow = sum(d > threshold for d in deepest)
+        print(f"  {csv_name}: {len(deepest)} down blocks, deepest hip height {min(deepest):.2f}..{max(deepest):.2f}; "
+              f"shallow at {threshold:g}: {shallow}")  # fmt: skip
+        out["csv"][csv_name] = deepest
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))
     return 0

@@ -89,7 +89,7 @@ class SquatConfig(Section):
         75.0, ge=0, le=180, description="Lateral: a descent whose deepest knee flexion stays below this is 'shallow'."
     )
     front_depth_max_hip_above_knee_femur: float = Field(
-        0.55,
+        0.5,
         ge=-1,
         le=2,
         description="Frontal: a descent whose hip stays more than this × standing femur length above the knee "
