@@ -38,6 +38,11 @@ class HipDropTracker:
         self._standing: deque[tuple[float, float]] = deque()  # (t_s, femur px) outside a descent
         self._descent_t: float | None = None
 
+    @property
+    def active(self) -> bool:
+        """A descent is under way."""
+        return self._cycle.active
+
     def reset(self) -> None:
         self._cycle.reset()
         self._standing.clear()

@@ -107,6 +107,20 @@ class SquatConfig(Section):
         le=1,
         description="Frontal: the descent ends (its depth is judged) when the hip is back within this × femur.",
     )
+    heel_lift_femur: float = Field(
+        0.25,
+        ge=0,
+        le=2,
+        description="Lateral, per descent: the heel rising more than this × femur length above its standing height "
+        "relative to the toe is a heel lift.",
+    )
+    lateral_shift_shoulder_spans: float = Field(
+        0.25,
+        ge=0,
+        le=2,
+        description="Frontal, per descent: the hip centre moving sideways from its standing offset to the ankles' "
+        "midpoint by more than this × shoulder span is a lateral shift.",
+    )
     bottom_passed_knee_deg: float = Field(
         15.0,
         gt=0,
