@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Squat depth from the front: the evidence for `front_depth_max_hip_above_knee_femur`.
+"""Squat depth from the front, heel lift and lateral shift: the evidence for their thresholds.
 
 The frontal rule measures the hip's height above the knee in standing-femur lengths
 (`coach/squat_depth.py`); the side rule measures the deepest knee flexion (< 75° is
@@ -8,14 +8,16 @@ both are seen on every frame:
 
 1. calibration, held out by source: on the other sources' side-on frames, the hip height
    at which the knee is bent 70-80° (median) is the threshold; on the held-out source,
-   per descent, do the two rules agree on squats stopped short (3)?
+   the held-out source's own median is printed beside it;
 2. specificity: every descent of every squat recording, by view, and the rules raised;
 3. shallow squats moved in: each clean recording replayed with every frame deeper than a
    cap (hip height above the knee, standing femurs) replaced by the last frame at the cap,
    i.e. the same person stopping at that depth; which depth rules fire, per cap;
 4. the Exercise-Correction squat rows (filmed from the front; stage labels up/down, no
    depth label): per `down` block, its deepest hip height above the knee in femurs (the
-   longest hip-knee distance of the `up` block before it), against the threshold.
+   longest hip-knee distance of the `up` block before it), against the threshold, and its
+   largest lateral shift (shoulder spans, from the last `up` row before it);
+5. heel lift and lateral shift of clean descents, per source, thresholds held out by source.
 
     tools/squat_depth_front.py [--landmarks tests/fixtures/landmarks] [--json OUT]
 """
@@ -55,17 +57,21 @@ def replay(samples: list[PoseSample], front_max: float | None = None) -> dict[st
     if front_max is not None:
         config.coach.squat.front_depth_max_hip_above_knee_femur = front_max
     pipeline = Pipeline(config)
-    frames, raised, bottoms = [], [], []
+    frames, raised, bottoms, heel, shift = [], [], [], [], []
     for s in samples:
         coach = pipeline.process(s).coach
         m = coach.metrics
         frames.append((coach.view.view.value, getattr(m, "knee_flexion_deg", None),
                        getattr(m, "hip_above_knee_standing_femur", None)))  # fmt: skip
         bottom = getattr(m, "descent_bottom_hip_above_knee_femur", None)
+        if getattr(m, "descent_heel_lift_femur", None) is not None and coach.view.view.value == "lateral":
+            heel.append(m.descent_heel_lift_femur)  # type: ignore[union-attr]
+        if getattr(m, "descent_lateral_shift_shoulders", None) is not None and coach.view.view.value == "frontal":
+            shift.append(m.descent_lateral_shift_shoulders)  # type: ignore[union-attr]
         if bottom is not None:
             bottoms.append(bottom)
         raised += [(e.view, e.details.get("reason", e.code)) for e in coach.events if e.kind == "form"]
-    return {"frames": frames, "raised": raised, "bottoms": bottoms}
+    return {"frames": frames, "raised": raised, "bottoms": bottoms, "heel": heel, "shift": shift}
 
 
 def capped(samples: list[PoseSample], heights: list[float | None], cap: float) -> list[PoseSample]:
@@ -81,22 +87,31 @@ def capped(samples: list[PoseSample], heights: list[float | None], cap: float) -
     return out
 
 
-def csv_down_blocks(path: Path) -> list[float]:
+def csv_down_blocks(path: Path) -> tuple[list[float], list[float]]:
+    """Per down block: (deepest hip height above the knee in standing femurs, largest
+    sideways move of the hip centre from the ankles' midpoint since the last up frame, in
+    shoulder spans)."""
     from form_csv import read_blocks  # tools/form_csv.py
 
     legs = ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE))
-    deepest, standing_femur = [], None
+    deepest, shifts, standing_femur, standing_offset = [], [], None, None
     for block in read_blocks(path, 1280, 720):
-        heights, femurs = [], []
+        heights, femurs, offsets = [], [], []
         for s in block.samples:
             px = s.pixels().astype(np.float64)
             heights.append(float(np.mean([px[k, 1] - px[h, 1] for h, k in legs])))
             femurs.append(float(np.mean([np.linalg.norm(px[k] - px[h]) for h, k in legs])))
+            span = abs(float(px[L.LEFT_SHOULDER, 0] - px[L.RIGHT_SHOULDER, 0]))
+            hips = float(px[L.LEFT_HIP, 0] + px[L.RIGHT_HIP, 0]) / 2
+            ankles = float(px[L.LEFT_ANKLE, 0] + px[L.RIGHT_ANKLE, 0]) / 2
+            offsets.append((hips - ankles) / span if span > 0 else float("nan"))
         if block.label == "up":
-            standing_femur = max(femurs)
+            standing_femur, standing_offset = max(femurs), offsets[-1]
         else:
             deepest.append(min(heights) / (standing_femur or max(femurs)))
-    return deepest
+            if standing_offset is not None:
+                shifts.append(max(abs(o - standing_offset) for o in offsets))
+    return deepest, shifts
 
 
 def band_median(frames: list[tuple[str, float | None, float | None]]) -> list[float]:
@@ -159,12 +174,31 @@ def main() -> int:
         out["moved_in"][name] = rows
     print("\n## 4. Exercise-Correction squat rows, per down block (frame size assumed 1280x720)")
     out["csv"] = {}
+    csv_shift: dict[str, list[float]] = {}
     for csv_name in ("squat_test.csv", "squat_train.csv"):
-        deepest = csv_down_blocks(CSV_DIR / csv_name)
+        deepest, shifts = csv_down_blocks(CSV_DIR / csv_name)
         shallow = sum(d > threshold for d in deepest)
         print(f"  {csv_name}: {len(deepest)} down blocks, deepest hip height {min(deepest):.2f}..{max(deepest):.2f}; "
-              f"shallow at {threshold:g}: {shallow}")  # fmt: skip
-        out["csv"][csv_name] = deepest
+              f"shallow at {threshold:g}: {shallow}; lateral shift {min(shifts):.3f}..{max(shifts):.3f} "
+              f"({len(shifts)} blocks after an up block)")  # fmt: skip
+        out["csv"][csv_name] = {"deepest": deepest, "shift": shifts}
+        csv_shift[csv_name] = shifts
+    print("\n## 5. heel lift (side view) and lateral shift (front view) of clean descents; the threshold chosen")
+    print("   on the other sources: the smallest of 0.1, 0.15, ... above all of their clean descents")
+    grid = [round(0.05 * i, 2) for i in range(2, 13)]
+    heel_by = {src: [h for n, r in base.items() if n.startswith(src) for h in r["heel"]] for src in sources}
+    shift_by = {src: [x for n, r in base.items() if n.startswith(src) for x in r["shift"]] for src in sources}
+    shift_by["exercise_correction"] = csv_shift["squat_train.csv"] + csv_shift["squat_test.csv"]
+    for rule, by in (("heel_lift", heel_by), ("lateral_shift", shift_by)):
+        print(f"  {rule}: clean per source " + "; ".join(f"{k}: {sorted(round(v, 3) for v in vals)}"
+                                                         for k, vals in by.items() if vals))  # fmt: skip
+        for held, vals in by.items():
+            if not vals:
+                continue
+            others = [v for k, o in by.items() if k != held for v in o]
+            chosen = next(g for g in grid if g > max(others))
+            print(f"    held out {held}: chosen {chosen:g}; its clean descents above it: "
+                  f"{sum(v > chosen for v in vals)}/{len(vals)}")  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))
     return 0
