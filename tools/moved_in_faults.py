@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "edge"))
 
 from gymcorner.commands.analyze import analyze_samples  # noqa: E402
 from gymcorner.config import Config  # noqa: E402
-from gymcorner.motion.geometry import knee_flexion_deg  # noqa: E402
+from gymcorner.motion.geometry import angle_deg, knee_flexion_deg  # noqa: E402
 from gymcorner.motion.landmarks import Landmark as L  # noqa: E402
 from gymcorner.motion.landmarks import PoseSample  # noqa: E402
 from gymcorner.recording import load_recording  # noqa: E402
@@ -123,6 +123,23 @@ def hips_aside(s: PoseSample, shoulder_spans: float) -> PoseSample:
     return _shift(out, knees, np.full(2, dx / 2), np.zeros(2))
 
 
+def elbows_out(s: PoseSample, shoulder_spans: float) -> PoseSample:
+    """Each elbow moved away from the body's midline, the elbow span growing by
+    `shoulder_spans` shoulder spans as the arms bend (none at a 170° elbow, all of it from
+    110°, image angles averaged over both arms)."""
+    if s.image is None:
+        return s
+    px = s.pixels().astype(np.float64)
+    span = abs(float(px[L.LEFT_SHOULDER, 0] - px[L.RIGHT_SHOULDER, 0]))
+    arms = ((L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST), (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST))
+    elbow_deg = float(np.mean([angle_deg(px[a], px[b], px[c]) for a, b, c in arms]))
+    grow = shoulder_spans * span * _ramp(170.0 - elbow_deg, 0.0, 60.0)
+    centre = float(px[L.LEFT_SHOULDER, 0] + px[L.RIGHT_SHOULDER, 0]) / 2
+    elbows = [L.LEFT_ELBOW, L.RIGHT_ELBOW]
+    outward = np.array([np.sign(px[e, 0] - centre) for e in elbows])
+    return _shift(s, elbows, outward * grow / 2, np.zeros(2))
+
+
 @dataclass(frozen=True)
 class Case:
     rule: str
@@ -140,6 +157,8 @@ PUSH_UPS_SIDE = (
     "workouttracker_reps__push-ups__push-up_1",
 )
 PLANKS = tuple(f"kaiakol_exercises__plank__correct__plank_correct_00{i}" for i in (1, 2))
+PUSH_UPS_FRONT = ("workouttracker_reps__push-ups__push-up_23", "workouttracker_reps__push-ups__push-up_10",
+                  "pushfit_pushup_form__wrong__wrong96", "pushfit_pushup_form__wrong__wrong112")  # fmt: skip
 SQUATS_SIDE = ("kaiakol_exercises__squat__correct__squat_correct_001",
                "kaiakol_exercises__squat__correct__squat_correct_008",
                "navya_squat_form__correct__squat_correct_strongher_side",
@@ -156,6 +175,7 @@ CASES = (
           "workouttracker_reps__squats__squat_14")),
     Case("heel_lift", "squat", heels_up, "femur lengths", (0.1, 0.2, 0.3, 0.4, 0.5), SQUATS_SIDE),
     Case("lateral_shift", "squat", hips_aside, "shoulder spans", (0.1, 0.2, 0.3, 0.4, 0.5), SQUATS_FRONT),
+    Case("elbow_flare", "push_up", elbows_out, "shoulder spans", (0.2, 0.4, 0.6, 0.8, 1.0), PUSH_UPS_FRONT),
     Case("hips_sag", "plank", hips_down, "line lengths", (0.02, 0.05, 0.08, 0.12), PLANKS),
     Case("hips_pike", "plank", hips_up, "line lengths", (0.1, 0.15, 0.2, 0.25), PLANKS),
 )  # fmt: skip

@@ -67,6 +67,7 @@ class PushupAnalyser:
             PUSHUP_RULES, config.cooldown_s, Exercise.PUSH_UP, config.messages
         )
         self._rep_shoulder_depth: float | None = None  # deepest shoulder_below_elbow of this rep
+        self._rep_bottom: tuple[float, float | None] | None = None  # lowest shoulders of the rep: (y px, elbow span)
 
     def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
         cfg = self._cfg.pushup
@@ -74,18 +75,26 @@ class PushupAnalyser:
         if m is not None and in_rep and m.shoulder_below_elbow is not None:
             depth = self._rep_shoulder_depth
             self._rep_shoulder_depth = m.shoulder_below_elbow if depth is None else max(depth, m.shoulder_below_elbow)
+        if m is not None and in_rep and m.shoulders_y_px is not None:
+            # The bottom is where the shoulders are lowest; the elbows are judged there only
+            # if both are seen there (from a three-quarter view the far one is often hidden).
+            if self._rep_bottom is None or m.shoulders_y_px > self._rep_bottom[0]:
+                self._rep_bottom = (m.shoulders_y_px, m.elbow_span_shoulders)
         if m is not None:
             m = replace(m, in_rep=in_rep)
             if rep_ended:
-                m = replace(m, rep_depth_reached=self._rep_shoulder_depth)
+                bottom_elbows = self._rep_bottom[1] if self._rep_bottom is not None else None
+                m = replace(m, rep_depth_reached=self._rep_shoulder_depth, rep_bottom_elbow_span=bottom_elbows)
         if rep_ended:
             self._rep_shoulder_depth = None
+            self._rep_bottom = None
         events = self._engine.update(sample.t_s, view.view.value, m, cfg)
         return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
 
     def reset(self) -> None:
         self._engine.reset()
         self._rep_shoulder_depth = None
+        self._rep_bottom = None
 
 
 class PlankAnalyser:

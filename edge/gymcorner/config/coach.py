@@ -195,6 +195,13 @@ class PushupConfig(Section):
         le=1,
         description="Body line judged only when shoulder span / body length is below this (side view).",
     )
+    elbow_flare_shoulder_spans: float = Field(
+        2.4,
+        gt=0,
+        le=5,
+        description="Front view, at a rep's bottom (shoulders nearest the wrists): elbows more than this × the "
+        "shoulder span apart are flared.",
+    )
 
 
 class PlankConfig(Section):
