@@ -270,6 +270,46 @@ class LungeConfig(Section):
     )
 
 
+class PullupConfig(Section):
+    """Pull-up range, per rep, from world landmarks (any view); lengths in shoulder widths."""
+
+    chin_over_bar_min_nose_above_wrists: float = Field(
+        0.15,
+        ge=-2,
+        le=3,
+        description="A rep whose nose never rises more than this × shoulder width above the wrists (the bar) "
+        "did not bring the chin over the bar.",
+    )
+
+
+class DipConfig(Section):
+    """Dip depth, per rep, from world landmarks (any view)."""
+
+    depth_tolerance_upper_arm: float = Field(
+        0.1,
+        ge=-1,
+        le=2,
+        description="Shoulders must come down to elbow height, or within this × upper-arm length above it.",
+    )
+
+
+class JumpingJackConfig(Section):
+    """Jumping-jack range, per rep, from world landmarks (any view); lengths in shoulder widths."""
+
+    arms_min_wrists_above_nose: float = Field(
+        0.3,
+        ge=-2,
+        le=3,
+        description="Arms overhead: at some point of the rep the wrists rise this × shoulder width above the nose.",
+    )
+    feet_min_ankle_span: float = Field(
+        1.2,
+        ge=0,
+        le=5,
+        description="Feet apart: at some point of the rep the ankles are this × shoulder width apart.",
+    )
+
+
 class RepsConfig(Section):
     """Repetition counting: the live phase state machine and the offline peak counter."""
 
@@ -374,6 +414,9 @@ class CoachConfig(Section):
     plank: PlankConfig = Field(default_factory=PlankConfig)
     curl: CurlConfig = Field(default_factory=CurlConfig)
     lunge: LungeConfig = Field(default_factory=LungeConfig)
+    pullup: PullupConfig = Field(default_factory=PullupConfig)
+    dip: DipConfig = Field(default_factory=DipConfig)
+    jumping_jack: JumpingJackConfig = Field(default_factory=JumpingJackConfig)
     reps: RepsConfig = Field(default_factory=RepsConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     sets: SetsConfig = Field(default_factory=SetsConfig)
