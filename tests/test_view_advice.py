@@ -48,6 +48,27 @@ def test_from_the_front_a_squat_cannot_show_knee_travel_or_lean() -> None:
     assert "knees over toes" in limit.text()
 
 
+def test_a_push_up_filmed_from_the_front_cannot_show_the_body_line() -> None:
+    limit = view_limit(Exercise.PUSH_UP, "frontal", RULES[Exercise.PUSH_UP])
+    assert limit is not None and set(limit.unseen) == {"hips_sag", "hips_pike"}  # range is seen from anywhere
+    assert limit.turn_to == "lateral"
+    assert view_limit(Exercise.PUSH_UP, "lateral", RULES[Exercise.PUSH_UP]) is None
+
+
+def test_a_real_push_up_filmed_from_the_front_gets_the_advice() -> None:
+    path = LANDMARKS / "pushfit_pushup_form__wrong__wrong112.npz"
+    if not path.exists():
+        pytest.skip(f"{path} not recorded")
+    clip = list(load_recording(path).samples())
+    duration = clip[-1].t_s - clip[0].t_s + 1 / 30
+    looped = [replace(s, t_s=s.t_s + k * duration) for k in range(2) for s in clip]  # 10 s of front-view reps
+    coach = Coach(CoachConfig(exercise="push_up"))
+    limited = [e for s in looped for e in coach.update(s).events if e.code == "view_limited"]
+    assert len(limited) == 1
+    assert limited[0].details["cannot_check"] == ["hips_sag", "hips_pike"]
+    assert "Turn side-on" in limited[0].text
+
+
 def test_the_side_view_sees_every_main_squat_fault() -> None:
     assert view_limit(Exercise.SQUAT, "lateral", SQUAT_RULES) is None
 

@@ -196,12 +196,15 @@ def _elbow_flare(m: PushupMetrics, c: PushupConfig) -> bool | None:
 
 
 _ANY_VIEW = frozenset({"frontal", "lateral", "unknown"})
+# The body line needs the side; its own side-on test (shoulder span against body length)
+# gates it on every frame too, so "unknown" frames (the view tracker settling) still count.
+_BODY_LINE_VIEWS = frozenset({"lateral", "unknown"})
 
 PUSHUP_RULES: tuple[FormRule[PushupMetrics, PushupConfig], ...] = (
     FormRule(
         code="hips_sag",
         text="Hips sagging: brace your core and keep a straight line from shoulders to heels.",
-        views=_ANY_VIEW,
+        views=_BODY_LINE_VIEWS,
         check=_sag,
         hold_frames=lambda c: c.hold_frames,
         details=lambda m: {"hip_below_line": m.hip_below_line},
@@ -209,7 +212,7 @@ PUSHUP_RULES: tuple[FormRule[PushupMetrics, PushupConfig], ...] = (
     FormRule(
         code="hips_pike",
         text="Hips too high: lower your hips into one straight line with your shoulders and heels.",
-        views=_ANY_VIEW,
+        views=_BODY_LINE_VIEWS,
         check=_pike,
         hold_frames=lambda c: c.hold_frames,
         details=lambda m: {"hip_below_line": m.hip_below_line},
