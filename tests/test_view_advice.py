@@ -151,3 +151,24 @@ def test_a_real_squat_filmed_from_behind_gets_the_advice_once() -> None:
     assert len(limited) == 1 and limited[0].view == "frontal"
     assert "knees_over_toes" in limited[0].details["cannot_check"]
     assert 6.0 <= limited[0].t <= 9.0
+
+
+def test_the_advice_is_spoken() -> None:
+    from mqtt_helpers import wait_until
+
+    from gymcorner.coach.events import FeedbackEvent
+    from gymcorner.config import load_config
+    from gymcorner.motivation.service import Motivation
+    from gymcorner.motivation.speech import Speaker
+
+    motivation = Motivation(load_config(None))
+    motivation.speaker = Speaker(command=["true"])
+    try:
+        advice_event = FeedbackEvent(t=6.0, code="view_limited", text="Turn side-on.", kind="info", severity="info")
+        other_info = FeedbackEvent(t=6.5, code="something_else", text="Not said.", kind="info", severity="info")
+        set_end = FeedbackEvent(t=9.0, code="set_end", text="Set 1 done.", kind="set")
+        motivation.hear([advice_event, other_info, set_end], 0)
+        wait_until(lambda: len(motivation.speaker.spoken) == 2, what="two lines spoken")
+        assert motivation.speaker.spoken == [advice_event.text, set_end.text]  # the other info is not said
+    finally:
+        motivation.close()
