@@ -49,7 +49,7 @@ def params(misses: dict[str, str]) -> list:  # type: ignore[type-arg]
     return out
 
 
-NOT_FAULTS = {"rep", "set_end", "rest_over"}  # the coach's counting events; every other code is a form fault
+NOT_FAULTS = {"rep", "set_end", "rest_over", "view_limited"}  # counting events and advice; every other code is a fault
 
 
 def golden_events(stem: str) -> list[tuple[float, str, str | None]]:

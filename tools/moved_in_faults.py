@@ -7,7 +7,7 @@ landmarks on every frame by `amount` body lengths in the image, replays the whol
 with the clip's exercise, and lists the rule names raised. A rule that tells two faults
 apart (push-up hips sag vs pike) should raise only the one moved in.
 
-    tools/moved_in_faults.py [--landmarks tests/fixtures/landmarks] [--json OUT]
+    tools/moved_in_faults.py [--landmarks tests/fixtures/landmarks] [--json OUT] [--rule NAME ...]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "edge"))
 
 from gymcorner.commands.analyze import analyze_samples  # noqa: E402
 from gymcorner.config import Config  # noqa: E402
+from gymcorner.motion.geometry import angle_deg, knee_flexion_deg  # noqa: E402
 from gymcorner.motion.landmarks import Landmark as L  # noqa: E402
 from gymcorner.motion.landmarks import PoseSample  # noqa: E402
 from gymcorner.recording import load_recording  # noqa: E402
@@ -86,6 +87,59 @@ def feet_back(s: PoseSample, femurs: float) -> PoseSample:
     return out
 
 
+def _ramp(value: float, start: float, full: float) -> float:
+    return min(1.0, max(0.0, (value - start) / (full - start)))
+
+
+def heels_up(s: PoseSample, femurs: float) -> PoseSample:
+    """Heels raised by `femurs` femur lengths as the knees bend (none below 35° image knee
+    flexion, all of it from 70°); toes and ankles stay."""
+    if s.image is None:
+        return s
+    px = s.pixels().astype(np.float64)
+    legs = ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE))
+    femur = float(np.mean([np.linalg.norm(px[hip] - px[knee]) for hip, knee in legs]))
+    bend = float(np.mean([knee_flexion_deg(px, side) for side in ("left", "right")]))
+    lift = femurs * femur * _ramp(bend, 35.0, 70.0)
+    return _shift(s, [L.LEFT_HEEL, L.RIGHT_HEEL], np.zeros(2), np.full(2, -lift))
+
+
+def hips_aside(s: PoseSample, shoulder_spans: float) -> PoseSample:
+    """Upper body (face, arms, shoulders, hips) moved towards image right by `shoulder_spans`
+    shoulder spans, knees by half that, as the hip comes down towards the knees (none while
+    the hip is a shin's height above them, all of it from 0.4 of that height)."""
+    if s.image is None:
+        return s
+    px = s.pixels().astype(np.float64)
+    span = abs(float(px[L.LEFT_SHOULDER, 0] - px[L.RIGHT_SHOULDER, 0]))
+    pairs = ((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_KNEE, L.RIGHT_KNEE), (L.LEFT_ANKLE, L.RIGHT_ANKLE))
+    hip, knee, ankle = (float(px[a, 1] + px[b, 1]) / 2 for a, b in pairs)
+    shin = ankle - knee
+    down = 1.0 - (knee - hip) / shin if shin > 0 else 0.0
+    dx = shoulder_spans * span * _ramp(down, 0.0, 0.6)
+    upper = list(range(L.RIGHT_HIP + 1))
+    knees = [L.LEFT_KNEE, L.RIGHT_KNEE]
+    out = _shift(s, upper, np.full(len(upper), dx), np.zeros(len(upper)))
+    return _shift(out, knees, np.full(2, dx / 2), np.zeros(2))
+
+
+def elbows_out(s: PoseSample, shoulder_spans: float) -> PoseSample:
+    """Each elbow moved away from the body's midline, the elbow span growing by
+    `shoulder_spans` shoulder spans as the arms bend (none at a 170° elbow, all of it from
+    110°, image angles averaged over both arms)."""
+    if s.image is None:
+        return s
+    px = s.pixels().astype(np.float64)
+    span = abs(float(px[L.LEFT_SHOULDER, 0] - px[L.RIGHT_SHOULDER, 0]))
+    arms = ((L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST), (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST))
+    elbow_deg = float(np.mean([angle_deg(px[a], px[b], px[c]) for a, b, c in arms]))
+    grow = shoulder_spans * span * _ramp(170.0 - elbow_deg, 0.0, 60.0)
+    centre = float(px[L.LEFT_SHOULDER, 0] + px[L.RIGHT_SHOULDER, 0]) / 2
+    elbows = [L.LEFT_ELBOW, L.RIGHT_ELBOW]
+    outward = np.array([np.sign(px[e, 0] - centre) for e in elbows])
+    return _shift(s, elbows, outward * grow / 2, np.zeros(2))
+
+
 @dataclass(frozen=True)
 class Case:
     rule: str
@@ -103,6 +157,14 @@ PUSH_UPS_SIDE = (
     "workouttracker_reps__push-ups__push-up_1",
 )
 PLANKS = tuple(f"kaiakol_exercises__plank__correct__plank_correct_00{i}" for i in (1, 2))
+PUSH_UPS_FRONT = ("workouttracker_reps__push-ups__push-up_23", "workouttracker_reps__push-ups__push-up_10",
+                  "pushfit_pushup_form__wrong__wrong96", "pushfit_pushup_form__wrong__wrong112")  # fmt: skip
+SQUATS_SIDE = ("kaiakol_exercises__squat__correct__squat_correct_001",
+               "kaiakol_exercises__squat__correct__squat_correct_008",
+               "navya_squat_form__correct__squat_correct_strongher_side",
+               "navya_squat_form__correct__squat_correct_videoplayback",
+               "workouttracker_reps__squats__squat_11", "workouttracker_reps__squats__squat_14")  # fmt: skip
+SQUATS_FRONT = ("kaiakol_exercises__squat__correct__squat_correct_006", "workouttracker_reps__squats__squat_8")
 CASES = (
     Case("head_drop", "push_up", head_down, "torso lengths", (0.05, 0.1, 0.2, 0.3, 0.4), PUSH_UPS_SIDE),
     Case("hips_sag", "push_up", hips_down, "line lengths", (0.02, 0.05, 0.08, 0.12), PUSH_UPS_SIDE),
@@ -111,6 +173,9 @@ CASES = (
          ("navya_squat_form__correct__squat_correct_videoplayback",
           "navya_squat_form__correct__squat_correct_strongher_side",
           "workouttracker_reps__squats__squat_14")),
+    Case("heel_lift", "squat", heels_up, "femur lengths", (0.1, 0.2, 0.3, 0.4, 0.5), SQUATS_SIDE),
+    Case("lateral_shift", "squat", hips_aside, "shoulder spans", (0.1, 0.2, 0.3, 0.4, 0.5), SQUATS_FRONT),
+    Case("elbow_flare", "push_up", elbows_out, "shoulder spans", (0.2, 0.4, 0.6, 0.8, 1.0), PUSH_UPS_FRONT),
     Case("hips_sag", "plank", hips_down, "line lengths", (0.02, 0.05, 0.08, 0.12), PLANKS),
     Case("hips_pike", "plank", hips_up, "line lengths", (0.1, 0.15, 0.2, 0.25), PLANKS),
 )  # fmt: skip
@@ -127,11 +192,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--landmarks", default=str(ROOT / "tests" / "fixtures" / "landmarks"))
     parser.add_argument("--json", help="write the table as JSON")
+    parser.add_argument("--rule", action="append", help="only the cases of this rule (repeatable)")
     args = parser.parse_args()
     rows = []
     print("| exercise | rule moved in | recording | amount (unit) | caught from | other rules raised |")
     print("|---|---|---|---|---|---|")
     for case in CASES:
+        if args.rule and case.rule not in args.rule:
+            continue
         for name in case.recordings:
             path = Path(args.landmarks) / f"{name}.npz"
             if not path.exists():

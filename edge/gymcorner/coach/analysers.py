@@ -19,13 +19,14 @@ from gymcorner.coach.exercises import Exercise
 from gymcorner.coach.lunge import LUNGE_RULES, LungeMetrics, lunge_metrics
 from gymcorner.coach.plank import PLANK_RULES, HoldTimer, PlankMetrics, plank_metrics
 from gymcorner.coach.pushup import PUSHUP_RULES, PushupMetrics, pushup_metrics
+from gymcorner.coach.ranges import DIP_RULES, JUMPING_JACK_RULES, PULLUP_RULES, RangeMetrics, RepWindow, range_metrics
 from gymcorner.coach.rules import FormRule, RuleEngine
 from gymcorner.coach.squat import SQUAT_RULES, SquatCoach, SquatMetrics
 from gymcorner.config import CoachConfig, CurlConfig, LungeConfig, PlankConfig, PushupConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import ViewState
 
-Metrics = SquatMetrics | PushupMetrics | PlankMetrics | CurlMetrics | LungeMetrics
+Metrics = SquatMetrics | PushupMetrics | PlankMetrics | CurlMetrics | LungeMetrics | RangeMetrics
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class PushupAnalyser:
             PUSHUP_RULES, config.cooldown_s, Exercise.PUSH_UP, config.messages
         )
         self._rep_shoulder_depth: float | None = None  # deepest shoulder_below_elbow of this rep
+        self._rep_bottom: tuple[float, float | None] | None = None  # lowest shoulders of the rep: (y px, elbow span)
 
     def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
         cfg = self._cfg.pushup
@@ -74,18 +76,26 @@ class PushupAnalyser:
         if m is not None and in_rep and m.shoulder_below_elbow is not None:
             depth = self._rep_shoulder_depth
             self._rep_shoulder_depth = m.shoulder_below_elbow if depth is None else max(depth, m.shoulder_below_elbow)
+        if m is not None and in_rep and m.shoulders_y_px is not None:
+            # The bottom is where the shoulders are lowest; the elbows are judged there only
+            # if both are seen there (from a three-quarter view the far one is often hidden).
+            if self._rep_bottom is None or m.shoulders_y_px > self._rep_bottom[0]:
+                self._rep_bottom = (m.shoulders_y_px, m.elbow_span_shoulders)
         if m is not None:
             m = replace(m, in_rep=in_rep)
             if rep_ended:
-                m = replace(m, rep_depth_reached=self._rep_shoulder_depth)
+                bottom_elbows = self._rep_bottom[1] if self._rep_bottom is not None else None
+                m = replace(m, rep_depth_reached=self._rep_shoulder_depth, rep_bottom_elbow_span=bottom_elbows)
         if rep_ended:
             self._rep_shoulder_depth = None
+            self._rep_bottom = None
         events = self._engine.update(sample.t_s, view.view.value, m, cfg)
         return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
 
     def reset(self) -> None:
         self._engine.reset()
         self._rep_shoulder_depth = None
+        self._rep_bottom = None
 
 
 class PlankAnalyser:
@@ -148,12 +158,42 @@ class LungeAnalyser:
         self._engine.reset()
 
 
+class RangeAnalyser:
+    """Range of motion per rep (pull-up, dip, jumping jack): judged on the frame a rep ends."""
+
+    def __init__(self, config: CoachConfig, exercise: Exercise) -> None:
+        self._cfg = config
+        self._exercise = exercise
+        rules, self._thresholds = _RANGE[exercise](config)
+        self._engine: RuleEngine[RangeMetrics, Any] = RuleEngine(rules, config.cooldown_s, exercise, config.messages)
+        self._window = RepWindow()
+
+    def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
+        m = self._window.update(range_metrics(sample, self._cfg.min_visibility), rep_ended)
+        events = self._engine.update(sample.t_s, view.view.value, m, self._thresholds)
+        return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
+
+    def reset(self) -> None:
+        self._engine.reset()
+        self._window.reset()
+
+
+_RANGE: dict[Exercise, Callable[[CoachConfig], tuple[tuple[FormRule[RangeMetrics, Any], ...], Any]]] = {
+    Exercise.PULL_UP: lambda c: (PULLUP_RULES, c.pullup),
+    Exercise.DIP: lambda c: (DIP_RULES, c.dip),
+    Exercise.JUMPING_JACK: lambda c: (JUMPING_JACK_RULES, c.jumping_jack),
+}
+
+
 ANALYSERS: dict[Exercise, Callable[[CoachConfig], Analyser]] = {
     Exercise.SQUAT: SquatAnalyser,
     Exercise.PUSH_UP: PushupAnalyser,
     Exercise.PLANK: PlankAnalyser,
     Exercise.BICEP_CURL: CurlAnalyser,
     Exercise.LUNGE: LungeAnalyser,
+    Exercise.PULL_UP: lambda c: RangeAnalyser(c, Exercise.PULL_UP),
+    Exercise.DIP: lambda c: RangeAnalyser(c, Exercise.DIP),
+    Exercise.JUMPING_JACK: lambda c: RangeAnalyser(c, Exercise.JUMPING_JACK),
 }
 
 
@@ -164,6 +204,9 @@ RULES: dict[Exercise, tuple[FormRule[Any, Any], ...]] = {
     Exercise.PLANK: PLANK_RULES,
     Exercise.BICEP_CURL: CURL_RULES,
     Exercise.LUNGE: LUNGE_RULES,
+    Exercise.PULL_UP: PULLUP_RULES,
+    Exercise.DIP: DIP_RULES,
+    Exercise.JUMPING_JACK: JUMPING_JACK_RULES,
 }
 
 

@@ -26,7 +26,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from gymcorner.coach.analysers import Analyser, Analysis, Metrics, make_analyser
+from gymcorner.coach.analysers import RULES, Analyser, Analysis, Metrics, make_analyser
 from gymcorner.coach.any_reps import AnyRepCounter
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import AUTO, Exercise
@@ -34,6 +34,7 @@ from gymcorner.coach.quality import RepQuality, score_rep
 from gymcorner.coach.reference import ReferenceComparer, ReferenceRep
 from gymcorner.coach.reps import PHASES, LiveRepCounter, Rep
 from gymcorner.coach.sets import SetTracker
+from gymcorner.coach.view_advice import ViewAdvisor
 from gymcorner.config import CoachConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import ViewState, ViewTracker
@@ -179,6 +180,7 @@ class Coach:
         self._counter: RepCounting | None = None
         self._analyser: Analyser | None = None
         self._sets = SetTracker(config.sets, config.quality.good_min_score)
+        self._view_advice = ViewAdvisor(config.view.limited_after_s)  # where to stand, once per exercise
         self._counted_before_switch: list[Rep] = []  # announced while unknown: not to be counted again
         self._switch(self._exercise)
 
@@ -193,6 +195,7 @@ class Coach:
         if self._unknown_counter is not None:
             self._unknown_counter.reset()
         self._sets.reset()
+        self._view_advice.reset()
         self._switch(self._exercise)
 
     def set_targets(self, reps_per_set: dict[str, int]) -> None:
@@ -302,8 +305,9 @@ class Coach:
             counted.append(self._rep_event(rep, view.view.value))
             if self._reference is not None:
                 counted += self._reference.compare(rep, self._exercise, view.view.value)
+        advice = self._view_advice.update(sample.t_s, self._exercise, view.view.value, RULES.get(self._exercise, ()))
         # A set that these reps end (another exercise's) is reported before them.
-        events = ongoing + analysis.events + self._sets.update(sample.t_s, counted, heart_rate_bpm) + counted
+        events = ongoing + analysis.events + advice + self._sets.update(sample.t_s, counted, heart_rate_bpm) + counted
         return CoachFrame(
             sample.t_s,
             view,

@@ -45,6 +45,7 @@ _SIDES = {
 }
 _EARS = {"left": L.LEFT_EAR, "right": L.RIGHT_EAR}
 _FACE = (L.NOSE, L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+_ARMS = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_WRIST, L.RIGHT_WRIST)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class PushupMetrics:
     ear_below_body_line: float | None = None  # side view: in hip-shoulder lengths; + the head hangs
     nose_below_ears: float | None = None  # front view: in ear spans; small = face turned to the feet
     nose_below_shoulders: float | None = None  # front view: in shoulder spans; + below the shoulder line
+    elbow_span_shoulders: float | None = None  # front view: elbow span / shoulder span
+    shoulders_above_wrists: float | None = None  # front view: in shoulder spans
+    shoulders_y_px: float | None = None  # image height of the shoulders (y down): largest at a rep's bottom
+    rep_bottom_elbow_span: float | None = None  # set on the frame a rep ends: elbow_span_shoulders at its bottom
 
 
 def below_line(a: FloatArray, b: FloatArray, point: FloatArray) -> float | None:
@@ -84,6 +89,25 @@ def _front_head(px: FloatArray, vis: FloatArray, min_visibility: float) -> tuple
     return (nose_y - ears_y) / ear_span, (nose_y - shoulders_y) / shoulder_span
 
 
+def _shoulders_y(px: FloatArray, vis: FloatArray, min_visibility: float) -> float | None:
+    if min(float(vis[L.LEFT_SHOULDER]), float(vis[L.RIGHT_SHOULDER])) < min_visibility:
+        return None
+    return float(px[L.LEFT_SHOULDER, 1] + px[L.RIGHT_SHOULDER, 1]) / 2
+
+
+def _front_arms(px: FloatArray, vis: FloatArray, min_visibility: float) -> tuple[float | None, float | None]:
+    """(elbow span in shoulder spans, shoulders' height above the wrists in shoulder spans)."""
+    if float(vis[list(_ARMS)].min()) < min_visibility:
+        return None, None
+    shoulder_span = abs(float(px[L.LEFT_SHOULDER, 0] - px[L.RIGHT_SHOULDER, 0]))
+    if shoulder_span <= 0:
+        return None, None
+    elbow_span = abs(float(px[L.LEFT_ELBOW, 0] - px[L.RIGHT_ELBOW, 0]))
+    shoulders_y = float(px[L.LEFT_SHOULDER, 1] + px[L.RIGHT_SHOULDER, 1]) / 2
+    wrists_y = float(px[L.LEFT_WRIST, 1] + px[L.RIGHT_WRIST, 1]) / 2
+    return elbow_span / shoulder_span, (wrists_y - shoulders_y) / shoulder_span
+
+
 def pushup_metrics(sample: PoseSample, min_visibility: float, side_on_max_ratio: float) -> PushupMetrics | None:
     if sample.image is None:
         return None
@@ -92,7 +116,14 @@ def pushup_metrics(sample: PoseSample, min_visibility: float, side_on_max_ratio:
     sides = [s for s, pts in _SIDES.items() if float(vis[list(pts)].min()) >= min_visibility]
     if not sides:  # no body line (from the front the feet are often hidden); the head may show
         nose_ears, nose_shoulders = _front_head(px, vis, min_visibility)
-        return PushupMetrics(nose_below_ears=nose_ears, nose_below_shoulders=nose_shoulders)
+        elbows, above_wrists = _front_arms(px, vis, min_visibility)
+        return PushupMetrics(
+            nose_below_ears=nose_ears,
+            nose_below_shoulders=nose_shoulders,
+            elbow_span_shoulders=elbows,
+            shoulders_above_wrists=above_wrists,
+            shoulders_y_px=_shoulders_y(px, vis, min_visibility),
+        )
     side = max(sides, key=lambda s: float(vis[list(_SIDES[s])].mean()))
     shoulder, elbow, hip, ankle = (px[i] for i in _SIDES[side])
     length = float(np.linalg.norm(ankle - shoulder))
@@ -108,6 +139,7 @@ def pushup_metrics(sample: PoseSample, min_visibility: float, side_on_max_ratio:
     ear = _EARS[side]
     ear_below = below_line(hip, shoulder, px[ear]) if side_on and vis[ear] >= min_visibility else None
     nose_ears, nose_shoulders = (None, None) if side_on else _front_head(px, vis, min_visibility)
+    elbows, above_wrists = (None, None) if side_on else _front_arms(px, vis, min_visibility)
     return PushupMetrics(
         side_on=side_on,
         hip_below_line=0.0 if below is None else below,
@@ -115,6 +147,9 @@ def pushup_metrics(sample: PoseSample, min_visibility: float, side_on_max_ratio:
         ear_below_body_line=ear_below,
         nose_below_ears=nose_ears,
         nose_below_shoulders=nose_shoulders,
+        elbow_span_shoulders=elbows,
+        shoulders_above_wrists=above_wrists,
+        shoulders_y_px=_shoulders_y(px, vis, min_visibility),
     )
 
 
@@ -154,13 +189,22 @@ def _shallow(m: PushupMetrics, c: PushupConfig) -> bool | None:
     return m.rep_depth_reached < -c.depth_tolerance_upper_arm
 
 
+def _elbow_flare(m: PushupMetrics, c: PushupConfig) -> bool | None:
+    if m.rep_bottom_elbow_span is None:
+        return None
+    return m.rep_bottom_elbow_span > c.elbow_flare_shoulder_spans
+
+
 _ANY_VIEW = frozenset({"frontal", "lateral", "unknown"})
+# The body line needs the side; its own side-on test (shoulder span against body length)
+# gates it on every frame too, so "unknown" frames (the view tracker settling) still count.
+_BODY_LINE_VIEWS = frozenset({"lateral", "unknown"})
 
 PUSHUP_RULES: tuple[FormRule[PushupMetrics, PushupConfig], ...] = (
     FormRule(
         code="hips_sag",
         text="Hips sagging: brace your core and keep a straight line from shoulders to heels.",
-        views=_ANY_VIEW,
+        views=_BODY_LINE_VIEWS,
         check=_sag,
         hold_frames=lambda c: c.hold_frames,
         details=lambda m: {"hip_below_line": m.hip_below_line},
@@ -168,7 +212,7 @@ PUSHUP_RULES: tuple[FormRule[PushupMetrics, PushupConfig], ...] = (
     FormRule(
         code="hips_pike",
         text="Hips too high: lower your hips into one straight line with your shoulders and heels.",
-        views=_ANY_VIEW,
+        views=_BODY_LINE_VIEWS,
         check=_pike,
         hold_frames=lambda c: c.hold_frames,
         details=lambda m: {"hip_below_line": m.hip_below_line},
@@ -183,6 +227,14 @@ PUSHUP_RULES: tuple[FormRule[PushupMetrics, PushupConfig], ...] = (
             "ear_below_body_line": m.ear_below_body_line,
             "nose_below_ears": m.nose_below_ears,
         },
+    ),
+    FormRule(
+        code="elbow_flare",
+        text="Elbows flaring out: tuck them in, about 45 degrees from your body, as you lower.",
+        views=frozenset({"frontal"}),
+        check=_elbow_flare,
+        hold_frames=lambda c: 1,
+        details=lambda m: {"elbow_span_shoulders": m.rep_bottom_elbow_span},
     ),
     FormRule(
         code="partial_range",

@@ -24,7 +24,9 @@ from typing import Any
 from gymcorner.coach.reps import Rep
 from gymcorner.config import QualityConfig
 
-RANGE_FAULTS = frozenset({"shallow_depth", "partial_range"})  # a form rule's verdict on the rep's range
+RANGE_FAULTS = frozenset(  # a form rule's verdict on the rep's range: charged as range, once
+    {"shallow_depth", "partial_range", "shallow_dip", "chin_below_bar", "arms_not_overhead", "feet_not_apart"}
+)
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,12 @@ class FormRule(Generic[M, C]):
     hold_frames: Callable[[C], int]
     reason: str | None = None
     details: Callable[[M], dict[str, Any]] = field(default=lambda m: {})
+    variant: str | None = None  # tells apart two rules for one fault, e.g. judged from two views
 
     @property
     def key(self) -> str:
-        return f"{self.code}:{self.reason}" if self.reason else self.code
+        key = f"{self.code}:{self.reason}" if self.reason else self.code
+        return f"{key}@{self.variant}" if self.variant else key
 
 
 @dataclass

@@ -17,6 +17,8 @@ import numpy as np
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.hysteresis import ThresholdCycle
 from gymcorner.coach.rules import FormRule, RuleEngine
+from gymcorner.coach.squat_balance import Departure, heel_above_toe_femur, hip_shift_shoulders
+from gymcorner.coach.squat_depth import HipDropTracker
 from gymcorner.config import CoachConfig, SquatConfig
 from gymcorner.motion import geometry as geo
 from gymcorner.motion.arrays import AnyFloatArray
@@ -50,6 +52,17 @@ class SquatMetrics:
     bottom_hip_above_knee_femur: float | None = None
     bottom_knee_ahead_of_toes_femur: float | None = None
     bottom_hip_angle_deg: float | None = None
+    # Depth from any view (`squat_depth`): hip-knee height and femur in the image, the
+    # hip's height above the knee in standing-femur lengths, and a descent's deepest:
+    hip_knee_height_px: float | None = None
+    femur_px: float | None = None
+    hip_above_knee_standing_femur: float | None = None
+    descent_bottom_hip_above_knee_femur: float | None = None  # set on the frame a descent ends
+    # Balance (`squat_balance`): per frame, and the largest change of a descent on the frame it ends:
+    heel_above_toe_femur: float | None = None  # side view, the leg nearer the camera
+    hip_shift_shoulders: float | None = None  # front view: hip centre right of the ankles' midpoint
+    descent_heel_lift_femur: float | None = None
+    descent_lateral_shift_shoulders: float | None = None
 
     def rounded(self) -> dict[str, float | str | None]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
@@ -82,8 +95,12 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
     if legs and sample.world is not None and np.isfinite(sample.world).all():
         flexion_3d = float(np.mean([geo.knee_flexion_3d_deg(sample.world.astype(np.float64), s) for s in legs]))
     side = max(legs, key=lambda s: float(vis[list(_SIDES[s][:4])].mean())) if legs else None
+    height = femur_px = None
+    if legs:
+        height = float(np.mean([px[_SIDES[s][2], 1] - px[_SIDES[s][1], 1] for s in legs]))
+        femur_px = float(np.mean([geo.femur_length(px, s) for s in legs]))
 
-    lean = shin = above = ahead = hip_angle = None
+    lean = shin = above = ahead = hip_angle = heel_up = None
     if side is not None:
         sh, _hip, knee, _ankle, heel, toe = _SIDES[side]
         if ok(sh):
@@ -92,11 +109,26 @@ def squat_metrics(sample: PoseSample, min_visibility: float) -> SquatMetrics | N
         shin = geo.shin_lean_deg(px, side)
         above = geo.hip_above_knee(px, side)
         femur = geo.femur_length(px, side)
+        heel_up = heel_above_toe_femur(px, vis, side, femur, min_visibility)
         if ok(heel, toe) and femur > 0:
             forward = math.copysign(1.0, float(px[toe, 0] - px[heel, 0]))  # which way the feet point
             ahead = forward * float(px[knee, 0] - px[toe, 0]) / femur
     return SquatMetrics(
-        shoulder, ankles, knees, flexion, flexion_3d, side, lean, shin, above, ahead, hip_angle_deg=hip_angle
+        shoulder,
+        ankles,
+        knees,
+        flexion,
+        flexion_3d,
+        side,
+        lean,
+        shin,
+        above,
+        ahead,
+        hip_angle_deg=hip_angle,
+        hip_knee_height_px=height,
+        femur_px=femur_px,
+        heel_above_toe_femur=heel_up,
+        hip_shift_shoulders=hip_shift_shoulders(px, vis, min_visibility),
     )
 
 
@@ -112,6 +144,10 @@ class DescentTracker:
         self._rise_deg = config.bottom_passed_knee_deg
         self._bottom: SquatMetrics | None = None
         self._bottom_judged = False
+
+    @property
+    def active(self) -> bool:
+        return self._cycle.active
 
     def reset(self) -> None:
         self._cycle.reset()
@@ -184,6 +220,25 @@ def _shallow(m: SquatMetrics, c: SquatConfig) -> bool | None:
     if m.descent_max_flexion_deg is None:
         return None
     return m.descent_max_flexion_deg < c.depth_min_knee_flexion_deg
+
+
+def _shallow_front(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    # From the front the knee angle is foreshortened; the hip's height above the knee is not.
+    if m.descent_bottom_hip_above_knee_femur is None:
+        return None
+    return m.descent_bottom_hip_above_knee_femur > c.front_depth_max_hip_above_knee_femur
+
+
+def _heel_lift(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    if m.descent_heel_lift_femur is None:
+        return None
+    return m.descent_heel_lift_femur > c.heel_lift_femur
+
+
+def _lateral_shift(m: SquatMetrics, c: SquatConfig) -> bool | None:
+    if m.descent_lateral_shift_shoulders is None:
+        return None
+    return m.descent_lateral_shift_shoulders > c.lateral_shift_shoulder_spans
 
 
 def _knees_over_toes(m: SquatMetrics, c: SquatConfig) -> bool | None:
@@ -259,6 +314,32 @@ SQUAT_RULES: tuple[FormRule[SquatMetrics, SquatConfig], ...] = (
     ),
     FormRule(
         code="posture_incorrect",
+        reason="shallow_depth",
+        variant="frontal",
+        text="Posture incorrect: squat deeper; bring your hips down towards knee height.",
+        views=_FRONTAL,
+        check=_shallow_front,
+        hold_frames=lambda c: 1,
+        details=lambda m: {"hip_above_knee_femur": m.descent_bottom_hip_above_knee_femur},
+    ),
+    FormRule(
+        code="heel_lift",
+        text="Heels lifting: keep your whole foot on the floor and sit back into your hips.",
+        views=_LATERAL,
+        check=_heel_lift,
+        hold_frames=lambda c: 1,
+        details=lambda m: {"heel_lift_femur": m.descent_heel_lift_femur},
+    ),
+    FormRule(
+        code="lateral_shift",
+        text="Shifting to one side: keep your weight even on both feet, hips centred over them.",
+        views=_FRONTAL,
+        check=_lateral_shift,
+        hold_frames=lambda c: 1,
+        details=lambda m: {"lateral_shift_shoulder_spans": m.descent_lateral_shift_shoulders},
+    ),
+    FormRule(
+        code="posture_incorrect",
         reason="knees_over_toes",
         text="Posture incorrect: your knees travel far past your toes; sit back into your hips.",
         views=_LATERAL,
@@ -305,6 +386,9 @@ class SquatCoach:
         self._cfg = config
         self._view = ViewTracker(config.view)
         self._descent = DescentTracker(config.squat)
+        self._hip_drop = HipDropTracker(config.squat)
+        self._heel = Departure(signed=True)
+        self._shift = Departure(signed=False)
         self._engine: RuleEngine[SquatMetrics, SquatConfig] = RuleEngine(
             SQUAT_RULES, config.cooldown_s, self.exercise, config.messages
         )
@@ -312,6 +396,9 @@ class SquatCoach:
     def reset(self) -> None:
         self._view.reset()
         self._descent.reset()
+        self._hip_drop.reset()
+        self._heel.reset()
+        self._shift.reset()
         self._engine.reset()
 
     def update(self, sample: PoseSample, view: ViewState | None = None) -> SquatFrame:
@@ -321,7 +408,26 @@ class SquatCoach:
         metrics = squat_metrics(sample, self._cfg.min_visibility)
         if metrics is None:
             self._descent.reset()
+            self._hip_drop.reset()
+            self._heel.reset()
+            self._shift.reset()
         else:
             metrics = self._descent.update(metrics)
+            above, bottom = self._hip_drop.update(sample.t_s, metrics.hip_knee_height_px, metrics.femur_px)
+            cfg = self._cfg.squat
+            flexion = metrics.knee_flexion_deg
+            standing_side = flexion is not None and flexion < cfg.rep_top_knee_flexion_deg
+            standing_front = above is not None and 1.0 - above < cfg.front_descent_end_drop_femur
+            metrics = replace(
+                metrics,
+                hip_above_knee_standing_femur=above,
+                descent_bottom_hip_above_knee_femur=bottom,
+                descent_heel_lift_femur=self._heel.update(
+                    self._descent.active, standing_side, metrics.heel_above_toe_femur
+                ),
+                descent_lateral_shift_shoulders=self._shift.update(
+                    self._hip_drop.active, standing_front, metrics.hip_shift_shoulders
+                ),
+            )
         events = self._engine.update(sample.t_s, view.view.value, metrics, self._cfg.squat)
         return SquatFrame(sample.t_s, view, metrics, events, self._engine.active_codes(), self._engine.onsets())

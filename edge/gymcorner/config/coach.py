@@ -38,6 +38,13 @@ class ViewConfig(Section):
     )
     hold_frames: int = Field(8, ge=1, le=300, description="Frames a new view must persist before it is taken.")
     min_visibility: float = Field(0.5, ge=0, le=1, description="Shoulders and hips need this visibility to judge.")
+    limited_after_s: float = Field(
+        6.0,
+        gt=0,
+        le=600,
+        description="Seconds in a view that cannot see an exercise's main faults before the coach says where to "
+        "stand (one view_limited event per exercise and session).",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ViewConfig:
@@ -80,6 +87,39 @@ class SquatConfig(Section):
     trunk_lean_hold_frames: int = Field(5, ge=1, le=300, description="Frames forward lean must hold before the cue.")
     depth_min_knee_flexion_deg: float = Field(
         75.0, ge=0, le=180, description="Lateral: a descent whose deepest knee flexion stays below this is 'shallow'."
+    )
+    front_depth_max_hip_above_knee_femur: float = Field(
+        0.5,
+        ge=-1,
+        le=2,
+        description="Frontal: a descent whose hip stays more than this × standing femur length above the knee "
+        "is 'shallow' (hip height seen true from the front; the femur measured standing).",
+    )
+    front_descent_drop_femur: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="Frontal: a descent begins when the hip has come down this × standing femur towards the knee.",
+    )
+    front_descent_end_drop_femur: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Frontal: the descent ends (its depth is judged) when the hip is back within this × femur.",
+    )
+    heel_lift_femur: float = Field(
+        0.25,
+        ge=0,
+        le=2,
+        description="Lateral, per descent: the heel rising more than this × femur length above its standing height "
+        "relative to the toe is a heel lift.",
+    )
+    lateral_shift_shoulder_spans: float = Field(
+        0.25,
+        ge=0,
+        le=2,
+        description="Frontal, per descent: the hip centre moving sideways from its standing offset to the ankles' "
+        "midpoint by more than this × shoulder span is a lateral shift.",
     )
     bottom_passed_knee_deg: float = Field(
         15.0,
@@ -155,6 +195,13 @@ class PushupConfig(Section):
         le=1,
         description="Body line judged only when shoulder span / body length is below this (side view).",
     )
+    elbow_flare_shoulder_spans: float = Field(
+        2.4,
+        gt=0,
+        le=5,
+        description="Front view, at a rep's bottom (shoulders nearest the wrists): elbows more than this × the "
+        "shoulder span apart are flared.",
+    )
 
 
 class PlankConfig(Section):
@@ -220,6 +267,46 @@ class LungeConfig(Section):
     hold_frames: int = Field(5, ge=1, le=300, description="Consecutive frames a lunge fault must hold.")
     side_on_max_ratio: float = Field(
         0.35, gt=0, le=2, description="Judged only when shoulder span / torso length is below this (side view)."
+    )
+
+
+class PullupConfig(Section):
+    """Pull-up range, per rep, from world landmarks (any view); lengths in shoulder widths."""
+
+    chin_over_bar_min_nose_above_wrists: float = Field(
+        0.15,
+        ge=-2,
+        le=3,
+        description="A rep whose nose never rises more than this × shoulder width above the wrists (the bar) "
+        "did not bring the chin over the bar.",
+    )
+
+
+class DipConfig(Section):
+    """Dip depth, per rep, from world landmarks (any view)."""
+
+    depth_tolerance_upper_arm: float = Field(
+        0.1,
+        ge=-1,
+        le=2,
+        description="Shoulders must come down to elbow height, or within this × upper-arm length above it.",
+    )
+
+
+class JumpingJackConfig(Section):
+    """Jumping-jack range, per rep, from world landmarks (any view); lengths in shoulder widths."""
+
+    arms_min_wrists_above_nose: float = Field(
+        0.3,
+        ge=-2,
+        le=3,
+        description="Arms overhead: at some point of the rep the wrists rise this × shoulder width above the nose.",
+    )
+    feet_min_ankle_span: float = Field(
+        1.2,
+        ge=0,
+        le=5,
+        description="Feet apart: at some point of the rep the ankles are this × shoulder width apart.",
     )
 
 
@@ -327,6 +414,9 @@ class CoachConfig(Section):
     plank: PlankConfig = Field(default_factory=PlankConfig)
     curl: CurlConfig = Field(default_factory=CurlConfig)
     lunge: LungeConfig = Field(default_factory=LungeConfig)
+    pullup: PullupConfig = Field(default_factory=PullupConfig)
+    dip: DipConfig = Field(default_factory=DipConfig)
+    jumping_jack: JumpingJackConfig = Field(default_factory=JumpingJackConfig)
     reps: RepsConfig = Field(default_factory=RepsConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     sets: SetsConfig = Field(default_factory=SetsConfig)

@@ -27,7 +27,8 @@ from gymcorner.motivation.llm import LlmCoach
 from gymcorner.motivation.prompt import CoachMoment
 
 _log = logging.getLogger(__name__)
-SPOKEN_INFO = frozenset({"set_end", "rest_over", "plan"})  # said aloud besides form cues: sets, rest, the plan
+# Said aloud besides form cues: the set's summary, the rest's end, where to stand, the plan.
+SPOKEN_INFO = frozenset({"set_end", "rest_over", "view_limited", "plan"})
 
 
 class EmotionWorker:
