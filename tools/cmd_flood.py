@@ -66,10 +66,10 @@ class Recorder:
         return bins
 
 
-def client(port: int, recorder: Recorder | None = None) -> paho.Client:
+def client(port: int, recorder: Recorder | None = None, topics: tuple[str, ...] = ()) -> paho.Client:
     c = paho.Client(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
     if recorder is not None:
-        c.on_connect = lambda cl, *_: cl.subscribe([(f"{BASE}/#", 1)])
+        c.on_connect = lambda cl, *_: cl.subscribe([(t, 1) for t in topics])
         c.on_message = recorder.on_message
     c.connect("127.0.0.1", port)
     c.loop_start()
@@ -107,9 +107,14 @@ def flood(flooder: paho.Client, recorder: Recorder, tag: str, commands: int, tim
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="gymcorner-flood-"))
-    broker, port = start_broker(workdir, "cmd_flood")
+    # The flooding app takes its 5,000 replies in at its own pace: let the broker queue them for
+    # it (mosquitto keeps 1,000 a client by default and drops the rest, which is the broker's
+    # doing, not the device's). The avatar is watched on a connection of its own, as the Unity
+    # app has, so a backlog of replies to the flooder cannot hold the frames back.
+    broker, port = start_broker(workdir, "cmd_flood", ("max_queued_messages 100000",))
     recorder = Recorder()
-    watcher = client(port, recorder)
+    watcher = client(port, recorder, (f"{BASE}/avatar", f"{BASE}/status"))
+    replies = client(port, recorder, (f"{BASE}/cmd/reply",))
     cfg = workdir / "flood.toml"
     cfg.write_text(
         f'[device]\nid = "{DEVICE}"\n[source]\nuri = "{args.clip.resolve()}"\n'
@@ -155,7 +160,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             daemon.wait(30)
         except subprocess.TimeoutExpired:
             daemon.kill()
-        for c in (flooder, watcher):
+        for c in (flooder, watcher, replies):
             c.loop_stop()
             c.disconnect()
         broker.terminate()

@@ -20,8 +20,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_broker(workdir: Path, tool: str) -> tuple[subprocess.Popen[bytes], int]:
-    """Start an anonymous, non-persistent broker; exit with one line naming `tool` if it cannot."""
+def start_broker(workdir: Path, tool: str, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], int]:
+    """Start an anonymous, non-persistent broker (`extra`: more mosquitto.conf lines); exit with
+    one line naming `tool` if it cannot."""
     binary = shutil.which("mosquitto", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"]))
     if binary is None:
         sys.exit(f"{tool}: mosquitto not found (apt install mosquitto)")
@@ -29,6 +30,7 @@ def start_broker(workdir: Path, tool: str) -> tuple[subprocess.Popen[bytes], int
     conf = workdir / "mosquitto.conf"
     lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false"]
     lines += ["user root"] if os.geteuid() == 0 else []
+    lines += list(extra)
     conf.write_text("\n".join(lines) + "\n")
     proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
