@@ -374,6 +374,13 @@ class Store:
             return self._dicts("SELECT * FROM sessions ORDER BY device_id, started_at")
         return self._dicts("SELECT * FROM sessions WHERE device_id = ? ORDER BY started_at", (device_id,))
 
+    def session(self, session_id: int) -> dict[str, Any]:
+        """One session by its row id (the dashboard's session page)."""
+        rows = self._dicts("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        if not rows:
+            raise HistoryError(f"no session {session_id} in {self.where}", Reason.HISTORY_NOT_FOUND)
+        return rows[0]
+
     def rows(self, table: str, session_id: int) -> list[dict[str, Any]]:
         if table not in ("sets", "reps", "events"):
             raise ValueError(table)
