@@ -28,7 +28,9 @@ def add_parser(sub: Any) -> None:
     dsub = dash.add_subparsers(dest="dashboard_command", metavar="ACTION")
     user = dsub.add_parser("user", help="dashboard users (not members): add one, list them")
     usub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    add = usub.add_parser("add", help="a new user; the password from --password-file or standard input")
+    add = usub.add_parser(
+        "add", help="a new user; the password from --password-file or standard input", allow_abbrev=False
+    )
     add.add_argument("name", help="login name")
     add.add_argument("--role", required=True, choices=("admin", "trainer", "member"))
     add.add_argument("--member", help="for --role member: the member (display name or id) this login sees")
