@@ -25,13 +25,17 @@ class SessionPoint:
     faults: int
 
 
-def _frame(kind: str, title: str, body: list[str], top: float, legend: Sequence[tuple[str, str]] = ()) -> str:
+def _frame(
+    kind: str, title: str, body: list[str], top: float, legend: Sequence[tuple[str, str]] = (), counts: bool = True
+) -> str:
     plot_h = HEIGHT - TOP - BOTTOM
     axis = [
         f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="#888"/>',
         f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" stroke="#888"/>',
     ]
     for frac in (0.0, 0.5, 1.0):
+        if counts and abs(top * frac - round(top * frac)) > 1e-9:
+            continue  # a count axis has whole numbers only
         y = TOP + plot_h * (1 - frac)
         axis.append(
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#555">'
@@ -44,10 +48,14 @@ def _frame(kind: str, title: str, body: list[str], top: float, legend: Sequence[
             f'<rect x="{x}" y="2" width="10" height="10" fill="{colour}"/>'
             f'<text x="{x + 14}" y="11" font-size="11" fill="#333">{escape(name)}</text>'
         )
+    caption = (
+        f'<text class="caption" x="{WIDTH - RIGHT}" y="11" text-anchor="end" font-size="12" font-weight="bold" '
+        f'fill="#222">{escape(title)}</text>'
+    )
     return (
         f'<svg class="chart chart-{kind}" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
         f'height="{HEIGHT}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-        + "".join(axis + keys + body)
+        + "".join([caption, *axis, *keys, *body])
         + "</svg>"
     )
 
@@ -119,7 +127,7 @@ def quality_chart(points: Sequence[SessionPoint]) -> str:
         )
     if len(line) > 1:
         body.insert(0, f'<polyline fill="none" stroke="#264653" stroke-width="2" points="{" ".join(line)}"/>')
-    return _frame("quality", "Mean rep quality per session (0-100)", body + _labels(points), 100.0)
+    return _frame("quality", "Mean rep quality per session (0-100)", body + _labels(points), 100.0, counts=False)
 
 
 def faults_chart(points: Sequence[SessionPoint]) -> str:

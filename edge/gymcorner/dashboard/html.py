@@ -72,7 +72,8 @@ nav { display: flex; gap: 0.6rem; align-items: center; flex: 1; }
 .who { margin-left: auto; }
 main { padding: 1rem 1.5rem; max-width: 70rem; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; background: #fff; }
-th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; }
+th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; white-space: nowrap; }
+td .reason { white-space: normal; }
 th { background: #eef2f2; }
 form.inline { display: inline; }
 form.stacked label { display: block; margin: 0.4rem 0; }
