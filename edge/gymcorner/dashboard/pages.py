@@ -188,7 +188,7 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
     member_id = int(request.path_params["member_id"])
     if not _own(login, member_id):
         return _not_yours(dash, login)
-    data = await dash.db(lambda s: s.member_data(member_id))
+    data = await dash.db(lambda s: s.member_data(member_id, events=False))
     m = Member(**data["member"])
     profile = table(
         ("Born", "Weight", "Height", "Goal", "Level", "Max HR", "Language"),
@@ -298,7 +298,7 @@ async def plan_page(request: Request, dash: Dashboard, login: Login, form: dict[
     member_id = int(request.path_params["member_id"])
     if not _own(login, member_id):
         return _not_yours(dash, login)
-    data = await dash.db(lambda s: s.member_data(member_id))
+    data = await dash.db(lambda s: s.member_data(member_id, events=False))
     name = data["member"]["display_name"]
     try:
         plan = generate_plan(profile_of(data["member"]), history_of(data), dt.date.today())
@@ -376,7 +376,7 @@ async def api_member_sessions(request: Request, dash: Dashboard, login: Login, f
     member_id = int(request.path_params["member_id"])
     if not _own(login, member_id):
         return _not_yours(dash, login, api=True)
-    data = await dash.db(lambda s: s.member_data(member_id))
+    data = await dash.db(lambda s: s.member_data(member_id, events=False))
     keep = ("id", "device_id", "uuid", "started_at", "ended_at", "state", "exercise", "reps")
     return JSONResponse([{k: s[k] for k in keep} for s in data["sessions"]])
 
