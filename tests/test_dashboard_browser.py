@@ -82,7 +82,10 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
     browser: Any, dashboard: tuple[str, Path], tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(browser, 30)  # a click returns before the next page has loaded
 
     base, db = dashboard
     browser.get(f"{base}/members")
@@ -90,16 +93,17 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
     browser.find_element(By.NAME, "name").send_keys("boss")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert browser.current_url == f"{base}/members"
+    wait.until(until.url_to_be(f"{base}/members"))
     cookie = browser.get_cookie("gymcorner_session")
     assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
 
     browser.find_element(By.LINK_TEXT, "Add a member").click()
-    browser.find_element(By.NAME, "display_name").send_keys("Ana Silva")
+    wait.until(until.presence_of_element_located((By.NAME, "display_name"))).send_keys("Ana Silva")
     browser.find_element(By.NAME, "birth_year").send_keys("1990")
     Select(browser.find_element(By.NAME, "goal")).select_by_value("strength")
     Select(browser.find_element(By.NAME, "level")).select_by_value("beginner")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Ana Silva"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Ana Silva"
     member_url = browser.current_url
     member_id = int(member_url.rsplit("/", 1)[1])
@@ -108,7 +112,7 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
     browser.get(f"{base}/members/new")  # the same name again: one clear line, the form kept
     browser.find_element(By.NAME, "display_name").send_keys("ana silva")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    alert = wait.until(until.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]"))).text
     assert alert == "a member named 'ana silva' already exists (names ignore case)"
 
     sessions_for(db, member_id, workouts=3)  # the daemon's sink writes while the dashboard runs
@@ -123,7 +127,7 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
     browser.save_screenshot(str(shots["member"]))
 
     browser.find_elements(By.CSS_SELECTOR, "table.sessions a")[0].click()
-    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Session ")
+    wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Session "))
     assert "knee_valgus" in browser.find_element(By.CSS_SELECTOR, "table.reps").text
     shots["session"] = tmp_path / "dashboard_session.png"
     browser.save_screenshot(str(shots["session"]))
@@ -138,5 +142,6 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
         print(f"screenshot {name}: {path}")
 
     browser.find_element(By.CSS_SELECTOR, "nav form button").click()  # log out
+    wait.until(until.url_contains("/login"))
     browser.get(member_url)
     assert browser.current_url.startswith(f"{base}/login")

@@ -13,10 +13,11 @@ import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -34,6 +35,7 @@ from gymcorner.history.store import Store, name_key
 SESSION_COOKIE = "gymcorner_session"
 LOGIN_CSRF_COOKIE = "gymcorner_login_csrf"
 MAX_FORM_BYTES = 64 * 1024
+VERIFY_SLOTS = 2  # password verifications at once (argon2id: 64 MiB and ~0.7 s of a core each)
 T = TypeVar("T")
 
 SECURITY_HEADERS = (
@@ -86,6 +88,7 @@ class Dashboard:
     config: DashboardConfig
     logins: Logins
     limiter: LoginLimiter
+    verify_slots: anyio.Semaphore = field(default_factory=lambda: anyio.Semaphore(VERIFY_SLOTS))
 
     async def db(self, work: Callable[[Store], T]) -> T:
         return await run_in_threadpool(self.history.run, work)
@@ -187,7 +190,9 @@ async def login_page(request: Request) -> Response:
     from gymcorner.history.users import find_user, verify_password
 
     user = await dash.db(lambda store: find_user(store, name))
-    if not await run_in_threadpool(verify_password, user, password) or user is None:
+    async with dash.verify_slots:  # each verification takes 64 MiB: a burst of logins must not take the box's RAM
+        verified = await run_in_threadpool(verify_password, user, password)
+    if not verified or user is None:
         dash.limiter.failed(*keys)
         return dash.page("Log in", _login_form(csrf, next_path, "wrong name or password", name), None, 401)
     dash.limiter.succeeded(keys[0])
