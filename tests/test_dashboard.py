@@ -402,3 +402,29 @@ def test_user_add_reads_the_password_from_stdin_or_a_file_never_argv(tmp_path: P
     assert listed == ["boss", "admin", "tess", "trainer"]
     with TestClient(build_app(tmp_path / "history.sqlite3"), follow_redirects=False) as c:
         assert log_in(c, name="tess", password="another good one").status_code == 303
+
+
+def test_charts_draw_each_exercise_apart_and_leave_gaps_where_no_rep_was_scored() -> None:
+    from gymcorner.dashboard.charts import SessionPoint, faults_chart, quality_chart, reps_chart
+
+    points = [
+        SessionPoint("a", {"squat": 10, "push_up": 5}, 70.0, 2),
+        SessionPoint("b", {"squat": 8}, None, 0),  # no scored rep: no point, the line breaks
+        SessionPoint("c", {"push_up": 12}, 90.0, 3),
+        SessionPoint("d", {"squat": 4}, 50.0, 1),
+    ]
+    reps = reps_chart(points)
+    heights = {t: float(h) for h, t in re.findall(r'height="([\d.]+)" fill="[^"]+"><title>([^<]+)</title>', reps)}
+    assert set(heights) == {"a: 10 squat reps", "a: 5 push_up reps", "b: 8 squat reps", "c: 12 push_up reps",
+                            "d: 4 squat reps"}
+    assert heights["c: 12 push_up reps"] > heights["a: 10 squat reps"] > heights["a: 5 push_up reps"]
+    assert abs(heights["a: 10 squat reps"] / heights["a: 5 push_up reps"] - 2) < 0.01  # to scale
+    assert ">push_up</text>" in reps and ">squat</text>" in reps  # the legend
+    quality = quality_chart(points)
+    assert quality.count('class="point"') == 3 and "b: mean quality" not in quality
+    assert quality.count("<polyline") == 1  # a, then a gap, then c-d
+    faults = faults_chart(points)
+    assert [t for t in re.findall(r"<title>([^<]+)</title>", faults)][1:] == [
+        "a: 2 faults", "b: 0 faults", "c: 3 faults", "d: 1 faults"]
+    assert ">1.5<" not in faults and ">3<" in faults  # a count axis has whole numbers only
+    assert reps_chart([]).startswith("<svg") and "<rect" not in reps_chart([]).split("</title>", 1)[1]
