@@ -67,6 +67,7 @@ OPT=$PREFIX/opt/gymcorner
 ETC=$PREFIX/etc/gymcorner
 STATE=$PREFIX/var/lib/gymcorner
 UNIT=$PREFIX/etc/systemd/system/gymcorner.service
+DASH_UNIT=$PREFIX/etc/systemd/system/gymcorner-dashboard.service
 MOSQ=$PREFIX/etc/mosquitto
 MOSQ_CONF=$MOSQ/conf.d/gymcorner.conf
 MOSQ_ACL=$MOSQ/gymcorner.acl
@@ -92,8 +93,9 @@ host() { # run a command only on the real system; say what is skipped under --pr
 if [ "$UNINSTALL" = 1 ]; then
     if [ "$HOST_SYSTEM" = 1 ] && command -v systemctl >/dev/null 2>&1; then
         systemctl disable --now gymcorner.service 2>/dev/null || true
+        systemctl disable --now gymcorner-dashboard.service 2>/dev/null || true
     fi
-    rm -f "$UNIT" "$MOSQ_CONF" "$MOSQ_ACL" "$MOSQ_PASSWD"
+    rm -f "$UNIT" "$DASH_UNIT" "$MOSQ_CONF" "$MOSQ_ACL" "$MOSQ_PASSWD"
     rm -rf "$OPT"
     if [ "$HOST_SYSTEM" = 1 ] && command -v systemctl >/dev/null 2>&1; then
         systemctl daemon-reload
@@ -167,6 +169,8 @@ valid_device_id "$DEVICE_ID" || DEVICE_ID=corner-1
 new_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=\n'; }
 [ -s "$ETC/mqtt-password" ] || new_secret | write_atomic "$ETC/mqtt-password" 0600
 [ -s "$ETC/mqtt-app-password" ] || new_secret | write_atomic "$ETC/mqtt-app-password" 0600
+# The dashboard's first admin ("admin"): its password, readable by root only (step 7).
+[ -s "$ETC/dashboard-admin-password" ] || new_secret | write_atomic "$ETC/dashboard-admin-password" 0600
 if [ ! -f "$ETC/gymcorner.toml" ]; then
     sed -e "s/@DEVICE_ID@/$DEVICE_ID/g" -e "s/@MQTT_HOST@/$MQTT_HOST/g" "$HERE/gymcorner.toml.in" \
         | write_atomic "$ETC/gymcorner.toml" 0644
@@ -210,7 +214,23 @@ fi
 # ------------------------------------------------------------------------ 6. the service
 mkdir -p "$(dirname "$UNIT")"
 cp "$HERE/systemd/gymcorner.service" "$UNIT"
+cp "$HERE/systemd/gymcorner-dashboard.service" "$DASH_UNIT"
+
+# ------------------------------------------------------------------------ 7. the dashboard's first admin
+# Created once (--if-absent), as the service's user (the history file stays the daemon's);
+# the password goes in on stdin, never on a command line.
+if [ -x "$OPT/venv/bin/gymcorner" ]; then
+    as_owner=""
+    [ "$HOST_SYSTEM" = 1 ] && as_owner="runuser -u gymcorner --"
+    $as_owner "$OPT/venv/bin/gymcorner" dashboard user add admin --role admin --if-absent \
+        --config "$ETC/gymcorner.toml" --data-dir "$STATE" < "$ETC/dashboard-admin-password" \
+        || say "dashboard admin not created: run 'gymcorner dashboard user add' (docs/dashboard.md)"
+    say "dashboard: log in as 'admin' with the password in /etc/gymcorner/dashboard-admin-password (root only)"
+else
+    say "skipped (no venv): the dashboard's first admin"
+fi
 host systemctl daemon-reload
 host systemctl restart mosquitto.service
 host systemctl enable --now gymcorner.service
+host systemctl enable --now gymcorner-dashboard.service
 say "installed: device $DEVICE_ID under ${PREFIX:-/}; check with: gymcorner doctor --config /etc/gymcorner/gymcorner.toml"

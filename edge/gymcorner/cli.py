@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gymcorner.transport import webviewer  # stdlib only; serves the page in the package
 
     webviewer.add_parser(sub)
+    from gymcorner.dashboard import cli as dashboard_cli  # starlette and uvicorn load only when it runs
+
+    dashboard_cli.add_parser(sub)
     from gymcorner.history import cli as history_cli  # stdlib only until a command runs
 
     history_cli.add_parsers(sub)

@@ -32,6 +32,7 @@ from gymcorner.config.coach import (
     SquatConfig,
     ViewConfig,
 )
+from gymcorner.config.dashboard import DashboardConfig
 from gymcorner.config.device import DeviceConfig, GpioConfig, LoggingConfig
 from gymcorner.config.history import HistoryConfig
 from gymcorner.config.links import HomeAssistantConfig, LinksConfig, MqttConfig, TcpLinkConfig, VmcConfig
@@ -63,6 +64,7 @@ class Config(Section):
     motivation: MotivationConfig = Field(default_factory=MotivationConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
 
 def _known_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
@@ -149,6 +151,7 @@ __all__ = [
     "CoachConfig",
     "Config",
     "CurlConfig",
+    "DashboardConfig",
     "DeviceConfig",
     "DipConfig",
     "EmotionConfig",

@@ -147,6 +147,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         "a set's planned reps (the member's plan at the session's start), so a plan can see missed reps",
         ("ALTER TABLE sets ADD COLUMN target_reps INTEGER",),
     ),
+    Migration(
+        5,
+        "dashboard users (not members): a login name, a role, an argon2 hash; a member's own login names them",
+        (
+            """CREATE TABLE dashboard_users (
+                id {id},
+                name TEXT NOT NULL,
+                name_key TEXT NOT NULL UNIQUE,
+                role TEXT NOT NULL,
+                password_hash TEXT NOT NULL,
+                member_id BIGINT REFERENCES members (id) ON DELETE CASCADE,
+                created_at {real} NOT NULL
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number

@@ -249,8 +249,9 @@ class Store:
                 )
             return owner
 
-    def member_data(self, member_id: int) -> dict[str, Any]:
-        """Everything stored about one member, table by table (the export)."""
+    def member_data(self, member_id: int, events: bool = True) -> dict[str, Any]:
+        """Everything stored about one member, table by table (the export); `events=False`
+        leaves the coaching events out (the dashboard's pages and plans do not show them)."""
         member = self.member(member_id)
         sessions = self._dicts("SELECT * FROM sessions WHERE member_id = ? ORDER BY started_at", (member_id,))
         data: dict[str, Any] = {
@@ -258,7 +259,7 @@ class Store:
             "straps": self._dicts("SELECT * FROM straps WHERE member_id = ? ORDER BY address", (member_id,)),
             "sessions": sessions,
         }
-        for table in ("sets", "reps", "events"):
+        for table in ("sets", "reps", "events") if events else ("sets", "reps"):
             data[table] = self._dicts(
                 f"SELECT t.* FROM {table} t JOIN sessions s ON s.id = t.session_id WHERE s.member_id = ? "
                 "ORDER BY t.session_id, t.id",
@@ -373,6 +374,13 @@ class Store:
         if device_id is None:
             return self._dicts("SELECT * FROM sessions ORDER BY device_id, started_at")
         return self._dicts("SELECT * FROM sessions WHERE device_id = ? ORDER BY started_at", (device_id,))
+
+    def session(self, session_id: int) -> dict[str, Any]:
+        """One session by its row id (the dashboard's session page)."""
+        rows = self._dicts("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        if not rows:
+            raise HistoryError(f"no session {session_id} in {self.where}", Reason.HISTORY_NOT_FOUND)
+        return rows[0]
 
     def rows(self, table: str, session_id: int) -> list[dict[str, Any]]:
         if table not in ("sets", "reps", "events"):

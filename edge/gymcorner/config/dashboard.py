@@ -1,0 +1,52 @@
+"""The dashboard served by the box (`gymcorner dashboard`); see docs/dashboard.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from gymcorner.config.base import Section
+
+
+class DashboardConfig(Section):
+    """The web dashboard: members, their history and plans, behind a login."""
+
+    host: str = Field(
+        "127.0.0.1",
+        description=(
+            "Address to listen on. The default serves this box only; 0.0.0.0 (or the box's LAN address) "
+            "serves the gym's network, ideally with tls_cert and tls_key set."
+        ),
+    )
+    port: int = Field(8090, ge=1, le=65535, description="TCP port of the dashboard.")
+    tls_cert: Path | None = Field(
+        None, strict=False, description="PEM certificate: serve HTTPS (cookies then carry Secure)."
+    )
+    tls_key: Path | None = Field(None, strict=False, description="PEM private key for tls_cert.")
+    secure_cookies: bool = Field(
+        False,
+        description=(
+            "Mark cookies Secure even when served over plain HTTP (set it behind a TLS reverse proxy). "
+            "With tls_cert they are Secure anyway."
+        ),
+    )
+    session_idle_min: float = Field(
+        30.0, gt=0, le=1440, description="A login ends after this many minutes without a request."
+    )
+    session_max_h: float = Field(
+        12.0, gt=0, le=168, description="A login ends this many hours after it began, used or not."
+    )
+    login_failures_per_min: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Failed logins allowed per minute for one user name and for one client; beyond: 429.",
+    )
+    lock_timeout_s: float = Field(
+        2.0, gt=0, le=60, description="How long a page waits for the history file the daemon is writing."
+    )
+    viewer_url: str = Field(
+        "http://127.0.0.1:8080/",
+        description="The live avatar viewer (`gymcorner viewer`) that the dashboard's live view links to.",
+    )

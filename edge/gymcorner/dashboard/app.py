@@ -1,0 +1,261 @@
+"""The Starlette app: routing, the login, and the guard every page and API route passes.
+
+Every route but /login and the style sheet is wrapped by `guarded`: no live login means a
+redirect to /login (pages) or 401 (`/api/...`); a role that may not see the route gets
+403; a form POST whose `csrf` field is not the login's token gets 403. Database work runs
+in a worker thread on a connection of its own (`History.run`); a locked or corrupt file is
+a 503 page that says why, an unknown member or session a 404.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gymcorner.config.dashboard import DashboardConfig
+from gymcorner.dashboard.html import CSS, e, layout, message
+from gymcorner.dashboard.security import Clock, Login, LoginLimiter, Logins, same_token
+from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.sqlite import open_sqlite
+from gymcorner.history.store import Store, name_key
+
+SESSION_COOKIE = "gymcorner_session"
+LOGIN_CSRF_COOKIE = "gymcorner_login_csrf"
+MAX_FORM_BYTES = 64 * 1024
+VERIFY_SLOTS = 2  # password verifications at once (argon2id: 64 MiB and ~0.7 s of a core each)
+T = TypeVar("T")
+
+SECURITY_HEADERS = (
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        b"base-uri 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+)
+
+
+class SecurityHeaders:
+    """Adds the same headers to every response (pages, errors, redirects)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(msg: Message) -> None:
+            if msg["type"] == "http.response.start":
+                present = {k.lower() for k, _ in msg.get("headers", [])}
+                msg["headers"] = list(msg.get("headers", [])) + [h for h in SECURITY_HEADERS if h[0] not in present]
+            await send(msg)
+
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
+@dataclass
+class History:
+    """Opens the history file once per call, in the calling (worker) thread."""
+
+    path: Path
+    lock_timeout_s: float
+    _migrated: bool = False
+
+    def run(self, work: Callable[[Store], T]) -> T:
+        store = open_sqlite(self.path, self.lock_timeout_s, migrate=not self._migrated)
+        self._migrated = True
+        with closing(store):
+            return work(store)
+
+
+@dataclass
+class Dashboard:
+    history: History
+    config: DashboardConfig
+    logins: Logins
+    limiter: LoginLimiter
+    verify_slots: anyio.Semaphore = field(default_factory=lambda: anyio.Semaphore(VERIFY_SLOTS))
+
+    async def db(self, work: Callable[[Store], T]) -> T:
+        return await run_in_threadpool(self.history.run, work)
+
+    def page(self, title: str, body: str, login: Login | None, status: int = 200) -> HTMLResponse:
+        return HTMLResponse(layout(title, body, login, self.config.viewer_url), status_code=status)
+
+    def secure(self, request: Request) -> bool:
+        return self.config.secure_cookies or request.url.scheme == "https"
+
+
+Handler = Callable[[Request, Dashboard, Login, dict[str, str]], Awaitable[Response]]
+
+
+def guarded(handler: Handler, roles: tuple[str, ...] = ("admin", "trainer", "member")) -> Callable[..., Any]:
+    async def endpoint(request: Request) -> Response:
+        dash: Dashboard = request.app.state.dashboard
+        api = request.url.path.startswith("/api/")
+        login = dash.logins.get(request.cookies.get(SESSION_COOKIE))
+        if login is None:
+            if api:
+                return JSONResponse({"error": "log in first"}, status_code=401)
+            target = urllib.parse.quote(request.url.path, safe="/")
+            return RedirectResponse(f"/login?next={target}", status_code=303)
+        if login.role not in roles:
+            return forbidden(dash, login, api, "your role may not open this page")
+        form: dict[str, str] = {}
+        if request.method == "POST":
+            parsed = await read_form(request)
+            if parsed is None:
+                return dash.page("Too large", message("the form is too large"), login, 413)
+            form = parsed
+            if not same_token(form.get("csrf"), login.csrf):
+                return forbidden(dash, login, api, "the form's security token is wrong or old: reload the page")
+        return await handler(request, dash, login, form)
+
+    return endpoint
+
+
+def forbidden(dash: Dashboard, login: Login, api: bool, why: str) -> Response:
+    if api:
+        return JSONResponse({"error": why}, status_code=403)
+    return dash.page("Not allowed", message(why), login, 403)
+
+
+async def read_form(request: Request) -> dict[str, str] | None:
+    """An url-encoded form as {field: last value}; None when larger than MAX_FORM_BYTES."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    return {k: v[-1] for k, v in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
+
+
+def _login_form(csrf: str, next_path: str, note: str = "", name: str = "") -> str:
+    return (
+        message(note) + '<form method="post" action="/login" class="stacked">'
+        f'<input type="hidden" name="csrf" value="{e(csrf)}"><input type="hidden" name="next" value="{e(next_path)}">'
+        f'<label>Name <input name="name" autocomplete="username" value="{e(name)}" required></label>'
+        '<label>Password <input name="password" type="password" autocomplete="current-password" required></label>'
+        '<button type="submit">Log in</button></form>'
+    )
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path of this site (never //host or a scheme): no open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+async def login_page(request: Request) -> Response:
+    dash: Dashboard = request.app.state.dashboard
+    if request.method == "GET":
+        csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or _new_token()
+        response = dash.page("Log in", _login_form(csrf, _safe_next(request.query_params.get("next"))), None)
+        _set_cookie(response, LOGIN_CSRF_COOKIE, csrf, dash.secure(request), max_age=3600)
+        return response
+    form = await read_form(request) or {}
+    csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not csrf or not same_token(form.get("csrf"), csrf):
+        stale = message("the login form's security token is wrong or old: reload the page")
+        return dash.page("Log in", stale, None, 403)
+    name, password = form.get("name", ""), form.get("password", "")
+    next_path = _safe_next(form.get("next"))
+    client = request.client.host if request.client else "unknown"
+    keys = (f"user:{name_key(name)}", f"client:{client}")
+    wait = dash.limiter.retry_after_s(*keys)
+    if wait > 0:
+        note = f"too many failed logins: try again in {wait:.0f} s"
+        response = dash.page("Log in", _login_form(csrf, next_path, note, name), None, 429)
+        response.headers["retry-after"] = str(max(1, round(wait)))
+        return response
+    from gymcorner.history.users import find_user, verify_password
+
+    user = await dash.db(lambda store: find_user(store, name))
+    async with dash.verify_slots:  # each verification takes 64 MiB: a burst of logins must not take the box's RAM
+        verified = await run_in_threadpool(verify_password, user, password)
+    if not verified or user is None:
+        dash.limiter.failed(*keys)
+        return dash.page("Log in", _login_form(csrf, next_path, "wrong name or password", name), None, 401)
+    dash.limiter.succeeded(keys[0])
+    token, _ = dash.logins.start(user.id, user.name, user.role, user.member_id)
+    redirect = RedirectResponse(next_path, status_code=303)
+    _set_cookie(redirect, SESSION_COOKIE, token, dash.secure(request))
+    redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return redirect
+
+
+async def logout(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    dash.logins.end(request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _new_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+def _set_cookie(response: Response, key: str, value: str, secure: bool, max_age: int | None = None) -> None:
+    response.set_cookie(key, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=secure)
+
+
+async def stylesheet(request: Request) -> Response:
+    return Response(CSS, media_type="text/css", headers={"cache-control": "max-age=3600"})
+
+
+async def history_error(request: Request, exc: Exception) -> Response:
+    """A HistoryError that reached the top: 404 for what is not there, else 503 with why."""
+    dash: Dashboard = request.app.state.dashboard
+    login = dash.logins.get(request.cookies.get(SESSION_COOKIE))
+    assert isinstance(exc, HistoryError)
+    status = 404 if exc.reason is Reason.HISTORY_NOT_FOUND else 409 if exc.reason is Reason.HISTORY_CONFLICT else 503
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": str(exc)}, status_code=status)
+    title = {404: "Not found", 409: "Not possible", 503: "History unavailable"}[status]
+    if status == 404:  # the file's path is for the 503 page (it helps whoever fixes the file), not here
+        exc = HistoryError(str(exc).split(" in /", 1)[0], exc.reason)
+    hint = "" if status != 503 else "<p>The coaching daemon keeps coaching; try again once the file is usable.</p>"
+    return dash.page(title, message(str(exc)) + hint, login, status)
+
+
+def build_app(db_path: Path, config: DashboardConfig | None = None, now: Clock = time.monotonic) -> Starlette:
+    from gymcorner.dashboard import pages
+
+    config = config or DashboardConfig()
+    dash = Dashboard(
+        History(Path(db_path), config.lock_timeout_s),
+        config,
+        Logins(config.session_idle_min * 60.0, config.session_max_h * 3600.0, now),
+        LoginLimiter(config.login_failures_per_min, 60.0, now),
+    )
+    routes = [
+        Route("/login", login_page, methods=["GET", "POST"]),
+        Route("/static/dashboard.css", stylesheet),
+        Route("/logout", guarded(logout), methods=["POST"]),
+        *pages.routes(guarded),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HistoryError: history_error})
+    app.state.dashboard = dash
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,396 @@
+"""The dashboard's pages: members, a member's history with charts, a session, a plan, users.
+
+Roles: an admin and a trainer see every member and may add and edit them; an admin also
+manages the dashboard's users; a member login sees only its own member's pages. The
+member form validates as `gymcorner members` does (the same Store checks), and a mistake
+is the form again with one line saying what is wrong (status 400), never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from gymcorner.dashboard.charts import SessionPoint, faults_chart, quality_chart, reps_chart
+from gymcorner.dashboard.html import e, message, num, table
+from gymcorner.dashboard.security import Login
+from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.store import Member, Store
+
+if TYPE_CHECKING:
+    from gymcorner.dashboard.app import Dashboard
+
+STAFF = ("admin", "trainer")
+ANYONE = ("admin", "trainer", "member")
+CHART_SESSIONS = 30  # the newest sessions a member's charts show
+
+# (form field, label, kind): kind int/float/str or a tuple of choices
+PROFILE_FIELDS: tuple[tuple[str, str, Any], ...] = (
+    ("birth_year", "Year of birth", int),
+    ("weight_kg", "Weight (kg)", float),
+    ("height_cm", "Height (cm)", float),
+    ("goal", "Goal", ("strength", "hypertrophy", "endurance", "general_fitness", "weight_loss")),
+    ("level", "Level", ("beginner", "intermediate", "advanced")),
+    ("max_hr_bpm", "Maximum heart rate (bpm; empty: from the age)", int),
+    ("language", "Language of spoken cues (en, pt, de, ...)", str),
+)
+
+
+def _when(at: Any) -> str:
+    return "–" if at is None else time.strftime("%Y-%m-%d %H:%M", time.gmtime(float(at))) + " UTC"
+
+
+def _own(login: Login, member_id: int | None) -> bool:
+    return login.role in STAFF or (member_id is not None and login.member_id == member_id)
+
+
+def _not_yours(dash: Dashboard, login: Login, api: bool = False) -> Response:
+    from gymcorner.dashboard.app import forbidden
+
+    return forbidden(dash, login, api, "this is another member's data")
+
+
+# ------------------------------------------------------------------ members
+
+
+async def home(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    if login.role == "member":
+        return RedirectResponse(f"/members/{login.member_id}", status_code=303)
+    return RedirectResponse("/members", status_code=303)
+
+
+async def members_list(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    members = await dash.db(lambda s: s.list_members())
+    rows = [
+        (
+            f'<a href="/members/{m.id}">{e(m.display_name)}</a>',
+            e(m.birth_year),
+            e(m.level),
+            e(m.goal),
+            e(m.max_hr_bpm or "from age"),
+        )
+        for m in members
+    ]
+    body = '<p><a href="/members/new">Add a member</a></p>' + (
+        table(("Name", "Born", "Level", "Goal", "Max HR"), rows, "members") if rows else "<p>No members yet.</p>"
+    )
+    return dash.page("Members", body, login)
+
+
+def _member_form(action: str, values: dict[str, Any], csrf: str, note: str = "") -> str:
+    fields = [f'<label>Name <input name="display_name" value="{e(values.get("display_name"))}" required></label>']
+    for key, label, kind in PROFILE_FIELDS:
+        value = values.get(key)
+        if isinstance(kind, tuple):
+            options = '<option value="">–</option>' + "".join(
+                f'<option value="{e(c)}"{" selected" if c == value else ""}>{e(c)}</option>' for c in kind
+            )
+            fields.append(f'<label>{e(label)} <select name="{key}">{options}</select></label>')
+        else:
+            fields.append(f'<label>{e(label)} <input name="{key}" value="{e(value)}"></label>')
+    return (
+        message(note)
+        + f'<form method="post" action="{e(action)}" class="stacked">'
+        + f'<input type="hidden" name="csrf" value="{e(csrf)}">'
+        + "".join(fields)
+        + '<button type="submit">Save</button></form>'
+    )
+
+
+def _profile(form: dict[str, str]) -> dict[str, Any]:
+    """The form's profile fields, typed; empty means unset. ValueError says which is wrong."""
+    out: dict[str, Any] = {}
+    for key, label, kind in PROFILE_FIELDS:
+        raw = form.get(key, "").strip()
+        if not raw:
+            out[key] = None
+        elif kind is int:
+            try:
+                out[key] = int(raw)
+            except ValueError:
+                raise ValueError(f"{label}: {raw!r} is not a whole number") from None
+        elif kind is float:
+            try:
+                out[key] = float(raw)
+            except ValueError:
+                raise ValueError(f"{label}: {raw!r} is not a number") from None
+        else:
+            out[key] = raw
+    return out
+
+
+async def member_new(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    if request.method == "GET":
+        return dash.page("Add a member", _member_form("/members/new", {}, login.csrf), login)
+    try:
+        profile = _profile(form)
+        set_fields = {k: v for k, v in profile.items() if v is not None}
+        member = await dash.db(lambda s: s.add_member(form.get("display_name", ""), **set_fields))
+    except (ValueError, HistoryError) as err:
+        if isinstance(err, HistoryError) and err.reason is not Reason.HISTORY_CONFLICT:
+            raise
+        return dash.page("Add a member", _member_form("/members/new", form, login.csrf, str(err)), login, 400)
+    return RedirectResponse(f"/members/{member.id}", status_code=303)
+
+
+async def member_edit(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    member_id = int(request.path_params["member_id"])
+    action = f"/members/{member_id}/edit"
+    if request.method == "GET":
+        member = await dash.db(lambda s: s.member(member_id))
+        return dash.page(f"Edit {member.display_name}", _member_form(action, member.to_dict(), login.csrf), login)
+    try:
+        profile = _profile(form)
+        name = form.get("display_name", "")
+        if not name.strip():
+            raise ValueError("a member needs a display name")
+        member = await dash.db(lambda s: s.edit_member(s.member(member_id).id, display_name=name, **profile))
+    except (ValueError, HistoryError) as err:
+        if isinstance(err, HistoryError) and err.reason is not Reason.HISTORY_CONFLICT:
+            raise
+        return dash.page("Edit member", _member_form(action, form, login.csrf, str(err)), login, 400)
+    return RedirectResponse(f"/members/{member.id}", status_code=303)
+
+
+def _points(data: dict[str, Any]) -> list[SessionPoint]:
+    by_session: dict[int, list[dict[str, Any]]] = {}
+    for r in data["reps"]:
+        by_session.setdefault(r["session_id"], []).append(r)
+    points = []
+    for s in data["sessions"][-CHART_SESSIONS:]:
+        reps = by_session.get(s["id"], [])
+        scores = [r["quality_score"] for r in reps if r.get("quality_score") is not None]
+        faults = sum(len(_faults(r.get("faults"))) for r in reps)
+        counts = Counter(str(r.get("exercise") or "unknown") for r in reps)
+        label = time.strftime("%m-%d %H:%M", time.gmtime(float(s["started_at"])))
+        points.append(SessionPoint(label, dict(counts), sum(scores) / len(scores) if scores else None, faults))
+    return points
+
+
+def _faults(value: Any) -> list[str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return [str(f) for f in value] if isinstance(value, list) else []
+
+
+async def member_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    member_id = int(request.path_params["member_id"])
+    if not _own(login, member_id):
+        return _not_yours(dash, login)
+    data = await dash.db(lambda s: s.member_data(member_id, events=False))
+    m = Member(**data["member"])
+    profile = table(
+        ("Born", "Weight", "Height", "Goal", "Level", "Max HR", "Language"),
+        [
+            (
+                e(m.birth_year),
+                num(m.weight_kg),
+                num(m.height_cm),
+                e(m.goal),
+                e(m.level),
+                e(m.max_hr_bpm or "from age"),
+                e(m.language),
+            )
+        ],
+        "profile",
+    )
+    links = [f'<a href="/members/{m.id}/plan">Plan</a>']
+    if login.role in STAFF:
+        links.insert(0, f'<a href="/members/{m.id}/edit">Edit</a>')
+    points = _points(data)
+    charts = (
+        '<h2>Progress</h2><div class="charts">'
+        + reps_chart(points)
+        + quality_chart(points)
+        + faults_chart(points)
+        + "</div>"
+        if points
+        else "<p>No sessions recorded yet.</p>"
+    )
+    rows = [
+        (
+            f'<a href="/sessions/{s["id"]}">{e(_when(s["started_at"]))}</a>',
+            e(s["state"]),
+            e(s["exercise"]),
+            e(s["reps"]),
+            e(s["device_id"]),
+        )
+        for s in reversed(data["sessions"])
+    ]
+    sessions = table(("Started", "State", "Exercise", "Reps", "Device"), rows, "sessions") if rows else ""
+    body = profile + "<p>" + " · ".join(links) + "</p>" + charts + "<h2>Sessions</h2>" + sessions
+    return dash.page(m.display_name, body, login)
+
+
+async def session_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    session_id = int(request.path_params["session_id"])
+
+    def read(s: Store) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], str]:
+        session = s.session(session_id)
+        who = s.member(session["member_id"]).display_name if session["member_id"] is not None else "guest"
+        return session, s.rows("sets", session_id), s.rows("reps", session_id), who
+
+    session, sets, reps, who = await dash.db(read)
+    if not _own(login, session["member_id"]):
+        return _not_yours(dash, login)
+    summary = (
+        f"<p>{e(who)} · {e(_when(session['started_at']))} to {e(_when(session['ended_at']))} · {e(session['state'])}"
+        f" · {e(session['reps'])} reps · device {e(session['device_id'])}</p>"
+    )
+    if session["member_id"] is not None:
+        summary += f'<p><a href="/members/{session["member_id"]}">Back to {e(who)}</a></p>'
+    set_rows = [
+        (
+            e(x["number"]),
+            e(x["exercise"]),
+            e(x["reps"]),
+            e(x["target_reps"] or "–"),
+            e(x["good_reps"]),
+            num(x["mean_quality"], 0),
+            num(x["down_s"]),
+            num(x["up_s"]),
+            num(x["hr_peak_bpm"], 0),
+        )
+        for x in sets
+    ]
+    rep_rows = [
+        (
+            e(r["set_number"]),
+            e(r["number"]),
+            e(r["exercise"]),
+            num(r["quality_score"], 0),
+            e(", ".join(_faults(r["faults"])) or "none"),
+            num(r["depth"], 2),
+            num(r["down_s"]),
+            num(r["up_s"]),
+        )
+        for r in reps
+    ]
+    body = (
+        summary
+        + "<h2>Sets</h2>"
+        + table(
+            ("Set", "Exercise", "Reps", "Planned", "Good", "Mean quality", "Down s", "Up s", "Peak HR"),
+            set_rows,
+            "sets",
+        )
+        + "<h2>Reps</h2>"
+        + table(("Set", "Rep", "Exercise", "Quality", "Faults", "Depth", "Down s", "Up s"), rep_rows, "reps")
+    )
+    return dash.page(f"Session {session_id}", body, login)
+
+
+async def plan_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    from gymcorner.plans.generator import generate_plan
+    from gymcorner.plans.records import ProfileError, history_of, profile_of
+
+    member_id = int(request.path_params["member_id"])
+    if not _own(login, member_id):
+        return _not_yours(dash, login)
+    data = await dash.db(lambda s: s.member_data(member_id, events=False))
+    name = data["member"]["display_name"]
+    try:
+        plan = generate_plan(profile_of(data["member"]), history_of(data), dt.date.today())
+    except ProfileError as err:
+        return dash.page(f"Plan for {name}", message(str(err)), login, 400)
+    parts = []
+    for session in plan.sessions:
+        rows = [
+            (
+                e(i.exercise),
+                e(i.sets),
+                f"{e(i.reps)} {'s' if i.exercise == 'plank' else 'reps'}",
+                f"{e(i.rest_s)} s",
+                '<span class="reason">' + e("; ".join(i.reasons)) + f" [{e(', '.join(i.guidelines))}]</span>",
+            )
+            for i in session.items
+        ]
+        parts.append(
+            f"<h2>{e(session.day.isoformat())}</h2>"
+            + table(("Exercise", "Sets", "Per set", "Rest", "Why"), rows, "plan")
+        )
+    notes = "".join(f"<li>{e(n)}</li>" for n in plan.notes)
+    body = f'<p><a href="/members/{member_id}">Back to {e(name)}</a></p>' + "".join(parts) + f"<ul>{notes}</ul>"
+    return dash.page(f"Plan for {name}", body, login)
+
+
+# ------------------------------------------------------------------ users (admin)
+
+
+async def users_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    from gymcorner.history.users import ROLES, add_user, list_users
+
+    note, status = "", 200
+    if request.method == "POST":
+        member_name = form.get("member", "").strip()
+        role = form.get("role", "")
+
+        def create(s: Store) -> None:
+            member_id = s.find_member(member_name).id if member_name and role == "member" else None
+            add_user(s, form.get("name", ""), role, form.get("password", ""), member_id)
+
+        try:
+            await dash.db(create)
+            note = f"added {form.get('name', '').strip()!r} ({role})"
+        except HistoryError as err:
+            if err.reason is Reason.HISTORY_UNAVAILABLE:
+                raise
+            note, status = str(err), 400
+    users = await dash.db(list_users)
+    rows = [(e(u.name), e(u.role), e(u.member_id or "")) for u in users]
+    options = "".join(f'<option value="{r}">{r}</option>' for r in ROLES)
+    body = (
+        (message(note, "ok" if status == 200 else "error") if note else "")
+        + table(("Name", "Role", "Member id"), rows, "users")
+        + '<h2>Add a user</h2><form method="post" action="/users" class="stacked">'
+        f'<input type="hidden" name="csrf" value="{e(login.csrf)}">'
+        '<label>Name <input name="name" required></label>'
+        f'<label>Role <select name="role">{options}</select></label>'
+        '<label>Member (for a member login) <input name="member"></label>'
+        '<label>Password (10 characters or more) <input name="password" type="password" autocomplete="new-password" '
+        'required></label><button type="submit">Add</button></form>'
+    )
+    return dash.page("Dashboard users", body, login, status)
+
+
+# ------------------------------------------------------------------ API (JSON, read-only)
+
+
+async def api_members(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    members = await dash.db(lambda s: s.list_members())
+    return JSONResponse([m.to_dict() for m in members])
+
+
+async def api_member_sessions(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    member_id = int(request.path_params["member_id"])
+    if not _own(login, member_id):
+        return _not_yours(dash, login, api=True)
+    data = await dash.db(lambda s: s.member_data(member_id, events=False))
+    keep = ("id", "device_id", "uuid", "started_at", "ended_at", "state", "exercise", "reps")
+    return JSONResponse([{k: s[k] for k in keep} for s in data["sessions"]])
+
+
+def routes(guarded: Callable[..., Any]) -> list[Route]:
+    return [
+        Route("/", guarded(home, ANYONE)),
+        Route("/members", guarded(members_list, STAFF)),
+        Route("/members/new", guarded(member_new, STAFF), methods=["GET", "POST"]),
+        Route("/members/{member_id:int}", guarded(member_page, ANYONE)),
+        Route("/members/{member_id:int}/edit", guarded(member_edit, STAFF), methods=["GET", "POST"]),
+        Route("/members/{member_id:int}/plan", guarded(plan_page, ANYONE)),
+        Route("/sessions/{session_id:int}", guarded(session_page, ANYONE)),
+        Route("/users", guarded(users_page, ("admin",)), methods=["GET", "POST"]),
+        Route("/api/members", guarded(api_members, STAFF)),
+        Route("/api/members/{member_id:int}/sessions", guarded(api_member_sessions, ANYONE)),
+    ]

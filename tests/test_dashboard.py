@@ -1,0 +1,430 @@
+"""The dashboard through Starlette's TestClient, on a real SQLite file.
+
+Logins, cookies, CSRF, the login rate limit, expiry and roles; the bad input the issue
+lists (a duplicate name, an unknown member, a locked or corrupt file); the pages over
+sessions recorded by the real history sink. Time is the app's injected clock, moved by the
+tests: nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.routing import Route
+from starlette.testclient import TestClient
+from test_history_members import sessions_for
+
+from gymcorner.config.dashboard import DashboardConfig
+from gymcorner.dashboard.app import SESSION_COOKIE, build_app
+from gymcorner.history.sqlite import open_sqlite
+from gymcorner.history.users import add_user, find_user
+
+PASSWORD = "correct horse battery"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "history.sqlite3"
+    store = open_sqlite(path)
+    try:
+        add_user(store, "boss", "admin", PASSWORD)
+        add_user(store, "tess", "trainer", PASSWORD)
+        ana = store.add_member("Ana Silva", birth_year=1990, goal="strength", level="beginner")
+        store.add_member("Ben")
+        add_user(store, "ana", "member", PASSWORD, member_id=ana.id)
+    finally:
+        store.close()
+    return path
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def client(db: Path, clock: Clock, base_url: str = "http://testserver", **config: object) -> TestClient:
+    app = build_app(db, DashboardConfig(lock_timeout_s=0.2, **config), now=clock)  # type: ignore[arg-type]
+    return TestClient(app, base_url=base_url, follow_redirects=False)
+
+
+@pytest.fixture
+def app_client(db: Path, clock: Clock) -> Iterator[TestClient]:
+    with client(db, clock) as c:
+        yield c
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def alert(html: str) -> str:
+    found = re.search(r'role="alert">([^<]*)<', html)
+    return found.group(1).replace("&#x27;", "'") if found else ""
+
+
+def log_in(c: TestClient, name: str = "boss", password: str = PASSWORD, next_path: str = "/") -> object:
+    token = csrf_of(c.get("/login").text)
+    return c.post("/login", data={"csrf": token, "name": name, "password": password, "next": next_path})
+
+
+def form_token(c: TestClient, path: str = "/members/new") -> str:
+    page = c.get(path)
+    assert page.status_code == 200, page.text
+    return csrf_of(page.text)
+
+
+# ------------------------------------------------------------------ every route is guarded
+
+
+def test_every_page_redirects_to_login_and_every_api_route_answers_401(app_client: TestClient) -> None:
+    checked = 0
+    for route in app_client.app.routes:  # type: ignore[attr-defined]
+        assert isinstance(route, Route)
+        if route.path in ("/login", "/static/dashboard.css"):
+            continue
+        path = route.path.replace("{member_id:int}", "1").replace("{session_id:int}", "1")
+        for method in sorted(route.methods or ()):
+            if method == "HEAD":
+                continue
+            r = app_client.request(method, path)
+            if path.startswith("/api/"):
+                assert r.status_code == 401, (method, path)
+                assert r.json() == {"error": "log in first"}
+            else:
+                assert r.status_code == 303, (method, path)
+                assert r.headers["location"].startswith("/login?next=")
+            checked += 1
+    assert checked >= 12
+    assert app_client.get("/members/1").headers["location"] == "/login?next=/members/1"
+
+
+def test_login_sets_an_httponly_samesite_strict_cookie_and_lands_on_next(app_client: TestClient) -> None:
+    r = log_in(app_client, next_path="/members/1")
+    assert r.status_code == 303 and r.headers["location"] == "/members/1"
+    cookie = next(v for v in r.headers.get_list("set-cookie") if v.startswith(SESSION_COOKIE))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+    page = app_client.get("/members")
+    assert page.status_code == 200 and "Ana Silva" in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert "<script" not in page.text
+
+
+def test_cookies_are_secure_over_https_and_when_configured(db: Path, clock: Clock) -> None:
+    r = log_in(client(db, clock, base_url="https://testserver"))
+    cookie = next(v for v in r.headers.get_list("set-cookie") if v.startswith(SESSION_COOKIE))
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    # behind a TLS proxy the app sees http, and secure_cookies says the browser sees https
+    behind_proxy = client(db, clock, secure_cookies=True)
+    (login_cookie,) = behind_proxy.get("/login").headers.get_list("set-cookie")
+    assert "Secure" in login_cookie
+    assert "Secure" not in client(db, clock).get("/login").headers["set-cookie"]
+
+
+def test_next_never_leaves_the_site(app_client: TestClient) -> None:
+    assert log_in(app_client, next_path="//evil.example/x").headers["location"] == "/"
+    assert log_in(app_client, next_path="https://evil.example/").headers["location"] == "/"
+
+
+def test_a_wrong_password_or_an_unknown_name_is_401_with_one_message(app_client: TestClient) -> None:
+    wrong = log_in(app_client, password="not the password")
+    assert wrong.status_code == 401 and alert(wrong.text) == "wrong name or password"
+    nobody = log_in(app_client, name="nobody")
+    assert nobody.status_code == 401 and alert(nobody.text) == "wrong name or password"
+    assert SESSION_COOKIE not in app_client.cookies
+
+
+# ------------------------------------------------------------------ CSRF
+
+
+def test_the_login_form_needs_its_csrf_token(app_client: TestClient) -> None:
+    app_client.get("/login")
+    r = app_client.post("/login", data={"csrf": "forged", "name": "boss", "password": PASSWORD})
+    assert r.status_code == 403 and "security token" in alert(r.text)
+    fresh = TestClient(app_client.app, follow_redirects=False)  # no login-CSRF cookie at all
+    r = fresh.post("/login", data={"csrf": "x", "name": "boss", "password": PASSWORD})
+    assert r.status_code == 403
+
+
+def test_a_form_post_with_a_wrong_or_missing_csrf_token_is_403_and_changes_nothing(app_client: TestClient) -> None:
+    log_in(app_client)
+    for data in ({"csrf": "forged", "display_name": "Mallory"}, {"display_name": "Mallory"}):
+        r = app_client.post("/members/new", data=data)
+        assert r.status_code == 403 and "security token" in alert(r.text)
+    assert "Mallory" not in app_client.get("/members").text
+    r = app_client.post("/logout", data={"csrf": "forged"})
+    assert r.status_code == 403
+    assert app_client.get("/members").status_code == 200  # still logged in
+
+
+def test_logout_ends_the_login_on_the_server(app_client: TestClient) -> None:
+    log_in(app_client)
+    cookie = app_client.cookies[SESSION_COOKIE]
+    r = app_client.post("/logout", data={"csrf": form_token(app_client)})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    app_client.cookies.set(SESSION_COOKIE, cookie)  # the old cookie, replayed
+    assert app_client.get("/members").status_code == 303
+
+
+# ------------------------------------------------------------------ expiry and rate limit
+
+
+def test_a_login_expires_when_idle_and_after_its_maximum_age(app_client: TestClient, clock: Clock) -> None:
+    log_in(app_client)
+    clock.t += 29 * 60
+    assert app_client.get("/members").status_code == 200  # used: the idle timer restarts
+    clock.t += 29 * 60
+    assert app_client.get("/members").status_code == 200
+    clock.t += 31 * 60
+    assert app_client.get("/members").status_code == 303
+    assert app_client.get("/api/members").status_code == 401
+
+    log_in(app_client)
+    for _ in range(25):  # busy all along (25 x 29 min), but 12 hours is the most a login lasts
+        clock.t += 29 * 60
+        app_client.get("/members")
+    assert app_client.get("/members").status_code == 303
+
+
+def test_five_failures_a_minute_for_one_name_then_429_even_with_the_right_password(
+    app_client: TestClient, clock: Clock
+) -> None:
+    for _ in range(5):
+        assert log_in(app_client, password="guess guess").status_code == 401
+    r = log_in(app_client)
+    assert r.status_code == 429 and "too many failed logins" in alert(r.text)
+    assert 1 <= int(r.headers["retry-after"]) <= 60
+    other = TestClient(app_client.app, client=("10.0.0.9", 4000), follow_redirects=False)
+    assert log_in(other).status_code == 429  # the name is limited from every client
+    assert log_in(other, name="tess").status_code == 303  # other names are not
+    clock.t += 61
+    assert log_in(app_client).status_code == 303
+
+
+def test_five_failures_a_minute_from_one_client_then_429_for_any_name(app_client: TestClient, clock: Clock) -> None:
+    for i in range(5):
+        assert log_in(app_client, name=f"guess{i}", password="guess guess").status_code == 401
+    assert log_in(app_client, name="tess").status_code == 429
+    elsewhere = TestClient(app_client.app, client=("10.0.0.7", 4000), follow_redirects=False)
+    assert log_in(elsewhere, name="tess").status_code == 303
+    clock.t += 60
+    assert log_in(app_client, name="tess").status_code == 303
+
+
+# ------------------------------------------------------------------ roles
+
+
+def test_a_trainer_sees_members_but_not_users(app_client: TestClient) -> None:
+    log_in(app_client, name="tess")
+    assert app_client.get("/members").status_code == 200
+    assert app_client.get("/users").status_code == 403
+    r = app_client.post("/users", data={"csrf": form_token(app_client), "name": "x", "role": "admin"})
+    assert r.status_code == 403
+
+
+def test_a_member_sees_only_their_own_data(app_client: TestClient) -> None:
+    log_in(app_client, name="ana")
+    assert app_client.get("/").headers["location"] == "/members/1"
+    assert app_client.get("/members/1").status_code == 200
+    assert app_client.get("/members/1/plan").status_code == 200
+    assert app_client.get("/api/members/1/sessions").status_code == 200
+    for path in ("/members", "/members/2", "/members/2/plan", "/members/new", "/members/1/edit", "/users"):
+        assert app_client.get(path).status_code == 403, path
+    assert app_client.get("/api/members").status_code == 403
+    assert app_client.get("/api/members/2/sessions").json() == {"error": "this is another member's data"}
+
+
+def test_an_admin_adds_users_and_mistakes_are_one_line(app_client: TestClient, db: Path) -> None:
+    log_in(app_client)
+    token = form_token(app_client, "/users")
+    r = app_client.post("/users", data={"csrf": token, "name": "Tom", "role": "trainer", "password": PASSWORD})
+    assert r.status_code == 200 and alert(r.text) == "added 'Tom' (trainer)"
+    r = app_client.post("/users", data={"csrf": token, "name": "tom", "role": "trainer", "password": PASSWORD})
+    assert r.status_code == 400 and alert(r.text) == "a dashboard user named 'tom' already exists (names ignore case)"
+    r = app_client.post("/users", data={"csrf": token, "name": "Ugo", "role": "trainer", "password": "short"})
+    assert r.status_code == 400 and alert(r.text) == "a password needs at least 10 characters"
+    r = app_client.post("/users", data={"csrf": token, "name": "Ugo", "role": "root", "password": PASSWORD})
+    assert r.status_code == 400 and "not one of admin, trainer, member" in alert(r.text)
+    store = open_sqlite(db)
+    user = find_user(store, "TOM")
+    store.close()
+    assert user is not None and user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+
+
+# ------------------------------------------------------------------ members: bad input gets a clear answer
+
+
+def test_members_are_added_and_edited_with_the_cli_s_checks(app_client: TestClient) -> None:
+    log_in(app_client, name="tess")
+    token = form_token(app_client)
+    r = app_client.post("/members/new", data={"csrf": token, "display_name": "Carla", "birth_year": "1985",
+                                               "goal": "endurance", "level": "intermediate"})
+    assert r.status_code == 303
+    page = app_client.get(r.headers["location"])
+    assert page.status_code == 200 and "<h1>Carla</h1>" in page.text and "endurance" in page.text
+    mistakes = {
+        "ana SILVA": ({}, "a member named 'ana SILVA' already exists (names ignore case)"),
+        "Dan": ({"birth_year": "nineteen"}, "Year of birth: 'nineteen' is not a whole number"),
+        "Eve": ({"max_hr_bpm": "400"}, "max_hr_bpm = 400 is outside 80..230"),
+        "Fay": ({"goal": "fame"}, "goal 'fame' is not one of strength, hypertrophy, endurance, general_fitness, "
+                                  "weight_loss"),
+        "": ({}, "a member needs a display name"),
+    }
+    for name, (fields, expected) in mistakes.items():
+        r = app_client.post("/members/new", data={"csrf": token, "display_name": name, **fields})
+        assert r.status_code == 400, name
+        assert alert(r.text) == expected
+        assert f'value="{name}"' in r.text  # the form comes back filled in
+    member_id = next(m["id"] for m in app_client.get("/api/members").json() if m["display_name"] == "Carla")
+    edit = f"/members/{member_id}/edit"
+    r = app_client.post(edit, data={"csrf": token, "display_name": "Ana Silva"})
+    assert r.status_code == 400 and "already exists" in alert(r.text)
+    r = app_client.post(edit, data={"csrf": token, "display_name": "Carla B", "max_hr_bpm": "181"})
+    assert r.status_code == 303
+    assert [m["display_name"] for m in app_client.get("/api/members").json()] == ["Ana Silva", "Ben", "Carla B"]
+
+
+def test_an_unknown_member_or_session_is_a_404_page(app_client: TestClient) -> None:
+    log_in(app_client)
+    for path in ("/members/99", "/members/99/edit", "/members/99/plan", "/sessions/99"):
+        r = app_client.get(path)
+        assert r.status_code == 404, path
+        assert "<h1>Not found</h1>" in r.text and "Traceback" not in r.text
+    r = app_client.post("/members/99/edit", data={"csrf": form_token(app_client), "display_name": "X"})
+    assert r.status_code == 404
+    assert app_client.get("/api/members/99/sessions").status_code == 404
+
+
+def test_a_locked_file_is_a_503_for_writes_while_pages_still_read(app_client: TestClient, db: Path) -> None:
+    log_in(app_client)
+    token = form_token(app_client)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock, as the daemon does mid-commit
+    try:
+        assert app_client.get("/members").status_code == 200  # WAL: readers do not wait for writers
+        r = app_client.post("/members/new", data={"csrf": token, "display_name": "Gus"})
+        assert r.status_code == 503
+        assert "<h1>History unavailable</h1>" in r.text and "is locked by another process" in alert(r.text)
+        assert "Traceback" not in r.text
+    finally:
+        holder.rollback()
+        holder.close()
+    assert app_client.post("/members/new", data={"csrf": token, "display_name": "Gus"}).status_code == 303
+
+
+def test_a_corrupt_file_is_a_503_page_that_says_so(app_client: TestClient, db: Path) -> None:
+    log_in(app_client)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db.write_bytes(b"this is not a database" * 400)
+    r = app_client.get("/members")
+    assert r.status_code == 503 and "is corrupt" in alert(r.text) and "Traceback" not in r.text
+    assert app_client.get("/api/members").status_code == 503
+    login = TestClient(app_client.app, client=("10.0.0.3", 1), follow_redirects=False)
+    assert log_in(login).status_code == 503  # no login without the users' table: said, not a 500
+
+
+# ------------------------------------------------------------------ pages over recorded sessions
+
+
+def test_a_member_page_draws_their_sessions_and_the_session_page_lists_reps(app_client: TestClient, db: Path) -> None:
+    sessions_for(db, 1, workouts=3)
+    log_in(app_client, name="tess")
+    page = app_client.get("/members/1").text
+    for kind in ("reps", "quality", "faults"):
+        assert f'class="chart chart-{kind}"' in page
+    reps_svg = page.split('class="chart chart-reps"')[1].split("</svg>")[0]
+    assert reps_svg.count('class="bar"') == 3 and reps_svg.count(": 2 squat reps</title>") == 3
+    quality_svg = page.split('class="chart chart-quality"')[1].split("</svg>")[0]
+    assert quality_svg.count('class="point"') == 3 and "mean quality 80" in quality_svg
+    faults_svg = page.split('class="chart chart-faults"')[1].split("</svg>")[0]
+    assert faults_svg.count(": 1 faults</title>") == 3
+    session_id = int(re.findall(r'href="/sessions/(\d+)"', page)[0])
+    session = app_client.get(f"/sessions/{session_id}")
+    assert session.status_code == 200
+    assert "<td>knee_valgus</td>" in session.text and "<td>80</td>" in session.text
+    assert app_client.get("/api/members/1/sessions").json()[0]["reps"] == 2
+    plan = app_client.get("/members/1/plan")
+    assert plan.status_code == 200 and "strength" in plan.text and "[acsm-2009" in plan.text
+
+
+def test_text_from_the_database_is_escaped(app_client: TestClient) -> None:
+    log_in(app_client)
+    token = form_token(app_client)
+    r = app_client.post("/members/new", data={"csrf": token, "display_name": "<script>alert(1)</script>"})
+    page = app_client.get(r.headers["location"]).text
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# ------------------------------------------------------------------ the command
+
+
+def gym(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gymcorner", "dashboard", *args], input=stdin, capture_output=True, text=True,
+        timeout=60,
+    )
+
+
+def test_user_add_reads_the_password_from_stdin_or_a_file_never_argv(tmp_path: Path) -> None:
+    done = gym("user", "add", "boss", "--role", "admin", "--data-dir", str(tmp_path), stdin=PASSWORD + "\n")
+    assert done.returncode == 0 and done.stdout.strip() == "added dashboard user 'boss' (admin)", done.stderr
+    secret = tmp_path / "pw"
+    secret.write_text("another good one\n")
+    done = gym("user", "add", "tess", "--role", "trainer", "--password-file", str(secret), "--data-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    again = gym("user", "add", "BOSS", "--role", "admin", "--data-dir", str(tmp_path), stdin=PASSWORD + "\n")
+    assert again.returncode == 1
+    assert again.stderr.strip() == "gymcorner: error: a dashboard user named 'BOSS' already exists (names ignore case)"
+    kept = gym("user", "add", "boss", "--role", "admin", "--if-absent", "--data-dir", str(tmp_path), stdin="")
+    assert kept.returncode == 0 and "unchanged" in kept.stdout
+    short = gym("user", "add", "ugo", "--role", "admin", "--data-dir", str(tmp_path), stdin="short\n")
+    assert short.returncode == 1 and "at least 10 characters" in short.stderr
+    assert gym("user", "add", "x", "--role", "admin", "--password", "p", "--data-dir", str(tmp_path)).returncode == 2
+    listed = gym("user", "list", "--data-dir", str(tmp_path)).stdout.split()
+    assert listed == ["boss", "admin", "tess", "trainer"]
+    with TestClient(build_app(tmp_path / "history.sqlite3"), follow_redirects=False) as c:
+        assert log_in(c, name="tess", password="another good one").status_code == 303
+
+
+def test_charts_draw_each_exercise_apart_and_leave_gaps_where_no_rep_was_scored() -> None:
+    from gymcorner.dashboard.charts import SessionPoint, faults_chart, quality_chart, reps_chart
+
+    points = [
+        SessionPoint("a", {"squat": 10, "push_up": 5}, 70.0, 2),
+        SessionPoint("b", {"squat": 8}, None, 0),  # no scored rep: no point, the line breaks
+        SessionPoint("c", {"push_up": 12}, 90.0, 3),
+        SessionPoint("d", {"squat": 4}, 50.0, 1),
+    ]
+    reps = reps_chart(points)
+    heights = {t: float(h) for h, t in re.findall(r'height="([\d.]+)" fill="[^"]+"><title>([^<]+)</title>', reps)}
+    assert set(heights) == {"a: 10 squat reps", "a: 5 push_up reps", "b: 8 squat reps", "c: 12 push_up reps",
+                            "d: 4 squat reps"}
+    assert heights["c: 12 push_up reps"] > heights["a: 10 squat reps"] > heights["a: 5 push_up reps"]
+    assert abs(heights["a: 10 squat reps"] / heights["a: 5 push_up reps"] - 2) < 0.01  # to scale
+    assert ">push_up</text>" in reps and ">squat</text>" in reps  # the legend
+    quality = quality_chart(points)
+    assert quality.count('class="point"') == 3 and "b: mean quality" not in quality
+    assert quality.count("<polyline") == 1  # a, then a gap, then c-d
+    faults = faults_chart(points)
+    assert [t for t in re.findall(r"<title>([^<]+)</title>", faults)][1:] == [
+        "a: 2 faults", "b: 0 faults", "c: 3 faults", "d: 1 faults"]
+    assert ">1.5<" not in faults and ">3<" in faults  # a count axis has whole numbers only
+    assert reps_chart([]).startswith("<svg") and "<rect" not in reps_chart([]).split("</title>", 1)[1]

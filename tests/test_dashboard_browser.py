@@ -1,0 +1,147 @@
+"""The dashboard end to end in headless Chromium: the real command on a free loopback port.
+
+`gymcorner dashboard` serves a real SQLite file; Chromium logs in, adds a member through the
+form, and opens the member's page after sessions were recorded for them by the real
+history sink (as the daemon records them, while the dashboard is running). The page must
+draw the three SVG charts with one mark per session; screenshots of the member, session and
+plan pages are saved under the test's tmp_path (their paths are printed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mqtt_helpers import free_port, wait_until
+from test_history_members import sessions_for
+from test_web_viewer import CHROMIUM_FLAGS, find_browser
+
+from gymcorner.history.sqlite import open_sqlite
+from gymcorner.history.users import add_user
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    chromium, driver_path = find_browser()
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument("--window-size=1280,1400")
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    yield driver
+    driver.quit()
+
+
+def _accepts(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    data = tmp_path / "data"
+    db = data / "history.sqlite3"
+    store = open_sqlite(db)
+    add_user(store, "boss", "admin", PASSWORD)
+    store.close()
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "edge"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gymcorner", "dashboard", "--port", str(port), "--data-dir", str(data)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until(lambda: _accepts(port) or proc.poll() is not None, 30, "the dashboard to listen")
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        yield f"http://127.0.0.1:{port}", db
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def test_log_in_add_a_member_and_see_their_sessions_charted(
+    browser: Any, dashboard: tuple[str, Path], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(browser, 30)  # a click returns before the next page has loaded
+
+    base, db = dashboard
+    browser.get(f"{base}/members")
+    assert browser.current_url.startswith(f"{base}/login?next=/members")
+    browser.find_element(By.NAME, "name").send_keys("boss")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(until.url_to_be(f"{base}/members"))
+    cookie = browser.get_cookie("gymcorner_session")
+    assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+    browser.find_element(By.LINK_TEXT, "Add a member").click()
+    wait.until(until.presence_of_element_located((By.NAME, "display_name"))).send_keys("Ana Silva")
+    browser.find_element(By.NAME, "birth_year").send_keys("1990")
+    Select(browser.find_element(By.NAME, "goal")).select_by_value("strength")
+    Select(browser.find_element(By.NAME, "level")).select_by_value("beginner")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Ana Silva"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Ana Silva"
+    member_url = browser.current_url
+    member_id = int(member_url.rsplit("/", 1)[1])
+    assert "No sessions recorded yet." in browser.page_source
+
+    browser.get(f"{base}/members/new")  # the same name again: one clear line, the form kept
+    browser.find_element(By.NAME, "display_name").send_keys("ana silva")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    alert = wait.until(until.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]"))).text
+    assert alert == "a member named 'ana silva' already exists (names ignore case)"
+
+    sessions_for(db, member_id, workouts=3)  # the daemon's sink writes while the dashboard runs
+    browser.get(member_url)
+    for kind, mark in (("reps", "rect.bar"), ("quality", "circle.point"), ("faults", "rect.bar")):
+        chart = browser.find_element(By.CSS_SELECTOR, f"svg.chart-{kind}")
+        assert chart.is_displayed() and chart.size["width"] > 300 and chart.size["height"] > 150
+        marks = chart.find_elements(By.CSS_SELECTOR, mark)
+        assert len(marks) == 3, kind
+        assert all(m.size["height"] > 0 for m in marks), kind
+    shots = {"member": tmp_path / "dashboard_member.png"}
+    browser.save_screenshot(str(shots["member"]))
+
+    browser.find_elements(By.CSS_SELECTOR, "table.sessions a")[0].click()
+    wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Session "))
+    assert "knee_valgus" in browser.find_element(By.CSS_SELECTOR, "table.reps").text
+    shots["session"] = tmp_path / "dashboard_session.png"
+    browser.save_screenshot(str(shots["session"]))
+
+    browser.get(f"{member_url}/plan")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Plan for Ana Silva"
+    assert "acsm-2009" in browser.find_element(By.CSS_SELECTOR, "table.plan").text
+    shots["plan"] = tmp_path / "dashboard_plan.png"
+    browser.save_screenshot(str(shots["plan"]))
+    for name, path in shots.items():
+        assert path.stat().st_size > 10_000, name
+        print(f"screenshot {name}: {path}")
+
+    browser.find_element(By.CSS_SELECTOR, "nav form button").click()  # log out
+    wait.until(until.url_contains("/login"))
+    browser.get(member_url)
+    assert browser.current_url.startswith(f"{base}/login")

@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""The dashboard under load: N concurrent clients on loopback, and what it costs the coach.
+
+    tools/dashboard_load.py --clip CLIP [--clients 50] [--seconds 20] [--json OUT]
+
+Makes a scratch history file (one admin, members with 20 recorded sessions of 3 sets of 10
+reps), starts the real `gymcorner dashboard` on a free loopback port, logs in once and
+shares the cookie among `--clients` threads (bounded: each one request at a time over its
+own keep-alive connection, 10 s timeout), which fetch the members list, a member's page
+with its charts, a session, a plan and the JSON API in turn. Latency is per request
+(p50/p95/p99 overall and per page).
+
+The coach's frame rate is `gymcorner analyze CLIP` (the daemon's pipeline on a file, at full
+speed) run `--runs` times before the load and the same number of times while it runs; the
+median `processing_fps` of each is reported with the drop. A benchmark, not a test: the
+figures depend on the machine (run it on the box).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "edge"))
+
+from gymcorner.history.sqlite import open_sqlite  # noqa: E402
+from gymcorner.history.users import add_user  # noqa: E402
+
+PASSWORD = "load test password"
+DEVICE = "corner-load"
+
+
+def fill(db: Path, members: int, sessions: int) -> None:
+    store = open_sqlite(db)
+    try:
+        add_user(store, "load", "admin", PASSWORD)
+        for m in range(members):
+            member = store.add_member(f"Member {m + 1}", birth_year=1980 + m, goal="strength", level="beginner")
+            for s in range(sessions):
+                uuid = f"m{m}-s{s}"
+                store.open_session(DEVICE, uuid, time.time() - (sessions - s) * 86400, member.id)
+                for set_no in (1, 2, 3):
+                    for rep in range(1, 11):
+                        store.record_rep(
+                            DEVICE,
+                            uuid,
+                            {
+                                "set_number": set_no,
+                                "number": rep,
+                                "exercise": "squat",
+                                "depth": 0.9,
+                                "down_s": 1.0,
+                                "up_s": 0.8,
+                                "faults": ["knee_valgus"] if rep % 4 == 0 else [],
+                                "quality_score": 70 + rep,
+                            },
+                        )
+                    store.record_set(
+                        DEVICE,
+                        uuid,
+                        {
+                            "number": set_no,
+                            "exercise": "squat",
+                            "reps": 10,
+                            "good_reps": 8,
+                            "mean_quality": 75.0,
+                            "target_reps": 10,
+                        },
+                    )
+                store.update_session(DEVICE, uuid, state="ended", exercise="squat", ended_at=time.time())
+    finally:
+        store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, proc: subprocess.Popen[str], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the dashboard exited: {proc.stdout.read() if proc.stdout else ''}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit("the dashboard did not start listening")
+
+
+def log_in(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/login")
+    page = conn.getresponse()
+    html = page.read().decode()
+    cookie = page.getheader("set-cookie", "").split(";")[0]
+    csrf = html.split('name="csrf" value="')[1].split('"')[0]
+    body = urllib.parse.urlencode({"csrf": csrf, "name": "load", "password": PASSWORD, "next": "/"})
+    conn.request("POST", "/login", body, {"content-type": "application/x-www-form-urlencoded", "cookie": cookie})
+    answer = conn.getresponse()
+    answer.read()
+    session = [c for c in answer.headers.get_all("set-cookie") or [] if c.startswith("gymcorner_session=")]
+    if answer.status != 303 or not session:
+        raise SystemExit(f"login failed: {answer.status}")
+    return session[0].split(";")[0]
+
+
+def client(
+    port: int, cookie: str, paths: list[str], stop: threading.Event, out: list[tuple[str, float, int]], think_s: float
+) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    i = 0
+    while not stop.is_set():
+        path = paths[i % len(paths)]
+        i += 1
+        t0 = time.perf_counter()
+        try:
+            conn.request("GET", path, headers={"cookie": cookie})
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            status = 0
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        out.append((path, time.perf_counter() - t0, status))
+        if think_s:
+            stop.wait(think_s)  # a person reading the page before the next click
+    conn.close()
+
+
+def coach_fps(clip: str, runs: int, env: dict[str, str]) -> list[float]:
+    values = []
+    for _ in range(runs):
+        with tempfile.NamedTemporaryFile(suffix=".json") as fh:
+            subprocess.run(
+                [sys.executable, "-m", "gymcorner", "analyze", clip, "--json", fh.name],
+                env=env,
+                capture_output=True,
+                check=True,
+                timeout=600,
+            )
+            values.append(float(json.loads(Path(fh.name).read_text())["processing_fps"]))
+    return values
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clip", required=True, help="a clip for `gymcorner analyze` (the coach's frame rate)")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=20.0, help="at least this long under load")
+    ap.add_argument("--runs", type=int, default=3, help="analyze runs before and during the load")
+    ap.add_argument("--members", type=int, default=5)
+    ap.add_argument("--sessions", type=int, default=20, help="recorded sessions per member")
+    ap.add_argument("--think-s", type=float, default=0.0, help="pause between a client's requests (0: back to back)")
+    ap.add_argument("--nice", type=int, default=10, help="the dashboard's niceness (its unit's Nice=; 0: none)")
+    ap.add_argument("--json", metavar="OUT")
+    args = ap.parse_args()
+    if not 1 <= args.clients <= 500:
+        raise SystemExit("--clients must be 1..500")
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "edge"))
+    with tempfile.TemporaryDirectory() as scratch:
+        data = Path(scratch)
+        fill(data / "history.sqlite3", args.members, args.sessions)
+        print(f"coach alone: {args.runs} x analyze ...", flush=True)
+        before = coach_fps(args.clip, args.runs, env)
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gymcorner", "dashboard", "--port", str(port), "--data-dir", str(data)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            wait_listening(port, proc)
+            cookie = log_in(port)
+            paths = [
+                "/members",
+                "/members/1",
+                "/sessions/1",
+                "/members/2/plan",
+                "/api/members",
+                "/api/members/3/sessions",
+            ]
+            stop = threading.Event()
+            results: list[list[tuple[str, float, int]]] = [[] for _ in range(args.clients)]
+            threads = [
+                threading.Thread(
+                    target=client, args=(port, cookie, paths[i % 6 :] + paths[: i % 6], stop, r, args.think_s)
+                )
+                for i, r in enumerate(results)
+            ]
+            started = time.perf_counter()
+            for t in threads:
+                t.start()
+            print(f"coach under {args.clients} dashboard clients: {args.runs} x analyze ...", flush=True)
+            during = coach_fps(args.clip, args.runs, env)
+            while time.perf_counter() - started < args.seconds:
+                time.sleep(0.1)
+            stop.set()
+            for t in threads:
+                t.join(30)
+            elapsed = time.perf_counter() - started
+        finally:
+            proc.terminate()
+            proc.wait(20)
+    flat = [x for r in results for x in r]
+    ok = [x for x in flat if x[2] == 200]
+    report: dict[str, Any] = {
+        "clients": args.clients,
+        "think_s": args.think_s,
+        "dashboard_nice": args.nice,
+        "seconds": round(elapsed, 1),
+        "requests": len(flat),
+        "errors": len(flat) - len(ok),
+        "per_s": round(len(flat) / elapsed, 1),
+        "p50_ms": round(pct([x[1] for x in ok], 0.50), 1),
+        "p95_ms": round(pct([x[1] for x in ok], 0.95), 1),
+        "p99_ms": round(pct([x[1] for x in ok], 0.99), 1),
+        "per_path_p95_ms": {p: round(pct([x[1] for x in ok if x[0] == p], 0.95), 1) for p in paths},
+        "coach_fps_before": before,
+        "coach_fps_during": during,
+        "coach_fps_drop_pct": round(100.0 * (1 - statistics.median(during) / statistics.median(before)), 1),
+        "cpus": os.cpu_count(),
+    }
+    print(json.dumps(report, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
