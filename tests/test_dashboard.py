@@ -428,3 +428,24 @@ def test_charts_draw_each_exercise_apart_and_leave_gaps_where_no_rep_was_scored(
         "a: 2 faults", "b: 0 faults", "c: 3 faults", "d: 1 faults"]
     assert ">1.5<" not in faults and ">3<" in faults  # a count axis has whole numbers only
     assert reps_chart([]).startswith("<svg") and "<rect" not in reps_chart([]).split("</title>", 1)[1]
+
+
+def test_an_admin_binds_a_member_login_to_its_member(app_client: TestClient, db: Path) -> None:
+    log_in(app_client)
+    token = form_token(app_client, "/users")
+    r = app_client.post("/users", data={"csrf": token, "name": "ben", "role": "member", "member": "ben",
+                                         "password": PASSWORD})
+    assert r.status_code == 200 and alert(r.text) == "added 'ben' (member)"
+    r = app_client.post("/users", data={"csrf": token, "name": "zed", "role": "member", "member": "Zed",
+                                         "password": PASSWORD})
+    assert r.status_code == 400 and "no member 'Zed'" in alert(r.text)
+    r = app_client.post("/users", data={"csrf": token, "name": "zed", "role": "member", "password": PASSWORD})
+    assert r.status_code == 400 and alert(r.text) == "a member login names its member, and only a member login does"
+    ben = TestClient(app_client.app, client=("10.0.0.5", 1), follow_redirects=False)
+    log_in(ben, name="ben")
+    assert ben.get("/").headers["location"] == "/members/2"
+    assert ben.get("/members/2").status_code == 200 and ben.get("/members/1").status_code == 403
+    store = open_sqlite(db)
+    store.delete_member(2)  # deleting the member deletes their login
+    store.close()
+    assert log_in(TestClient(app_client.app, client=("10.0.0.6", 1), follow_redirects=False), name="ben").status_code == 401

@@ -9,8 +9,12 @@ plan pages are saved under the test's tmp_path (their paths are printed).
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
+import shutil
 import signal
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -53,17 +57,13 @@ def _accepts(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture
-def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    data = tmp_path / "data"
-    db = data / "history.sqlite3"
-    store = open_sqlite(db)
-    add_user(store, "boss", "admin", PASSWORD)
-    store.close()
+@contextlib.contextmanager
+def serve(data: Path, *args: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """`gymcorner dashboard` on a free loopback port (unless args name one) until the block ends."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "edge"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gymcorner", "dashboard", "--port", str(port), "--data-dir", str(data)],
+        [sys.executable, "-m", "gymcorner", "dashboard", "--port", str(port), "--data-dir", str(data), *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -72,10 +72,83 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     try:
         wait_until(lambda: _accepts(port) or proc.poll() is not None, 30, "the dashboard to listen")
         assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-        yield f"http://127.0.0.1:{port}", db
+        yield port, proc
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+def with_admin(data: Path) -> Path:
+    db = data / "history.sqlite3"
+    store = open_sqlite(db)
+    add_user(store, "boss", "admin", PASSWORD)
+    store.close()
+    return db
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    db = with_admin(tmp_path / "data")
+    with serve(tmp_path / "data") as (port, _):
+        yield f"http://127.0.0.1:{port}", db
+
+
+def test_it_listens_on_loopback_only_unless_told_and_serves_tls_with_secure_cookies(tmp_path: Path) -> None:
+    import psutil
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl not found (Debian: apt install openssl)")
+    with_admin(tmp_path / "data")
+    with serve(tmp_path / "data") as (port, proc):
+        server = psutil.Process(proc.pid)
+        sockets = server.net_connections(kind="inet") if hasattr(server, "net_connections") else server.connections()
+        listening = {c.laddr.ip for c in sockets if c.status == psutil.CONN_LISTEN}
+        assert listening == {"127.0.0.1"}
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    config = tmp_path / "site.toml"
+    config.write_text(f'[dashboard]\ntls_cert = "{cert}"\ntls_key = "{key}"\n')
+    with serve(tmp_path / "data", "--config", str(config)) as (port, _):
+        context = ssl.create_default_context(cafile=str(cert))
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30)
+        conn.request("GET", "/members")
+        answer = conn.getresponse()
+        answer.read()
+        assert answer.status == 303 and answer.getheader("location") == "/login?next=/members"
+        conn.request("GET", "/login")
+        answer = conn.getresponse()
+        answer.read()
+        assert answer.status == 200
+        cookie = answer.getheader("set-cookie") or ""
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        conn.close()
+        plain = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        with pytest.raises((http.client.HTTPException, OSError)):  # no clear-text answer on a TLS port
+            plain.request("GET", "/login")
+            plain.getresponse().read()
 
 
 def test_log_in_add_a_member_and_see_their_sessions_charted(

@@ -9,6 +9,7 @@ a 503 page that says why, an unknown member or session a 404.
 
 from __future__ import annotations
 
+import logging
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,8 @@ from gymcorner.dashboard.security import Clock, Login, LoginLimiter, Logins, sam
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.sqlite import open_sqlite
 from gymcorner.history.store import Store, name_key
+
+_log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "gymcorner_session"
 LOGIN_CSRF_COOKIE = "gymcorner_login_csrf"
@@ -249,6 +252,10 @@ def build_app(db_path: Path, config: DashboardConfig | None = None, now: Clock =
         Logins(config.session_idle_min * 60.0, config.session_max_h * 3600.0, now),
         LoginLimiter(config.login_failures_per_min, 60.0, now),
     )
+    try:  # migrate now, once, rather than in the first requests at the same time
+        dash.history.run(lambda store: None)
+    except HistoryError as err:  # served as 503 pages until the file is usable
+        _log.error("dashboard: history unavailable: %s", err)
     routes = [
         Route("/login", login_page, methods=["GET", "POST"]),
         Route("/static/dashboard.css", stylesheet),
