@@ -317,6 +317,8 @@ def test_the_daemon_records_every_rep_it_publishes(tmp_path: Path, mosquitto_bro
         app.stop.set()
         loop.join(10)
         app.shutdown()
+        # the final summary is published after the last event, on the same connection and QoS
+        sub.wait_for_json(f"{base}/session", lambda m: m.get("state") == "ended")
         published = [m.json() for m in sub.messages(f"{base}/feedback")]
         status = [
             m.json() for m in sub.messages(f"{base}/status") if m.json()["state"] == "online" and "detail" in m.json()
@@ -552,7 +554,8 @@ def test_a_member_s_session_follows_their_plan_and_keeps_the_targets(tmp_path: P
         play(camera, SQUATS, 0.0)
         app.stop.set()
         loop.join(10)
-        app.shutdown()
+        app.shutdown()  # the open set ends with the session: its set_end is published on the way out
+        sub.wait_for_json(f"{base}/session", lambda m: m.get("state") == "ended")
         feedback = [m.json() for m in sub.messages(f"{base}/feedback")]
     (plan,) = [e for e in feedback if e["code"] == "plan"]
     assert plan["text"].startswith("Today's plan for Ana: squat 2 x 8") and plan["details"]["items"]
