@@ -92,20 +92,30 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("profile", help="profile file (.toml or .json)")
     p.add_argument("--history", metavar="FILE", help="past sessions (JSON list; see docs/plans.md)")
-    p.add_argument("--sessions", type=int, default=3, help="how many sessions to plan (default: %(default)s)")
-    p.add_argument("--today", metavar="YYYY-MM-DD", help="plan from this day (default: today)")
-    p.add_argument("--json", metavar="OUT", help="write the plan as JSON")
+    add_plan_options(p)
     return p
 
 
-def cmd_plan(args: argparse.Namespace, stop: threading.Event) -> int:
+def add_plan_options(p: argparse.ArgumentParser) -> None:
+    """--sessions, --today and --json, for `plan` and `members plan` alike."""
+    p.add_argument("--sessions", type=int, default=3, help="how many sessions to plan (default: %(default)s)")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="plan from this day (default: today)")
+    p.add_argument("--json", metavar="OUT", help="write the plan as JSON")
+
+
+def print_plan(profile: Profile, history: list[SessionDone], args: argparse.Namespace) -> None:
+    """Plan as `add_plan_options` asked, print it and write its JSON."""
     try:
         today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
     except ValueError as err:
         raise ConfigError(f"--today: {err}") from err
     if args.sessions < 1:
         raise ConfigError("--sessions must be at least 1")
-    plan = generate_plan(load_profile(args.profile), load_history(args.history), today, args.sessions)
+    plan = generate_plan(profile, history, today, args.sessions)
     write_json(args.json, plan.to_dict())
     print(format_plan(plan))
+
+
+def cmd_plan(args: argparse.Namespace, stop: threading.Event) -> int:
+    print_plan(load_profile(args.profile), load_history(args.history), args)
     return 0

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gymcorner.commands.plan import add_plan_options
 from gymcorner.errors import HistoryError
 from gymcorner.history.store import strap_address
 
@@ -74,9 +75,7 @@ def add_parsers(sub: Any) -> None:
     _common(pair)
     plan = msub.add_parser("plan", help="the member's next sessions from their profile and history, with reasons")
     plan.add_argument("member", help="display name or id")
-    plan.add_argument("--sessions", type=int, default=3, help="how many sessions to plan (default: %(default)s)")
-    plan.add_argument("--today", metavar="YYYY-MM-DD", help="plan from this day (default: today)")
-    plan.add_argument("--json", metavar="OUT", help="write the plan as JSON")
+    add_plan_options(plan)
     _common(plan)
     unpair = msub.add_parser("unpair", help="forget a strap's member")
     unpair.add_argument("address", help="the strap's Bluetooth address")
@@ -177,25 +176,16 @@ def _members(store: Any, args: argparse.Namespace) -> int:
 
 
 def _plan(store: Any, args: argparse.Namespace) -> None:
-    import datetime as dt
-
-    from gymcorner.commands.output import write_json
-    from gymcorner.commands.plan import format_plan
-    from gymcorner.plans.generator import generate_plan
+    from gymcorner.commands.plan import print_plan
     from gymcorner.plans.records import ProfileError, history_of, profile_of
 
     member = store.find_member(args.member)
     data = store.member_data(member.id)
     try:
-        today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
-        if args.sessions < 1:
-            raise ValueError("--sessions must be at least 1")
         profile = profile_of(data["member"])
-    except (ValueError, ProfileError) as err:
+    except ProfileError as err:
         raise HistoryError(f"{member.display_name}: {err}") from err
-    plan = generate_plan(profile, history_of(data), today, args.sessions)
-    write_json(args.json, plan.to_dict())
-    print(format_plan(plan))
+    print_plan(profile, history_of(data), args)
 
 
 def export_member(data: dict[str, Any], out: Path) -> Path:
