@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -294,6 +295,32 @@ def test_avatar_drops_oldest_under_back_pressure(mosquitto_broker, make_publishe
         indices = [frame_index(m.payload) for m in subscriber.messages()]
     assert indices == sorted(indices) and len(set(indices)) == len(indices), "in order, never twice"
     assert len(indices) <= publisher.stats()["avatar_sent"] < count
+
+
+def test_frames_stuck_in_a_dead_connection_are_counted_and_the_stream_resumes(mosquitto_factory, make_publisher) -> None:
+    """Paho marks the QoS 0 frames still in its socket queue as lost when it reconnects, without
+    an on_publish; the publisher must account for them and keep its avatar window open."""
+    broker = mosquitto_factory()
+    broker.start()
+    publisher = make_publisher(broker.port, avatar_queue_frames=8)
+    publisher.start()
+    wait_until(connected(publisher), what="publisher connected")
+    broker.pause()  # stops reading: frames pile up in the publisher's socket and in paho
+    for i in range(300):
+        publisher.publish_avatar(frame(i, 64 * 1024))
+    broker.resume()
+    broker.stop()  # the connection dies with frames still queued in paho
+    broker.start()
+    wait_until(connected(publisher), what="publisher reconnected")
+    with MqttSubscriber(broker.host, broker.port, TOPICS.avatar, qos=0) as subscriber:
+        for i in range(300, 340):
+            publisher.publish_avatar(frame(i))
+            time.sleep(0.01)
+        wait_until(lambda: any(frame_index(m.payload) == 339 for m in subscriber.messages()), what="frames after it")
+    wait_until(
+        lambda: publisher.stats()["avatar_sent"] + publisher.stats()["avatar_dropped"] == 340,
+        what="every frame sent or counted as dropped",
+    )
 
 
 # ------------------------------------------------------------ credentials, start-up

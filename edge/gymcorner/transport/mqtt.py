@@ -52,7 +52,14 @@ import paho.mqtt.client as paho
 
 from gymcorner.config import MqttConfig
 from gymcorner.errors import ConfigError
-from gymcorner.transport.commands import MAX_ID_CHARS, PROTOCOL_VERSION, Command, InvalidCommand, parse_command
+from gymcorner.transport.commands import (
+    MAX_ID_CHARS,
+    PROTOCOL_VERSION,
+    Command,
+    CommandName,
+    InvalidCommand,
+    parse_command,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -144,7 +151,10 @@ class MqttPublisher:
         self._replies: deque[_Outgoing] = deque()
         self._in_flight_by_kind: dict[str, int] = dict.fromkeys(("avatar", "feedback", "reply", "control"), 0)
         self._session: _Outgoing | None = None
-        self._in_flight: list[_Outgoing] = []
+        self._by_mid: dict[int, _Outgoing] = {}  # handed to paho, waiting for its on_publish
+        self._early_mids: set[int] = set()  # on_publish came before publish() returned the mid
+        self._next_sweep_s = 0.0
+        self._sender_waiting = False
         self._status_state: StatusState = "online"
         self._status_fields: dict[str, Any] = {}
         self._status_dirty = False
@@ -165,6 +175,7 @@ class MqttPublisher:
         )
         self._intake = TokenBucket(COMMAND_RATE_PER_S, COMMAND_BURST)
         self._busy_next_log_s = 0.0
+        self._busy_tails: dict[CommandName, bytes] = {}
         self._replies_dropped_logged = False
         self._connected = False
         self._connects = 0
@@ -254,7 +265,7 @@ class MqttPublisher:
         self._client.disconnect()
         self._client.loop_stop()
         with self._cond:
-            self._reap_locked()
+            self._sweep_locked()
             lost = len(self._feedback) + self._in_flight_by_kind["feedback"]
         if lost:
             _log.warning("MQTT closed with %d feedback events undelivered", lost)
@@ -282,7 +293,7 @@ class MqttPublisher:
                 self._avatar.popleft()
                 self._counts["avatar_dropped"] += 1
             self._avatar.append(frame)
-            self._cond.notify_all()
+            self._wake_sender_locked("avatar", AVATAR_WINDOW)
 
     def publish_feedback(self, event: Mapping[str, Any]) -> str:
         """Queue one feedback event (QoS 1, never dropped unless the queue overflows); returns its id.
@@ -310,7 +321,7 @@ class MqttPublisher:
                         "MQTT feedback queue full (%d events); dropping the oldest", self._config.feedback_queue_events
                     )
             self._feedback.append(message)
-            self._cond.notify_all()
+            self._wake_sender_locked("feedback", FEEDBACK_WINDOW)
         return event_id
 
     def publish_session(self, summary: Mapping[str, Any]) -> None:
@@ -396,7 +407,7 @@ class MqttPublisher:
             else:
                 self._replies.append(_Outgoing("reply", self.topics.cmd_reply, payload, qos=1))
                 self._replies_dropped_logged = first = False
-                self._cond.notify_all()
+                self._wake_sender_locked("reply", REPLY_WINDOW)
                 return
         if first:
             _log.warning(
@@ -411,16 +422,17 @@ class MqttPublisher:
         self._enqueue_reply(_dumps(body))
 
     def _shed(self, command: Command) -> None:
-        """Answer a valid command the device has no room for: `busy`, so the app may retry."""
-        body = {
-            "v": PROTOCOL_VERSION,
-            "id": command.id,
-            "cmd": command.name.value,
-            "ok": False,
-            "busy": True,
-            "error": BUSY_ERROR,
-            "device": self.device_id,
-        }
+        """Answer a valid command the device has no room for: `busy`, so the app may retry.
+
+        A flood is answered one reply per command, so this reply is built from bytes made
+        once per command name: only the id is encoded each time."""
+        tail = self._busy_tails.get(command.name)
+        if tail is None:
+            tail = _dumps(
+                {"cmd": command.name.value, "ok": False, "busy": True, "error": BUSY_ERROR, "device": self.device_id}
+            )[1:]
+            self._busy_tails[command.name] = tail
+        payload = b'{"v":%d,"id":%s,%s' % (PROTOCOL_VERSION, _dumps(command.id), tail)
         now_s = time.monotonic()
         with self._cond:
             self._counts["commands_busy"] += 1
@@ -435,7 +447,7 @@ class MqttPublisher:
                 COMMAND_BURST,
                 total,
             )
-        self._enqueue_reply(_dumps(body))
+        self._enqueue_reply(payload)
 
     def _has_undelivered_locked(self) -> bool:
         return bool(
@@ -444,19 +456,24 @@ class MqttPublisher:
             or self._replies
             or self._session is not None
             or self._status_dirty
-            or any(o.kind != "avatar" for o in self._in_flight)
+            or any(self._in_flight_by_kind[kind] for kind in ("feedback", "reply", "control"))
         )
 
     def _run_sender(self) -> None:
         """Hand queued messages to paho while connected; account for the ones paho finished."""
         while True:
             with self._cond:
-                self._reap_locked()
+                now = time.monotonic()
+                if now >= self._next_sweep_s:
+                    self._next_sweep_s = now + IDLE_WAKE_S
+                    self._sweep_locked()
                 batch = self._take_batch_locked()
                 if not batch:
                     if self._stopping:
                         return
+                    self._sender_waiting = True
                     self._cond.wait(IDLE_WAKE_S)
+                    self._sender_waiting = False
                 idle_offline = not batch and not self._connected and not self._stopping
             for message in batch:
                 self._hand_to_paho(message)
@@ -504,7 +521,6 @@ class MqttPublisher:
         batch.extend(_Outgoing("avatar", self.topics.avatar, self._avatar.popleft(), qos=0) for _ in range(avatar))
         for message in batch:
             counts[message.kind] += 1
-        self._in_flight.extend(batch)
         return batch
 
     def _hand_to_paho(self, message: _Outgoing) -> None:
@@ -517,21 +533,52 @@ class MqttPublisher:
         with self._cond:
             if info is None or (message.qos == 0 and info.rc != paho.MQTT_ERR_SUCCESS):
                 # QoS 0 refused (not connected): paho keeps nothing, so nothing will complete.
-                self._in_flight.remove(message)
-                self._in_flight_by_kind[message.kind] -= 1
-                self._finish_locked(message, delivered=False)
-            else:  # QoS 1 is kept by paho even when it answers MQTT_ERR_NO_CONN
-                message.info = info
-
-    def _reap_locked(self) -> None:
-        still: list[_Outgoing] = []
-        for message in self._in_flight:
-            if message.info is not None and message.info.is_published():
-                self._in_flight_by_kind[message.kind] -= 1
-                self._finish_locked(message, delivered=message.info.rc == paho.MQTT_ERR_SUCCESS)
+                self._complete_locked(message, delivered=False)
+                return
+            message.info = info  # QoS 1 is kept by paho even when it answers MQTT_ERR_NO_CONN
+            if info.mid in self._early_mids:  # paho's thread finished it before publish() returned
+                self._early_mids.discard(info.mid)
+                self._complete_locked(message, delivered=info.rc == paho.MQTT_ERR_SUCCESS)
             else:
-                still.append(message)
-        self._in_flight = still
+                self._by_mid[info.mid] = message
+
+    def _complete_locked(self, message: _Outgoing, delivered: bool) -> None:
+        """One message paho is done with: its window slot frees, the sender wakes if that helps."""
+        self._in_flight_by_kind[message.kind] -= 1
+        self._finish_locked(message, delivered)
+        if self._sender_waiting and self._queued_locked(message.kind):
+            self._cond.notify_all()
+
+    def _queued_locked(self, kind: str) -> bool:
+        """Whether messages of `kind` wait for a window slot."""
+        if kind == "avatar":
+            return bool(self._avatar)
+        if kind == "feedback":
+            return bool(self._feedback)
+        if kind == "reply":
+            return bool(self._replies)
+        return bool(self._control) or self._session is not None or self._status_dirty
+
+    def _wake_sender_locked(self, kind: str, window: int | None) -> None:
+        """Wake the sender for a newly queued message, unless it is busy anyway or the
+        kind's window is full (then paho's on_publish for a slot wakes it)."""
+        if self._sender_waiting and (window is None or self._in_flight_by_kind[kind] < window):
+            self._cond.notify_all()
+
+    def _sweep_locked(self) -> None:
+        """Finish what paho completed without calling on_publish: QoS 0 frames it marks lost
+        when a connection drops. Runs every IDLE_WAKE_S, over at most the in-flight windows."""
+        for mid, message in list(self._by_mid.items()):
+            info = message.info
+            if info is None:
+                continue
+            try:
+                done = info.is_published()
+            except (RuntimeError, ValueError):  # paho gave up on it (connection lost, queue full)
+                done = True
+            if done:
+                del self._by_mid[mid]
+                self._complete_locked(message, delivered=info.rc == paho.MQTT_ERR_SUCCESS)
 
     def _finish_locked(self, message: _Outgoing, delivered: bool) -> None:
         if message.kind == "avatar":
@@ -554,6 +601,7 @@ class MqttPublisher:
             self._connects += 1
             self._outage_logged = self._revive_logged = False
             self._status_dirty = True  # online again; a restarted broker may have forgotten it
+            self._next_sweep_s = 0.0  # paho's reconnect marked unsent QoS 0 frames lost: sweep them now
             reconnects = self._connects - 1
             self._cond.notify_all()
         _log.info(
@@ -598,9 +646,14 @@ class MqttPublisher:
         c = self._config
         _log.warning("%s; retrying every %g-%g s", message, c.reconnect_min_delay_s, c.reconnect_max_delay_s)
 
-    def _on_publish(self, _client: paho.Client, _userdata: Any, _mid: int, _reason: Any, _props: Any) -> None:
-        with self._cond:  # the sender reaps completed messages; just wake it
-            self._cond.notify_all()
+    def _on_publish(self, _client: paho.Client, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:
+        with self._cond:
+            message = self._by_mid.pop(mid, None)
+            if message is None:  # publish() has not returned its mid to the sender yet
+                self._early_mids.add(mid)
+                return
+            assert message.info is not None
+            self._complete_locked(message, delivered=message.info.rc == paho.MQTT_ERR_SUCCESS)
 
     def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
         if message.topic != self.topics.cmd:
