@@ -18,12 +18,14 @@ from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.sets import SessionTally
 from gymcorner.config import Config
 from gymcorner.device.link import EXIT_CALIBRATE, DeviceLink, Press
+from gymcorner.motion.landmarks import PoseSample
 from gymcorner.pipeline import FrameResult, Pipeline
 from gymcorner.presence import PresenceHysteresis
 from gymcorner.transport.commands import Command, CommandName
 from gymcorner.transport.sinks import CommandLink, Sinks, open_sinks
 from gymcorner.vision.pose import PoseEstimator, create_estimator
-from gymcorner.vision.sources import FrameSource, FrameTimeout, open_source
+from gymcorner.vision.pose_ahead import PoseAhead, PoseStillRunning
+from gymcorner.vision.sources import Frame, FrameSource, FrameTimeout, open_source
 
 if TYPE_CHECKING:
     from gymcorner.motivation.service import Motivation
@@ -42,6 +44,7 @@ class App:
         self.stop = stop or threading.Event()
         self.source: FrameSource | None = None
         self.estimator: PoseEstimator | None = None
+        self._ahead: PoseAhead | None = None  # the pose thread, one frame ahead ([pose] ahead)
         self.pipeline = Pipeline(config)
         self.sinks = Sinks()  # MQTT, TCP JSON lines, VMC: transport/sinks.py
         self.motivation: Motivation | None = None  # emotion worker + LLM coach: motivation/service.py
@@ -86,6 +89,9 @@ class App:
             undo.callback(self.source.close)
             self.estimator = create_estimator(cfg.pose, cfg.models.dir)
             undo.callback(self.estimator.close)
+            if cfg.pose.ahead:
+                self._ahead = PoseAhead(self.source, self.estimator, READ_TIMEOUT_S)
+                undo.callback(self._ahead.close)  # before the estimator and source it uses
             _log.info(
                 "source %s open (%s), pose backend %s", self.source.description, self.source.size, self.estimator.name
             )
@@ -115,14 +121,16 @@ class App:
             self._device_turn()
             self._handle_commands()
             try:
-                frame = self.source.read(timeout_s=READ_TIMEOUT_S)
+                estimated = self._next_frame()
+            except PoseStillRunning:
+                continue  # the pose thread is still on the next frame: commands, stop, then wait again
             except FrameTimeout:
                 self._set_detail("camera lost, retrying")
                 continue
-            if frame is None:
+            if estimated is None:
                 _log.info("end of %s after %d frames", self.source.description, self._frames)
                 return
-            sample = self.estimator.estimate(frame.image, frame.t_s)
+            frame, sample = estimated
             heart_rate = self.wearables.heart_rate() if self.wearables is not None else None
             result = self.pipeline.process(sample, heart_rate)
             self._last_t = frame.t_s
@@ -133,6 +141,15 @@ class App:
             self._session_frames += 1
             self._publish(result, events, send_avatar=frame.index % every_n == 0)
 
+    def _next_frame(self) -> tuple[Frame, PoseSample] | None:
+        """The next frame and its pose: from the pose thread, or read and estimated here."""
+        if self._ahead is not None:
+            item = self._ahead.read(timeout_s=READ_TIMEOUT_S)
+            return None if item is None else (item.frame, item.sample)
+        assert self.source is not None and self.estimator is not None
+        frame = self.source.read(timeout_s=READ_TIMEOUT_S)
+        return None if frame is None else (frame, self.estimator.estimate(frame.image, frame.t_s))
+
     def shutdown(self) -> None:
         if self.device is not None:
             self.device.stopping()
@@ -142,6 +159,8 @@ class App:
             self._end_sets()
         self.sinks.publish_session(self._session_summary(final=True))
         self.sinks.close()  # each sink publishes its own offline status
+        if self._ahead is not None:
+            self._ahead.close()  # the pose thread first: it uses the source and the estimator
         if self.source is not None:
             self.source.close()
         if self.estimator is not None:

@@ -58,6 +58,11 @@ class PoseConfig(Section):
     num_threads: int = Field(
         2, ge=1, le=64, description="CPU threads of the LiteRT interpreters (litert backend; XNNPACK runs on them)."
     )
+    ahead: bool = Field(
+        True,
+        description="Estimate the next frame's pose on a thread of its own while the frame loop coaches "
+        "this one (frames keep their order; a camera frame is at most one frame older). Off: one frame at a time.",
+    )
 
     @field_validator("model_complexity", mode="before")
     @classmethod
