@@ -449,3 +449,47 @@ def test_an_admin_binds_a_member_login_to_its_member(app_client: TestClient, db:
     store.delete_member(2)  # deleting the member deletes their login
     store.close()
     assert log_in(TestClient(app_client.app, client=("10.0.0.6", 1), follow_redirects=False), name="ben").status_code == 401
+
+
+# ------------------------------------------------------------------ trainers' notes on a session
+
+
+def first_session_of(c: TestClient, member_id: int = 1) -> int:
+    return int(re.findall(r'href="/sessions/(\d+)"', c.get(f"/members/{member_id}").text)[0])
+
+
+def notes_of(html: str) -> list[str]:
+    return re.findall(r'<li class="note"><p>([^<]*)</p><p class="reason">([^<]*)</p>', html)  # type: ignore[return-value]
+
+
+def test_a_trainer_notes_a_session_and_the_member_reads_it_but_cannot_write(app_client: TestClient, db: Path) -> None:
+    sessions_for(db, 1, workouts=1)
+    log_in(app_client, name="tess")
+    session_id = first_session_of(app_client)
+    page = app_client.get(f"/sessions/{session_id}").text
+    assert "No notes yet." in page and f'action="/sessions/{session_id}/notes"' in page
+    token = csrf_of(page)
+    r = app_client.post(f"/sessions/{session_id}/notes", data={"csrf": token, "text": "Knees <out>, chest up"})
+    assert r.status_code == 303 and r.headers["location"] == f"/sessions/{session_id}#notes"
+    ((text, by),) = notes_of(app_client.get(f"/sessions/{session_id}").text)
+    assert text == "Knees &lt;out&gt;, chest up" and by.startswith("tess (trainer), 20") and by.endswith(" UTC")
+    assert "<td>1</td></tr>" in app_client.get("/members/1").text  # the session list counts its notes
+    r = app_client.post(f"/sessions/{session_id}/notes", data={"csrf": token, "text": "   "})
+    assert r.status_code == 400 and alert(r.text) == "a note needs some text"
+    r = app_client.post(f"/sessions/{session_id}/notes", data={"csrf": token, "text": "y" * 2001})
+    assert r.status_code == 400 and "at most 2000 characters" in alert(r.text) and "y" * 2001 in r.text  # kept
+    r = app_client.post(f"/sessions/{session_id}/notes", data={"csrf": "forged", "text": "forged note"})
+    assert r.status_code == 403
+    assert app_client.post("/sessions/99/notes", data={"csrf": token, "text": "lost"}).status_code == 404
+
+    member = TestClient(app_client.app, client=("10.0.0.8", 1), follow_redirects=False)
+    log_in(member, name="ana")
+    page = member.get(f"/sessions/{session_id}").text
+    assert [t for t, _ in notes_of(page)] == ["Knees &lt;out&gt;, chest up"]
+    assert "/notes\"" not in page and "<textarea" not in page  # no form for a member
+    r = member.post(f"/sessions/{session_id}/notes", data={"csrf": csrf_of(page), "text": "I wrote this"})
+    assert r.status_code == 403
+    store = open_sqlite(db)
+    notes = store.rows("notes", session_id)
+    store.close()
+    assert [(n["author"], n["author_role"], n["text"]) for n in notes] == [("tess", "trainer", "Knees <out>, chest up")]

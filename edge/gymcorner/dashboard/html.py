@@ -78,6 +78,9 @@ th { background: #eef2f2; }
 form.inline { display: inline; }
 form.stacked label { display: block; margin: 0.4rem 0; }
 form.stacked input, form.stacked select { margin-left: 0.5rem; }
+form.stacked textarea { display: block; margin-top: 0.3rem; font: inherit; }
+.notes { padding-left: 1.2rem; max-width: 48rem; }
+.note p { margin: 0.2rem 0; white-space: pre-wrap; }
 .error { color: #a4161a; background: #fde8e8; padding: 0.5rem; border-radius: 4px; }
 .ok { color: #1b4332; background: #e3f5e9; padding: 0.5rem; border-radius: 4px; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
