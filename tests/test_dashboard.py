@@ -98,7 +98,7 @@ def test_every_page_redirects_to_login_and_every_api_route_answers_401(app_clien
         assert isinstance(route, Route)
         if route.path in ("/login", "/static/dashboard.css"):
             continue
-        path = route.path.replace("{member_id:int}", "1").replace("{session_id:int}", "1")
+        path = route.path.replace("{member_id:int}", "1").replace("{session_id:int}", "1").replace("{user_id:int}", "1")
         for method in sorted(route.methods or ()):
             if method == "HEAD":
                 continue
@@ -110,7 +110,7 @@ def test_every_page_redirects_to_login_and_every_api_route_answers_401(app_clien
                 assert r.status_code == 303, (method, path)
                 assert r.headers["location"].startswith("/login?next=")
             checked += 1
-    assert checked >= 12
+    assert checked >= 18
     assert app_client.get("/members/1").headers["location"] == "/login?next=/members/1"
 
 
@@ -493,3 +493,133 @@ def test_a_trainer_notes_a_session_and_the_member_reads_it_but_cannot_write(app_
     notes = store.rows("notes", session_id)
     store.close()
     assert [(n["author"], n["author_role"], n["text"]) for n in notes] == [("tess", "trainer", "Knees <out>, chest up")]
+
+
+# ------------------------------------------------------------------ deleting a member, passwords
+
+
+def other_client(c: TestClient, host: str) -> TestClient:
+    """Another browser (its own cookies and client address, so rate limits stay apart)."""
+    return TestClient(c.app, client=(host, 1), follow_redirects=False)
+
+
+def test_deleting_a_member_asks_first_then_removes_everything_and_ends_their_login(
+    app_client: TestClient, db: Path
+) -> None:
+    sessions_for(db, 1, workouts=2)
+    sessions_for(db, 2, workouts=1)
+    ana = other_client(app_client, "10.0.1.1")
+    log_in(ana, name="ana")
+    assert ana.get("/members/1").status_code == 200
+    assert ana.get("/members/1/delete").status_code == 403  # a member deletes nobody, not even themselves
+    log_in(app_client, name="tess")
+    session_id = first_session_of(app_client)
+    token = form_token(app_client, f"/sessions/{session_id}")
+    app_client.post(f"/sessions/{session_id}/notes", data={"csrf": token, "text": "Ana's squat is deeper"})
+    assert 'href="/members/1/delete"' in app_client.get("/members/1").text
+    confirm = app_client.get("/members/1/delete")
+    assert confirm.status_code == 200 and "<h1>Delete Ana Silva?</h1>" in confirm.text
+    assert "2 sessions, 4 reps, 1 notes, 0 straps, 1 logins" in confirm.text
+    assert ana.post("/members/1/delete", data={"csrf": csrf_of(ana.get("/members/1").text), "confirm": "yes"}
+                    ).status_code == 403  # fmt: skip
+    assert app_client.post("/members/1/delete", data={"csrf": "forged", "confirm": "yes"}).status_code == 403
+    assert app_client.post("/members/1/delete", data={"csrf": token}).status_code == 400  # not from the confirm page
+    assert [m["display_name"] for m in app_client.get("/api/members").json()] == ["Ana Silva", "Ben"]
+
+    r = app_client.post("/members/1/delete", data={"csrf": csrf_of(confirm.text), "confirm": "yes"})
+    assert r.status_code == 200
+    assert alert(r.text) == "deleted 'Ana Silva' and all of their data: 2 sessions, 4 reps, 1 notes, 0 straps, 1 logins"
+    assert [m["display_name"] for m in app_client.get("/api/members").json()] == ["Ben"]
+    assert ana.get("/members/1").status_code == 303  # her open login ended with her
+    assert app_client.post("/members/1/delete", data={"csrf": token, "confirm": "yes"}).status_code == 404
+    conn = sqlite3.connect(db)
+    left = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("sessions", "reps", "notes")}
+    users = [u for (u,) in conn.execute("SELECT name FROM dashboard_users ORDER BY name")]
+    conn.close()
+    assert left == {"sessions": 1, "reps": 2, "notes": 0} and users == ["boss", "tess"]
+
+
+def password_form(current: str, new: str, again: str | None = None) -> dict[str, str]:
+    return {"password": current, "new_password": new, "new_password_again": new if again is None else again}
+
+
+def stored_hash(db: Path, name: str) -> str:
+    store = open_sqlite(db)
+    user = find_user(store, name)
+    store.close()
+    assert user is not None
+    return user.password_hash
+
+
+def test_changing_one_s_own_password_needs_the_current_one_and_ends_the_other_logins(
+    app_client: TestClient, db: Path
+) -> None:
+    new = "a brand new passphrase"
+    elsewhere = other_client(app_client, "10.0.2.1")
+    log_in(elsewhere, name="ana")
+    log_in(app_client, name="ana")
+    token = form_token(app_client, "/account/password")
+    before = stored_hash(db, "ana")
+    mistakes = (
+        (password_form(PASSWORD, new, "a brand new passphrasE"), "the two new passwords differ"),
+        (password_form(PASSWORD, "short"), "a password needs at least 10 characters"),
+        (password_form("not my password", new), "the current password is wrong"),
+    )
+    for data, expected in mistakes:
+        r = app_client.post("/account/password", data={"csrf": token, **data})
+        assert r.status_code == 400 and alert(r.text) == expected
+    assert app_client.post("/account/password", data={"csrf": "forged", **password_form(PASSWORD, new)}
+                           ).status_code == 403  # fmt: skip
+    assert stored_hash(db, "ana") == before  # nothing changed
+
+    r = app_client.post("/account/password", data={"csrf": token, **password_form(PASSWORD, new)})
+    assert r.status_code == 200 and alert(r.text) == "password changed; every other login of yours has ended"
+    assert SESSION_COOKIE in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
+    assert app_client.get("/members/1").status_code == 200  # this browser goes on, on a new login
+    assert elsewhere.get("/members/1").status_code == 303  # the other one is logged out
+    assert stored_hash(db, "ana").startswith("$argon2id$") and stored_hash(db, "ana") != before
+    assert log_in(other_client(app_client, "10.0.2.2"), name="ana").status_code == 401
+    assert log_in(other_client(app_client, "10.0.2.3"), name="ana", password=new).status_code == 303
+
+
+def test_wrong_current_passwords_are_limited_like_logins(app_client: TestClient, clock: Clock) -> None:
+    log_in(app_client, name="tess")
+    token = form_token(app_client, "/account/password")
+    for _ in range(5):
+        r = app_client.post("/account/password", data={"csrf": token, **password_form("guess guess", "x" * 12)})
+        assert r.status_code == 400
+    r = app_client.post("/account/password", data={"csrf": token, **password_form(PASSWORD, "x" * 12)})
+    assert r.status_code == 429 and "too many wrong passwords" in alert(r.text) and int(r.headers["retry-after"]) >= 1
+    clock.t += 61
+    r = app_client.post("/account/password", data={"csrf": token, **password_form(PASSWORD, "x" * 12)})
+    assert r.status_code == 200
+
+
+def test_an_admin_resets_another_user_s_password_and_their_logins_end(app_client: TestClient, db: Path) -> None:
+    new = "the trainer forgot it"
+    tess = other_client(app_client, "10.0.3.1")
+    log_in(tess, name="tess")
+    assert tess.get("/users/2/password").status_code == 403  # a trainer resets nobody's
+    tess_token = form_token(tess)
+    data = {"new_password": new, "new_password_again": new}
+    assert tess.post("/users/1/password", data={"csrf": tess_token, **data}).status_code == 403
+    log_in(app_client)
+    users = app_client.get("/users").text
+    assert 'href="/users/2/password"' in users
+    page = app_client.get("/users/2/password")
+    assert page.status_code == 200 and "<h1>Reset the password of tess</h1>" in page.text
+    assert 'name="password"' not in page.text  # no current password asked: the admin does not know it
+    token = csrf_of(page.text)
+    assert app_client.post("/users/2/password", data={"csrf": "forged", **data}).status_code == 403
+    r = app_client.post("/users/2/password", data={"csrf": token, "new_password": new, "new_password_again": "x"})
+    assert r.status_code == 400 and alert(r.text) == "the two new passwords differ"
+    assert tess.get("/members").status_code == 200  # nothing changed yet
+
+    r = app_client.post("/users/2/password", data={"csrf": token, **data})
+    assert r.status_code == 200 and alert(r.text) == "the password of 'tess' is reset; their logins have ended"
+    assert tess.get("/members").status_code == 303
+    assert log_in(other_client(app_client, "10.0.3.2"), name="tess", password=new).status_code == 303
+    own = app_client.post("/users/1/password", data={"csrf": token, **data})
+    assert own.status_code == 400 and "asks for the current one" in alert(own.text)
+    assert app_client.get("/users/99/password").status_code == 404
+    assert log_in(other_client(app_client, "10.0.3.3")).status_code == 303  # the admin's own password is unchanged

@@ -173,7 +173,7 @@ async def login_page(request: Request) -> Response:
     if request.method == "GET":
         csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or _new_token()
         response = dash.page("Log in", _login_form(csrf, _safe_next(request.query_params.get("next"))), None)
-        _set_cookie(response, LOGIN_CSRF_COOKIE, csrf, dash.secure(request), max_age=3600)
+        set_cookie(response, LOGIN_CSRF_COOKIE, csrf, dash.secure(request), max_age=3600)
         return response
     form = await read_form(request) or {}
     csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
@@ -201,7 +201,7 @@ async def login_page(request: Request) -> Response:
     dash.limiter.succeeded(keys[0])
     token, _ = dash.logins.start(user.id, user.name, user.role, user.member_id)
     redirect = RedirectResponse(next_path, status_code=303)
-    _set_cookie(redirect, SESSION_COOKIE, token, dash.secure(request))
+    set_cookie(redirect, SESSION_COOKIE, token, dash.secure(request))
     redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return redirect
 
@@ -219,7 +219,8 @@ def _new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _set_cookie(response: Response, key: str, value: str, secure: bool, max_age: int | None = None) -> None:
+def set_cookie(response: Response, key: str, value: str, secure: bool, max_age: int | None = None) -> None:
+    """One of the dashboard's cookies: HttpOnly, SameSite=Strict, the whole site, Secure over HTTPS."""
     response.set_cookie(key, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=secure)
 
 
@@ -243,7 +244,7 @@ async def history_error(request: Request, exc: Exception) -> Response:
 
 
 def build_app(db_path: Path, config: DashboardConfig | None = None, now: Clock = time.monotonic) -> Starlette:
-    from gymcorner.dashboard import pages
+    from gymcorner.dashboard import manage, pages
 
     config = config or DashboardConfig()
     dash = Dashboard(
@@ -261,6 +262,7 @@ def build_app(db_path: Path, config: DashboardConfig | None = None, now: Clock =
         Route("/static/dashboard.css", stylesheet),
         Route("/logout", guarded(logout), methods=["POST"]),
         *pages.routes(guarded),
+        *manage.routes(guarded),
     ]
     app = Starlette(routes=routes, exception_handlers={HistoryError: history_error})
     app.state.dashboard = dash

@@ -28,6 +28,7 @@ def layout(title: str, body: str, login: Login | None = None, viewer_url: str | 
             links.append('<a href="/members">Members</a>')
         if login.role == "admin":
             links.append('<a href="/users">Users</a>')
+        links.append('<a href="/account/password">Password</a>')
         if viewer_url:
             links.append(f'<a href="{e(viewer_url)}" rel="noopener noreferrer">Live view</a>')
         nav = (
@@ -86,4 +87,5 @@ form.stacked textarea { display: block; margin-top: 0.3rem; font: inherit; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 .chart { background: #fff; border: 1px solid #ddd; }
 .reason { color: #444; font-size: 0.9rem; }
+button.danger { background: #a4161a; color: #fff; border: 0; padding: 0.4rem 0.8rem; border-radius: 4px; }
 """

@@ -208,7 +208,7 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
     )
     links = [f'<a href="/members/{m.id}/plan">Plan</a>']
     if login.role in STAFF:
-        links.insert(0, f'<a href="/members/{m.id}/edit">Edit</a>')
+        links[:0] = [f'<a href="/members/{m.id}/edit">Edit</a>', f'<a href="/members/{m.id}/delete">Delete</a>']
     points = _points(data)
     charts = (
         '<h2>Progress</h2><div class="charts">'
@@ -393,11 +393,14 @@ async def users_page(request: Request, dash: Dashboard, login: Login, form: dict
                 raise
             note, status = str(err), 400
     users = await dash.db(list_users)
-    rows = [(e(u.name), e(u.role), e(u.member_id or "")) for u in users]
+    rows = [
+        (e(u.name), e(u.role), e(u.member_id or ""), f'<a href="/users/{u.id}/password">Reset password</a>')
+        for u in users
+    ]
     options = "".join(f'<option value="{r}">{r}</option>' for r in ROLES)
     body = (
         (message(note, "ok" if status == 200 else "error") if note else "")
-        + table(("Name", "Role", "Member id"), rows, "users")
+        + table(("Name", "Role", "Member id", ""), rows, "users")
         + '<h2>Add a user</h2><form method="post" action="/users" class="stacked">'
         f'<input type="hidden" name="csrf" value="{e(login.csrf)}">'
         '<label>Name <input name="name" required></label>'
