@@ -12,6 +12,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -623,3 +624,108 @@ def test_an_admin_resets_another_user_s_password_and_their_logins_end(app_client
     assert own.status_code == 400 and "asks for the current one" in alert(own.text)
     assert app_client.get("/users/99/password").status_code == 404
     assert log_in(other_client(app_client, "10.0.3.3")).status_code == 303  # the admin's own password is unchanged
+
+
+# ------------------------------------------------------------------ depth, tempo and heart-rate charts
+
+CHART_SESSIONS = (  # per session: reps as (depth, down s, up s, quality), then heart rate
+    {"reps": [(0.8, 1.0, 0.5, 70), (0.9, 2.0, 0.7, 90)], "session_hr": (120.0, 150.0)},
+    {"reps": [(0.6, 1.5, 1.0, 60), (0.7, 1.5, 1.0, 60)], "set_hr": (110.0, 160.0)},  # the summary had none
+    {"reps": [(None, None, None, None)]},  # nothing measured: a gap in every line
+    {"reps": [(1.0, 2.5, 1.25, 95), (1.0, 2.5, 1.25, 85)], "session_hr": (130.0, 170.0)},
+)
+
+
+def record_chart_sessions(db: Path, member_id: int) -> None:
+    """CHART_SESSIONS written through the store, a day apart, so each chart value is known."""
+    store = open_sqlite(db)
+    for i, spec in enumerate(CHART_SESSIONS):
+        uuid = f"chart-{i}"
+        store.open_session("corner-charts", uuid, 1_790_000_000 + i * 86400, member_id)
+        for n, (depth, down, up, quality) in enumerate(spec["reps"], 1):
+            rep = {"set_number": 1, "number": n, "exercise": "squat", "depth": depth, "down_s": down, "up_s": up,
+                   "quality_score": quality}
+            store.record_rep("corner-charts", uuid, rep)
+        mean, peak = spec.get("set_hr", (None, None))
+        store.record_set("corner-charts", uuid, {"number": 1, "exercise": "squat", "reps": len(spec["reps"]),
+                                                 "hr_mean_bpm": mean, "hr_peak_bpm": peak})
+        if "session_hr" in spec:
+            mean, peak = spec["session_hr"]
+            store.update_session("corner-charts", uuid, hr_mean_bpm=mean, hr_peak_bpm=peak)
+    store.close()
+
+
+def svg_of(page: str, kind: str) -> ET.Element:
+    start = page.index(f'<svg class="chart chart-{kind}"')
+    return ET.fromstring(page[start : page.index("</svg>", start) + len("</svg>")])
+
+
+def plotted(svg: ET.Element, series: str) -> tuple[list[tuple[float, float]], list[str], list[list[tuple[float, float]]]]:
+    """A series' points (cx, cy), their tooltips and its polylines' coordinates."""
+    circles = [c for c in svg.iter(f"{SVG}circle") if c.get("data-series") == series]
+    lines = [p for p in svg.iter(f"{SVG}polyline") if p.get("data-series") == series]
+    return (
+        [(float(c.attrib["cx"]), float(c.attrib["cy"])) for c in circles],
+        [c.findtext(f"{SVG}title") or "" for c in circles],
+        [[tuple(map(float, xy.split(","))) for xy in p.attrib["points"].split()] for p in lines],  # type: ignore[misc]
+    )
+
+
+def expected(values: list[float | None], low: float, top: float) -> list[tuple[float, float]]:
+    """Where the chart must put each known value: slot middles across, `low`..`top` up."""
+    from gymcorner.dashboard.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
+
+    slot = (WIDTH - LEFT - RIGHT) / len(values)
+    plot_h = HEIGHT - TOP - BOTTOM
+    return [(round(LEFT + slot * (i + 0.5), 1), round(TOP + plot_h * (1 - (v - low) / (top - low)), 1))
+            for i, v in enumerate(values) if v is not None]  # fmt: skip
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_depth_tempo_and_heart_rate_charts_plot_the_stored_reps_and_sets(app_client: TestClient, db: Path) -> None:
+    import numpy as np
+
+    record_chart_sessions(db, 1)
+    log_in(app_client, name="tess")
+    page = app_client.get("/members/1").text
+
+    depth = svg_of(page, "depth")
+    means = [0.85, 0.65, None, 1.0]  # the mean of each session's reps
+    points, titles, lines = plotted(depth, "mean depth")
+    assert points == expected(means, 0.0, 1.0)
+    assert titles == ["09-21 14:13: mean depth 0.85", "09-22 14:13: mean depth 0.65", "09-24 14:13: mean depth 1.00"]
+    assert lines == [expected(means, 0.0, 1.0)[:2]]  # sessions 1-2 joined; the gap leaves session 4 alone
+    (trend,) = [t for t in depth.iter(f"{SVG}line") if t.get("class") == "trend"]
+    slope = np.polyfit([0, 1, 3], [0.85, 0.65, 1.0], 1)[0]
+    assert trend.findtext(f"{SVG}title") == f"mean depth trend: {slope:+.3f} a session" and slope > 0
+
+    tempo = svg_of(page, "tempo")
+    for series, values in (("down", [1.5, 1.5, None, 2.5]), ("up", [0.6, 1.0, None, 1.25])):
+        points, titles, _ = plotted(tempo, series)
+        assert points == expected(values, 0.0, 2.5), series  # the axis: 0 to 2.5 s (the slowest, in half seconds)
+        assert [t.split(": ", 1)[1] for t in titles] == [f"{series} {v:.1f} s" for v in values if v is not None]
+
+    heart = svg_of(page, "heart-rate")
+    for series, values in (("mean", [120.0, 110.0, None, 130.0]), ("peak", [150.0, 160.0, None, 170.0])):
+        points, titles, _ = plotted(heart, series)
+        assert points == expected(values, 100.0, 180.0), series  # 10 bpm below the lowest to 10 above the highest
+        assert [t.split(": ", 1)[1] for t in titles] == [f"{series} {v:.0f} bpm" for v in values if v is not None]
+    assert {"100", "140", "180"} <= {t.text for t in heart.iter(f"{SVG}text")}  # the axis is labelled so
+
+    quality = svg_of(page, "quality")
+    points, titles, _ = plotted(quality, "mean quality")
+    assert points == expected([80.0, 60.0, None, 90.0], 0.0, 100.0)
+    assert len([t for t in quality.iter(f"{SVG}line") if t.get("class") == "trend"]) == 1
+
+
+def test_a_chart_with_nothing_recorded_says_so_instead_of_drawing_marks() -> None:
+    from gymcorner.dashboard.charts import SessionPoint, heart_rate_chart, trend_of
+
+    points = [SessionPoint("a", {"squat": 3}, None, 0), SessionPoint("b", {"squat": 2}, None, 0)]
+    empty = heart_rate_chart(points)
+    assert "nothing recorded yet" in empty and "<circle" not in empty and "<polyline" not in empty
+    assert trend_of([None, 5.0, None]) is None  # one value is no trend
+    at0, slope = trend_of([10.0, None, 14.0])  # type: ignore[misc]
+    assert (at0, slope) == (10.0, 2.0)

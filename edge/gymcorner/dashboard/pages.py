@@ -19,7 +19,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gymcorner.dashboard.charts import SessionPoint, faults_chart, quality_chart, reps_chart
+from gymcorner.dashboard.charts import (
+    SessionPoint,
+    depth_chart,
+    faults_chart,
+    heart_rate_chart,
+    quality_chart,
+    reps_chart,
+    tempo_chart,
+)
 from gymcorner.dashboard.html import e, message, num, table
 from gymcorner.dashboard.security import Login
 from gymcorner.errors import HistoryError, Reason
@@ -162,18 +170,53 @@ async def member_edit(request: Request, dash: Dashboard, login: Login, form: dic
 
 
 def _points(data: dict[str, Any]) -> list[SessionPoint]:
-    by_session: dict[int, list[dict[str, Any]]] = {}
-    for r in data["reps"]:
-        by_session.setdefault(r["session_id"], []).append(r)
+    """The newest CHART_SESSIONS sessions of `member_data`, oldest first, as the charts see them."""
+    reps_of = _by_session(data["reps"])
+    sets_of = _by_session(data["sets"])
     points = []
     for s in data["sessions"][-CHART_SESSIONS:]:
-        reps = by_session.get(s["id"], [])
-        scores = [r["quality_score"] for r in reps if r.get("quality_score") is not None]
+        reps = reps_of.get(s["id"], [])
         faults = sum(len(_faults(r.get("faults"))) for r in reps)
         counts = Counter(str(r.get("exercise") or "unknown") for r in reps)
         label = time.strftime("%m-%d %H:%M", time.gmtime(float(s["started_at"])))
-        points.append(SessionPoint(label, dict(counts), sum(scores) / len(scores) if scores else None, faults))
+        hr_mean, hr_peak = _heart_rate(s, sets_of.get(s["id"], []))
+        points.append(
+            SessionPoint(
+                label,
+                dict(counts),
+                _mean(reps, "quality_score"),
+                faults,
+                mean_depth=_mean(reps, "depth"),
+                down_s=_mean(reps, "down_s"),
+                up_s=_mean(reps, "up_s"),
+                hr_mean_bpm=hr_mean,
+                hr_peak_bpm=hr_peak,
+            )
+        )
     return points
+
+
+def _by_session(rows: list[Row]) -> dict[int, list[Row]]:
+    grouped: dict[int, list[Row]] = {}
+    for row in rows:
+        grouped.setdefault(int(row["session_id"]), []).append(row)
+    return grouped
+
+
+def _mean(rows: list[Row], column: str) -> float | None:
+    """The mean of a column over the rows that have it; None when none has."""
+    values = [float(r[column]) for r in rows if r.get(column) is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _heart_rate(session: Row, sets: list[Row]) -> tuple[float | None, float | None]:
+    """The session's mean and peak bpm (from its summary); its sets' when the summary has none."""
+    mean, peak = session.get("hr_mean_bpm"), session.get("hr_peak_bpm")
+    peaks = [float(x["hr_peak_bpm"]) for x in sets if x.get("hr_peak_bpm") is not None]
+    return (
+        float(mean) if mean is not None else _mean(sets, "hr_mean_bpm"),
+        float(peak) if peak is not None else (max(peaks) if peaks else None),
+    )
 
 
 def _faults(value: Any) -> list[str]:
@@ -215,6 +258,9 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
         + reps_chart(points)
         + quality_chart(points)
         + faults_chart(points)
+        + depth_chart(points)
+        + tempo_chart(points)
+        + heart_rate_chart(points)
         + "</div>"
         if points
         else "<p>No sessions recorded yet.</p>"
