@@ -27,6 +27,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gymcorner.config.dashboard import DashboardConfig
+from gymcorner.dashboard.corner import CornerLink
 from gymcorner.dashboard.html import CSS, e, layout, message
 from gymcorner.dashboard.security import Clock, Login, LoginLimiter, Logins, same_token
 from gymcorner.errors import HistoryError, Reason
@@ -91,6 +92,7 @@ class Dashboard:
     config: DashboardConfig
     logins: Logins
     limiter: LoginLimiter
+    corner: CornerLink | None = None  # the box's device over MQTT (None: [mqtt] is off)
     verify_slots: anyio.Semaphore = field(default_factory=lambda: anyio.Semaphore(VERIFY_SLOTS))
 
     async def db(self, work: Callable[[Store], T]) -> T:
@@ -243,8 +245,11 @@ async def history_error(request: Request, exc: Exception) -> Response:
     return dash.page(title, message(str(exc)) + hint, login, status)
 
 
-def build_app(db_path: Path, config: DashboardConfig | None = None, now: Clock = time.monotonic) -> Starlette:
-    from gymcorner.dashboard import manage, pages
+def build_app(
+    db_path: Path, config: DashboardConfig | None = None, now: Clock = time.monotonic, corner: CornerLink | None = None
+) -> Starlette:
+    """The dashboard over one history file; `corner` is the device "start session" talks to."""
+    from gymcorner.dashboard import manage, pages, start
 
     config = config or DashboardConfig()
     dash = Dashboard(
@@ -252,6 +257,7 @@ def build_app(db_path: Path, config: DashboardConfig | None = None, now: Clock =
         config,
         Logins(config.session_idle_min * 60.0, config.session_max_h * 3600.0, now),
         LoginLimiter(config.login_failures_per_min, 60.0, now),
+        corner,
     )
     try:  # migrate now, once, rather than in the first requests at the same time
         dash.history.run(lambda store: None)
@@ -263,6 +269,7 @@ def build_app(db_path: Path, config: DashboardConfig | None = None, now: Clock =
         Route("/logout", guarded(logout), methods=["POST"]),
         *pages.routes(guarded),
         *manage.routes(guarded),
+        *start.routes(guarded),
     ]
     app = Starlette(routes=routes, exception_handlers={HistoryError: history_error})
     app.state.dashboard = dash

@@ -278,7 +278,18 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
         for s in reversed(data["sessions"])
     ]
     sessions = table(("Started", "State", "Exercise", "Reps", "Device", "Notes"), rows, "sessions") if rows else ""
-    body = profile + "<p>" + " · ".join(links) + "</p>" + charts + "<h2>Sessions</h2>" + sessions
+    from gymcorner.dashboard.start import start_button
+
+    body = (
+        profile
+        + "<p>"
+        + " · ".join(links)
+        + "</p>"
+        + start_button(dash, login, m)
+        + charts
+        + "<h2>Sessions</h2>"
+        + sessions
+    )
     return dash.page(m.display_name, body, login)
 
 
