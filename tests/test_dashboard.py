@@ -628,7 +628,7 @@ def test_an_admin_resets_another_user_s_password_and_their_logins_end(app_client
 
 # ------------------------------------------------------------------ depth, tempo and heart-rate charts
 
-CHART_SESSIONS = (  # per session: reps as (depth, down s, up s, quality), then heart rate
+RECORDED_FOR_CHARTS = (  # per session: reps as (depth, down s, up s, quality), then heart rate
     {"reps": [(0.8, 1.0, 0.5, 70), (0.9, 2.0, 0.7, 90)], "session_hr": (120.0, 150.0)},
     {"reps": [(0.6, 1.5, 1.0, 60), (0.7, 1.5, 1.0, 60)], "set_hr": (110.0, 160.0)},  # the summary had none
     {"reps": [(None, None, None, None)]},  # nothing measured: a gap in every line
@@ -637,9 +637,9 @@ CHART_SESSIONS = (  # per session: reps as (depth, down s, up s, quality), then 
 
 
 def record_chart_sessions(db: Path, member_id: int) -> None:
-    """CHART_SESSIONS written through the store, a day apart, so each chart value is known."""
+    """RECORDED_FOR_CHARTS written through the store, a day apart, so each chart value is known."""
     store = open_sqlite(db)
-    for i, spec in enumerate(CHART_SESSIONS):
+    for i, spec in enumerate(RECORDED_FOR_CHARTS):
         uuid = f"chart-{i}"
         store.open_session("corner-charts", uuid, 1_790_000_000 + i * 86400, member_id)
         for n, (depth, down, up, quality) in enumerate(spec["reps"], 1):

@@ -9,7 +9,6 @@ is the form again with one line saying what is wrong (status 400), never a trace
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -20,7 +19,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from gymcorner.dashboard.charts import (
-    SessionPoint,
     depth_chart,
     faults_chart,
     heart_rate_chart,
@@ -29,6 +27,7 @@ from gymcorner.dashboard.charts import (
     tempo_chart,
 )
 from gymcorner.dashboard.html import e, message, num, table
+from gymcorner.dashboard.progress import faults_of, points_of
 from gymcorner.dashboard.security import Login
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.store import NOTE_MAX_CHARS, Member, Store
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 
 STAFF = ("admin", "trainer")
 ANYONE = ("admin", "trainer", "member")
-CHART_SESSIONS = 30  # the newest sessions a member's charts show
 Row = dict[str, Any]
 
 # (form field, label, kind): kind int/float/str or a tuple of choices
@@ -169,65 +167,6 @@ async def member_edit(request: Request, dash: Dashboard, login: Login, form: dic
     return RedirectResponse(f"/members/{member.id}", status_code=303)
 
 
-def _points(data: dict[str, Any]) -> list[SessionPoint]:
-    """The newest CHART_SESSIONS sessions of `member_data`, oldest first, as the charts see them."""
-    reps_of = _by_session(data["reps"])
-    sets_of = _by_session(data["sets"])
-    points = []
-    for s in data["sessions"][-CHART_SESSIONS:]:
-        reps = reps_of.get(s["id"], [])
-        faults = sum(len(_faults(r.get("faults"))) for r in reps)
-        counts = Counter(str(r.get("exercise") or "unknown") for r in reps)
-        label = time.strftime("%m-%d %H:%M", time.gmtime(float(s["started_at"])))
-        hr_mean, hr_peak = _heart_rate(s, sets_of.get(s["id"], []))
-        points.append(
-            SessionPoint(
-                label,
-                dict(counts),
-                _mean(reps, "quality_score"),
-                faults,
-                mean_depth=_mean(reps, "depth"),
-                down_s=_mean(reps, "down_s"),
-                up_s=_mean(reps, "up_s"),
-                hr_mean_bpm=hr_mean,
-                hr_peak_bpm=hr_peak,
-            )
-        )
-    return points
-
-
-def _by_session(rows: list[Row]) -> dict[int, list[Row]]:
-    grouped: dict[int, list[Row]] = {}
-    for row in rows:
-        grouped.setdefault(int(row["session_id"]), []).append(row)
-    return grouped
-
-
-def _mean(rows: list[Row], column: str) -> float | None:
-    """The mean of a column over the rows that have it; None when none has."""
-    values = [float(r[column]) for r in rows if r.get(column) is not None]
-    return sum(values) / len(values) if values else None
-
-
-def _heart_rate(session: Row, sets: list[Row]) -> tuple[float | None, float | None]:
-    """The session's mean and peak bpm (from its summary); its sets' when the summary has none."""
-    mean, peak = session.get("hr_mean_bpm"), session.get("hr_peak_bpm")
-    peaks = [float(x["hr_peak_bpm"]) for x in sets if x.get("hr_peak_bpm") is not None]
-    return (
-        float(mean) if mean is not None else _mean(sets, "hr_mean_bpm"),
-        float(peak) if peak is not None else (max(peaks) if peaks else None),
-    )
-
-
-def _faults(value: Any) -> list[str]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return []
-    return [str(f) for f in value] if isinstance(value, list) else []
-
-
 async def member_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
     member_id = int(request.path_params["member_id"])
     if not _own(login, member_id):
@@ -252,7 +191,7 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
     links = [f'<a href="/members/{m.id}/plan">Plan</a>']
     if login.role in STAFF:
         links[:0] = [f'<a href="/members/{m.id}/edit">Edit</a>', f'<a href="/members/{m.id}/delete">Delete</a>']
-    points = _points(data)
+    points = points_of(data)
     charts = (
         '<h2>Progress</h2><div class="charts">'
         + reps_chart(points)
@@ -339,7 +278,7 @@ async def session_page(
             e(r["number"]),
             e(r["exercise"]),
             num(r["quality_score"], 0),
-            e(", ".join(_faults(r["faults"])) or "none"),
+            e(", ".join(faults_of(r["faults"])) or "none"),
             num(r["depth"], 2),
             num(r["down_s"]),
             num(r["up_s"]),
