@@ -227,3 +227,47 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
     wait.until(until.url_contains("/login"))
     browser.get(member_url)
     assert browser.current_url.startswith(f"{base}/login")
+
+
+@pytest.mark.broker
+def test_the_start_session_button_reaches_the_corner_named_in_the_config(
+    browser: Any, tmp_path: Path, mosquitto_broker
+) -> None:
+    """The real command builds its MQTT link from [mqtt] and [device]; a click in Chromium
+    sends start_session to that device and the page shows its reply."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import WebDriverWait
+    from test_dashboard_corner import FakeDevice
+
+    db = with_admin(tmp_path / "data")
+    store = open_sqlite(db)
+    ana = store.add_member("Ana Silva")
+    store.close()
+    config = tmp_path / "site.toml"
+    config.write_text(f'[device]\nid = "corner-7"\n[mqtt]\nhost = "{mosquitto_broker.host}"\n'
+                      f"port = {mosquitto_broker.port}\npassword_env = \"\"\n")  # fmt: skip
+    device = FakeDevice(mosquitto_broker.host, mosquitto_broker.port,
+                        lambda cmd: {"ok": True, "member": "Ana Silva", "member_id": int(cmd["args"]["member"])},
+                        device_id="corner-7")  # fmt: skip
+    try:
+        with serve(tmp_path / "data", "--config", str(config)) as (port, _):
+            base = f"http://127.0.0.1:{port}"
+            browser.get(f"{base}/login?next=/members/{ana.id}")
+            browser.find_element(By.NAME, "name").send_keys("boss")
+            browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+            browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait = WebDriverWait(browser, 30)
+            wait.until(until.url_to_be(f"{base}/members/{ana.id}"))
+            button = browser.find_element(By.XPATH, "//button[starts-with(., 'Start session for this member')]")
+            assert button.text == "Start session for this member on corner-7"
+            button.click()
+            alert = wait.until(until.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]"))).text
+            assert alert == "corner-7 coaches Ana Silva now: their session has started"
+            shot = tmp_path / "dashboard_start_session.png"
+            browser.save_screenshot(str(shot))
+            print(f"screenshot start session: {shot}")
+    finally:
+        device.close()
+    (command,) = device.commands
+    assert (command["cmd"], command["args"]) == ("start_session", {"member": str(ana.id)})

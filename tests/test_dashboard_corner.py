@@ -66,12 +66,15 @@ def start(c: TestClient, member_id: int = 1) -> Any:
 class FakeDevice:
     """A paho client on the device's `cmd` topic that answers with `answer(command)`."""
 
-    def __init__(self, host: str, port: int, answer: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-        self.answer = answer
+    def __init__(
+        self, host: str, port: int, answer: Callable[[dict[str, Any]], dict[str, Any]], device_id: str = DEVICE
+    ) -> None:
+        self.answer, self.device_id, base = answer, device_id, f"gymcorner/{device_id}"
+        self.cmd_reply = f"{base}/cmd/reply"
         self.commands: list[dict[str, Any]] = []
         self._subscribed = threading.Event()
         self._client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="fake-corner", protocol=paho.MQTTv311)
-        self._client.on_connect = lambda c, *_: c.subscribe(f"{BASE}/cmd", qos=1)
+        self._client.on_connect = lambda c, *_: c.subscribe(f"{base}/cmd", qos=1)
         self._client.on_subscribe = lambda *_: self._subscribed.set()
         self._client.on_message = self._on_message
         self._client.connect(host, port)
@@ -81,8 +84,8 @@ class FakeDevice:
     def _on_message(self, client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
         command = json.loads(message.payload)
         self.commands.append(command)
-        reply = {"v": 1, "id": command["id"], "cmd": command["cmd"], "device": DEVICE, **self.answer(command)}
-        client.publish(f"{BASE}/cmd/reply", json.dumps(reply), qos=1)
+        reply = {"v": 1, "id": command["id"], "cmd": command["cmd"], "device": self.device_id, **self.answer(command)}
+        client.publish(self.cmd_reply, json.dumps(reply), qos=1)
 
     def close(self) -> None:
         self._client.disconnect()
