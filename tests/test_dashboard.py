@@ -12,6 +12,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def test_every_page_redirects_to_login_and_every_api_route_answers_401(app_clien
         assert isinstance(route, Route)
         if route.path in ("/login", "/static/dashboard.css"):
             continue
-        path = route.path.replace("{member_id:int}", "1").replace("{session_id:int}", "1")
+        path = route.path.replace("{member_id:int}", "1").replace("{session_id:int}", "1").replace("{user_id:int}", "1")
         for method in sorted(route.methods or ()):
             if method == "HEAD":
                 continue
@@ -110,7 +111,7 @@ def test_every_page_redirects_to_login_and_every_api_route_answers_401(app_clien
                 assert r.status_code == 303, (method, path)
                 assert r.headers["location"].startswith("/login?next=")
             checked += 1
-    assert checked >= 12
+    assert checked >= 18
     assert app_client.get("/members/1").headers["location"] == "/login?next=/members/1"
 
 
@@ -449,3 +450,282 @@ def test_an_admin_binds_a_member_login_to_its_member(app_client: TestClient, db:
     store.delete_member(2)  # deleting the member deletes their login
     store.close()
     assert log_in(TestClient(app_client.app, client=("10.0.0.6", 1), follow_redirects=False), name="ben").status_code == 401
+
+
+# ------------------------------------------------------------------ trainers' notes on a session
+
+
+def first_session_of(c: TestClient, member_id: int = 1) -> int:
+    return int(re.findall(r'href="/sessions/(\d+)"', c.get(f"/members/{member_id}").text)[0])
+
+
+def notes_of(html: str) -> list[str]:
+    return re.findall(r'<li class="note"><p>([^<]*)</p><p class="reason">([^<]*)</p>', html)  # type: ignore[return-value]
+
+
+def test_a_trainer_notes_a_session_and_the_member_reads_it_but_cannot_write(app_client: TestClient, db: Path) -> None:
+    sessions_for(db, 1, workouts=1)
+    log_in(app_client, name="tess")
+    session_id = first_session_of(app_client)
+    page = app_client.get(f"/sessions/{session_id}").text
+    assert "No notes yet." in page and f'action="/sessions/{session_id}/notes"' in page
+    token = csrf_of(page)
+    r = app_client.post(f"/sessions/{session_id}/notes", data={"csrf": token, "text": "Knees <out>, chest up"})
+    assert r.status_code == 303 and r.headers["location"] == f"/sessions/{session_id}#notes"
+    ((text, by),) = notes_of(app_client.get(f"/sessions/{session_id}").text)
+    assert text == "Knees &lt;out&gt;, chest up" and by.startswith("tess (trainer), 20") and by.endswith(" UTC")
+    assert "<td>1</td></tr>" in app_client.get("/members/1").text  # the session list counts its notes
+    r = app_client.post(f"/sessions/{session_id}/notes", data={"csrf": token, "text": "   "})
+    assert r.status_code == 400 and alert(r.text) == "a note needs some text"
+    r = app_client.post(f"/sessions/{session_id}/notes", data={"csrf": token, "text": "y" * 2001})
+    assert r.status_code == 400 and "at most 2000 characters" in alert(r.text) and "y" * 2001 in r.text  # kept
+    r = app_client.post(f"/sessions/{session_id}/notes", data={"csrf": "forged", "text": "forged note"})
+    assert r.status_code == 403
+    assert app_client.post("/sessions/99/notes", data={"csrf": token, "text": "lost"}).status_code == 404
+
+    member = TestClient(app_client.app, client=("10.0.0.8", 1), follow_redirects=False)
+    log_in(member, name="ana")
+    page = member.get(f"/sessions/{session_id}").text
+    assert [t for t, _ in notes_of(page)] == ["Knees &lt;out&gt;, chest up"]
+    assert "/notes\"" not in page and "<textarea" not in page  # no form for a member
+    r = member.post(f"/sessions/{session_id}/notes", data={"csrf": csrf_of(page), "text": "I wrote this"})
+    assert r.status_code == 403
+    store = open_sqlite(db)
+    notes = store.rows("notes", session_id)
+    store.close()
+    assert [(n["author"], n["author_role"], n["text"]) for n in notes] == [("tess", "trainer", "Knees <out>, chest up")]
+
+
+# ------------------------------------------------------------------ deleting a member, passwords
+
+
+def other_client(c: TestClient, host: str) -> TestClient:
+    """Another browser (its own cookies and client address, so rate limits stay apart)."""
+    return TestClient(c.app, client=(host, 1), follow_redirects=False)
+
+
+def test_deleting_a_member_asks_first_then_removes_everything_and_ends_their_login(
+    app_client: TestClient, db: Path
+) -> None:
+    sessions_for(db, 1, workouts=2)
+    sessions_for(db, 2, workouts=1)
+    ana = other_client(app_client, "10.0.1.1")
+    log_in(ana, name="ana")
+    assert ana.get("/members/1").status_code == 200
+    assert ana.get("/members/1/delete").status_code == 403  # a member deletes nobody, not even themselves
+    log_in(app_client, name="tess")
+    session_id = first_session_of(app_client)
+    token = form_token(app_client, f"/sessions/{session_id}")
+    app_client.post(f"/sessions/{session_id}/notes", data={"csrf": token, "text": "Ana's squat is deeper"})
+    assert 'href="/members/1/delete"' in app_client.get("/members/1").text
+    confirm = app_client.get("/members/1/delete")
+    assert confirm.status_code == 200 and "<h1>Delete Ana Silva?</h1>" in confirm.text
+    assert "2 sessions, 4 reps, 1 notes, 0 straps, 1 logins" in confirm.text
+    assert ana.post("/members/1/delete", data={"csrf": csrf_of(ana.get("/members/1").text), "confirm": "yes"}
+                    ).status_code == 403  # fmt: skip
+    assert app_client.post("/members/1/delete", data={"csrf": "forged", "confirm": "yes"}).status_code == 403
+    assert app_client.post("/members/1/delete", data={"csrf": token}).status_code == 400  # not from the confirm page
+    assert [m["display_name"] for m in app_client.get("/api/members").json()] == ["Ana Silva", "Ben"]
+
+    r = app_client.post("/members/1/delete", data={"csrf": csrf_of(confirm.text), "confirm": "yes"})
+    assert r.status_code == 200
+    assert alert(r.text) == "deleted 'Ana Silva' and all of their data: 2 sessions, 4 reps, 1 notes, 0 straps, 1 logins"
+    assert [m["display_name"] for m in app_client.get("/api/members").json()] == ["Ben"]
+    assert ana.get("/members/1").status_code == 303  # her open login ended with her
+    assert app_client.post("/members/1/delete", data={"csrf": token, "confirm": "yes"}).status_code == 404
+    conn = sqlite3.connect(db)
+    left = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("sessions", "reps", "notes")}
+    users = [u for (u,) in conn.execute("SELECT name FROM dashboard_users ORDER BY name")]
+    conn.close()
+    assert left == {"sessions": 1, "reps": 2, "notes": 0} and users == ["boss", "tess"]
+
+
+def password_form(current: str, new: str, again: str | None = None) -> dict[str, str]:
+    return {"password": current, "new_password": new, "new_password_again": new if again is None else again}
+
+
+def stored_hash(db: Path, name: str) -> str:
+    store = open_sqlite(db)
+    user = find_user(store, name)
+    store.close()
+    assert user is not None
+    return user.password_hash
+
+
+def test_changing_one_s_own_password_needs_the_current_one_and_ends_the_other_logins(
+    app_client: TestClient, db: Path
+) -> None:
+    new = "a brand new passphrase"
+    elsewhere = other_client(app_client, "10.0.2.1")
+    log_in(elsewhere, name="ana")
+    log_in(app_client, name="ana")
+    token = form_token(app_client, "/account/password")
+    before = stored_hash(db, "ana")
+    mistakes = (
+        (password_form(PASSWORD, new, "a brand new passphrasE"), "the two new passwords differ"),
+        (password_form(PASSWORD, "short"), "a password needs at least 10 characters"),
+        (password_form("not my password", new), "the current password is wrong"),
+    )
+    for data, expected in mistakes:
+        r = app_client.post("/account/password", data={"csrf": token, **data})
+        assert r.status_code == 400 and alert(r.text) == expected
+    assert app_client.post("/account/password", data={"csrf": "forged", **password_form(PASSWORD, new)}
+                           ).status_code == 403  # fmt: skip
+    assert stored_hash(db, "ana") == before  # nothing changed
+
+    r = app_client.post("/account/password", data={"csrf": token, **password_form(PASSWORD, new)})
+    assert r.status_code == 200 and alert(r.text) == "password changed; every other login of yours has ended"
+    assert SESSION_COOKIE in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
+    assert app_client.get("/members/1").status_code == 200  # this browser goes on, on a new login
+    assert elsewhere.get("/members/1").status_code == 303  # the other one is logged out
+    assert stored_hash(db, "ana").startswith("$argon2id$") and stored_hash(db, "ana") != before
+    assert log_in(other_client(app_client, "10.0.2.2"), name="ana").status_code == 401
+    assert log_in(other_client(app_client, "10.0.2.3"), name="ana", password=new).status_code == 303
+
+
+def test_wrong_current_passwords_are_limited_like_logins(app_client: TestClient, clock: Clock) -> None:
+    log_in(app_client, name="tess")
+    token = form_token(app_client, "/account/password")
+    for _ in range(5):
+        r = app_client.post("/account/password", data={"csrf": token, **password_form("guess guess", "x" * 12)})
+        assert r.status_code == 400
+    r = app_client.post("/account/password", data={"csrf": token, **password_form(PASSWORD, "x" * 12)})
+    assert r.status_code == 429 and "too many wrong passwords" in alert(r.text) and int(r.headers["retry-after"]) >= 1
+    clock.t += 61
+    r = app_client.post("/account/password", data={"csrf": token, **password_form(PASSWORD, "x" * 12)})
+    assert r.status_code == 200
+
+
+def test_an_admin_resets_another_user_s_password_and_their_logins_end(app_client: TestClient, db: Path) -> None:
+    new = "the trainer forgot it"
+    tess = other_client(app_client, "10.0.3.1")
+    log_in(tess, name="tess")
+    assert tess.get("/users/2/password").status_code == 403  # a trainer resets nobody's
+    tess_token = form_token(tess)
+    data = {"new_password": new, "new_password_again": new}
+    assert tess.post("/users/1/password", data={"csrf": tess_token, **data}).status_code == 403
+    log_in(app_client)
+    users = app_client.get("/users").text
+    assert 'href="/users/2/password"' in users
+    page = app_client.get("/users/2/password")
+    assert page.status_code == 200 and "<h1>Reset the password of tess</h1>" in page.text
+    assert 'name="password"' not in page.text  # no current password asked: the admin does not know it
+    token = csrf_of(page.text)
+    assert app_client.post("/users/2/password", data={"csrf": "forged", **data}).status_code == 403
+    r = app_client.post("/users/2/password", data={"csrf": token, "new_password": new, "new_password_again": "x"})
+    assert r.status_code == 400 and alert(r.text) == "the two new passwords differ"
+    assert tess.get("/members").status_code == 200  # nothing changed yet
+
+    r = app_client.post("/users/2/password", data={"csrf": token, **data})
+    assert r.status_code == 200 and alert(r.text) == "the password of 'tess' is reset; their logins have ended"
+    assert tess.get("/members").status_code == 303
+    assert log_in(other_client(app_client, "10.0.3.2"), name="tess", password=new).status_code == 303
+    own = app_client.post("/users/1/password", data={"csrf": token, **data})
+    assert own.status_code == 400 and "asks for the current one" in alert(own.text)
+    assert app_client.get("/users/99/password").status_code == 404
+    assert log_in(other_client(app_client, "10.0.3.3")).status_code == 303  # the admin's own password is unchanged
+
+
+# ------------------------------------------------------------------ depth, tempo and heart-rate charts
+
+RECORDED_FOR_CHARTS = (  # per session: reps as (depth, down s, up s, quality), then heart rate
+    {"reps": [(0.8, 1.0, 0.5, 70), (0.9, 2.0, 0.7, 90)], "session_hr": (120.0, 150.0)},
+    {"reps": [(0.6, 1.5, 1.0, 60), (0.7, 1.5, 1.0, 60)], "set_hr": (110.0, 160.0)},  # the summary had none
+    {"reps": [(None, None, None, None)]},  # nothing measured: a gap in every line
+    {"reps": [(1.0, 2.5, 1.25, 95), (1.0, 2.5, 1.25, 85)], "session_hr": (130.0, 170.0)},
+)
+
+
+def record_chart_sessions(db: Path, member_id: int) -> None:
+    """RECORDED_FOR_CHARTS written through the store, a day apart, so each chart value is known."""
+    store = open_sqlite(db)
+    for i, spec in enumerate(RECORDED_FOR_CHARTS):
+        uuid = f"chart-{i}"
+        store.open_session("corner-charts", uuid, 1_790_000_000 + i * 86400, member_id)
+        for n, (depth, down, up, quality) in enumerate(spec["reps"], 1):
+            rep = {"set_number": 1, "number": n, "exercise": "squat", "depth": depth, "down_s": down, "up_s": up,
+                   "quality_score": quality}
+            store.record_rep("corner-charts", uuid, rep)
+        mean, peak = spec.get("set_hr", (None, None))
+        store.record_set("corner-charts", uuid, {"number": 1, "exercise": "squat", "reps": len(spec["reps"]),
+                                                 "hr_mean_bpm": mean, "hr_peak_bpm": peak})
+        if "session_hr" in spec:
+            mean, peak = spec["session_hr"]
+            store.update_session("corner-charts", uuid, hr_mean_bpm=mean, hr_peak_bpm=peak)
+    store.close()
+
+
+def svg_of(page: str, kind: str) -> ET.Element:
+    start = page.index(f'<svg class="chart chart-{kind}"')
+    return ET.fromstring(page[start : page.index("</svg>", start) + len("</svg>")])
+
+
+def plotted(svg: ET.Element, series: str) -> tuple[list[tuple[float, float]], list[str], list[list[tuple[float, float]]]]:
+    """A series' points (cx, cy), their tooltips and its polylines' coordinates."""
+    circles = [c for c in svg.iter(f"{SVG}circle") if c.get("data-series") == series]
+    lines = [p for p in svg.iter(f"{SVG}polyline") if p.get("data-series") == series]
+    return (
+        [(float(c.attrib["cx"]), float(c.attrib["cy"])) for c in circles],
+        [c.findtext(f"{SVG}title") or "" for c in circles],
+        [[tuple(map(float, xy.split(","))) for xy in p.attrib["points"].split()] for p in lines],  # type: ignore[misc]
+    )
+
+
+def expected(values: list[float | None], low: float, top: float) -> list[tuple[float, float]]:
+    """Where the chart must put each known value: slot middles across, `low`..`top` up."""
+    from gymcorner.dashboard.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
+
+    slot = (WIDTH - LEFT - RIGHT) / len(values)
+    plot_h = HEIGHT - TOP - BOTTOM
+    return [(round(LEFT + slot * (i + 0.5), 1), round(TOP + plot_h * (1 - (v - low) / (top - low)), 1))
+            for i, v in enumerate(values) if v is not None]  # fmt: skip
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_depth_tempo_and_heart_rate_charts_plot_the_stored_reps_and_sets(app_client: TestClient, db: Path) -> None:
+    import numpy as np
+
+    record_chart_sessions(db, 1)
+    log_in(app_client, name="tess")
+    page = app_client.get("/members/1").text
+
+    depth = svg_of(page, "depth")
+    means = [0.85, 0.65, None, 1.0]  # the mean of each session's reps
+    points, titles, lines = plotted(depth, "mean depth")
+    assert points == expected(means, 0.0, 1.0)
+    assert titles == ["09-21 14:13: mean depth 0.85", "09-22 14:13: mean depth 0.65", "09-24 14:13: mean depth 1.00"]
+    assert lines == [expected(means, 0.0, 1.0)[:2]]  # sessions 1-2 joined; the gap leaves session 4 alone
+    (trend,) = [t for t in depth.iter(f"{SVG}line") if t.get("class") == "trend"]
+    slope = np.polyfit([0, 1, 3], [0.85, 0.65, 1.0], 1)[0]
+    assert trend.findtext(f"{SVG}title") == f"mean depth trend: {slope:+.3f} a session" and slope > 0
+
+    tempo = svg_of(page, "tempo")
+    for series, values in (("down", [1.5, 1.5, None, 2.5]), ("up", [0.6, 1.0, None, 1.25])):
+        points, titles, _ = plotted(tempo, series)
+        assert points == expected(values, 0.0, 2.5), series  # the axis: 0 to 2.5 s (the slowest, in half seconds)
+        assert [t.split(": ", 1)[1] for t in titles] == [f"{series} {v:.1f} s" for v in values if v is not None]
+
+    heart = svg_of(page, "heart-rate")
+    for series, values in (("mean", [120.0, 110.0, None, 130.0]), ("peak", [150.0, 160.0, None, 170.0])):
+        points, titles, _ = plotted(heart, series)
+        assert points == expected(values, 100.0, 180.0), series  # 10 bpm below the lowest to 10 above the highest
+        assert [t.split(": ", 1)[1] for t in titles] == [f"{series} {v:.0f} bpm" for v in values if v is not None]
+    assert {"100", "140", "180"} <= {t.text for t in heart.iter(f"{SVG}text")}  # the axis is labelled so
+
+    quality = svg_of(page, "quality")
+    points, titles, _ = plotted(quality, "mean quality")
+    assert points == expected([80.0, 60.0, None, 90.0], 0.0, 100.0)
+    assert len([t for t in quality.iter(f"{SVG}line") if t.get("class") == "trend"]) == 1
+
+
+def test_a_chart_with_nothing_recorded_says_so_instead_of_drawing_marks() -> None:
+    from gymcorner.dashboard.charts import SessionPoint, heart_rate_chart, trend_of
+
+    points = [SessionPoint("a", {"squat": 3}, None, 0), SessionPoint("b", {"squat": 2}, None, 0)]
+    empty = heart_rate_chart(points)
+    assert "nothing recorded yet" in empty and "<circle" not in empty and "<polyline" not in empty
+    assert trend_of([None, 5.0, None]) is None  # one value is no trend
+    at0, slope = trend_of([10.0, None, 14.0])  # type: ignore[misc]
+    assert (at0, slope) == (10.0, 2.0)

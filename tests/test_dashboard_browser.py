@@ -3,8 +3,9 @@
 `gymcorner dashboard` serves a real SQLite file; Chromium logs in, adds a member through the
 form, and opens the member's page after sessions were recorded for them by the real
 history sink (as the daemon records them, while the dashboard is running). The page must
-draw the three SVG charts with one mark per session; screenshots of the member, session and
-plan pages are saved under the test's tmp_path (their paths are printed).
+draw the SVG charts with one mark per session (two for tempo: down and up), and a note is
+written on a session; screenshots of the member, session and plan pages are saved under
+the test's tmp_path (their paths are printed).
 """
 
 from __future__ import annotations
@@ -190,18 +191,26 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
 
     sessions_for(db, member_id, workouts=3)  # the daemon's sink writes while the dashboard runs
     browser.get(member_url)
-    for kind, mark in (("reps", "rect.bar"), ("quality", "circle.point"), ("faults", "rect.bar")):
+    charts = (("reps", "rect.bar", 3), ("quality", "circle.point", 3), ("faults", "rect.bar", 3),
+              ("depth", "circle.point", 3), ("tempo", "circle.point", 6))  # fmt: skip
+    for kind, mark, count in charts:
         chart = browser.find_element(By.CSS_SELECTOR, f"svg.chart-{kind}")
         assert chart.is_displayed() and chart.size["width"] > 300 and chart.size["height"] > 150
         marks = chart.find_elements(By.CSS_SELECTOR, mark)
-        assert len(marks) == 3, kind
+        assert len(marks) == count, kind
         assert all(m.size["height"] > 0 for m in marks), kind
+    heart = browser.find_element(By.CSS_SELECTOR, "svg.chart-heart-rate")  # no strap in these sessions
+    assert heart.is_displayed() and "nothing recorded yet" in heart.text
     shots = {"member": tmp_path / "dashboard_member.png"}
     browser.save_screenshot(str(shots["member"]))
 
     browser.find_elements(By.CSS_SELECTOR, "table.sessions a")[0].click()
     wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Session "))
     assert "knee_valgus" in browser.find_element(By.CSS_SELECTOR, "table.reps").text
+    browser.find_element(By.NAME, "text").send_keys("Knees out on the way up; try 2 s down.")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/notes'] button").click()
+    wait.until(until.presence_of_element_located((By.CSS_SELECTOR, "li.note")))
+    assert browser.find_element(By.CSS_SELECTOR, "li.note").text.startswith("Knees out on the way up; try 2 s down.\nboss (admin), ")
     shots["session"] = tmp_path / "dashboard_session.png"
     browser.save_screenshot(str(shots["session"]))
 
@@ -218,3 +227,47 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
     wait.until(until.url_contains("/login"))
     browser.get(member_url)
     assert browser.current_url.startswith(f"{base}/login")
+
+
+@pytest.mark.broker
+def test_the_start_session_button_reaches_the_corner_named_in_the_config(
+    browser: Any, tmp_path: Path, mosquitto_broker
+) -> None:
+    """The real command builds its MQTT link from [mqtt] and [device]; a click in Chromium
+    sends start_session to that device and the page shows its reply."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import WebDriverWait
+    from test_dashboard_corner import FakeDevice
+
+    db = with_admin(tmp_path / "data")
+    store = open_sqlite(db)
+    ana = store.add_member("Ana Silva")
+    store.close()
+    config = tmp_path / "site.toml"
+    config.write_text(f'[device]\nid = "corner-7"\n[mqtt]\nhost = "{mosquitto_broker.host}"\n'
+                      f"port = {mosquitto_broker.port}\npassword_env = \"\"\n")  # fmt: skip
+    device = FakeDevice(mosquitto_broker.host, mosquitto_broker.port,
+                        lambda cmd: {"ok": True, "member": "Ana Silva", "member_id": int(cmd["args"]["member"])},
+                        device_id="corner-7")  # fmt: skip
+    try:
+        with serve(tmp_path / "data", "--config", str(config)) as (port, _):
+            base = f"http://127.0.0.1:{port}"
+            browser.get(f"{base}/login?next=/members/{ana.id}")
+            browser.find_element(By.NAME, "name").send_keys("boss")
+            browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+            browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait = WebDriverWait(browser, 30)
+            wait.until(until.url_to_be(f"{base}/members/{ana.id}"))
+            button = browser.find_element(By.XPATH, "//button[starts-with(., 'Start session for this member')]")
+            assert button.text == "Start session for this member on corner-7"
+            button.click()
+            alert = wait.until(until.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]"))).text
+            assert alert == "corner-7 coaches Ana Silva now: their session has started"
+            shot = tmp_path / "dashboard_start_session.png"
+            browser.save_screenshot(str(shot))
+            print(f"screenshot start session: {shot}")
+    finally:
+        device.close()
+    (command,) = device.commands
+    assert (command["cmd"], command["args"]) == ("start_session", {"member": str(ana.id)})

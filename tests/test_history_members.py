@@ -60,6 +60,18 @@ def sessions_for(db: Path, member_id: int | None, workouts: int) -> None:
     sink.close()
 
 
+def notes_on(db: Path, member_id: int, text: str) -> int:
+    """A trainer's note on each of the member's sessions, as the dashboard writes them."""
+    store = open_sqlite(db)
+    try:
+        sessions = store.member_data(member_id)["sessions"]
+        for session in sessions:
+            store.add_note(session["id"], "tess", "trainer", text)
+        return len(sessions)
+    finally:
+        store.close()
+
+
 def test_add_list_edit_and_the_mistakes_people_make(tmp_path: Path) -> None:
     db = tmp_path / "h.sqlite3"
     assert ok(db, "add", "Ana Silva", "--birth-year", "1990", "--level", "beginner").startswith("added member 1")
@@ -88,6 +100,8 @@ def test_export_holds_everything_of_one_member_as_json_and_csv(tmp_path: Path) -
     ok(db, "pair", "Ana", "AA:00:00:00:00:01")
     sessions_for(db, 1, workouts=2)
     sessions_for(db, 2, workouts=1)
+    assert notes_on(db, 1, "Keep the chest up") == 2
+    notes_on(db, 2, "Ben's own note")
     out = tmp_path / "ana-export"
     ok(db, "export", "Ana", "--out", str(out))
 
@@ -98,12 +112,18 @@ def test_export_holds_everything_of_one_member_as_json_and_csv(tmp_path: Path) -
     assert data["reps"][1]["faults"] == ["knee_valgus"]  # JSON columns decoded in the JSON export
     assert data["reps"][0]["quality_deductions"] == [{"cause": "knee_valgus", "points": 20}]
     assert data["straps"][0]["address"] == "AA:00:00:00:00:01"
-    for table, expected in {"member": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4}.items():
+    assert [(n["text"], n["author"]) for n in data["notes"]] == [("Keep the chest up", "tess")] * 2
+    assert {n["session_id"] for n in data["notes"]} == {s["id"] for s in data["sessions"]}
+    tables = {"member": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 2}
+    assert {"members", *tables} - {"member"} == set(TABLES)  # every table of the schema is in the export
+    for table, expected in tables.items():
         with (out / f"{table}.csv").open(newline="") as fh:
             assert len(list(csv.DictReader(fh))) == expected, table
     with (out / "reps.csv").open(newline="") as fh:
         first = next(csv.DictReader(fh))
     assert first["quality_score"] == "80" and first["exercise"] == "squat"
+    with (out / "notes.csv").open(newline="") as fh:
+        assert {row["text"] for row in csv.DictReader(fh)} == {"Keep the chest up"}
 
 
 def test_delete_removes_every_row_of_the_member_from_every_table(tmp_path: Path) -> None:
@@ -115,15 +135,17 @@ def test_delete_removes_every_row_of_the_member_from_every_table(tmp_path: Path)
     sessions_for(db, 1, workouts=2)
     sessions_for(db, 2, workouts=1)
     sessions_for(db, None, workouts=1)  # a guest
+    notes_on(db, 1, "Ana: hips back")
+    notes_on(db, 2, "Ben: good depth")
 
     said = ok(db, "delete", "ana", "--yes")
-    assert said.strip() == "deleted 'Ana': 2 sessions, 4 reps, 4 events, 1 straps"
+    assert said.strip() == "deleted 'Ana': 2 sessions, 4 reps, 4 events, 2 notes, 1 straps"
 
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM members WHERE name_key = 'ana'").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM straps WHERE member_id = 1").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM sessions WHERE member_id = 1").fetchone()[0] == 0
-    for table in ("sets", "reps", "events"):
+    for table in ("sets", "reps", "events", "notes"):
         orphans = f"SELECT COUNT(*) FROM {table} WHERE session_id NOT IN (SELECT id FROM sessions)"
         assert conn.execute(orphans).fetchone()[0] == 0, table
     # and nothing of theirs hides in a text column either (a name, an address)
@@ -131,7 +153,7 @@ def test_delete_removes_every_row_of_the_member_from_every_table(tmp_path: Path)
         for row in conn.execute(f"SELECT * FROM {table}"):
             assert not any(isinstance(v, str) and ("Ana" in v or "AA:00" in v) for v in row), (table, row)
     counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
-    assert counts == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4}
+    assert counts == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 1}
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 

@@ -90,10 +90,17 @@ def test_members_and_cascades_behave_as_on_sqlite(url: str) -> None:
     store.record_event("box", "s1", {"seq": 1, "code": "hips_sag", "details": {}})
     store.record_set("box", "s1", {"number": 1, "reps": 1})
     store.open_session("box", "s2", 2.0, ben.id)
+    ana_session, ben_session = (s["id"] for s in store.sessions("box"))
+    note = store.add_note(ana_session, "tess", "trainer", "chest up")
+    assert (note["author"], note["text"]) == ("tess", "chest up") and isinstance(note["written_at"], float)
+    store.add_note(ben_session, "tess", "trainer", "good depth")
+    with pytest.raises(HistoryError, match="needs some text"):
+        store.add_note(ben_session, "tess", "trainer", " ")
+    assert [n["text"] for n in store.member_data(ana.id)["notes"]] == ["chest up"]
     assert store.close_interrupted("box") == 2
     store.delete_member(ana.id)
     assert {t: store.count(t) for t in TABLES} == {
-        "members": 1, "straps": 0, "sessions": 1, "sets": 0, "reps": 0, "events": 0}  # fmt: skip
+        "members": 1, "straps": 0, "sessions": 1, "sets": 0, "reps": 0, "events": 0, "notes": 1}  # fmt: skip
     store.close()
 
 
@@ -116,6 +123,16 @@ class Box:
             sink.publish_feedback(rep(n))
         sink.publish_session(summary("ended", 100))
         sink.close()
+
+    def note(self, text: str, member_session: bool) -> None:
+        """A trainer's note on the box's first session of the member (or of a guest)."""
+        store = open_sqlite(self.path)
+        try:
+            wanted = self.member_id if member_session else None
+            session = next(s for s in store.sessions(self.device_id) if s["member_id"] == wanted)
+            store.add_note(session["id"], "tess", "trainer", text)
+        finally:
+            store.close()
 
     def sync(self, url: str) -> str:
         return run_cli(["history", "sync", "--to", url, "--db", str(self.path)])
@@ -150,6 +167,9 @@ def remote_view(url: str) -> dict[str, Any]:
             "sessions": {(s["device_id"], s["uuid"]): s for s in sessions},
             "rep_keys": keys,
             "members": [m.display_name for m in store.list_members()],
+            "notes": store.execute(
+                "SELECT s.device_id, n.text, n.author FROM notes n JOIN sessions s ON s.id = n.session_id"
+            ).fetchall(),
         }
     finally:
         store.close()
@@ -162,8 +182,9 @@ def test_two_boxes_upload_one_after_an_outage_and_nothing_is_duplicated(
     north.workout(3, member=True)
     north.workout(2)
     south.workout(4, member=True)
-    assert "uploaded 2 sessions (0 sets, 5 reps, 0 events)" in north.sync(url)
-    assert "uploaded 1 sessions (0 sets, 4 reps, 0 events)" in south.sync(url)
+    north.note("hips back", member_session=True)
+    assert "uploaded 2 sessions (0 sets, 5 reps, 0 events, 1 notes)" in north.sync(url)
+    assert "uploaded 1 sessions (0 sets, 4 reps, 0 events, 0 notes)" in south.sync(url)
     assert "nothing to upload" in north.sync(url)  # already there: nothing goes up twice
 
     server.stop()  # the chain's server is away; the north box keeps coaching and recording
@@ -173,7 +194,7 @@ def test_two_boxes_upload_one_after_an_outage_and_nothing_is_duplicated(
     assert "***" not in str(away.value) and redact(url) in str(away.value)
     server.start()
 
-    assert "uploaded 1 sessions (0 sets, 5 reps, 0 events)" in north.sync(url)
+    assert "uploaded 1 sessions (0 sets, 5 reps, 0 events, 0 notes)" in north.sync(url)
     # a box that crashed between the server's commit and its own bookkeeping sends again
     local = open_sqlite(north.path)
     with local.transaction():
@@ -190,6 +211,7 @@ def test_two_boxes_upload_one_after_an_outage_and_nothing_is_duplicated(
         remote = view["sessions"][(local_session["device_id"], local_session["uuid"])]
         assert (remote["reps"], remote["state"]) == (local_session["reps"], local_session["state"])
     assert view["members"] == ["Ana"]  # the same member on both boxes is one member of the chain
+    assert view["notes"] == [("gym-north-1", "hips back", "tess")]  # once, after the whole history went up twice
     owned = [s for s in view["sessions"].values() if s["member_id"] is not None]
     assert len(owned) == 3 and len({s["member_id"] for s in owned}) == 1
 

@@ -30,6 +30,8 @@ def a_session_with_a_rep(store: Store, uuid: str = "s-1", member_id: int | None 
     store.record_rep(DEVICE, uuid, {"set_number": 1, "number": 1, "exercise": "squat", "faults": ["knee_valgus"]})
     store.record_event(DEVICE, uuid, {"seq": 1, "code": "knee_valgus", "kind": "form", "details": {"side": "left"}})
     store.record_set(DEVICE, uuid, {"number": 1, "exercise": "squat", "reps": 1})
+    (session,) = [s for s in store.sessions(DEVICE) if s["uuid"] == uuid]
+    store.add_note(session["id"], "tess", "trainer", f"knees in on {uuid}")
 
 
 def test_a_fresh_database_is_at_the_latest_migration_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
@@ -125,15 +127,16 @@ def test_deleting_a_member_leaves_nothing_of_theirs_in_any_table(tmp_path: Path)
     a_session_with_a_rep(store, "ben-1", ben.id)
     a_session_with_a_rep(store, "guest-1", None)
     before = {t: store.count(t) for t in TABLES}
-    assert before == {"members": 2, "straps": 2, "sessions": 4, "sets": 4, "reps": 4, "events": 4}
+    assert before == {"members": 2, "straps": 2, "sessions": 4, "sets": 4, "reps": 4, "events": 4, "notes": 4}
 
     store.delete_member(ana.id)
 
     after = {t: store.count(t) for t in TABLES}
-    assert after == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 2, "events": 2}
+    assert after == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 2, "events": 2, "notes": 2}
     ana_sessions = "SELECT id FROM sessions WHERE uuid LIKE 'ana-%'"
     assert store.execute(ana_sessions).fetchall() == []
-    for table in ("sets", "reps", "events"):  # no orphan rows pointing at a session that is gone
+    assert not any("ana-" in n for (n,) in store.execute("SELECT text FROM notes").fetchall())
+    for table in ("sets", "reps", "events", "notes"):  # no orphan rows pointing at a session that is gone
         orphans = store.execute(f"SELECT COUNT(*) FROM {table} WHERE session_id NOT IN (SELECT id FROM sessions)")
         assert orphans.fetchone()[0] == 0
     assert store.execute("SELECT COUNT(*) FROM straps WHERE member_id = ?", (ana.id,)).fetchone()[0] == 0
@@ -148,7 +151,7 @@ def test_retention_prunes_old_sessions_with_their_rows(tmp_path: Path) -> None:
     a_session_with_a_rep(store, "recent", started_at=now - 2 * 86400)
     assert store.prune(now - 30 * 86400) == 1
     assert [s["uuid"] for s in store.sessions()] == ["recent"]
-    assert store.count("reps") == store.count("events") == store.count("sets") == 1
+    assert store.count("reps") == store.count("events") == store.count("sets") == store.count("notes") == 1
 
 
 def test_sessions_a_power_cut_left_open_are_closed_as_interrupted(tmp_path: Path) -> None:
@@ -191,3 +194,28 @@ def test_a_locked_file_is_one_clear_error(tmp_path: Path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_a_note_is_kept_with_its_author_bumps_the_session_and_says_what_is_wrong(tmp_path: Path) -> None:
+    store = open_sqlite(tmp_path / "h.sqlite3")
+    ana = store.add_member("Ana")
+    store.open_session(DEVICE, "s", time.time(), ana.id)
+    (session,) = store.sessions()
+    before = time.time()
+    note = store.add_note(session["id"], "Tess", "trainer", "  Knees track well now; add weight next week.  ")
+    assert (note["author"], note["author_role"], note["text"]) == (
+        "Tess", "trainer", "Knees track well now; add weight next week.")  # fmt: skip
+    assert note["written_at"] >= before and len(note["uuid"]) == 32
+    store.add_note(session["id"], "boss", "admin", "second")
+    assert [n["text"] for n in store.rows("notes", session["id"])] == [note["text"], "second"]
+    assert store.sessions()[0]["rev"] == session["rev"] + 2  # due for upload with its notes
+    for text, expected in (("   ", "needs some text"), ("x" * 2001, r"at most 2000 characters \(this one has 2001\)")):
+        with pytest.raises(HistoryError, match=expected) as err:
+            store.add_note(session["id"], "Tess", "trainer", text)
+        assert err.value.reason is Reason.HISTORY_CONFLICT
+    with pytest.raises(HistoryError, match="no session 99") as missing:
+        store.add_note(99, "Tess", "trainer", "lost")
+    assert missing.value.reason is Reason.HISTORY_NOT_FOUND
+    assert store.count("notes") == 2
+    data = store.member_data(ana.id, events=False)
+    assert [n["text"] for n in data["notes"]] == [note["text"], "second"]

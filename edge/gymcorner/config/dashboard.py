@@ -46,6 +46,15 @@ class DashboardConfig(Section):
     lock_timeout_s: float = Field(
         2.0, gt=0, le=60, description="How long a page waits for the history file the daemon is writing."
     )
+    command_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description=(
+            "How long \"start session for this member\" waits for the corner's reply on MQTT "
+            "(the broker is [mqtt], the corner [device] id) before it says none came."
+        ),
+    )
     viewer_url: str = Field(
         "http://127.0.0.1:8080/",
         description="The live avatar viewer (`gymcorner viewer`) that the dashboard's live view links to.",

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gymcorner.config.dashboard import DashboardConfig
+from gymcorner.dashboard.corner import CornerLink
 from gymcorner.dashboard.html import CSS, e, layout, message
 from gymcorner.dashboard.security import Clock, Login, LoginLimiter, Logins, same_token
 from gymcorner.errors import HistoryError, Reason
@@ -91,6 +92,7 @@ class Dashboard:
     config: DashboardConfig
     logins: Logins
     limiter: LoginLimiter
+    corner: CornerLink | None = None  # the box's device over MQTT (None: [mqtt] is off)
     verify_slots: anyio.Semaphore = field(default_factory=lambda: anyio.Semaphore(VERIFY_SLOTS))
 
     async def db(self, work: Callable[[Store], T]) -> T:
@@ -173,7 +175,7 @@ async def login_page(request: Request) -> Response:
     if request.method == "GET":
         csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or _new_token()
         response = dash.page("Log in", _login_form(csrf, _safe_next(request.query_params.get("next"))), None)
-        _set_cookie(response, LOGIN_CSRF_COOKIE, csrf, dash.secure(request), max_age=3600)
+        set_cookie(response, LOGIN_CSRF_COOKIE, csrf, dash.secure(request), max_age=3600)
         return response
     form = await read_form(request) or {}
     csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
@@ -201,7 +203,7 @@ async def login_page(request: Request) -> Response:
     dash.limiter.succeeded(keys[0])
     token, _ = dash.logins.start(user.id, user.name, user.role, user.member_id)
     redirect = RedirectResponse(next_path, status_code=303)
-    _set_cookie(redirect, SESSION_COOKIE, token, dash.secure(request))
+    set_cookie(redirect, SESSION_COOKIE, token, dash.secure(request))
     redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return redirect
 
@@ -219,7 +221,8 @@ def _new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _set_cookie(response: Response, key: str, value: str, secure: bool, max_age: int | None = None) -> None:
+def set_cookie(response: Response, key: str, value: str, secure: bool, max_age: int | None = None) -> None:
+    """One of the dashboard's cookies: HttpOnly, SameSite=Strict, the whole site, Secure over HTTPS."""
     response.set_cookie(key, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=secure)
 
 
@@ -242,8 +245,11 @@ async def history_error(request: Request, exc: Exception) -> Response:
     return dash.page(title, message(str(exc)) + hint, login, status)
 
 
-def build_app(db_path: Path, config: DashboardConfig | None = None, now: Clock = time.monotonic) -> Starlette:
-    from gymcorner.dashboard import pages
+def build_app(
+    db_path: Path, config: DashboardConfig | None = None, now: Clock = time.monotonic, corner: CornerLink | None = None
+) -> Starlette:
+    """The dashboard over one history file; `corner` is the device "start session" talks to."""
+    from gymcorner.dashboard import manage, pages, start
 
     config = config or DashboardConfig()
     dash = Dashboard(
@@ -251,6 +257,7 @@ def build_app(db_path: Path, config: DashboardConfig | None = None, now: Clock =
         config,
         Logins(config.session_idle_min * 60.0, config.session_max_h * 3600.0, now),
         LoginLimiter(config.login_failures_per_min, 60.0, now),
+        corner,
     )
     try:  # migrate now, once, rather than in the first requests at the same time
         dash.history.run(lambda store: None)
@@ -261,6 +268,8 @@ def build_app(db_path: Path, config: DashboardConfig | None = None, now: Clock =
         Route("/static/dashboard.css", stylesheet),
         Route("/logout", guarded(logout), methods=["POST"]),
         *pages.routes(guarded),
+        *manage.routes(guarded),
+        *start.routes(guarded),
     ]
     app = Starlette(routes=routes, exception_handlers={HistoryError: history_error})
     app.state.dashboard = dash

@@ -1,12 +1,14 @@
 """Charts as inline SVG, drawn on the server: no chart library, no script, no CDN.
 
 Each function takes plain numbers (one entry per session, oldest first) and returns one
-`<svg>` element whose marks carry a class (`bar`, `point`) and a `<title>` (the value, as
-a tooltip and for screen readers). Every text is escaped.
+`<svg>` element whose marks carry a class (`bar`, `point`; a line chart's `line` and
+dashed `trend`) and a `<title>` (the value, as a tooltip and for screen readers). Every
+text is escaped.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -19,14 +21,38 @@ PALETTE = ("#2a9d8f", "#e76f51", "#264653", "#e9c46a", "#8d5fd3", "#f4a261", "#3
 
 @dataclass(frozen=True)
 class SessionPoint:
+    """One session as the charts see it: means over its reps, its heart rate (None: not known)."""
+
     label: str  # the session's day and time, shown under its mark
     reps: Mapping[str, int]  # per exercise
     mean_quality: float | None
     faults: int
+    mean_depth: float | None = None  # the reps' peak phase (1: the full range of the exercise)
+    down_s: float | None = None  # mean seconds of a rep's way down (the eccentric part)
+    up_s: float | None = None  # and of its way up
+    hr_mean_bpm: float | None = None
+    hr_peak_bpm: float | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a line chart: its name (legend and tooltips) and one value per session."""
+
+    name: str
+    values: Sequence[float | None]  # None: no value that session, a gap in the line
+    colour: str
+    digits: int = 1
+    unit: str = ""
 
 
 def _frame(
-    kind: str, title: str, body: list[str], top: float, legend: Sequence[tuple[str, str]] = (), counts: bool = True
+    kind: str,
+    title: str,
+    body: list[str],
+    top: float,
+    legend: Sequence[tuple[str, str]] = (),
+    counts: bool = True,
+    low: float = 0.0,
 ) -> str:
     plot_h = HEIGHT - TOP - BOTTOM
     axis = [
@@ -34,12 +60,12 @@ def _frame(
         f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" stroke="#888"/>',
     ]
     for frac in (0.0, 0.5, 1.0):
-        if counts and abs(top * frac - round(top * frac)) > 1e-9:
+        tick = low + (top - low) * frac
+        if counts and abs(tick - round(tick)) > 1e-9:
             continue  # a count axis has whole numbers only
         y = TOP + plot_h * (1 - frac)
         axis.append(
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#555">'
-            f"{_num(top * frac)}</text>"
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#555">{_num(tick)}</text>'
         )
     keys = []
     for i, (name, colour) in enumerate(legend):
@@ -61,7 +87,10 @@ def _frame(
 
 
 def _num(value: float) -> str:
-    return f"{value:.0f}" if abs(value - round(value)) < 1e-9 or value >= 10 else f"{value:.1f}"
+    """An axis label: whole numbers plain, small fractions with what they need (0.5, 1.25)."""
+    if abs(value - round(value)) < 1e-9 or value >= 10:
+        return f"{value:.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _slots(n: int) -> tuple[float, float]:
@@ -81,9 +110,16 @@ def _labels(points: Sequence[SessionPoint]) -> list[str]:
     ]
 
 
-def _y(value: float, top: float) -> float:
+def _y(value: float, top: float, low: float = 0.0) -> float:
+    """The y of `value` on an axis from `low` (the bottom) to `top`."""
     plot_h = HEIGHT - TOP - BOTTOM
-    return TOP + plot_h * (1 - (value / top if top > 0 else 0))
+    return TOP + plot_h * (1 - ((value - low) / (top - low) if top > low else 0))
+
+
+def x_of(index: int, sessions: int) -> float:
+    """The x of the middle of session `index`'s slot (of `sessions`)."""
+    x0, w = _slots(sessions)
+    return x0 + w * (index + 0.5)
 
 
 def reps_chart(points: Sequence[SessionPoint]) -> str:
@@ -109,25 +145,118 @@ def reps_chart(points: Sequence[SessionPoint]) -> str:
 
 
 def quality_chart(points: Sequence[SessionPoint]) -> str:
-    """Mean rep quality (0-100) per session, as a line; sessions without scores are gaps."""
-    x0, w = _slots(len(points))
-    body = []
-    line: list[str] = []
-    for i, p in enumerate(points):
-        if p.mean_quality is None:
-            if len(line) > 1:
-                body.append(f'<polyline fill="none" stroke="#264653" stroke-width="2" points="{" ".join(line)}"/>')
-            line = []
-            continue
-        x, y = x0 + w * (i + 0.5), _y(p.mean_quality, 100.0)
-        line.append(f"{x:.1f},{y:.1f}")
+    """Mean rep quality (0-100) per session, as a line with its trend; sessions without
+    scores are gaps."""
+    series = Series("mean quality", [p.mean_quality for p in points], "#2a9d8f", digits=0)
+    return line_chart("quality", "Mean rep quality per session (0-100)", points, [series], 0.0, 100.0, trend=True)
+
+
+def depth_chart(points: Sequence[SessionPoint]) -> str:
+    """The reps' mean depth per session (their peak phase: 1 is the exercise's full range),
+    with its trend."""
+    series = Series("mean depth", [p.mean_depth for p in points], "#264653", digits=2)
+    top = max([1.0, *(v for v in series.values if v is not None)])
+    return line_chart("depth", "Mean rep depth per session (1: full range)", points, [series], 0.0, top, trend=True)
+
+
+def tempo_chart(points: Sequence[SessionPoint]) -> str:
+    """Mean seconds down and up per rep, per session: two lines."""
+    down = Series("down", [p.down_s for p in points], "#e76f51", unit=" s")
+    up = Series("up", [p.up_s for p in points], "#2a9d8f", unit=" s")
+    seen = [v for v in (*down.values, *up.values) if v is not None]
+    top = max(1.0, math.ceil(max(seen, default=0.0) * 2) / 2)  # half seconds
+    return line_chart("tempo", "Rep tempo per session (seconds down, up)", points, [down, up], 0.0, top)
+
+
+def heart_rate_chart(points: Sequence[SessionPoint]) -> str:
+    """Mean and peak heart rate per session (bpm), on an axis around what was measured."""
+    mean = Series("mean", [p.hr_mean_bpm for p in points], "#2a9d8f", digits=0, unit=" bpm")
+    peak = Series("peak", [p.hr_peak_bpm for p in points], "#a4161a", digits=0, unit=" bpm")
+    seen = [v for v in (*mean.values, *peak.values) if v is not None]
+    low = max(0.0, math.floor((min(seen, default=60.0) - 10) / 10) * 10)
+    top = math.ceil((max(seen, default=180.0) + 10) / 10) * 10.0
+    return line_chart("heart-rate", "Heart rate per session (bpm)", points, [mean, peak], low, top)
+
+
+def line_chart(
+    kind: str,
+    title: str,
+    points: Sequence[SessionPoint],
+    series: Sequence[Series],
+    low: float,
+    top: float,
+    trend: bool = False,
+) -> str:
+    """Lines over the sessions, one per series: a `point` per value (its value as the tooltip),
+    a gap where a session has none, and with `trend` a dashed least-squares line per series."""
+    body: list[str] = []
+    for line in series:
+        body += _lines(line, len(points), low, top) + _marks(line, points, low, top)
+        if trend:
+            body += _trend(line, len(points), low, top)
+    if not any(v is not None for line in series for v in line.values):
         body.append(
-            f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#2a9d8f">'
-            f"<title>{escape(p.label)}: mean quality {p.mean_quality:.0f}</title></circle>"
+            f'<text class="empty" x="{WIDTH / 2:.0f}" y="{HEIGHT / 2:.0f}" text-anchor="middle" font-size="12" '
+            'fill="#777">nothing recorded yet</text>'
         )
-    if len(line) > 1:
-        body.insert(0, f'<polyline fill="none" stroke="#264653" stroke-width="2" points="{" ".join(line)}"/>')
-    return _frame("quality", "Mean rep quality per session (0-100)", body + _labels(points), 100.0, counts=False)
+    legend = [(line.name, line.colour) for line in series] if len(series) > 1 else []
+    return _frame(kind, title, body + _labels(points), top, legend, counts=False, low=low)
+
+
+def _lines(line: Series, n: int, low: float, top: float) -> list[str]:
+    """The polylines of one series: a new one after every gap, none for a lone value."""
+    runs: list[list[str]] = [[]]
+    for i, value in enumerate(line.values):
+        if value is None:
+            runs.append([])
+        else:
+            runs[-1].append(f"{x_of(i, n):.1f},{_y(value, top, low):.1f}")
+    return [
+        f'<polyline class="line" data-series="{escape(line.name)}" fill="none" stroke="{line.colour}" '
+        f'stroke-width="2" points="{" ".join(run)}"/>'
+        for run in runs
+        if len(run) > 1
+    ]
+
+
+def _marks(line: Series, points: Sequence[SessionPoint], low: float, top: float) -> list[str]:
+    return [
+        f'<circle class="point" data-series="{escape(line.name)}" cx="{x_of(i, len(points)):.1f}" '
+        f'cy="{_y(value, top, low):.1f}" r="4" fill="{line.colour}"><title>{escape(p.label)}: '
+        f"{escape(line.name)} {value:.{line.digits}f}{escape(line.unit)}</title></circle>"
+        for i, (p, value) in enumerate(zip(points, line.values, strict=False))
+        if value is not None
+    ]
+
+
+def trend_of(values: Sequence[float | None]) -> tuple[float, float] | None:
+    """Least squares over (session index, value), gaps left out: (value at index 0, change a
+    session); None with fewer than two values."""
+    known = [(float(i), v) for i, v in enumerate(values) if v is not None]
+    if len(known) < 2:
+        return None
+    mean_x = sum(x for x, _ in known) / len(known)
+    mean_y = sum(y for _, y in known) / len(known)
+    spread = sum((x - mean_x) ** 2 for x, _ in known)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in known) / spread
+    return mean_y - slope * mean_x, slope
+
+
+def _trend(line: Series, n: int, low: float, top: float) -> list[str]:
+    fit = trend_of(line.values)
+    if fit is None:
+        return []
+    at0, slope = fit
+    ends = [i for i, v in enumerate(line.values) if v is not None]
+    first, last = ends[0], ends[-1]
+    y1 = _y(min(max(at0 + slope * first, low), top), top, low)
+    y2 = _y(min(max(at0 + slope * last, low), top), top, low)
+    return [
+        f'<line class="trend" data-series="{escape(line.name)}" x1="{x_of(first, n):.1f}" y1="{y1:.1f}" '
+        f'x2="{x_of(last, n):.1f}" y2="{y2:.1f}" stroke="{line.colour}" stroke-width="1.5" stroke-dasharray="5 4" '
+        f'opacity="0.7"><title>{escape(line.name)} trend: {slope:+.{line.digits + 1}f}{escape(line.unit)} '
+        "a session</title></line>"
+    ]
 
 
 def faults_chart(points: Sequence[SessionPoint]) -> str:

@@ -87,8 +87,10 @@ def cmd_dashboard(args: argparse.Namespace, _stop: Any) -> int:
     import uvicorn
 
     from gymcorner.dashboard.app import build_app
+    from gymcorner.dashboard.corner import CornerLink
 
-    app = build_app(db, cfg)
+    corner = CornerLink(config.mqtt, config.device.id, cfg.command_timeout_s) if config.mqtt.enabled else None
+    app = build_app(db, cfg, corner=corner)
     tls: dict[str, Any] = {}
     if cfg.tls_cert and cfg.tls_key:
         tls = {"ssl_certfile": str(cfg.tls_cert), "ssl_keyfile": str(cfg.tls_key)}

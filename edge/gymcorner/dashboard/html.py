@@ -28,6 +28,7 @@ def layout(title: str, body: str, login: Login | None = None, viewer_url: str | 
             links.append('<a href="/members">Members</a>')
         if login.role == "admin":
             links.append('<a href="/users">Users</a>')
+        links.append('<a href="/account/password">Password</a>')
         if viewer_url:
             links.append(f'<a href="{e(viewer_url)}" rel="noopener noreferrer">Live view</a>')
         nav = (
@@ -78,9 +79,13 @@ th { background: #eef2f2; }
 form.inline { display: inline; }
 form.stacked label { display: block; margin: 0.4rem 0; }
 form.stacked input, form.stacked select { margin-left: 0.5rem; }
+form.stacked textarea { display: block; margin-top: 0.3rem; font: inherit; }
+.notes { padding-left: 1.2rem; max-width: 48rem; }
+.note p { margin: 0.2rem 0; white-space: pre-wrap; }
 .error { color: #a4161a; background: #fde8e8; padding: 0.5rem; border-radius: 4px; }
 .ok { color: #1b4332; background: #e3f5e9; padding: 0.5rem; border-radius: 4px; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 .chart { background: #fff; border: 1px solid #ddd; }
 .reason { color: #444; font-size: 0.9rem; }
+button.danger { background: #a4161a; color: #fff; border: 0; padding: 0.4rem 0.8rem; border-radius: 4px; }
 """

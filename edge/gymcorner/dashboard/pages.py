@@ -9,7 +9,6 @@ is the form again with one line saying what is wrong (status 400), never a trace
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,18 +18,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gymcorner.dashboard.charts import SessionPoint, faults_chart, quality_chart, reps_chart
+from gymcorner.dashboard.charts import (
+    depth_chart,
+    faults_chart,
+    heart_rate_chart,
+    quality_chart,
+    reps_chart,
+    tempo_chart,
+)
 from gymcorner.dashboard.html import e, message, num, table
+from gymcorner.dashboard.progress import faults_of, points_of
 from gymcorner.dashboard.security import Login
 from gymcorner.errors import HistoryError, Reason
-from gymcorner.history.store import Member, Store
+from gymcorner.history.store import NOTE_MAX_CHARS, Member, Store
 
 if TYPE_CHECKING:
     from gymcorner.dashboard.app import Dashboard
 
 STAFF = ("admin", "trainer")
 ANYONE = ("admin", "trainer", "member")
-CHART_SESSIONS = 30  # the newest sessions a member's charts show
+Row = dict[str, Any]
 
 # (form field, label, kind): kind int/float/str or a tuple of choices
 PROFILE_FIELDS: tuple[tuple[str, str, Any], ...] = (
@@ -160,30 +167,6 @@ async def member_edit(request: Request, dash: Dashboard, login: Login, form: dic
     return RedirectResponse(f"/members/{member.id}", status_code=303)
 
 
-def _points(data: dict[str, Any]) -> list[SessionPoint]:
-    by_session: dict[int, list[dict[str, Any]]] = {}
-    for r in data["reps"]:
-        by_session.setdefault(r["session_id"], []).append(r)
-    points = []
-    for s in data["sessions"][-CHART_SESSIONS:]:
-        reps = by_session.get(s["id"], [])
-        scores = [r["quality_score"] for r in reps if r.get("quality_score") is not None]
-        faults = sum(len(_faults(r.get("faults"))) for r in reps)
-        counts = Counter(str(r.get("exercise") or "unknown") for r in reps)
-        label = time.strftime("%m-%d %H:%M", time.gmtime(float(s["started_at"])))
-        points.append(SessionPoint(label, dict(counts), sum(scores) / len(scores) if scores else None, faults))
-    return points
-
-
-def _faults(value: Any) -> list[str]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return []
-    return [str(f) for f in value] if isinstance(value, list) else []
-
-
 async def member_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
     member_id = int(request.path_params["member_id"])
     if not _own(login, member_id):
@@ -207,17 +190,21 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
     )
     links = [f'<a href="/members/{m.id}/plan">Plan</a>']
     if login.role in STAFF:
-        links.insert(0, f'<a href="/members/{m.id}/edit">Edit</a>')
-    points = _points(data)
+        links[:0] = [f'<a href="/members/{m.id}/edit">Edit</a>', f'<a href="/members/{m.id}/delete">Delete</a>']
+    points = points_of(data)
     charts = (
         '<h2>Progress</h2><div class="charts">'
         + reps_chart(points)
         + quality_chart(points)
         + faults_chart(points)
+        + depth_chart(points)
+        + tempo_chart(points)
+        + heart_rate_chart(points)
         + "</div>"
         if points
         else "<p>No sessions recorded yet.</p>"
     )
+    noted = Counter(n["session_id"] for n in data["notes"])
     rows = [
         (
             f'<a href="/sessions/{s["id"]}">{e(_when(s["started_at"]))}</a>',
@@ -225,23 +212,44 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
             e(s["exercise"]),
             e(s["reps"]),
             e(s["device_id"]),
+            e(noted.get(s["id"], 0) or "–"),
         )
         for s in reversed(data["sessions"])
     ]
-    sessions = table(("Started", "State", "Exercise", "Reps", "Device"), rows, "sessions") if rows else ""
-    body = profile + "<p>" + " · ".join(links) + "</p>" + charts + "<h2>Sessions</h2>" + sessions
+    sessions = table(("Started", "State", "Exercise", "Reps", "Device", "Notes"), rows, "sessions") if rows else ""
+    from gymcorner.dashboard.start import start_button
+
+    body = (
+        profile
+        + "<p>"
+        + " · ".join(links)
+        + "</p>"
+        + start_button(dash, login, m)
+        + charts
+        + "<h2>Sessions</h2>"
+        + sessions
+    )
     return dash.page(m.display_name, body, login)
 
 
-async def session_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+async def session_page(
+    request: Request,
+    dash: Dashboard,
+    login: Login,
+    form: dict[str, str],
+    note: str = "",
+    draft: str = "",
+    status: int = 200,
+) -> Response:
+    """A session's sets, reps and notes; `note` is a mistake to show above the note form."""
     session_id = int(request.path_params["session_id"])
 
-    def read(s: Store) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], str]:
+    def read(s: Store) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], str, list[Row]]:
         session = s.session(session_id)
         who = s.member(session["member_id"]).display_name if session["member_id"] is not None else "guest"
-        return session, s.rows("sets", session_id), s.rows("reps", session_id), who
+        return session, s.rows("sets", session_id), s.rows("reps", session_id), who, s.rows("notes", session_id)
 
-    session, sets, reps, who = await dash.db(read)
+    session, sets, reps, who, notes = await dash.db(read)
     if not _own(login, session["member_id"]):
         return _not_yours(dash, login)
     summary = (
@@ -270,7 +278,7 @@ async def session_page(request: Request, dash: Dashboard, login: Login, form: di
             e(r["number"]),
             e(r["exercise"]),
             num(r["quality_score"], 0),
-            e(", ".join(_faults(r["faults"])) or "none"),
+            e(", ".join(faults_of(r["faults"])) or "none"),
             num(r["depth"], 2),
             num(r["down_s"]),
             num(r["up_s"]),
@@ -287,8 +295,41 @@ async def session_page(request: Request, dash: Dashboard, login: Login, form: di
         )
         + "<h2>Reps</h2>"
         + table(("Set", "Rep", "Exercise", "Quality", "Faults", "Depth", "Down s", "Up s"), rep_rows, "reps")
+        + notes_section(session_id, notes, login, note, draft)
     )
-    return dash.page(f"Session {session_id}", body, login)
+    return dash.page(f"Session {session_id}", body, login, status)
+
+
+def notes_section(session_id: int, notes: list[Row], login: Login, note: str = "", draft: str = "") -> str:
+    """The session's notes, oldest first; staff also get the form that adds one."""
+    items = "".join(
+        f'<li class="note"><p>{e(n["text"])}</p><p class="reason">{e(n["author"])} ({e(n["author_role"])}), '
+        f"{e(_when(n['written_at']))}</p></li>"
+        for n in notes
+    )
+    shown = f'<ul class="notes">{items}</ul>' if items else "<p>No notes yet.</p>"
+    form = ""
+    if login.role in STAFF:
+        form = (
+            message(note) + f'<form method="post" action="/sessions/{session_id}/notes" class="stacked">'
+            f'<input type="hidden" name="csrf" value="{e(login.csrf)}">'
+            f'<label>Add a note <textarea name="text" rows="3" cols="60" maxlength="{NOTE_MAX_CHARS}" required>'
+            f'{e(draft)}</textarea></label><button type="submit">Save the note</button></form>'
+        )
+    return '<h2 id="notes">Notes</h2>' + shown + form
+
+
+async def note_add(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    """A trainer's (or an admin's) note on a session, written as the login's user."""
+    session_id = int(request.path_params["session_id"])
+    text = form.get("text", "")
+    try:
+        await dash.db(lambda s: s.add_note(session_id, login.name, login.role, text))
+    except HistoryError as err:
+        if err.reason is not Reason.HISTORY_CONFLICT:
+            raise
+        return await session_page(request, dash, login, form, note=str(err), draft=text, status=400)
+    return RedirectResponse(f"/sessions/{session_id}#notes", status_code=303)
 
 
 async def plan_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
@@ -348,11 +389,14 @@ async def users_page(request: Request, dash: Dashboard, login: Login, form: dict
                 raise
             note, status = str(err), 400
     users = await dash.db(list_users)
-    rows = [(e(u.name), e(u.role), e(u.member_id or "")) for u in users]
+    rows = [
+        (e(u.name), e(u.role), e(u.member_id or ""), f'<a href="/users/{u.id}/password">Reset password</a>')
+        for u in users
+    ]
     options = "".join(f'<option value="{r}">{r}</option>' for r in ROLES)
     body = (
         (message(note, "ok" if status == 200 else "error") if note else "")
-        + table(("Name", "Role", "Member id"), rows, "users")
+        + table(("Name", "Role", "Member id", ""), rows, "users")
         + '<h2>Add a user</h2><form method="post" action="/users" class="stacked">'
         f'<input type="hidden" name="csrf" value="{e(login.csrf)}">'
         '<label>Name <input name="name" required></label>'
@@ -390,6 +434,7 @@ def routes(guarded: Callable[..., Any]) -> list[Route]:
         Route("/members/{member_id:int}/edit", guarded(member_edit, STAFF), methods=["GET", "POST"]),
         Route("/members/{member_id:int}/plan", guarded(plan_page, ANYONE)),
         Route("/sessions/{session_id:int}", guarded(session_page, ANYONE)),
+        Route("/sessions/{session_id:int}/notes", guarded(note_add, STAFF), methods=["POST"]),
         Route("/users", guarded(users_page, ("admin",)), methods=["GET", "POST"]),
         Route("/api/members", guarded(api_members, STAFF)),
         Route("/api/members/{member_id:int}/sessions", guarded(api_member_sessions, ANYONE)),

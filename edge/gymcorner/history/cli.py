@@ -59,7 +59,9 @@ def add_parsers(sub: Any) -> None:
     _profile(edit)
     edit.add_argument("--clear", action="append", default=[], metavar="FIELD", help="unset a profile field")
     _common(edit)
-    delete = msub.add_parser("delete", help="delete a member and ALL of their data (sessions, sets, reps, events)")
+    delete = msub.add_parser(
+        "delete", help="delete a member and ALL of their data (sessions, sets, reps, events, notes)"
+    )
     delete.add_argument("member", help="display name or id")
     delete.add_argument("--yes", action="store_true", help="required: yes, delete everything of theirs")
     _common(delete)
@@ -157,7 +159,7 @@ def _members(store: Any, args: argparse.Namespace) -> int:
         store.delete_member(member.id)
         print(
             f"deleted {member.display_name!r}: {len(data['sessions'])} sessions, {len(data['reps'])} reps, "
-            f"{len(data['events'])} events, {len(data['straps'])} straps"
+            f"{len(data['events'])} events, {len(data['notes'])} notes, {len(data['straps'])} straps"
         )
     elif action == "export":
         member = store.find_member(args.member)

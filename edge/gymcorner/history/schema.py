@@ -162,9 +162,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        6,
+        "trainers' notes on a session: who wrote it (name and role, as they were), when, the text",
+        (
+            # uuid: the note's natural key within its session, so an upload to the chain is an upsert
+            """CREATE TABLE notes (
+                id {id},
+                session_id BIGINT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                uuid TEXT NOT NULL,
+                author TEXT NOT NULL,
+                author_role TEXT NOT NULL,
+                text TEXT NOT NULL,
+                written_at {real} NOT NULL,
+                UNIQUE (session_id, uuid)
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number
 
 # Every table holding a member's data, child first (export and the delete test walk it).
-TABLES = ("members", "straps", "sessions", "sets", "reps", "events")
+TABLES = ("members", "straps", "sessions", "sets", "reps", "events", "notes")

@@ -6,7 +6,8 @@ schema (`schema.py`); a backend only says how a transaction starts and how its e
 insert, which is what makes an upload idempotent:
 
 * a session is (device_id, uuid), a set (session, number), a rep (session, set_number,
-  number), an event (session, seq), a member its case-folded display name.
+  number), an event (session, seq), a note (session, uuid), a member its case-folded
+  display name.
 
 Every write to a session's rows bumps its `rev` in the same transaction; `sync.py` uploads a
 session while `rev > synced_rev`.
@@ -250,8 +251,9 @@ class Store:
             return owner
 
     def member_data(self, member_id: int, events: bool = True) -> dict[str, Any]:
-        """Everything stored about one member, table by table (the export); `events=False`
-        leaves the coaching events out (the dashboard's pages and plans do not show them)."""
+        """Everything stored about one member, table by table (the export), trainers' notes on
+        their sessions included; `events=False` leaves the coaching events out (the dashboard's
+        pages and plans do not show them)."""
         member = self.member(member_id)
         sessions = self._dicts("SELECT * FROM sessions WHERE member_id = ? ORDER BY started_at", (member_id,))
         data: dict[str, Any] = {
@@ -259,7 +261,7 @@ class Store:
             "straps": self._dicts("SELECT * FROM straps WHERE member_id = ? ORDER BY address", (member_id,)),
             "sessions": sessions,
         }
-        for table in ("sets", "reps", "events") if events else ("sets", "reps"):
+        for table in ("sets", "reps", "events", "notes") if events else ("sets", "reps", "notes"):
             data[table] = self._dicts(
                 f"SELECT t.* FROM {table} t JOIN sessions s ON s.id = t.session_id WHERE s.member_id = ? "
                 "ORDER BY t.session_id, t.id",
@@ -348,6 +350,26 @@ class Store:
         row["recorded_at"] = event.get("recorded_at") or time.time()
         self.upsert("events", {"session_id": session_id, **row}, ("session_id", "seq"))
 
+    def add_note(self, session_id: int, author: str, author_role: str, text: str) -> dict[str, Any]:
+        """A trainer's note on a session (its row); the session's rev is bumped, so the note goes
+        up with it to a chain's server. An empty or over-long note is a HISTORY_CONFLICT."""
+        body = text.strip()
+        if not body:
+            raise HistoryError("a note needs some text", Reason.HISTORY_CONFLICT)
+        if len(body) > NOTE_MAX_CHARS:
+            raise HistoryError(
+                f"a note is at most {NOTE_MAX_CHARS} characters (this one has {len(body)})", Reason.HISTORY_CONFLICT
+            )
+        import uuid
+
+        row = {"uuid": uuid.uuid4().hex, "author": author, "author_role": author_role, "text": body}
+        with self.transaction():
+            found = self._one("UPDATE sessions SET rev = rev + 1 WHERE id = ? RETURNING id", (session_id,))
+            if found is None:
+                raise HistoryError(f"no session {session_id} in {self.where}", Reason.HISTORY_NOT_FOUND)
+            self.upsert("notes", {"session_id": session_id, **row, "written_at": time.time()}, ("session_id", "uuid"))
+        return self._dicts("SELECT * FROM notes WHERE session_id = ? AND uuid = ?", (session_id, row["uuid"]))[0]
+
     def close_interrupted(self, device_id: str) -> int:
         """Sessions of this device still 'active' from a run that never ended them (a power
         cut, a SIGKILL): marked 'interrupted', ended at their last recorded rep or event."""
@@ -383,7 +405,7 @@ class Store:
         return rows[0]
 
     def rows(self, table: str, session_id: int) -> list[dict[str, Any]]:
-        if table not in ("sets", "reps", "events"):
+        if table not in ("sets", "reps", "events", "notes"):
             raise ValueError(table)
         return self._dicts(f"SELECT * FROM {table} WHERE session_id = ? ORDER BY id", (session_id,))
 
@@ -399,6 +421,8 @@ class Store:
         with self.transaction():
             self.execute("UPDATE sessions SET synced_rev = ? WHERE id = ? AND synced_rev < ?", (rev, session_id, rev))
 
+
+NOTE_MAX_CHARS = 2000  # a note is a few lines, not a report
 
 REP_COLUMNS = (
     "set_number",

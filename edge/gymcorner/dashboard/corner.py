@@ -1,0 +1,166 @@
+"""The corner's daemon as the dashboard reaches it: one MQTT command and the reply to it.
+
+Why a connection per command: a trainer clicks "start session" a few times an hour, and a
+client that lives only for one command shares nothing between requests and never holds a
+broker session open for the dashboard. Each command gets a paho client of its own (a
+random client id, a clean session) that subscribes to the device's `cmd/reply`, waits for
+the broker to confirm it, publishes the command on `cmd` at QoS 1, never retained (the
+envelope of docs/protocol.md: v, id, cmd, args), and waits for the reply that carries the
+same id, at most `timeout_s` in all. It blocks: the dashboard calls it in a worker thread.
+
+What can happen is a value, not an exception (`Outcome`): the device did it, the device
+said no (its one-line error), no reply came in time (the daemon is down, or not on this
+broker), or the broker could not be reached at all.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import queue
+import secrets
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from gymcorner.config import MqttConfig
+from gymcorner.errors import ConfigError
+from gymcorner.transport.mqtt import Topics
+
+PROTOCOL_VERSION = 1
+
+
+class Outcome(enum.Enum):
+    DONE = "done"  # the device answered ok
+    REFUSED = "refused"  # the device answered, not ok (unknown member, busy, ...)
+    NO_REPLY = "no_reply"  # the command went out; no reply with its id within the timeout
+    UNREACHABLE = "unreachable"  # no connection to the broker (down, refused, bad credentials)
+
+
+@dataclass(frozen=True)
+class CornerReply:
+    """What one command came to: the outcome, one line for the page, the device's reply."""
+
+    outcome: Outcome
+    line: str
+    reply: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Exchange:
+    """What paho's thread hands the waiting request: the subscription, the reply, a refusal."""
+
+    command_id: str
+    subscribed: threading.Event = field(default_factory=threading.Event)
+    replies: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
+    refused: str = ""
+
+
+@dataclass(frozen=True)
+class CornerLink:
+    """The device this dashboard starts sessions on: the broker of `[mqtt]`, the id of `[device]`."""
+
+    mqtt: MqttConfig
+    device_id: str
+    timeout_s: float = 5.0
+
+    @property
+    def broker(self) -> str:
+        return f"{self.mqtt.host}:{self.mqtt.port}"
+
+    def start_session(self, member_id: int) -> CornerReply:
+        """`start_session` for this member (by id); DONE only when the device took that member."""
+        answer = self.send("start_session", {"member": str(member_id)})
+        if answer.outcome is Outcome.DONE and answer.reply.get("member_id") != member_id:
+            picked = f"{answer.reply.get('member')!r} (id {answer.reply.get('member_id')})"
+            return CornerReply(Outcome.REFUSED, f"{self.device_id} took member {picked}, not {member_id}", answer.reply)
+        return answer
+
+    def send(self, cmd: str, args: dict[str, Any]) -> CornerReply:
+        """One command and its reply (or why there is none), within `timeout_s`."""
+        deadline = time.monotonic() + self.timeout_s
+        exchange = _Exchange(f"dashboard-{secrets.token_hex(8)}")
+        topics = Topics.for_device(self.mqtt.base_topic, self.device_id)
+        try:
+            client = self._client(topics, exchange)
+        except ConfigError as err:  # the password file or the CA bundle cannot be read by this process
+            return CornerReply(Outcome.UNREACHABLE, f"cannot connect to the MQTT broker at {self.broker}: {err}")
+        try:
+            client.connect(self.mqtt.host, self.mqtt.port, keepalive=max(5, round(self.timeout_s) * 2))
+        except (OSError, ValueError) as err:
+            return CornerReply(Outcome.UNREACHABLE, f"cannot reach the MQTT broker at {self.broker}: {err}")
+        client.loop_start()
+        try:
+            return self._exchange(client, topics, exchange, cmd, args, deadline)
+        finally:
+            client.disconnect()
+            client.loop_stop()
+
+    def _exchange(
+        self, client: paho.Client, topics: Topics, exchange: _Exchange, cmd: str, args: dict[str, Any], deadline: float
+    ) -> CornerReply:
+        if not exchange.subscribed.wait(max(0.0, deadline - time.monotonic())) or exchange.refused:
+            why = exchange.refused or f"no answer within {self.timeout_s:g} s"
+            return CornerReply(Outcome.UNREACHABLE, f"the MQTT broker at {self.broker} did not let us in: {why}")
+        body = {"v": PROTOCOL_VERSION, "id": exchange.command_id, "cmd": cmd, "args": args}
+        client.publish(topics.cmd, json.dumps(body, separators=(",", ":")), qos=1, retain=False)
+        try:
+            reply = exchange.replies.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return CornerReply(
+                Outcome.NO_REPLY,
+                f"no reply from {self.device_id} within {self.timeout_s:g} s: is its daemon running and connected "
+                f"to the broker at {self.broker}?",
+            )
+        if reply.get("ok") is True:
+            return CornerReply(Outcome.DONE, f"{self.device_id} answered ok", reply)
+        return CornerReply(Outcome.REFUSED, f"{self.device_id} refused: {reply.get('error') or 'no reason'}", reply)
+
+    def _client(self, topics: Topics, exchange: _Exchange) -> paho.Client:
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"gymcorner-dashboard-{secrets.token_hex(6)}",
+            clean_session=True,
+            protocol=paho.MQTTv311,
+        )
+        client.connect_timeout = min(self.timeout_s, 5.0)
+        password = self.mqtt.resolve_password()  # handed to paho only; never stored or logged here
+        if self.mqtt.username is not None or password is not None:
+            client.username_pw_set(self.mqtt.username or "", password)
+        if self.mqtt.tls:
+            try:
+                client.tls_set(ca_certs=str(self.mqtt.ca_file) if self.mqtt.ca_file is not None else None)
+            except (OSError, ssl.SSLError, ValueError) as err:
+                raise ConfigError(
+                    f"mqtt.ca_file: cannot load TLS CA certificates from {self.mqtt.ca_file}: {err}"
+                ) from err
+
+        def on_connect(c: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+            if reason.is_failure:
+                exchange.refused = str(reason)
+                exchange.subscribed.set()
+                return
+            c.subscribe(topics.cmd_reply, qos=1)
+
+        def on_subscribe(_c: paho.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
+            if any(code.is_failure for code in codes):  # an ACL that hides the replies from us
+                exchange.refused = f"not allowed to subscribe to {topics.cmd_reply}"
+            exchange.subscribed.set()
+
+        def on_message(_c: paho.Client, _u: Any, message: paho.MQTTMessage) -> None:
+            try:
+                body = json.loads(message.payload)
+            except ValueError:
+                return  # another app's garbage on the reply topic is not our reply
+            if isinstance(body, dict) and body.get("id") == exchange.command_id:
+                exchange.replies.put(body)
+
+        client.on_connect = on_connect
+        client.on_subscribe = on_subscribe
+        client.on_message = on_message
+        return client
