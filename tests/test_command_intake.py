@@ -19,7 +19,8 @@ from protocol_doc import validator
 
 from gymcorner.config import MqttConfig
 from gymcorner.transport.commands import Command
-from gymcorner.transport.mqtt import COMMAND_BURST, MqttPublisher, TokenBucket, Topics
+from gymcorner.transport.intake import COMMAND_BURST, TokenBucket
+from gymcorner.transport.mqtt import MqttPublisher, Topics
 
 pytestmark = pytest.mark.broker
 

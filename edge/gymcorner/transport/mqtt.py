@@ -10,12 +10,8 @@ Why it is shaped like this:
   is slow or down (a stale pose is worse than none). At most `AVATAR_WINDOW` frames sit in
   paho unwritten, so a slow socket is felt as back-pressure here instead of growing paho's
   unbounded packet queue.
-* Commands are acted on once and answered once. Retained messages on `cmd` are ignored
-  (counted, logged): the broker would hand a retained command over again on every
-  reconnect. An empty payload (how an app clears a retained message) is nothing at all.
-  Intake is bounded twice: a token bucket (`COMMAND_RATE_PER_S`, burst
-  `COMMAND_BURST`) and the frame loop's queue; what either sheds is answered with an
-  explicit `busy` reply at once, on paho's thread, so a flood never reaches the frame loop.
+* Commands are acted on once and answered once (`transport/intake.py`: retained messages
+  ignored, a token bucket and a bounded queue, the excess answered `busy` on paho's thread).
   Replies wait in their own bounded queue and go to paho `REPLY_WINDOW` at a time, so a
   flood neither grows paho's packet queue nor slows the sender; a reply that cannot even
   be queued is counted (`replies_dropped`) and logged, never lost without a trace.
@@ -36,9 +32,7 @@ Why it is shaped like this:
 
 from __future__ import annotations
 
-import json
 import logging
-import queue
 import secrets
 import ssl
 import threading
@@ -52,14 +46,8 @@ import paho.mqtt.client as paho
 
 from gymcorner.config import MqttConfig
 from gymcorner.errors import ConfigError
-from gymcorner.transport.commands import (
-    MAX_ID_CHARS,
-    PROTOCOL_VERSION,
-    Command,
-    CommandName,
-    InvalidCommand,
-    parse_command,
-)
+from gymcorner.transport.commands import MAX_ID_CHARS, PROTOCOL_VERSION, Command
+from gymcorner.transport.intake import CommandIntake, dumps
 
 _log = logging.getLogger(__name__)
 
@@ -69,11 +57,6 @@ REPLY_WINDOW = 32  # QoS 1 command replies handed to paho and not yet acknowledg
 PAHO_MAX_INFLIGHT = 64  # above FEEDBACK_WINDOW + REPLY_WINDOW, leaving room for status and session
 REPLY_QUEUE_MESSAGES = 16384  # replies waiting for the link (about 2.5 MB): three floods of 5,000; beyond, dropped
 CONTROL_QUEUE_MESSAGES = 256  # status-like control messages (wearables, discovery) waiting for the link
-COMMAND_QUEUE_COMMANDS = 64  # valid commands waiting for the frame loop; beyond, "busy"
-COMMAND_RATE_PER_S = 20.0  # sustained commands a device accepts; an app sends a few a minute
-COMMAND_BURST = 64  # commands accepted at once before the rate applies
-BUSY_ERROR = "busy: too many commands, retry later"
-BUSY_LOG_EVERY_S = 60.0  # at most one warning line a minute while commands are shed
 IDLE_WAKE_S = 0.5  # the sender re-checks in-flight messages at least this often
 
 StatusState = Literal["online", "offline"]
@@ -131,9 +114,7 @@ class _PahoLog(logging.LoggerAdapter):  # type: ignore[type-arg]
             self.logger.debug(msg, *args, **kwargs)
 
 
-def _dumps(body: Mapping[str, Any]) -> bytes:
-    """Compact JSON; NaN/Infinity are refused because they are not JSON (Unity rejects them)."""
-    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+_dumps = dumps
 
 
 class MqttPublisher:
@@ -158,7 +139,7 @@ class MqttPublisher:
         self._status_state: StatusState = "online"
         self._status_fields: dict[str, Any] = {}
         self._status_dirty = False
-        self._commands: queue.Queue[Command] = queue.Queue(maxsize=COMMAND_QUEUE_COMMANDS)
+        self.intake = CommandIntake(device_id, self.topics.cmd, self._enqueue_reply)
         self._next_seq = 1
         self._counts = dict.fromkeys(
             (
@@ -166,16 +147,10 @@ class MqttPublisher:
                 "avatar_dropped",
                 "feedback_sent",
                 "feedback_dropped",
-                "commands_rejected",
-                "commands_busy",
-                "commands_retained_ignored",
                 "replies_dropped",
             ),
             0,
         )
-        self._intake = TokenBucket(COMMAND_RATE_PER_S, COMMAND_BURST)
-        self._busy_next_log_s = 0.0
-        self._busy_tails: dict[CommandName, bytes] = {}
         self._replies_dropped_logged = False
         self._connected = False
         self._connects = 0
@@ -353,13 +328,7 @@ class MqttPublisher:
 
     def poll_commands(self, limit: int | None = None) -> list[Command]:
         """Validated commands received since the last call, at most `limit` (never blocks)."""
-        commands: list[Command] = []
-        while limit is None or len(commands) < limit:
-            try:
-                commands.append(self._commands.get_nowait())
-            except queue.Empty:
-                return commands
-        return commands
+        return self.intake.poll(limit)
 
     def reply(self, command: Command, ok: bool, **fields: Any) -> None:
         """Answer a command on `cmd/reply` (QoS 1); pass `error="..."` when not ok."""
@@ -381,6 +350,7 @@ class MqttPublisher:
             return {
                 "connected": self._connected,
                 **self._counts,
+                **self.intake.counts(),
                 "avatar_queued": len(self._avatar),
                 "feedback_pending": len(self._feedback) + self._in_flight_by_kind["feedback"],
                 "replies_pending": len(self._replies) + self._in_flight_by_kind["reply"],
@@ -413,41 +383,6 @@ class MqttPublisher:
             _log.warning(
                 "MQTT reply queue full (%d replies); further replies are counted as dropped", REPLY_QUEUE_MESSAGES
             )
-
-    def _reject(self, command_id: str | None, reason: str) -> None:
-        body = {"v": PROTOCOL_VERSION, "id": command_id, "ok": False, "error": reason, "device": self.device_id}
-        with self._cond:
-            self._counts["commands_rejected"] += 1
-        _log.debug("MQTT command rejected: %s", reason)
-        self._enqueue_reply(_dumps(body))
-
-    def _shed(self, command: Command) -> None:
-        """Answer a valid command the device has no room for: `busy`, so the app may retry.
-
-        A flood is answered one reply per command, so this reply is built from bytes made
-        once per command name: only the id is encoded each time."""
-        tail = self._busy_tails.get(command.name)
-        if tail is None:
-            tail = _dumps(
-                {"cmd": command.name.value, "ok": False, "busy": True, "error": BUSY_ERROR, "device": self.device_id}
-            )[1:]
-            self._busy_tails[command.name] = tail
-        payload = b'{"v":%d,"id":%s,%s' % (PROTOCOL_VERSION, _dumps(command.id), tail)
-        now_s = time.monotonic()
-        with self._cond:
-            self._counts["commands_busy"] += 1
-            total = self._counts["commands_busy"]
-            due = now_s >= self._busy_next_log_s
-            if due:
-                self._busy_next_log_s = now_s + BUSY_LOG_EVERY_S
-        if due:
-            _log.warning(
-                "MQTT commands arriving faster than %g/s (burst %d): answering the excess 'busy' (%d so far)",
-                COMMAND_RATE_PER_S,
-                COMMAND_BURST,
-                total,
-            )
-        self._enqueue_reply(payload)
 
     def _has_undelivered_locked(self) -> bool:
         return bool(
@@ -656,54 +591,5 @@ class MqttPublisher:
             self._complete_locked(message, delivered=message.info.rc == paho.MQTT_ERR_SUCCESS)
 
     def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
-        if message.topic != self.topics.cmd:
-            return
-        if message.retain:
-            self._ignore_retained(message.payload)
-            return
-        if not message.payload:  # an app clearing a retained command: nothing to do or answer
-            return
-        try:
-            command = parse_command(message.payload)
-        except InvalidCommand as err:
-            self._reject(err.command_id, str(err))
-            return
-        if not self._intake.take(time.monotonic()):
-            self._shed(command)
-            return
-        try:
-            self._commands.put_nowait(command)
-        except queue.Full:
-            self._shed(command)
-
-    def _ignore_retained(self, payload: bytes) -> None:
-        """A retained command would be acted on again after every reconnect: never act on one."""
-        if not payload:
-            return  # the broker never delivers an empty retained message; nothing to count
-        with self._cond:
-            self._counts["commands_retained_ignored"] += 1
-        _log.warning(
-            "MQTT ignored a retained message on %s (%d bytes): commands must be published with "
-            "retain off; clear it by publishing an empty retained message",
-            self.topics.cmd,
-            len(payload),
-        )
-
-
-class TokenBucket:
-    """`rate_per_s` tokens a second up to `burst`; `take(now_s)` spends one if there is one."""
-
-    def __init__(self, rate_per_s: float, burst: int) -> None:
-        self._rate_per_s = rate_per_s
-        self._burst = float(burst)
-        self._tokens = float(burst)
-        self._last_s: float | None = None
-
-    def take(self, now_s: float) -> bool:
-        if self._last_s is not None:
-            self._tokens = min(self._burst, self._tokens + max(0.0, now_s - self._last_s) * self._rate_per_s)
-        self._last_s = now_s
-        if self._tokens < 1.0:
-            return False
-        self._tokens -= 1.0
-        return True
+        if message.topic == self.topics.cmd:
+            self.intake.receive(bytes(message.payload), bool(message.retain))
