@@ -366,6 +366,38 @@ def test_a_member_page_draws_their_sessions_and_the_session_page_lists_reps(app_
     assert plan.status_code == 200 and "strength" in plan.text and "[acsm-2009" in plan.text
 
 
+def test_a_member_s_history_is_read_once_until_the_daemon_writes_again(
+    app_client: TestClient, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gymcorner.history.store import Store
+
+    reads: list[int] = []
+    real = Store.member_data
+
+    def counted(self: Store, member_id: int, events: bool = True) -> dict[str, object]:
+        reads.append(member_id)
+        return real(self, member_id, events=events)
+
+    monkeypatch.setattr(Store, "member_data", counted)
+    sessions_for(db, 1, workouts=2)
+    log_in(app_client, name="tess")
+
+    def chart_bars() -> int:
+        page = app_client.get("/members/1").text
+        return page.split('class="chart chart-reps"')[1].split("</svg>")[0].count('class="bar"')
+
+    assert chart_bars() == 2
+    assert app_client.get("/members/1/plan").status_code == 200
+    assert app_client.get("/api/members/1/sessions").json()[0]["reps"] == 2
+    assert chart_bars() == 2
+    assert reads == [1]  # four pages, one read: nothing was written in between
+    sessions_for(db, 1, workouts=1)  # the daemon records another session (its own connection)
+    assert chart_bars() == 3  # seen at once, not after a delay
+    assert reads == [1, 1]
+    sessions_for(db, 2, workouts=1)  # someone else's session changes the file too
+    assert chart_bars() == 3 and reads == [1, 1, 1]
+
+
 def test_text_from_the_database_is_escaped(app_client: TestClient) -> None:
     log_in(app_client)
     token = form_token(app_client)

@@ -121,8 +121,16 @@ def log_in(port: int) -> str:
 
 
 def client(
-    port: int, cookie: str, paths: list[str], stop: threading.Event, out: list[tuple[str, float, int]], think_s: float
+    port: int,
+    cookie: str,
+    paths: list[str],
+    stop: threading.Event,
+    out: list[tuple[str, float, int]],
+    think_s: float,
+    nice: int,
 ) -> None:
+    if nice:  # this thread only (Linux nices threads one by one): the browsers are not on the box
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     i = 0
     while not stop.is_set():
@@ -174,6 +182,12 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=20, help="recorded sessions per member")
     ap.add_argument("--think-s", type=float, default=0.0, help="pause between a client's requests (0: back to back)")
     ap.add_argument("--nice", type=int, default=10, help="the dashboard's niceness (its unit's Nice=; 0: none)")
+    ap.add_argument(
+        "--clients-nice",
+        type=int,
+        default=19,
+        help="the load clients' niceness: they stand for browsers on other machines (0: compete with the coach)",
+    )
     ap.add_argument("--json", metavar="OUT")
     args = ap.parse_args()
     if not 1 <= args.clients <= 500:
@@ -192,6 +206,7 @@ def main() -> int:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=(lambda: os.nice(args.nice)) if args.nice else None,  # as its unit's Nice=
         )
         try:
             wait_listening(port, proc)
@@ -208,7 +223,8 @@ def main() -> int:
             results: list[list[tuple[str, float, int]]] = [[] for _ in range(args.clients)]
             threads = [
                 threading.Thread(
-                    target=client, args=(port, cookie, paths[i % 6 :] + paths[: i % 6], stop, r, args.think_s)
+                    target=client,
+                    args=(port, cookie, paths[i % 6 :] + paths[: i % 6], stop, r, args.think_s, args.clients_nice),
                 )
                 for i, r in enumerate(results)
             ]
@@ -232,6 +248,7 @@ def main() -> int:
         "clients": args.clients,
         "think_s": args.think_s,
         "dashboard_nice": args.nice,
+        "clients_nice": args.clients_nice,
         "seconds": round(elapsed, 1),
         "requests": len(flat),
         "errors": len(flat) - len(ok),

@@ -27,8 +27,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gymcorner.config.dashboard import DashboardConfig
+from gymcorner.dashboard.charts import SessionPoint
 from gymcorner.dashboard.corner import CornerLink
 from gymcorner.dashboard.html import CSS, e, layout, message
+from gymcorner.dashboard.progress import points_of
 from gymcorner.dashboard.security import Clock, Login, LoginLimiter, Logins, same_token
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.sqlite import open_sqlite
@@ -40,6 +42,8 @@ SESSION_COOKIE = "gymcorner_session"
 LOGIN_CSRF_COOKIE = "gymcorner_login_csrf"
 MAX_FORM_BYTES = 64 * 1024
 VERIFY_SLOTS = 2  # password verifications at once (argon2id: 64 MiB and ~0.7 s of a core each)
+MEMBER_VIEWS = 64  # members whose history is kept read between requests
+MEMBER_VIEW_TTL_S = 30.0  # and for at most this long, whatever the file's stat says
 T = TypeVar("T")
 
 SECURITY_HEADERS = (
@@ -85,6 +89,29 @@ class History:
         with closing(store):
             return work(store)
 
+    def version(self) -> tuple[tuple[int, int, int] | None, ...]:
+        """What changes whenever anyone commits to the file: the stat of the database and of
+        its write-ahead log (every commit appends to the log, a checkpoint rewrites the file)."""
+        return tuple(_stat(p) for p in (self.path, self.path.with_name(self.path.name + "-wal")))
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A member's rows (`Store.member_data`) and their chart points, as read at `version`."""
+
+    version: tuple[tuple[int, int, int] | None, ...]
+    read_at: float
+    data: dict[str, Any]
+    points: list[SessionPoint]
+
 
 @dataclass
 class Dashboard:
@@ -94,9 +121,28 @@ class Dashboard:
     limiter: LoginLimiter
     corner: CornerLink | None = None  # the box's device over MQTT (None: [mqtt] is off)
     verify_slots: anyio.Semaphore = field(default_factory=lambda: anyio.Semaphore(VERIFY_SLOTS))
+    members: dict[int, MemberView] = field(default_factory=dict)  # newest last, at most MEMBER_VIEWS
 
     async def db(self, work: Callable[[Store], T]) -> T:
         return await run_in_threadpool(self.history.run, work)
+
+    async def member_view(self, member_id: int) -> MemberView:
+        """A member's history for their pages, read again only when the file changed.
+
+        A member's page and plan read every rep of the member (hundreds of rows, ~10 ms of
+        a core) while the box coaches beside them; most requests see the same file."""
+        version = self.history.version()  # before the read: a commit during it shows next time
+        now = time.monotonic()
+        view = self.members.get(member_id)
+        if view is not None and view.version == version and now - view.read_at < MEMBER_VIEW_TTL_S:
+            return view
+        data = await self.db(lambda s: s.member_data(member_id, events=False))
+        view = MemberView(version, now, data, points_of(data))
+        self.members.pop(member_id, None)
+        self.members[member_id] = view
+        while len(self.members) > MEMBER_VIEWS:
+            self.members.pop(next(iter(self.members)))
+        return view
 
     def page(self, title: str, body: str, login: Login | None, status: int = 200) -> HTMLResponse:
         return HTMLResponse(layout(title, body, login, self.config.viewer_url), status_code=status)

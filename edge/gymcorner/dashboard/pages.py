@@ -27,7 +27,7 @@ from gymcorner.dashboard.charts import (
     tempo_chart,
 )
 from gymcorner.dashboard.html import e, message, num, table
-from gymcorner.dashboard.progress import faults_of, points_of
+from gymcorner.dashboard.progress import faults_of
 from gymcorner.dashboard.security import Login
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.store import NOTE_MAX_CHARS, Member, Store
@@ -171,7 +171,8 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
     member_id = int(request.path_params["member_id"])
     if not _own(login, member_id):
         return _not_yours(dash, login)
-    data = await dash.db(lambda s: s.member_data(member_id, events=False))
+    view = await dash.member_view(member_id)
+    data = view.data
     m = Member(**data["member"])
     profile = table(
         ("Born", "Weight", "Height", "Goal", "Level", "Max HR", "Language"),
@@ -191,7 +192,7 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
     links = [f'<a href="/members/{m.id}/plan">Plan</a>']
     if login.role in STAFF:
         links[:0] = [f'<a href="/members/{m.id}/edit">Edit</a>', f'<a href="/members/{m.id}/delete">Delete</a>']
-    points = points_of(data)
+    points = view.points
     charts = (
         '<h2>Progress</h2><div class="charts">'
         + reps_chart(points)
@@ -339,7 +340,7 @@ async def plan_page(request: Request, dash: Dashboard, login: Login, form: dict[
     member_id = int(request.path_params["member_id"])
     if not _own(login, member_id):
         return _not_yours(dash, login)
-    data = await dash.db(lambda s: s.member_data(member_id, events=False))
+    data = (await dash.member_view(member_id)).data
     name = data["member"]["display_name"]
     try:
         plan = generate_plan(profile_of(data["member"]), history_of(data), dt.date.today())
@@ -420,7 +421,7 @@ async def api_member_sessions(request: Request, dash: Dashboard, login: Login, f
     member_id = int(request.path_params["member_id"])
     if not _own(login, member_id):
         return _not_yours(dash, login, api=True)
-    data = await dash.db(lambda s: s.member_data(member_id, events=False))
+    data = (await dash.member_view(member_id)).data
     keep = ("id", "device_id", "uuid", "started_at", "ended_at", "state", "exercise", "reps")
     return JSONResponse([{k: s[k] for k in keep} for s in data["sessions"]])
 
