@@ -10,13 +10,15 @@ a 503 page that says why, an unknown member or session a 404.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 from starlette.applications import Starlette
@@ -82,6 +84,8 @@ class History:
     path: Path
     lock_timeout_s: float
     _migrated: bool = False
+    _probe: sqlite3.Connection | None = None  # for version() only, never written through
+    _probe_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, work: Callable[[Store], T]) -> T:
         store = open_sqlite(self.path, self.lock_timeout_s, migrate=not self._migrated)
@@ -89,28 +93,40 @@ class History:
         with closing(store):
             return work(store)
 
-    def version(self) -> tuple[tuple[int, int, int] | None, ...]:
-        """What changes whenever anyone commits to the file: the stat of the database and of
-        its write-ahead log (every commit appends to the log, a checkpoint rewrites the file)."""
-        return tuple(_stat(p) for p in (self.path, self.path.with_name(self.path.name + "-wal")))
+    def version(self) -> int | None:
+        """A number that changes whenever any connection commits to the file (`PRAGMA
+        data_version` on one long-lived read-only connection); None when it cannot be read.
 
-
-def _stat(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+        The file's stat would not do: with connections opened per request, the WAL file
+        comes and goes with them."""
+        with self._probe_lock:
+            try:
+                if self._probe is None:
+                    uri = f"file:{urllib.parse.quote(str(self.path))}?mode=ro"
+                    self._probe = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                return int(self._probe.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:
+                if self._probe is not None:
+                    self._probe.close()
+                self._probe = None
+                return None
 
 
 @dataclass(frozen=True)
 class MemberView:
     """A member's rows (`Store.member_data`) and their chart points, as read at `version`."""
 
-    version: tuple[tuple[int, int, int] | None, ...]
+    version: int
     read_at: float
     data: dict[str, Any]
     points: list[SessionPoint]
+    derived: dict[Any, Any] = field(default_factory=dict)  # what pages compute from `data`, by key
+
+    def derive(self, key: Any, compute: Callable[[dict[str, Any]], T]) -> T:
+        """`compute(data)`, kept with this view (e.g. the plan for a day): computed once per read."""
+        if key not in self.derived:
+            self.derived[key] = compute(self.data)
+        return cast(T, self.derived[key])
 
 
 @dataclass
@@ -137,6 +153,8 @@ class Dashboard:
         if view is not None and view.version == version and now - view.read_at < MEMBER_VIEW_TTL_S:
             return view
         data = await self.db(lambda s: s.member_data(member_id, events=False))
+        if version is None:  # no version to check against: read every time
+            return MemberView(0, now, data, points_of(data))
         view = MemberView(version, now, data, points_of(data))
         self.members.pop(member_id, None)
         self.members[member_id] = view

@@ -340,10 +340,11 @@ async def plan_page(request: Request, dash: Dashboard, login: Login, form: dict[
     member_id = int(request.path_params["member_id"])
     if not _own(login, member_id):
         return _not_yours(dash, login)
-    data = (await dash.member_view(member_id)).data
-    name = data["member"]["display_name"]
+    view = await dash.member_view(member_id)
+    name = view.data["member"]["display_name"]
+    today = dt.date.today()
     try:
-        plan = generate_plan(profile_of(data["member"]), history_of(data), dt.date.today())
+        plan = view.derive(("plan", today), lambda d: generate_plan(profile_of(d["member"]), history_of(d), today))
     except ProfileError as err:
         return dash.page(f"Plan for {name}", message(str(err)), login, 400)
     parts = []
