@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-DEFAULT_DEPTH = 4
+DEFAULT_DEPTH = 2  # frames decoded ahead; with the pose thread one more is in flight (1080p: 6 MB each)
 _END = (False, None, -1.0)
 
 

@@ -75,6 +75,18 @@ class SourceStats:
     reconnects: int = 0  # successful reopenings after a loss (live only)
 
 
+# A file is decoded by one FFmpeg thread: the decode-ahead thread already overlaps decoding
+# with inference, and FFmpeg's own frame threads only add their frame buffers and their
+# switching (1080p push-up_23: peak RSS 263 -> 233-236 MB with the shallower decode-ahead
+# queue, ~1 ms less CPU a frame, the same fps within run-to-run noise).
+FILE_DECODE_THREADS = 1
+
+
+def _decode_params(backend: int) -> list[list[int]]:
+    """`VideoCapture` open parameters for a file: one decoder thread (FFmpeg backend only)."""
+    return [[cv2.CAP_PROP_N_THREADS, FILE_DECODE_THREADS]] if backend == cv2.CAP_FFMPEG else []
+
+
 class FrameTimeout(SourceError, TimeoutError):
     """read() got no frame in time from a live source; it keeps retrying in the background."""
 
@@ -385,7 +397,7 @@ class VideoFileSource(FrameSource):
         """A capture positioned after its first frame, and that frame, upright."""
         backend = cv2.CAP_FFMPEG if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else cv2.CAP_ANY
         try:
-            capture = cv2.VideoCapture(str(self._path), backend)
+            capture = cv2.VideoCapture(str(self._path), backend, *_decode_params(backend))
         except cv2.error as err:
             raise SourceError(f"cannot decode video: {self._path}", Reason.SOURCE_UNREADABLE) from err
         if not capture.isOpened():
