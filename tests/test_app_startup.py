@@ -66,9 +66,10 @@ def test_a_taken_tcp_port_releases_the_mqtt_client_too(tmp_path: Path, monkeypat
             },
         )
         closed: list[str] = []
-        from gymcorner.transport import mqtt
+        from gymcorner.transport import mqtt_process
 
-        monkeypatch.setattr(mqtt, "MqttPublisher", tracked(mqtt.MqttPublisher, "mqtt", closed))
+        # the daemon's MQTT client runs in its own process ([mqtt] own_process, the default)
+        monkeypatch.setattr(mqtt_process, "MqttProcess", tracked(mqtt_process.MqttProcess, "mqtt", closed))
         monkeypatch.setattr(app_module, "open_source", tracked(app_module.open_source, "source", closed))
         app = App(config)
         with pytest.raises(ConfigError, match=r"links\.tcp"):

@@ -13,6 +13,11 @@ from gymcorner.errors import ConfigError
 
 class MqttConfig(Section):
     enabled: bool = Field(True, description="Publish to an MQTT broker.")
+    own_process: bool = Field(
+        True,
+        description="Run the MQTT client in a process of its own (the daemon), so a flood of commands "
+        "never holds the frame loop's interpreter lock; off: a thread of the daemon.",
+    )
     host: str = Field("localhost", min_length=1, description="Broker host name or address.")
     port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 is the usual TLS port).")
     base_topic: str = Field("gymcorner", pattern=r"^[A-Za-z0-9_/-]+$", description="Topics are <base>/<device id>/...")

@@ -99,6 +99,13 @@ class CommandIntake:
                 return commands
         return commands
 
+    def wait(self, timeout_s: float) -> Command | None:
+        """The next accepted command, waiting at most `timeout_s`; None when none came."""
+        try:
+            return self._commands.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+
     def counts(self) -> dict[str, int]:
         with self._lock:
             return dict(self._counts)

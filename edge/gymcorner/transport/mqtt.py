@@ -120,11 +120,11 @@ _dumps = dumps
 class MqttPublisher:
     """Publishes one device's topics and receives its commands; see the module docstring."""
 
-    def __init__(self, config: MqttConfig, device_id: str) -> None:
+    def __init__(self, config: MqttConfig, device_id: str, boot_id: str | None = None) -> None:
         self._config = config
         self.device_id = device_id
         self.topics = Topics.for_device(config.base_topic, device_id)
-        self.boot_id = secrets.token_hex(4)  # makes assigned feedback ids unique across restarts
+        self.boot_id = boot_id or secrets.token_hex(4)  # makes assigned feedback ids unique across restarts
         self._cond = threading.Condition()
         self._avatar: deque[bytes] = deque()
         self._feedback: deque[_Outgoing] = deque()

@@ -160,8 +160,9 @@ def open_sinks(config: Config, stack: ExitStack) -> tuple[Sinks, Any]:
     publisher = None
     if config.mqtt.enabled:
         from gymcorner.transport.mqtt import MqttPublisher
+        from gymcorner.transport.mqtt_process import MqttProcess
 
-        publisher = MqttPublisher(config.mqtt, config.device.id)
+        publisher = (MqttProcess if config.mqtt.own_process else MqttPublisher)(config.mqtt, config.device.id)
         publisher.start()
         stack.callback(publisher.close)
         _log.info("MQTT: %r, status on %s", publisher, publisher.topics.status)

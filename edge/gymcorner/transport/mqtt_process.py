@@ -1,0 +1,294 @@
+"""The MQTT client in a process of its own, so traffic on `cmd` never takes the frame loop's GIL.
+
+A flood of commands is parsed, validated, shed and answered by Python code on paho's
+network thread. In the daemon's process that thread held the GIL in long stretches while
+the frame loop, which takes the GIL back after every OpenCV and LiteRT call, waited: under
+5,000 pings the avatar stream fell from 30 to about 20 frames a second although a core was
+idle. `MqttProcess` runs the very same `MqttPublisher` in a child process and stands in
+for it in the daemon (the same methods): each call is one message over a pipe, commands
+and log lines come back over another, and the operating system, not the GIL, shares the
+cores between the two.
+
+What stays as it was: feedback ids are assigned here (`<device>-<boot>-<seq>`) so
+`publish_feedback` returns at once; payloads are checked here, so a value that is not JSON
+still raises in the caller; a broker setting that cannot work (a missing CA file, a bad
+host name) raises `ConfigError` from `start()`. The child runs niced (`CHILD_NICE`), so
+when the cores are busy the frame loop comes first. The child ignores SIGINT and SIGTERM (the
+daemon's shutdown publishes the session and the retained "offline" through it first) and
+exits when the daemon closes it, or at once, without a clean disconnect, when the daemon's
+end of the pipe closes because the daemon died: then the broker publishes the last will.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import secrets
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from multiprocessing.connection import Connection
+from typing import Any
+
+from gymcorner.config import MqttConfig
+from gymcorner.errors import ConfigError
+from gymcorner.transport.commands import MAX_ID_CHARS, PROTOCOL_VERSION, Command
+from gymcorner.transport.intake import dumps
+from gymcorner.transport.mqtt import MqttPublisher, StatusState, Topics
+
+_log = logging.getLogger("gymcorner.transport.mqtt")
+
+START_TIMEOUT_S = 30.0  # the child imports paho and pydantic, then connects asynchronously
+STATS_TIMEOUT_S = 2.0
+COMMAND_POLL_S = 0.2  # the child's forwarder waits this long for a command before re-checking
+# The child yields the CPU to the frame loop: under a flood of 5,000 pings the avatar stream
+# held 29.0-29.3 frames a second against 30 idle at nice 10 (24.4-27.2 at 5, 19-25 at 0), on
+# 2 cores with the broker and the flooding app beside it; the flood's answers take longer
+# (5-6 s instead of 3-4), and the broker holds the backlog meanwhile.
+CHILD_NICE = 10
+
+
+class MqttProcess:
+    """`MqttPublisher`'s interface, served by a `MqttPublisher` in a child process."""
+
+    def __init__(self, config: MqttConfig, device_id: str) -> None:
+        self._config = config
+        self.device_id = device_id
+        self.topics = Topics.for_device(config.base_topic, device_id)
+        self.boot_id = secrets.token_hex(4)
+        self._next_seq = 1
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that has threads
+        child_in, self._to_child = ctx.Pipe(duplex=False)  # (read end, write end)
+        self._from_child, child_out = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(
+            target=_child_main,
+            args=(config, device_id, self.boot_id, logging.getLogger().getEffectiveLevel(), child_in, child_out),
+            name="gymcorner-mqtt",
+            daemon=True,
+        )
+        self._child_in, self._child_out = child_in, child_out
+        self._send_lock = threading.Lock()  # the frame loop and the wearables thread both publish
+        self._recv_lock = threading.Lock()
+        self._commands: deque[Command] = deque()
+        self._stats: dict[str, Any] | None = None
+        self._started = self._closed = False
+
+    def __repr__(self) -> str:
+        c = self._config
+        return f"MqttProcess(device={self.device_id!r}, broker={c.host}:{c.port}, tls={c.tls})"
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        """Start the child and wait until its client is set up (not connected: that is async)."""
+        if self._started:
+            return
+        self._started = True
+        self._process.start()
+        self._child_in.close()  # the child's ends: only the child holds them now
+        self._child_out.close()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            kind, value = self._receive(deadline)
+            if kind == "ready":
+                return
+            if kind == "error":
+                self._process.join(5.0)
+                raise ConfigError(str(value))
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """What `MqttPublisher.close` does (flush, offline status, disconnect), then the child ends."""
+        if self._closed:
+            return
+        self._closed = True
+        if not self._started:
+            return
+        if self._process.is_alive():
+            try:
+                self._send("close", timeout_s)
+                deadline = time.monotonic() + timeout_s + 5.0
+                while self._receive(deadline)[0] != "closed":
+                    pass
+            except (OSError, EOFError, TimeoutError):
+                pass
+        self._process.join(5.0)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5.0)
+        self._to_child.close()
+        self._from_child.close()
+
+    # ------------------------------------------------------------ publish API
+
+    def publish_status(self, state: StatusState, **fields: Any) -> None:
+        if state not in ("online", "offline"):
+            raise ValueError(f"status state must be 'online' or 'offline', not {state!r}")
+        dumps(fields)  # not JSON: raise here, in the caller
+        self._send("publish_status", state, fields)
+
+    def publish_avatar(self, payload: bytes) -> None:
+        self._send("publish_avatar", bytes(payload))
+
+    def publish_feedback(self, event: Mapping[str, Any]) -> str:
+        body = dict(event)
+        if body.get("id") is None:
+            with self._send_lock:
+                body["id"] = f"{self.device_id}-{self.boot_id}-{self._next_seq}"
+                self._next_seq += 1
+        event_id = body["id"]
+        if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID_CHARS:
+            raise ValueError(f"feedback id must be a non-empty string of at most {MAX_ID_CHARS} characters")
+        dumps(body)
+        self._send("publish_feedback", body)
+        return event_id
+
+    def publish_session(self, summary: Mapping[str, Any]) -> None:
+        body = dict(summary)
+        dumps(body)
+        self._send("publish_session", body)
+
+    def publish_json(self, subtopic: str, body: Mapping[str, Any], qos: int = 0, retain: bool = False) -> None:
+        if not subtopic or subtopic.startswith("/") or any(c in subtopic for c in "+#\0"):
+            raise ValueError(f"not a sub-topic: {subtopic!r}")
+        dumps({"v": PROTOCOL_VERSION, **body})
+        self._send("publish_json", subtopic, dict(body), qos, retain)
+
+    def publish_discovery(self, messages: list[tuple[str, Mapping[str, Any]]]) -> None:
+        self._send("publish_discovery", [(t, dict(b)) for t, b in messages])
+
+    def poll_commands(self, limit: int | None = None) -> list[Command]:
+        """Commands the child validated and accepted, at most `limit` (never blocks)."""
+        self._drain()
+        out: list[Command] = []
+        with self._recv_lock:
+            while self._commands and (limit is None or len(out) < limit):
+                out.append(self._commands.popleft())
+        return out
+
+    def reply(self, command: Command, ok: bool, **fields: Any) -> None:
+        dumps(fields)
+        self._send("reply", command, ok, fields)
+
+    def stats(self) -> dict[str, Any]:
+        """The child publisher's counters (a round trip over the pipes, at most STATS_TIMEOUT_S)."""
+        with self._recv_lock:
+            self._stats = None
+        self._send("stats")
+        deadline = time.monotonic() + STATS_TIMEOUT_S
+        while True:
+            with self._recv_lock:
+                if self._stats is not None:
+                    return self._stats
+            try:
+                self._receive(deadline)
+            except (TimeoutError, EOFError, OSError):
+                return {"connected": False}
+
+    # ------------------------------------------------------------ the pipes
+
+    def _send(self, *message: Any) -> None:
+        with self._send_lock:
+            try:
+                self._to_child.send(message)
+            except (OSError, ValueError) as err:  # the child is gone: the link is down, not the coach
+                _log.debug("MQTT process unreachable: %s", err)
+
+    def _drain(self) -> None:
+        try:
+            while self._from_child.poll(0):
+                self._receive(None)
+        except (EOFError, OSError):
+            pass
+
+    def _receive(self, deadline: float | None) -> tuple[str, Any]:
+        """One message from the child: commands and log lines are taken care of here."""
+        with self._recv_lock:
+            if deadline is not None and not self._from_child.poll(max(0.0, deadline - time.monotonic())):
+                raise TimeoutError("the MQTT process did not answer")
+            kind, value = self._from_child.recv()
+            if kind == "command":
+                self._commands.append(value)
+            elif kind == "stats":
+                self._stats = value
+        if kind == "log":
+            level, name, text = value
+            logging.getLogger(name).log(level, "%s", text)
+        return kind, value
+
+
+# ----------------------------------------------------------------- the child
+
+
+class _PipeLogHandler(logging.Handler):
+    def __init__(self, out: Connection, lock: threading.Lock) -> None:
+        super().__init__()
+        self._out, self._lock = out, lock
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            with self._lock:
+                self._out.send(("log", (record.levelno, record.name, record.getMessage())))
+        except (OSError, ValueError):
+            pass
+
+
+def _child_main(
+    config: MqttConfig, device_id: str, boot_id: str, log_level: int, inbox: Connection, out: Connection
+) -> None:
+    """The child: one MqttPublisher, driven by the daemon's messages on `inbox`.
+
+    Only the daemon holds the write end of `inbox` (spawned, not forked), so EOF on it means
+    the daemon is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.nice(CHILD_NICE)
+    lock = threading.Lock()
+    root = logging.getLogger()
+    root.handlers[:] = [_PipeLogHandler(out, lock)]
+    root.setLevel(log_level)
+    try:
+        publisher = MqttPublisher(config, device_id, boot_id=boot_id)
+        publisher.start()
+    except ConfigError as err:
+        with lock:
+            out.send(("error", str(err)))
+        return
+    with lock:
+        out.send(("ready", None))
+    stop = threading.Event()
+    forwarder = threading.Thread(
+        target=_forward_commands, args=(publisher, out, lock, stop), name="gymcorner-mqtt-commands", daemon=True
+    )
+    forwarder.start()
+    while True:
+        try:
+            method, *args = inbox.recv()
+        except (EOFError, OSError):
+            os._exit(0)  # the daemon died: no clean disconnect, so the broker sends the last will
+        if method == "close":
+            stop.set()
+            forwarder.join(2.0)
+            publisher.close(timeout_s=float(args[0]))
+            with lock:
+                out.send(("closed", None))
+            return
+        if method == "stats":
+            with lock:
+                out.send(("stats", publisher.stats()))
+        elif method == "publish_status":
+            publisher.publish_status(args[0], **args[1])
+        elif method == "reply":
+            publisher.reply(args[0], args[1], **args[2])
+        else:
+            getattr(publisher, method)(*args)
+
+
+def _forward_commands(publisher: MqttPublisher, out: Connection, lock: threading.Lock, stop: threading.Event) -> None:
+    while not stop.is_set():
+        command = publisher.intake.wait(COMMAND_POLL_S)
+        if command is not None:
+            with lock:
+                out.send(("command", command))
