@@ -18,14 +18,14 @@ from hypothesis import settings
 from mqtt_helpers import MosquittoBroker, find_mosquitto, free_port
 
 # Property tests: no per-example deadline (CI machines are shared and noisy). CI explores
-# with random seeds like a developer's machine does, and a failure prints the seed and the
-# blob that reproduces it (@reproduce_failure), so what CI finds can be replayed anywhere.
+# with a fresh seed each run, printed in the header (hypothesis_seed.py), and a failure
+# prints the blob that reproduces it (@reproduce_failure), so what CI finds can be replayed.
 settings.register_profile("ci", deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # In CI a skip for a missing binary, package or ../shared/data is a failure (ci_skips.py).
-pytest_plugins = ["ci_skips"]
+pytest_plugins = ["ci_skips", "hypothesis_seed"]  # and in CI a fresh, printed Hypothesis seed
 
 BrokerFactory = Callable[..., MosquittoBroker]
 

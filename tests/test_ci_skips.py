@@ -77,3 +77,48 @@ def test_outside_ci_those_skips_stay_skips(tmp_path: Path) -> None:
         out = run(tmp_path, ci)
         for name in ("test_needs_a_binary", "test_needs_shared_data", "test_needs_ffmpeg"):
             assert outcome(out, name) == "SKIPPED", out
+
+
+HYPOTHESIS_SAMPLE = """
+from hypothesis import given, strategies as st
+
+@given(st.integers())
+def test_any_integer(n):
+    assert isinstance(n, int)
+"""
+
+
+def run_seeded(tmp_path: Path, ci: str | None, *extra: str) -> str:
+    (tmp_path / "test_seeded.py").write_text(HYPOTHESIS_SAMPLE)
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    if ci is not None:
+        env["CI"] = ci
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR), env.get("PYTHONPATH", "")])
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "hypothesis_seed", "-p", "no:cacheprovider", *extra]
+    proc = subprocess.run(
+        [*args, str(tmp_path / "test_seeded.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout
+    return proc.stdout
+
+
+def printed_seed(out: str) -> str | None:
+    import re
+
+    found = re.search(r"^hypothesis seed (\d+) \(replay: pytest --hypothesis-seed=\1\)$", out, re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def test_in_ci_each_run_draws_a_seed_and_prints_it(tmp_path: Path) -> None:
+    first, second = printed_seed(run_seeded(tmp_path, "true")), printed_seed(run_seeded(tmp_path, "true"))
+    assert first is not None and second is not None and first != second
+
+
+def test_a_seed_given_is_kept_and_outside_ci_none_is_forced(tmp_path: Path) -> None:
+    assert printed_seed(run_seeded(tmp_path, "true", "--hypothesis-seed=1234")) == "1234"
+    assert printed_seed(run_seeded(tmp_path, None)) is None

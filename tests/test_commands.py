@@ -1,9 +1,10 @@
-"""Incoming commands: the v1 schema (unit and property tests) and error replies over a real broker."""
+"""Incoming commands: the v1 schema (unit and property tests), and the real daemon answering them over a real broker."""
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mqtt_helpers import MqttSubscriber, wait_until
+from shared_data import clip_path
 
-from gymcorner.config import MqttConfig
+from gymcorner.app import App
+from gymcorner.avatar.codec import decode_binary, exercise_code
+from gymcorner.coach.exercises import Exercise
+from gymcorner.config import load_config
 from gymcorner.errors import CommandError, Reason
 from gymcorner.transport.commands import (
     MAX_COMMAND_BYTES,
@@ -22,9 +27,11 @@ from gymcorner.transport.commands import (
     InvalidCommand,
     parse_command,
 )
-from gymcorner.transport.mqtt import MqttPublisher, Topics
+from gymcorner.transport.mqtt import Topics
 
 DEVICE = "corner-cmd"
+CLIP = "kaiakol_exercises/squat/incorrect/squat_incorrect_003.mp4"
+PUSH_UP = exercise_code(Exercise("push_up"))
 TOPICS = Topics.for_device("gymcorner", DEVICE)
 PROTOCOL_DOC = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
 
@@ -167,19 +174,35 @@ def test_documented_feedback_examples_have_every_v1_field() -> None:
 
 
 @pytest.fixture
-def publisher(mosquitto_broker) -> Iterator[MqttPublisher]:
-    config = MqttConfig(
-        host=mosquitto_broker.host,
-        port=mosquitto_broker.port,
-        reconnect_min_delay_s=0.05,
-        reconnect_max_delay_s=0.5,
-        password_env=None,
+def daemon(mosquitto_broker) -> Iterator[App]:
+    """The real daemon in this process: a clip looped in real time, the real MQTT link, the
+    frame loop on a thread; every command below is handled by `App._handle` itself."""
+    config = load_config(
+        None,
+        overrides={
+            "device.id": DEVICE,
+            "source.uri": str(clip_path(CLIP)),
+            "source.loop": True,
+            "source.realtime": True,
+            "gpio.enabled": False,
+            "history.enabled": False,
+            "mqtt.host": mosquitto_broker.host,
+            "mqtt.port": mosquitto_broker.port,
+            "mqtt.reconnect_min_delay_s": 0.05,
+            "mqtt.password_env": None,
+        },
     )
-    publisher = MqttPublisher(config, DEVICE)
-    publisher.start()
-    wait_until(lambda: publisher.stats()["connected"], what="publisher connected")
-    yield publisher
-    publisher.close(timeout_s=2.0)
+    app = App(config)
+    app.start()
+    loop = threading.Thread(target=app.loop, daemon=True)
+    loop.start()
+    try:
+        wait_until(lambda: mqtt_stats(app).get("connected", False), what="the daemon connected")
+        yield app
+    finally:
+        app.stop.set()
+        loop.join(10)
+        app.shutdown()
 
 
 @pytest.fixture
@@ -189,16 +212,14 @@ def client(mosquitto_broker) -> Iterator[MqttSubscriber]:
         yield subscriber
 
 
-def serve_one_command(publisher: MqttPublisher) -> Command:
-    """What the daemon's frame loop does: poll, act, reply."""
-    commands: list[Command] = []
-    wait_until(lambda: bool(commands.extend(publisher.poll_commands()) or commands), what="a command")
-    (command,) = commands
-    if command.name is CommandName.STATUS:
-        publisher.reply(command, True, stats=publisher.stats())
-    else:
-        publisher.reply(command, True)
-    return command
+def mqtt_stats(app: App) -> dict[str, Any]:
+    (link,) = [sink for sink in app.sinks if sink.name == "mqtt"]
+    return dict(link.stats())  # type: ignore[attr-defined]
+
+
+def ask(client: MqttSubscriber, raw: bytes, command_id: str) -> dict[str, Any]:
+    client.publish(TOPICS.cmd, raw)
+    return dict(client.wait_for_json(TOPICS.cmd_reply, lambda r: r["id"] == command_id))
 
 
 BAD_PAYLOADS = [
@@ -213,7 +234,7 @@ BAD_PAYLOADS = [
 
 
 @pytest.mark.broker
-def test_malformed_commands_get_error_replies_and_a_ping_still_works(publisher, client) -> None:
+def test_malformed_commands_get_error_replies_and_a_ping_still_works(daemon: App, client) -> None:
     for count, (raw, command_id, fragment) in enumerate(BAD_PAYLOADS, start=1):
         client.publish(TOPICS.cmd, raw)
         replies = client.wait_for_messages(TOPICS.cmd_reply, count)
@@ -221,22 +242,17 @@ def test_malformed_commands_get_error_replies_and_a_ping_still_works(publisher, 
         assert reply["ok"] is False and reply["v"] == 1 and reply["device"] == DEVICE
         assert reply["id"] == command_id
         assert fragment in reply["error"]
-    assert publisher.poll_commands() == []
-    assert publisher.stats()["commands_rejected"] == len(BAD_PAYLOADS)
-
-    client.publish(TOPICS.cmd, payload(v=1, id="p1", cmd="ping"))
-    command = serve_one_command(publisher)
-    assert command == Command("p1", CommandName.PING, {})
-    answer = client.wait_for_json(TOPICS.cmd_reply, lambda r: r["id"] == "p1")
+    assert mqtt_stats(daemon)["commands_rejected"] == len(BAD_PAYLOADS)
+    answer = ask(client, payload(v=1, id="p1", cmd="ping"), "p1")
     assert answer == {"v": 1, "id": "p1", "cmd": "ping", "ok": True, "device": DEVICE}
 
 
 @pytest.mark.broker
-def test_status_command_reply_carries_stats(publisher, client) -> None:
-    client.publish(TOPICS.cmd, payload(v=1, id="s1", cmd="status"))
-    serve_one_command(publisher)
-    answer = client.wait_for_json(TOPICS.cmd_reply, lambda r: r["id"] == "s1")
-    assert answer["ok"] is True and answer["stats"]["connected"] is True
+def test_status_command_reply_carries_the_daemon_s_detail_frames_and_stats(daemon: App, client) -> None:
+    wait_until(lambda: daemon._frames > 0, what="frames through the loop")
+    answer = ask(client, payload(v=1, id="s1", cmd="status"), "s1")
+    assert answer["ok"] is True and answer["frames"] > 0 and isinstance(answer["detail"], str)
+    assert answer["stats"]["connected"] is True
     assert set(answer["stats"]) >= {
         "connected",
         "avatar_sent",
@@ -246,21 +262,25 @@ def test_status_command_reply_carries_stats(publisher, client) -> None:
         "feedback_dropped",
         "reconnects",
         "commands_rejected",
+        "commands_busy",
     }
 
 
 @pytest.mark.broker
-def test_set_exercise_reaches_the_frame_loop_with_its_args(publisher, client) -> None:
-    client.publish(TOPICS.cmd, payload(v=1, id="e1", cmd="set_exercise", args={"exercise": "squat"}))
-    command = serve_one_command(publisher)
-    assert command.name is CommandName.SET_EXERCISE and command.args == {"exercise": "squat"}
+def test_set_exercise_changes_what_the_daemon_coaches(mosquitto_broker, daemon: App, client) -> None:
+    with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, TOPICS.avatar, qos=0) as unity:
+        answer = ask(client, payload(v=1, id="e1", cmd="set_exercise", args={"exercise": "push_up"}), "e1")
+        assert answer["ok"] is True and answer["exercise"] == "push_up"
+        # the avatar frames the app receives say what the coach analyses
+        wait_until(
+            lambda: any(decode_binary(m.payload).exercise == PUSH_UP for m in unity.messages(TOPICS.avatar)),
+            what="avatar frames of a push-up coach",
+        )
 
 
 @pytest.mark.broker
-def test_commands_for_another_device_are_not_received(publisher, client) -> None:
+def test_commands_for_another_device_are_not_received(daemon: App, client) -> None:
     other = Topics.for_device("gymcorner", "corner-other")
     client.publish(other.cmd, payload(v=1, id="o1", cmd="ping"))
-    client.publish(TOPICS.cmd, payload(v=1, id="m1", cmd="ping"))
-    command = serve_one_command(publisher)
-    assert command.id == "m1"
-    assert publisher.poll_commands() == []
+    assert ask(client, payload(v=1, id="m1", cmd="ping"), "m1")["ok"] is True
+    assert [m.json()["id"] for m in client.messages(TOPICS.cmd_reply)] == ["m1"]

@@ -3,6 +3,7 @@ with passwords), and the one-line-per-check output with the fix on a failure."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -177,7 +178,10 @@ def test_cli_prints_one_line_per_check_and_exits_1_on_a_failure(tmp_path: Path) 
     assert proc.returncode == 1
     assert [line.split()[1] for line in lines] == ["camera", "broker", "disk"]
     assert lines[0].startswith("[FAIL] camera") and "-> fix:" in lines[0]
-    assert lines[2].startswith(("[pass] disk", "[FAIL] disk"))
+    assert lines[1].startswith("[FAIL] broker") and "-> fix:" in lines[1]  # nothing listens on that port
+    # the disk line's verdict depends on this machine (its PASS and FAIL are pinned above);
+    # what the CLI owes is the measured figure, which the line carries either way
+    assert re.search(r"disk .*\d+\.\d GiB free of \d+\.\d GiB on ", lines[2])
 
 
 def test_every_check_has_a_result_on_this_machine() -> None:
