@@ -24,7 +24,7 @@ usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 say() { printf 'gymcorner-install: %s\n' "$*"; }
 die() { printf 'gymcorner-install: error: %s\n' "$*" >&2; exit 1; }
 
-# The daemon's rule for [device] id (edge/gymcorner/config.py): it is a topic level, an ACL
+# The daemon's rule for [device] id (edge/gymcorner/config/device.py): it is a topic level, an ACL
 # entry, a user name and a sed replacement here, so '/', '+', '#' or spaces must never pass.
 valid_device_id() { printf '%s' "$1" | grep -Eqx '[A-Za-z0-9_-]{1,64}'; }
 check_device_id() { # $1 the id, $2 where it came from
