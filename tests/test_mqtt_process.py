@@ -133,3 +133,35 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
     except OSError:
         return True
+
+
+def test_the_frame_loop_and_another_thread_read_the_pipe_at_once_without_a_hang(
+    mosquitto_broker, link: MqttProcess
+) -> None:
+    """The frame loop polls commands while the status command (another caller) waits for the
+    child's counters: neither may take the other's message or keep it waiting."""
+    import threading
+    import time
+
+    got: list = []
+    stop = threading.Event()
+
+    def frame_loop() -> None:
+        while not stop.is_set():
+            got.extend(link.poll_commands())
+            time.sleep(0.001)
+
+    loop = threading.Thread(target=frame_loop, daemon=True)
+    loop.start()
+    with MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, TOPICS.cmd_reply) as app:
+        for n in range(50):
+            app.publish(TOPICS.cmd, json.dumps({"v": 1, "id": f"c{n}", "cmd": "ping"}))
+        started = time.monotonic()
+        counters = [link.stats() for _ in range(100)]
+        assert time.monotonic() - started < 20
+        assert all(c["connected"] for c in counters)
+        wait_until(lambda: len(got) == 50, what="every command")
+    stop.set()
+    loop.join(5)
+    assert not loop.is_alive()
+    assert sorted(c.id for c in got) == sorted(f"c{n}" for n in range(50))

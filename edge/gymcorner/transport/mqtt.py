@@ -38,7 +38,7 @@ import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -318,7 +318,7 @@ class MqttPublisher:
         topic = f"{self.topics.status.rsplit('/', 1)[0]}/{subtopic}"
         self._enqueue_control(_Outgoing("control", topic, payload, qos=qos, retain=retain))
 
-    def publish_discovery(self, messages: list[tuple[str, Mapping[str, Any]]]) -> None:
+    def publish_discovery(self, messages: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         """Queue retained QoS 1 configs on absolute topics (Home Assistant discovery).
 
         Sent once at start: retained, so Home Assistant finds them whenever it (re)starts;

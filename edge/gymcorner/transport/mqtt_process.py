@@ -29,7 +29,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -43,6 +43,7 @@ _log = logging.getLogger("gymcorner.transport.mqtt")
 
 START_TIMEOUT_S = 30.0  # the child imports paho and pydantic, then connects asynchronously
 STATS_TIMEOUT_S = 2.0
+RECEIVE_SLICE_S = 0.01  # a thread waiting for an answer re-checks this often, without the lock
 COMMAND_POLL_S = 0.2  # the child's forwarder waits this long for a command before re-checking
 # The child yields the CPU to the frame loop: under a flood of 5,000 pings the avatar stream
 # held 29.0-29.3 frames a second against 30 idle at nice 10 (24.4-27.2 at 5, 19-25 at 0), on
@@ -73,7 +74,7 @@ class MqttProcess:
         self._send_lock = threading.Lock()  # the frame loop and the wearables thread both publish
         self._recv_lock = threading.Lock()
         self._commands: deque[Command] = deque()
-        self._stats: dict[str, Any] | None = None
+        self._control: dict[str, Any] = {}  # the child's answers (ready, error, stats, closed) by kind
         self._started = self._closed = False
 
     def __repr__(self) -> str:
@@ -90,14 +91,13 @@ class MqttProcess:
         self._process.start()
         self._child_in.close()  # the child's ends: only the child holds them now
         self._child_out.close()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            kind, value = self._receive(deadline)
-            if kind == "ready":
-                return
-            if kind == "error":
-                self._process.join(5.0)
-                raise ConfigError(str(value))
+        arrived = self._wait_for(("ready", "error"), time.monotonic() + START_TIMEOUT_S)
+        if arrived is None:
+            raise ConfigError(f"the MQTT process did not start within {START_TIMEOUT_S:g} s")
+        kind, value = arrived
+        if kind == "error":
+            self._process.join(5.0)
+            raise ConfigError(str(value))
 
     def close(self, timeout_s: float = 5.0) -> None:
         """What `MqttPublisher.close` does (flush, offline status, disconnect), then the child ends."""
@@ -109,9 +109,7 @@ class MqttProcess:
         if self._process.is_alive():
             try:
                 self._send("close", timeout_s)
-                deadline = time.monotonic() + timeout_s + 5.0
-                while self._receive(deadline)[0] != "closed":
-                    pass
+                self._wait_for(("closed",), time.monotonic() + timeout_s + 5.0)
             except (OSError, EOFError, TimeoutError):
                 pass
         self._process.join(5.0)
@@ -156,7 +154,7 @@ class MqttProcess:
         dumps({"v": PROTOCOL_VERSION, **body})
         self._send("publish_json", subtopic, dict(body), qos, retain)
 
-    def publish_discovery(self, messages: list[tuple[str, Mapping[str, Any]]]) -> None:
+    def publish_discovery(self, messages: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         self._send("publish_discovery", [(t, dict(b)) for t, b in messages])
 
     def poll_commands(self, limit: int | None = None) -> list[Command]:
@@ -175,17 +173,10 @@ class MqttProcess:
     def stats(self) -> dict[str, Any]:
         """The child publisher's counters (a round trip over the pipes, at most STATS_TIMEOUT_S)."""
         with self._recv_lock:
-            self._stats = None
+            self._control.pop("stats", None)
         self._send("stats")
-        deadline = time.monotonic() + STATS_TIMEOUT_S
-        while True:
-            with self._recv_lock:
-                if self._stats is not None:
-                    return self._stats
-            try:
-                self._receive(deadline)
-            except (TimeoutError, EOFError, OSError):
-                return {"connected": False}
+        arrived = self._wait_for(("stats",), time.monotonic() + STATS_TIMEOUT_S)
+        return dict(arrived[1]) if arrived is not None else {"connected": False}
 
     # ------------------------------------------------------------ the pipes
 
@@ -197,26 +188,63 @@ class MqttProcess:
                 _log.debug("MQTT process unreachable: %s", err)
 
     def _drain(self) -> None:
+        """Take in what the child sent, never waiting: the frame loop calls this. If another
+        thread is reading the pipe just now, the commands are picked up next turn."""
+        if not self._recv_lock.acquire(blocking=False):
+            return
         try:
+            items = []
             while self._from_child.poll(0):
-                self._receive(None)
+                items.append(self._take_locked())
         except (EOFError, OSError):
             pass
+        finally:
+            self._recv_lock.release()
+        for kind, value in items:
+            self._after(kind, value)
 
-    def _receive(self, deadline: float | None) -> tuple[str, Any]:
-        """One message from the child: commands and log lines are taken care of here."""
-        with self._recv_lock:
-            if deadline is not None and not self._from_child.poll(max(0.0, deadline - time.monotonic())):
-                raise TimeoutError("the MQTT process did not answer")
-            kind, value = self._from_child.recv()
-            if kind == "command":
-                self._commands.append(value)
-            elif kind == "stats":
-                self._stats = value
-        if kind == "log":
+    def _wait_for(self, kinds: tuple[str, ...], deadline: float) -> tuple[str, Any] | None:
+        """The first of `kinds` the child sends (whichever thread took it in), or None at
+        `deadline`. The lock is held only for short polls, so the frame loop's `_drain` is
+        never kept waiting while another thread waits here."""
+        while True:
+            items = []
+            with self._recv_lock:
+                for kind in kinds:
+                    if kind in self._control:
+                        return kind, self._control.pop(kind)
+                try:
+                    while self._from_child.poll(0):
+                        items.append(self._take_locked())
+                except (EOFError, OSError):
+                    return None
+            for kind, value in items:
+                self._after(kind, value)
+            if items:
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                self._from_child.poll(min(RECEIVE_SLICE_S, remaining))  # wait for data, unlocked
+            except (EOFError, OSError):
+                return None
+
+    def _take_locked(self) -> tuple[str, Any]:
+        """One message, known to be there (poll under the same lock): commands and counters
+        are kept for the callers that wait for them."""
+        kind, value = self._from_child.recv()
+        if kind == "command":
+            self._commands.append(value)
+        elif kind != "log":  # ready, error, stats, closed: kept for the caller waiting for it
+            self._control[kind] = value
+        return kind, value
+
+    @staticmethod
+    def _after(kind: str, value: Any) -> None:
+        if kind == "log":  # the child's log lines, through the daemon's logging
             level, name, text = value
             logging.getLogger(name).log(level, "%s", text)
-        return kind, value
 
 
 # ----------------------------------------------------------------- the child

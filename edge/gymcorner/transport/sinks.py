@@ -17,11 +17,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from gymcorner.avatar.codec import AvatarFrame, encode_binary, encode_json
 from gymcorner.config import Config
 from gymcorner.transport.commands import Command
+
+if TYPE_CHECKING:
+    from gymcorner.transport.mqtt import MqttPublisher
+    from gymcorner.transport.mqtt_process import MqttProcess
+
+    MqttLink = MqttPublisher | MqttProcess  # the same methods, in this process or in its own
 
 _log = logging.getLogger(__name__)
 
@@ -57,12 +63,14 @@ class MqttSink:
 
     name = "mqtt"
 
-    def __init__(self, publisher: Any, avatar_format: str) -> None:
+    def __init__(self, publisher: MqttLink, avatar_format: str) -> None:
         self.publisher = publisher
         self._encode = encode_json if avatar_format == "json" else encode_binary
 
     def publish_status(self, state: str, **fields: Any) -> None:
-        self.publisher.publish_status(state, **fields)
+        if state not in ("online", "offline"):
+            raise ValueError(f"status state must be 'online' or 'offline', not {state!r}")
+        self.publisher.publish_status("online" if state == "online" else "offline", **fields)
 
     def publish_feedback(self, event: Mapping[str, Any]) -> str | None:
         return str(self.publisher.publish_feedback(event))
@@ -152,12 +160,12 @@ class Sinks:
                 _log.warning("closing the %s sink failed: %s", sink.name, err)
 
 
-def open_sinks(config: Config, stack: ExitStack) -> tuple[Sinks, Any]:
+def open_sinks(config: Config, stack: ExitStack) -> tuple[Sinks, MqttLink | None]:
     """Start every sink `config` enables, each registered on `stack` to be closed if a later
     start-up step fails. Returns the sinks and the MQTT publisher (None when MQTT is off),
     which the wearables service publishes its readings through."""
     sinks = Sinks()
-    publisher = None
+    publisher: MqttLink | None = None
     if config.mqtt.enabled:
         from gymcorner.transport.mqtt import MqttPublisher
         from gymcorner.transport.mqtt_process import MqttProcess
