@@ -114,7 +114,29 @@ class _PahoLog(logging.LoggerAdapter):  # type: ignore[type-arg]
             self.logger.debug(msg, *args, **kwargs)
 
 
-_dumps = dumps
+def check_status(state: str, fields: Mapping[str, Any]) -> None:
+    """ValueError unless `state` and `fields` make a valid status (the caller's mistake)."""
+    if state not in ("online", "offline"):
+        raise ValueError(f"status state must be 'online' or 'offline', not {state!r}")
+    if _RESERVED_STATUS & fields.keys():
+        raise ValueError(f"status fields may not set {sorted(_RESERVED_STATUS & fields.keys())}")
+    dumps(fields)  # not JSON: raise here
+
+
+def check_feedback_id(event_id: Any) -> None:
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID_CHARS:
+        raise ValueError(f"feedback id must be a non-empty string of at most {MAX_ID_CHARS} characters")
+
+
+def check_subtopic(subtopic: str) -> None:
+    if not subtopic or subtopic.startswith("/") or any(c in subtopic for c in "+#\0"):
+        raise ValueError(f"not a sub-topic: {subtopic!r}")
+
+
+def check_reply_fields(fields: Mapping[str, Any]) -> None:
+    if _RESERVED_REPLY & fields.keys():
+        raise ValueError(f"reply fields may not set {sorted(_RESERVED_REPLY & fields.keys())}")
+    dumps(fields)
 
 
 class MqttPublisher:
@@ -251,11 +273,7 @@ class MqttPublisher:
         """Set the retained status (`online`/`offline` plus fields such as `detail`).
 
         Kept as the device's current status: re-published on every reconnect."""
-        if state not in ("online", "offline"):
-            raise ValueError(f"status state must be 'online' or 'offline', not {state!r}")
-        if _RESERVED_STATUS & fields.keys():
-            raise ValueError(f"status fields may not set {sorted(_RESERVED_STATUS & fields.keys())}")
-        self._status_payload(state, fields)  # fail in the caller if a field is not JSON
+        check_status(state, fields)
         with self._cond:
             self._status_state, self._status_fields, self._status_dirty = state, dict(fields), True
             self._cond.notify_all()
@@ -281,11 +299,10 @@ class MqttPublisher:
                 body["id"] = f"{self.device_id}-{self.boot_id}-{self._next_seq}"
                 self._next_seq += 1
         event_id = body["id"]
-        if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID_CHARS:
-            raise ValueError(f"feedback id must be a non-empty string of at most {MAX_ID_CHARS} characters")
+        check_feedback_id(event_id)
         body.setdefault("v", PROTOCOL_VERSION)
         body.setdefault("device", self.device_id)
-        message = _Outgoing("feedback", self.topics.feedback, _dumps(body), qos=1)
+        message = _Outgoing("feedback", self.topics.feedback, dumps(body), qos=1)
         with self._cond:
             if len(self._feedback) >= self._config.feedback_queue_events:
                 self._feedback.popleft()
@@ -304,7 +321,7 @@ class MqttPublisher:
         body = dict(summary)
         body.setdefault("v", PROTOCOL_VERSION)
         body.setdefault("device", self.device_id)
-        message = _Outgoing("control", self.topics.session, _dumps(body), qos=1, retain=True)
+        message = _Outgoing("control", self.topics.session, dumps(body), qos=1, retain=True)
         with self._cond:
             self._session = message
             self._cond.notify_all()
@@ -312,9 +329,8 @@ class MqttPublisher:
     def publish_json(self, subtopic: str, body: Mapping[str, Any], qos: int = 0, retain: bool = False) -> None:
         """Queue a JSON payload on `<base>/<device>/<subtopic>` (e.g. `wearables/<sensor>`);
         `v` and `device` are added. Waits with the other control messages while offline."""
-        if not subtopic or subtopic.startswith("/") or any(c in subtopic for c in "+#\0"):
-            raise ValueError(f"not a sub-topic: {subtopic!r}")
-        payload = _dumps({"v": PROTOCOL_VERSION, "device": self.device_id, **body})
+        check_subtopic(subtopic)
+        payload = dumps({"v": PROTOCOL_VERSION, "device": self.device_id, **body})
         topic = f"{self.topics.status.rsplit('/', 1)[0]}/{subtopic}"
         self._enqueue_control(_Outgoing("control", topic, payload, qos=qos, retain=retain))
 
@@ -324,7 +340,7 @@ class MqttPublisher:
         Sent once at start: retained, so Home Assistant finds them whenever it (re)starts;
         a broker restarted without persistence forgets them until the daemon restarts."""
         for topic, body in messages:
-            self._enqueue_control(_Outgoing("control", topic, _dumps(dict(body)), qos=1, retain=True))
+            self._enqueue_control(_Outgoing("control", topic, dumps(dict(body)), qos=1, retain=True))
 
     def poll_commands(self, limit: int | None = None) -> list[Command]:
         """Validated commands received since the last call, at most `limit` (never blocks)."""
@@ -332,8 +348,7 @@ class MqttPublisher:
 
     def reply(self, command: Command, ok: bool, **fields: Any) -> None:
         """Answer a command on `cmd/reply` (QoS 1); pass `error="..."` when not ok."""
-        if _RESERVED_REPLY & fields.keys():
-            raise ValueError(f"reply fields may not set {sorted(_RESERVED_REPLY & fields.keys())}")
+        check_reply_fields(fields)
         body = {
             "v": PROTOCOL_VERSION,
             "id": command.id,
@@ -342,7 +357,7 @@ class MqttPublisher:
             "device": self.device_id,
             **fields,
         }
-        self._enqueue_reply(_dumps(body))
+        self._enqueue_reply(dumps(body))
 
     def stats(self) -> dict[str, Any]:
         """Counters for the status command, `doctor` and tests."""
@@ -360,7 +375,7 @@ class MqttPublisher:
     # ------------------------------------------------------------ internals
 
     def _status_payload(self, state: StatusState, fields: Mapping[str, Any]) -> bytes:
-        return _dumps({**fields, "v": PROTOCOL_VERSION, "state": state, "device": self.device_id, "boot": self.boot_id})
+        return dumps({**fields, "v": PROTOCOL_VERSION, "state": state, "device": self.device_id, "boot": self.boot_id})
 
     def _enqueue_control(self, message: _Outgoing) -> None:
         with self._cond:

@@ -35,9 +35,17 @@ from typing import Any
 
 from gymcorner.config import MqttConfig
 from gymcorner.errors import ConfigError
-from gymcorner.transport.commands import MAX_ID_CHARS, PROTOCOL_VERSION, Command
+from gymcorner.transport.commands import Command
 from gymcorner.transport.intake import dumps
-from gymcorner.transport.mqtt import MqttPublisher, StatusState, Topics
+from gymcorner.transport.mqtt import (
+    MqttPublisher,
+    StatusState,
+    Topics,
+    check_feedback_id,
+    check_reply_fields,
+    check_status,
+    check_subtopic,
+)
 
 _log = logging.getLogger("gymcorner.transport.mqtt")
 
@@ -122,9 +130,7 @@ class MqttProcess:
     # ------------------------------------------------------------ publish API
 
     def publish_status(self, state: StatusState, **fields: Any) -> None:
-        if state not in ("online", "offline"):
-            raise ValueError(f"status state must be 'online' or 'offline', not {state!r}")
-        dumps(fields)  # not JSON: raise here, in the caller
+        check_status(state, fields)  # a bad value raises here, in the caller, not in the child
         self._send("publish_status", state, fields)
 
     def publish_avatar(self, payload: bytes) -> None:
@@ -137,11 +143,10 @@ class MqttProcess:
                 body["id"] = f"{self.device_id}-{self.boot_id}-{self._next_seq}"
                 self._next_seq += 1
         event_id = body["id"]
-        if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID_CHARS:
-            raise ValueError(f"feedback id must be a non-empty string of at most {MAX_ID_CHARS} characters")
+        check_feedback_id(event_id)
         dumps(body)
         self._send("publish_feedback", body)
-        return event_id
+        return str(event_id)
 
     def publish_session(self, summary: Mapping[str, Any]) -> None:
         body = dict(summary)
@@ -149,9 +154,8 @@ class MqttProcess:
         self._send("publish_session", body)
 
     def publish_json(self, subtopic: str, body: Mapping[str, Any], qos: int = 0, retain: bool = False) -> None:
-        if not subtopic or subtopic.startswith("/") or any(c in subtopic for c in "+#\0"):
-            raise ValueError(f"not a sub-topic: {subtopic!r}")
-        dumps({"v": PROTOCOL_VERSION, **body})
+        check_subtopic(subtopic)
+        dumps(body)
         self._send("publish_json", subtopic, dict(body), qos, retain)
 
     def publish_discovery(self, messages: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
@@ -167,7 +171,7 @@ class MqttProcess:
         return out
 
     def reply(self, command: Command, ok: bool, **fields: Any) -> None:
-        dumps(fields)
+        check_reply_fields(fields)
         self._send("reply", command, ok, fields)
 
     def stats(self) -> dict[str, Any]:
