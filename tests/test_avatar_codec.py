@@ -261,10 +261,10 @@ def test_json_with_a_broken_landmark_names_it() -> None:
 def test_json_ignores_unknown_top_level_keys_and_keeps_unknown_codes() -> None:
     message = json.loads(encode_json(AvatarFrame(3, 1.5)))
     message["added_later"] = {"x": 1}
-    message["exercise"] = 14  # a code this reader does not know yet
+    message["exercise"] = 15  # a code this reader does not know yet
     frame = decode_json(json.dumps(message))
-    assert (frame.seq, frame.exercise) == (3, 14)
-    assert json.loads(encode_json(frame))["exercise"] == 14
+    assert (frame.seq, frame.exercise) == (3, 15)
+    assert json.loads(encode_json(frame))["exercise"] == 15
 
 
 @pytest.mark.parametrize(

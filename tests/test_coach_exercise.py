@@ -134,6 +134,45 @@ def test_a_movement_the_box_was_never_taught_is_counted() -> None:
     assert not [e for r in results for e in r.events if e.kind == "form"]
 
 
+def test_a_recognised_exercise_without_a_phase_is_counted_by_the_label_free_counter() -> None:
+    """Bench press, front raise, sit-up, cable pushdown: recognised, no joint-angle phase of
+    their own. Once recognised the label-free counter goes on counting them: nothing lost
+    at the switch, nothing counted twice."""
+    frames = deep_squats(4)
+    sure_at = frames[10 + 2 * 35 + 3].t_s  # after the second movement
+    coach = Coach(config(), ScriptedRecognizer(Exercise.BENCH_PRESS, sure_at), unknown_counter=LabelFreeCounter())
+    results = [coach.update(s) for s in frames]
+    reps = [e for r in results for e in r.events if e.kind == "rep"]
+    assert [e.details["rep"] for e in reps] == [1, 2, 3, 4]
+    assert results[-1].exercise == Exercise.BENCH_PRESS and results[-1].reps == 4
+    assert {e.exercise for e in reps[2:]} == {Exercise.BENCH_PRESS}
+
+
+def test_a_fixed_exercise_without_a_phase_is_counted_and_a_plank_is_not() -> None:
+    frames = deep_squats(3)
+    coach = Coach(config("front_raise"))
+    counted = [coach.update(s) for s in frames]
+    assert counted[-1].reps == 3
+    plank = Coach(config("plank"))
+    held = [plank.update(s) for s in frames]
+    assert held[-1].reps == 0 and not [e for r in held for e in r.events if e.kind == "rep"]
+
+
+def test_after_a_taught_exercise_the_label_free_counter_does_not_count_its_reps_again() -> None:
+    """Squats (their own counter), then the recogniser says sit-up: the squats already
+    announced are not counted again by the label-free counter that takes over."""
+    frames = deep_squats(3)
+    still = [sample(lateral(knee_flexion_deg=0.0), t_s=frames[-1].t_s + i / FPS) for i in range(1, 31)]
+    recognizer = ScriptedRecognizer(Exercise.SQUAT, 0.0)
+    coach = Coach(config(), recognizer, unknown_counter=LabelFreeCounter())
+    results = [coach.update(s) for s in frames]
+    assert results[-1].exercise == Exercise.SQUAT and results[-1].reps == 3
+    recognizer.label = Exercise.SIT_UP  # the person has moved on (the recent squats are replayed)
+    tail = [coach.update(s) for s in still]
+    assert tail[-1].exercise == Exercise.SIT_UP and tail[-1].reps == 0
+    assert not [e for r in tail for e in r.events if e.kind == "rep"]
+
+
 SHORT_CLIPS = [
     "kaiakol_exercises__squat__correct__squat_correct_006",
     "kaiakol_exercises__squat__incorrect__squat_incorrect_002",

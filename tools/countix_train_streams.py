@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +34,40 @@ def _salient_poses(path: Path) -> dict[str, dict[str, list[np.ndarray]]]:
     return poses
 
 
+def training_videos(countix: Path) -> Iterator[tuple[str, str, list[int], dict[str, list[np.ndarray]]]]:
+    """(type, video name, repetition keys (an even number), salient poses) of every
+    training video that has both ends annotated and at least one repetition."""
+    salient = _salient_poses(countix / "annotation_pose" / "train.csv")
+    with (countix / "annotation" / "pose_train.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            name = row["name"]
+            ends = salient.get(name)
+            keys = [int(float(v)) for k, v in row.items() if k and k.startswith("L") and v]
+            if ends is None or not ends["salient1"] or not ends["salient2"] or len(keys) < 2:
+                continue
+            yield row["type"], name, keys[: 2 * (len(keys) // 2)], ends
+
+
 def _normalise(frame: np.ndarray) -> np.ndarray:
     lo, hi = frame.min(axis=0), frame.max(axis=0)
     return (frame - lo) / np.where(hi - lo > 0, hi - lo, 1.0)
 
 
 def build_stream(keys: list[int], ends: dict[str, list[np.ndarray]], rng: np.random.Generator) -> np.ndarray:
-    """(frames, 99) float32: repetition k runs from keys[2k] to keys[2k+1] (the RepCount
-    convention), from the video's start pose to its far pose (a random share of the way,
-    so reps differ in depth) and back; rest at the start pose between repetitions."""
+    """(frames, 99) float32: `pixel_stream`, normalised per frame like the test arrays,
+    with a few frames of no person."""
+    out = pixel_stream(keys, ends, rng)
+    n = len(out)
+    frames = np.array([_normalise(p) for p in out]).reshape(n, 99)
+    frames[rng.random(n) < 0.02] = 0.0  # no person found on a few frames
+    return frames.astype(np.float32)
+
+
+def pixel_stream(keys: list[int], ends: dict[str, list[np.ndarray]], rng: np.random.Generator) -> np.ndarray:
+    """(frames, 33, 3) landmarks in pixels: repetition k runs from keys[2k] to keys[2k+1]
+    (the RepCount convention), from the video's start pose to its far pose (a random share
+    of the way, so reps differ in depth) and back; rest at the start pose between
+    repetitions; a slow sway and per-landmark jitter on top."""
     start = np.median(np.array(ends["salient1"]), axis=0)
     far = np.median(np.array(ends["salient2"]), axis=0)
     reps = sorted((min(a, b), max(a, b)) for a, b in zip(keys[0::2], keys[1::2], strict=False))
@@ -58,9 +84,7 @@ def build_stream(keys: list[int], ends: dict[str, list[np.ndarray]], rng: np.ran
     sway = np.cumsum(rng.normal(0, 0.002 * scale, (n, 1, 3)), axis=0)
     sway -= np.linspace(0, 1, n)[:, None, None] * sway[-1]
     out += sway * rng.uniform(0.5, 1.5, (1, 33, 3)) + rng.normal(0, 0.006 * scale, out.shape)
-    frames = np.array([_normalise(p) for p in out]).reshape(n, 99)
-    frames[rng.random(n) < 0.02] = 0.0  # no person found on a few frames
-    return frames.astype(np.float32)
+    return out
 
 
 def main() -> None:
@@ -70,19 +94,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    salient = _salient_poses(args.countix / "annotation_pose" / "train.csv")
     (args.out / "poses").mkdir(parents=True, exist_ok=True)
     rows = []
-    with (args.countix / "annotation" / "pose_train.csv").open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            name = row["name"]
-            ends = salient.get(name)
-            keys = [int(float(v)) for k, v in row.items() if k and k.startswith("L") and v]
-            if ends is None or not ends["salient1"] or not ends["salient2"] or len(keys) < 2:
-                continue
-            count = len(keys) // 2
-            np.save(args.out / "poses" / (Path(name).stem + ".npy"), build_stream(keys[: 2 * count], ends, rng))
-            rows.append({"type": row["type"], "name": name, "count": count})
+    for kind, name, keys, ends in training_videos(args.countix):
+        np.save(args.out / "poses" / (Path(name).stem + ".npy"), build_stream(keys, ends, rng))
+        rows.append({"type": kind, "name": name, "count": len(keys) // 2})
     with (args.out / "train.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["type", "name", "count"])
         writer.writeheader()

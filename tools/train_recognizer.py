@@ -5,9 +5,11 @@ Data: (a) our recorded landmarks of the labelled clips (tests/fixtures/landmarks
 labels from ../shared/data/manifest.csv), with a few hand-marked idle stretches relabelled
 `other`; (b) the exercise_correction_landmarks CSVs (squat, plank, lunge, bicep curl; a
 subset of the 33 landmarks each, no frame size: the aspect is estimated, see
-`estimate_aspect`). Evaluation never puts one source in both train and test (leave one
-source out); classes that only one source has are evaluated by a within-source split,
-reported separately. The shipped model is then trained on everything.
+`estimate_aspect`); (c) the countix_fitness training poses (squat, push-up, pull-up, lunge,
+bench press, front raise, sit-up, cable pushdown; `load_countix_units`). Evaluation
+never puts one source in both train and test (leave one source out); classes that only
+one source has are evaluated by a within-source split, reported separately.
+The shipped model is then trained on everything.
 
     .venv/bin/python tools/train_recognizer.py            # evaluate, train, write the JSON
     .venv/bin/python tools/train_recognizer.py --no-eval  # only train and write
@@ -29,6 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "edge"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 from gymcorner.assets import DEFAULT_MODEL_PATH  # noqa: E402
 from gymcorner.coach import recognition as rec  # noqa: E402
@@ -177,6 +180,47 @@ def load_csv_units(min_rows: int = 90) -> list[Unit]:
                     pts = to_points(image[start:b], aspect, 1.0)
                     units.append(Unit(f"{name}#{start}", name, CSV_SOURCE, label, t[start:b] - t[start], pts))
                 start = b
+    return units
+
+
+COUNTIX_DIR = DATA / "countix_fitness"
+COUNTIX_SOURCE = "countix_fitness"
+COUNTIX_FPS = 30.0  # Countix clips are 24-30 fps; the keys are frame numbers
+COUNTIX_LABELS = {
+    "bench_pressing": "bench_press",
+    "front_raise": "front_raise",
+    "lunge": "lunge",
+    "pull_ups": "pull_up",
+    "push_up": "push_up",
+    "rope_pushdown": "cable_pushdown",
+    "sit_up": "sit_up",
+    "squat": "squat",
+}
+COUNTIX_MARGIN = 15  # frames kept before the first and after the last repetition
+
+
+def load_countix_units(seed: int = 0) -> list[Unit]:
+    """The countix_fitness training videos as pose streams in pixels.
+
+    Only two poses of each training video are published (the two ends of its
+    repetitions, several frames each, real BlazePose landmarks in pixels) with the frame
+    numbers of every repetition; `countix_train_streams.pixel_stream` moves the body
+    between them through its own repetitions (jitter and sway added). All 33 landmarks
+    count as visible (the data has no visibility). The test videos are never used.
+    """
+    from countix_train_streams import pixel_stream, training_videos
+
+    rng = np.random.default_rng(seed)
+    units = []
+    for kind, name, keys, ends in training_videos(COUNTIX_DIR):
+        label = COUNTIX_LABELS.get(kind)
+        if label is None:
+            continue
+        stream = pixel_stream(keys, ends, rng)[..., :2]
+        a = max(0, min(keys) - COUNTIX_MARGIN)
+        b = min(len(stream), max(keys) + COUNTIX_MARGIN)
+        t = np.arange(b - a) / COUNTIX_FPS
+        units.append(Unit(f"countix/{name}", f"countix/{name}", COUNTIX_SOURCE, label, t, stream[a:b].astype(float)))
     return units
 
 
@@ -390,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--l2", type=float, default=3e-3, help="weight decay")
     ap.add_argument("--no-eval", action="store_true", help="skip the source-held-out evaluation")
+    ap.add_argument("--no-countix", action="store_true", help="leave the countix_fitness training poses out")
     ap.add_argument("--json", type=Path, help="also write the evaluation numbers here")
     args = ap.parse_args(argv)
     SETTINGS["still_deg"] = args.still_deg
@@ -397,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
 
     clips, units = load_fixture_units(args.manifest)
     units += load_csv_units()
+    if not args.no_countix:
+        units += load_countix_units()
     counts = {lab: sum(u.label == lab for u in units) for lab in rec.LABELS}
     print("units per class:", ", ".join(f"{k} {v}" for k, v in counts.items()))
     report: dict = {}

@@ -81,6 +81,10 @@ EXERCISE_CODES: dict[Exercise, int] = {
     Exercise.BICEP_CURL: 8,
     Exercise.RUSSIAN_TWIST: 9,
     Exercise.OTHER: 10,
+    Exercise.BENCH_PRESS: 11,
+    Exercise.FRONT_RAISE: 12,
+    Exercise.SIT_UP: 13,
+    Exercise.CABLE_PUSHDOWN: 14,
 }
 _EXERCISE_BY_CODE: dict[int, Exercise] = {code: exercise for exercise, code in EXERCISE_CODES.items()}
 EXERCISE_NAMES: tuple[str, ...] = tuple(e.value for e in sorted(EXERCISE_CODES, key=EXERCISE_CODES.__getitem__))

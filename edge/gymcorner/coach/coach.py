@@ -39,6 +39,9 @@ from gymcorner.config import CoachConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import ViewState, ViewTracker
 
+# Exercises that are held, not repeated: no counter runs (a plank's noise is not reps).
+HELD: frozenset[Exercise] = frozenset({Exercise.PLANK})
+
 
 class RepCounting(Protocol):
     """What the coach needs of a rep counter (`LiveRepCounter` is one)."""
@@ -182,6 +185,7 @@ class Coach:
         self._sets = SetTracker(config.sets, config.quality.good_min_score)
         self._view_advice = ViewAdvisor(config.view.limited_after_s)  # where to stand, once per exercise
         self._counted_before_switch: list[Rep] = []  # announced while unknown: not to be counted again
+        self._last_rep_end_t = -float("inf")  # end of the last rep announced, any exercise
         self._switch(self._exercise)
 
     @property
@@ -196,6 +200,7 @@ class Coach:
             self._unknown_counter.reset()
         self._sets.reset()
         self._view_advice.reset()
+        self._last_rep_end_t = -float("inf")
         self._switch(self._exercise)
 
     def set_targets(self, reps_per_set: dict[str, int]) -> None:
@@ -228,12 +233,32 @@ class Coach:
         if exercise is Exercise.UNKNOWN:
             self._counter = self._unknown_counter
             return [], []
-        self._counter = LiveRepCounter(exercise, self._cfg.reps) if exercise in PHASES else None
+        replay_from = -float("inf")
+        if exercise in PHASES:
+            self._counter = LiveRepCounter(exercise, self._cfg.reps)
+        elif exercise in HELD:
+            self._counter = None
+        else:
+            # Taught to recognise but without a joint-angle phase (bench press, front raise,
+            # sit-up, cable pushdown, russian twist): the label-free counter counts it. Coming
+            # from UNKNOWN it has counted all along; after another exercise it starts afresh,
+            # from the end of that exercise's last rep.
+            if self._unknown_counter is None:
+                self._unknown_counter = LabelFreeCounter()
+            self._counter = self._unknown_counter
+            if leaving_unknown:
+                counted_meanwhile = False
+            else:
+                self._counter.reset()
+                replay_from = self._last_rep_end_t
         reps: list[Rep] = []
         cues: dict[str, FeedbackEvent] = {}
         active: list[str] = []
+        recount = not leaving_unknown or self._counter is not self._unknown_counter
         for sample, view in self._recent:
-            rep, analysis = self._count_and_judge(sample, view)
+            if sample.t_s <= replay_from:
+                continue
+            rep, analysis = self._count_and_judge(sample, view, count=recount)
             if rep is not None and not rep.partial:
                 reps.append(rep)
             cues.update((rule_key(e), e) for e in analysis.events)
@@ -268,11 +293,12 @@ class Coach:
         while self._recent and sample.t_s - self._recent[0][0].t_s > self.HISTORY_S:
             self._recent.popleft()
 
-    def _count_and_judge(self, sample: PoseSample, view: ViewState) -> tuple[Rep | None, Analysis]:
+    def _count_and_judge(self, sample: PoseSample, view: ViewState, count: bool = True) -> tuple[Rep | None, Analysis]:
         """Counter first, then the analyser (told about the rep); a rep ending on this
-        frame carries the faults raised on it, a rep in progress collects them."""
+        frame carries the faults raised on it, a rep in progress collects them. With
+        `count` False (a replay of frames the counter has already seen) only the analyser runs."""
         counter = self._counter
-        rep = counter.update(sample) if counter is not None else None
+        rep = counter.update(sample) if counter is not None and count else None
         if rep is not None and not rep.partial and counter is not None and self._counted_before_switch:
             if any(_overlaps(rep, earlier) for earlier in self._counted_before_switch):
                 counter.count -= 1  # the rep in progress at the switch had been announced already
@@ -301,8 +327,11 @@ class Coach:
         rep, analysis = self._count_and_judge(sample, view)
         counter = self._counter
         counted = [self._rep_event(earlier, view.view.value) for earlier in caught_up]
+        if caught_up:
+            self._last_rep_end_t = max(r.end_t for r in caught_up)
         if rep is not None and not rep.partial:
             counted.append(self._rep_event(rep, view.view.value))
+            self._last_rep_end_t = rep.end_t
             if self._reference is not None:
                 counted += self._reference.compare(rep, self._exercise, view.view.value)
         advice = self._view_advice.update(sample.t_s, self._exercise, view.view.value, RULES.get(self._exercise, ()))

@@ -25,6 +25,10 @@ class Exercise(str, enum.Enum):
     JUMPING_JACK = "jumping_jack"
     BICEP_CURL = "bicep_curl"
     RUSSIAN_TWIST = "russian_twist"
+    BENCH_PRESS = "bench_press"
+    FRONT_RAISE = "front_raise"
+    SIT_UP = "sit_up"
+    CABLE_PUSHDOWN = "cable_pushdown"
     OTHER = "other"
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ export const LANDMARK_NAMES = [
 export const BONE_NAMES = ["spine", "left_upper_arm", "right_upper_arm", "left_forearm", "right_forearm",
   "left_thigh", "right_thigh", "left_shin", "right_shin"];
 export const VIEWS = ["unknown", "frontal", "lateral"];
-export const EXERCISES = ["unknown", "squat", "push_up", "pull_up", "dip", "plank", "lunge", "jumping_jack", "bicep_curl", "russian_twist", "other"];  // codec.Exercise order
+export const EXERCISES = ["unknown", "squat", "push_up", "pull_up", "dip", "plank", "lunge", "jumping_jack", "bicep_curl", "russian_twist", "other", "bench_press", "front_raise", "sit_up", "cable_pushdown"];  // codec.Exercise order
 export const HEADER_SIZE = 17;
 export const FRAME_SIZE = 295;
 

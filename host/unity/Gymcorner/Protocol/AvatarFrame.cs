@@ -43,7 +43,7 @@ namespace Gymcorner.Protocol
             "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
             "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index" };
 
-        public static readonly string[] ExerciseNames = { "unknown", "squat", "push_up", "pull_up", "dip", "plank", "lunge", "jumping_jack", "bicep_curl", "russian_twist", "other" };
+        public static readonly string[] ExerciseNames = { "unknown", "squat", "push_up", "pull_up", "dip", "plank", "lunge", "jumping_jack", "bicep_curl", "russian_twist", "other", "bench_press", "front_raise", "sit_up", "cable_pushdown" };
 
         public static readonly string[] BoneNames = {
             "spine", "left_upper_arm", "right_upper_arm", "left_forearm", "right_forearm",
