@@ -17,10 +17,12 @@ from gymcorner.errors import ConfigError
 
 COUNTIX = SHARED_DATA / "countix_fitness"
 # Measured with the default parameters (chosen on training material, docs/reps-and-form.md):
-# countix test split MAE 0.287, OBO 0.608 over 148 videos; high-confidence manifest clips
-# total |error| and phantom reps below. The bounds leave a little slack, not room to regress.
-MAE_BOUND, OBO_BOUND = 0.30, 0.59
-CLIPS_TOTAL_ERROR_BOUND, CLIPS_PHANTOM_BOUND = 21, 0  # measured: 19 reps over 31 clips, 0 phantom
+# countix test split MAE 0.307, OBO 0.649 over 148 videos (0.287 / 0.608 before the first
+# rep of a set could be counted by any signal that moves: fewer misses, more over-counts);
+# high-confidence manifest clips total |error| and phantom reps below. The bounds leave a
+# little slack, not room to regress.
+MAE_BOUND, OBO_BOUND = 0.32, 0.63
+CLIPS_TOTAL_ERROR_BOUND, CLIPS_PHANTOM_BOUND = 18, 0  # measured: 16 reps over 31 clips, 0 phantom
 
 
 def benchmark_array(exercise: str, reps: int, period_s: float, extra_columns: int = 0, absent: int = 0) -> np.ndarray:

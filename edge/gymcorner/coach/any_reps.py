@@ -76,6 +76,7 @@ class AnyRepConfig:
     jump_frames: int = 5  # ... for this many frames in a row (one-frame glitches do not reset)
     min_axis_similarity: float = 0.5  # principal direction turning further: a new movement
     min_periodicity: float = 0.3  # below this no signal has a rhythm yet
+    first_rep_share: float = 0.5  # first rep of a set (none for window_s): a signal moving half as much counts
     switch_margin: float = 0.1  # another signal must be this much more periodic to take over
     max_overlap: float = 0.25  # a cycle overlapping the last counted rep this much is that rep
     refit_s: float = 0.25  # how often the principal direction and periodicity are re-estimated
@@ -142,6 +143,9 @@ class AnyRepCounter:
         self._prev_size = 0.0
         self._off_frames = 0
         self._anchor_x = 0.0  # slow average of the hip's horizontal position
+        self._sizes: deque[tuple[float, float]] = deque()  # (t, body size) of the last 2 * drift_s
+        self._last_selected: dict[str, float] = {}  # when each signal was last the selected one
+        self._first_rep_signals: set[str] = set()  # the signals that move nearly as much as the most-moving one
         self._times: deque[float] = deque()
         self._poses: deque[FloatArray] = deque()
         self._angles: deque[FloatArray] = deque()
@@ -209,11 +213,17 @@ class AnyRepCounter:
     def _walking(self, t: float, hip: FloatArray, size: float) -> bool:
         """True when the body has travelled sideways more than `max_drift_sizes` from where
         it was about `drift_s` ago (walking in or out, stepping between stations): steps are
-        periodic, but they are not reps."""
+        periodic, but they are not reps. The size is the largest of the last 2 * drift_s:
+        a body folded at the bottom of a squat spreads less while its hips swing back, and
+        that swing is not walking."""
         cfg = self.cfg
         dt = t - (self._last_seen or t)
         self._anchor_x += dt / (cfg.drift_s + dt) * (float(hip[0]) - self._anchor_x)
-        return abs(float(hip[0]) - self._anchor_x) > cfg.max_drift_sizes * size
+        self._sizes.append((t, size))
+        while t - self._sizes[0][0] > 2 * cfg.drift_s:
+            self._sizes.popleft()
+        reference = max(v for _, v in self._sizes)
+        return abs(float(hip[0]) - self._anchor_x) > cfg.max_drift_sizes * reference
 
     def _refit(self) -> None:
         """Re-estimate the principal direction (sign kept), the ranges and the periodicities."""
@@ -246,21 +256,29 @@ class AnyRepCounter:
         if not scores:
             return
         best = max(scores, key=scores.__getitem__)
+        spans = {n: self._counters[SIGNALS.index(n)].relative_span for n in scores}
+        top = max(spans.values())
+        self._first_rep_signals = {n for n, v in spans.items() if v >= self.cfg.first_rep_share * top}
         if scores[best] < self.cfg.min_periodicity:
             # no rhythm yet (the first rep of a set): the signal that moves most, for its kind
-            best = max(scores, key=lambda n: self._counters[SIGNALS.index(n)].relative_span)
-            self.selected = best
+            self.selected = max(spans, key=spans.__getitem__)
         elif self.selected not in scores or scores[best] > scores[self.selected] + self.cfg.switch_margin:
             self.selected = best
+        if self.selected is not None:
+            self._last_selected[self.selected] = self._times[-1]
 
     def _count(self, t: float) -> list[CountedRep]:
         cfg = self.cfg
         reps: list[CountedRep] = []
         for name, counter, value in zip(SIGNALS, self._counters, self._value, strict=True):
             cycle = counter.update(t, float(value))
-            if cycle is None or name != self.selected:
+            if cycle is None:
                 continue
             start, far_t, amplitude = cycle
+            carries = name == self.selected or self._last_selected.get(name, -math.inf) >= start
+            first_of_set = t - self._last_end > cfg.window_s
+            if not carries and not (first_of_set and name in self._first_rep_signals):
+                continue  # not the signal that carries the movement (now, or when this cycle began)
             if self._last_end - start > cfg.max_overlap * (t - start):
                 continue  # mostly the movement already counted (by the previous selection)
             self.count += 1
