@@ -761,3 +761,79 @@ def test_a_chart_with_nothing_recorded_says_so_instead_of_drawing_marks() -> Non
     assert trend_of([None, 5.0, None]) is None  # one value is no trend
     at0, slope = trend_of([10.0, None, 14.0])  # type: ignore[misc]
     assert (at0, slope) == (10.0, 2.0)
+
+
+# ------------------------------------------------------------------ a session's heart rate over time
+
+
+def record_hr_session(db: Path, member_id: int | None, uuid: str) -> int:
+    """A session with one rep starting at frame time 100 s and a strap's samples from 100 s to
+    160 s (one a second, 120 to 160 bpm), with a dropout from 121 s to 139 s."""
+    store = open_sqlite(db)
+    store.open_session("corner-hr", uuid, 1_790_000_000, member_id)  # 2026-09-21
+    store.record_rep("corner-hr", uuid, {"set_number": 1, "number": 1, "exercise": "squat", "start_t": 100.0})
+    samples = [(100.0 + s, 120 + round(s * 40 / 60)) for s in range(61) if not 21 <= s <= 39]
+    store.record_heart_rate("corner-hr", uuid, samples)
+    session_id = int(store.sessions("corner-hr")[-1]["id"])
+    store.close()
+    return session_id
+
+
+def test_a_session_page_draws_its_heart_rate_over_time_with_the_member_s_zones(
+    app_client: TestClient, db: Path
+) -> None:
+    from gymcorner.dashboard.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
+
+    ana = record_hr_session(db, 1, "ana-hr")  # born 1990, no maximum given: 208 - 0.7 x 36 = 182.8 bpm
+    guest = record_hr_session(db, None, "guest-hr")
+    log_in(app_client, name="ana")
+    page = app_client.get(f"/sessions/{ana}").text
+    curve = svg_of(page, "hr-curve")
+    lines = [p for p in curve.iter(f"{SVG}polyline") if p.get("class") == "line"]
+    runs = [[tuple(map(float, xy.split(","))) for xy in p.attrib["points"].split()] for p in lines]
+    assert [len(r) for r in runs] == [21, 21]  # 100-120 s and 140-160 s: the dropout is a gap, not a line
+
+    def at(t_s: float, bpm: float) -> tuple[float, float]:  # the axis: 0 to 60 s across, 110 to 170 bpm up
+        x = LEFT + (WIDTH - LEFT - RIGHT) * t_s / 60
+        return round(x, 1), round(TOP + (HEIGHT - TOP - BOTTOM) * (1 - (bpm - 110) / 60), 1)
+
+    assert runs[0][0] == at(0, 120) and runs[1][-1] == at(60, 160) and runs[1][0] == at(40, 147)
+    zones = {int(r.attrib["data-zone"]): r.findtext(f"{SVG}title") for r in curve.iter(f"{SVG}rect")
+             if r.get("class") == "zone"}  # fmt: skip
+    assert sorted(zones) == [2, 3, 4, 5]  # zone 1 (91-110 bpm) is below what the axis shows
+    assert zones[3] == "zone 3: 128-146 bpm (70-80 % of 183)"
+    (peak,) = [c for c in curve.iter(f"{SVG}circle") if "peak" in (c.get("class") or "")]
+    assert peak.findtext(f"{SVG}title") == "peak 160 bpm at 1:00; mean 140 bpm over 42 samples"
+    assert "zones from a maximum of 183 bpm" in page and "42 samples" in page
+
+    log_in(app_client, name="tess")
+    guest_page = app_client.get(f"/sessions/{guest}").text
+    assert not [r for r in svg_of(guest_page, "hr-curve").iter(f"{SVG}rect") if r.get("class") == "zone"]
+    assert "no zones: the maximum heart rate is not known" in guest_page
+    store = open_sqlite(db)
+    store.open_session("corner-hr", "no-strap", 1_790_000_000, 1)
+    bare = int(store.sessions("corner-hr")[-1]["id"])
+    store.close()
+    bare_page = app_client.get(f"/sessions/{bare}").text
+    assert "No heart-rate samples in this session" in bare_page and "chart-hr-curve" not in bare_page
+    ben = TestClient(app_client.app, client=("10.0.4.1", 1), follow_redirects=False)
+    store = open_sqlite(db)
+    add_user(store, "ben", "member", PASSWORD, member_id=2)
+    store.close()
+    log_in(ben, name="ben")
+    assert ben.get(f"/sessions/{ana}").status_code == 403  # Ana's heart rate is hers
+
+
+def test_a_long_curve_is_thinned_to_about_a_point_a_pixel_and_keeps_its_shape() -> None:
+    from gymcorner.dashboard.charts import CURVE_POINTS, hr_curve_chart
+
+    hour = [(float(t), 100.0 + (t % 600) / 10) for t in range(3600)]  # an hour, a saw tooth
+    svg = ET.fromstring(hr_curve_chart(hour, 190.0))
+    (line,) = [p for p in svg.iter(f"{SVG}polyline") if p.get("class") == "line"]
+    points = line.attrib["points"].split()
+    assert CURVE_POINTS // 2 <= len(points) <= CURVE_POINTS
+    highest = min(float(p.split(",")[1]) for p in points)  # the teeth keep their height (within 1 bpm)
+    from gymcorner.dashboard.charts import _y
+
+    assert _y(160.0, 170.0, 90.0) <= highest <= _y(158.9, 170.0, 90.0)
+    assert [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "label"][-1] == "59:59"  # minutes:seconds

@@ -55,6 +55,7 @@ def sessions_for(db: Path, member_id: int | None, workouts: int) -> None:
         sink.publish_feedback(event("knee_valgus", "form", reason="knee_valgus"))
         for n in (1, 2):
             sink.publish_feedback(rep(n, quality=80))
+            sink.record_heart_rate(n * 2.0 + 1.0, {"aa0000000001": 110 + 10 * n})  # the strap, once a second
         sink.publish_feedback(event("set_end", "set", set=1, reps=2, good_reps=1, mean_quality=80.0))
         sink.publish_session(summary("ended", 100))
     sink.close()
@@ -114,7 +115,8 @@ def test_export_holds_everything_of_one_member_as_json_and_csv(tmp_path: Path) -
     assert data["straps"][0]["address"] == "AA:00:00:00:00:01"
     assert [(n["text"], n["author"]) for n in data["notes"]] == [("Keep the chest up", "tess")] * 2
     assert {n["session_id"] for n in data["notes"]} == {s["id"] for s in data["sessions"]}
-    tables = {"member": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 2}
+    assert [(x["t"], x["bpm"]) for x in data["hr_samples"]] == [(3.0, 120), (5.0, 130)] * 2
+    tables = {"member": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 2, "hr_samples": 4}
     assert {"members", *tables} - {"member"} == set(TABLES)  # every table of the schema is in the export
     for table, expected in tables.items():
         with (out / f"{table}.csv").open(newline="") as fh:
@@ -145,7 +147,7 @@ def test_delete_removes_every_row_of_the_member_from_every_table(tmp_path: Path)
     assert conn.execute("SELECT COUNT(*) FROM members WHERE name_key = 'ana'").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM straps WHERE member_id = 1").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM sessions WHERE member_id = 1").fetchone()[0] == 0
-    for table in ("sets", "reps", "events", "notes"):
+    for table in ("sets", "reps", "events", "notes", "hr_samples"):
         orphans = f"SELECT COUNT(*) FROM {table} WHERE session_id NOT IN (SELECT id FROM sessions)"
         assert conn.execute(orphans).fetchone()[0] == 0, table
     # and nothing of theirs hides in a text column either (a name, an address)
@@ -153,7 +155,8 @@ def test_delete_removes_every_row_of_the_member_from_every_table(tmp_path: Path)
         for row in conn.execute(f"SELECT * FROM {table}"):
             assert not any(isinstance(v, str) and ("Ana" in v or "AA:00" in v) for v in row), (table, row)
     counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
-    assert counts == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 1}
+    assert counts == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 1,
+                      "hr_samples": 4}  # fmt: skip
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 

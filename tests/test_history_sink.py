@@ -27,7 +27,7 @@ from test_session_counts import SQUATS, ReplayedCamera, play
 from gymcorner.app import App
 from gymcorner.config import Config
 from gymcorner.history import open_history_sink
-from gymcorner.history.sink import HistorySink
+from gymcorner.history.sink import HR_BATCH, HistorySink
 from gymcorner.history.sqlite import HistoryWriter, open_sqlite
 from gymcorner.history.store import Store
 from gymcorner.transport.sinks import open_sinks
@@ -212,6 +212,38 @@ def test_a_paired_strap_that_delivers_readings_makes_the_guest_session_its_membe
     kept = settled(history, path).sessions()
     assert [s["member_id"] for s in kept] == [None, ana.id]  # a session keeps its member ...
     assert kept[1]["hr_sensor"] == "AA:BB:CC:DD:EE:01"  # ... and its strap
+
+
+def test_heart_rate_samples_of_the_session_s_strap_are_kept_at_most_once_a_second(sink) -> None:
+    history, path = sink
+    history.record_heart_rate(1.0, {"aabbccddee01": 100})  # no session open: more than PREROLL_S before it
+    history.record_heart_rate(9.2, {"aabbccddee01": 115})  # within PREROLL_S before the first event: the session's
+    history.publish_feedback({**rep(1), "t": 12.0})
+    ours, neighbour = "aabbccddee01", "aabbccddee02"
+    for t, bpm in ((10.0, 120), (10.4, 150), (10.99, 151), (11.0, 121), (12.5, 122)):
+        history.record_heart_rate(t, {ours: bpm, neighbour: 60})  # the first strap heard is the session's
+    for t, bad in ((13.0, 0), (14.0, 400), (15.0, "x"), (16.0, None)):
+        history.record_heart_rate(t, {ours: bad, neighbour: 61})  # glitches: no sample, and never the neighbour's
+    history.record_heart_rate(float("nan"), {ours: 123})
+    history.record_heart_rate(17.0, "not a mapping")  # type: ignore[arg-type]
+    db = settled(history, path)
+    assert db.count("hr_samples") == 0  # held back: handed over with the next summary, not a commit a second
+    history.publish_session(summary("active", 50))
+    db = settled(history, path)
+    (session,) = db.sessions(DEVICE)
+    assert [(r["t"], r["bpm"]) for r in db.rows("hr_samples", session["id"])] == [
+        (9.2, 115), (10.0, 120), (11.0, 121), (12.5, 122)]  # fmt: skip
+    for t in range(20, 20 + HR_BATCH):  # a batch is handed over when full, summary or not
+        history.record_heart_rate(float(t), {ours: 130})
+    assert settled(history, path).count("hr_samples") == 4 + HR_BATCH
+    history.record_heart_rate(40.0, {ours: 140})
+    straps = {neighbour: {"readings": 9, "mean_bpm": 61.0}, ours: {"readings": 30, "mean_bpm": 125.0}}
+    history.publish_session({**summary("ended", 80), "wearables": {"straps": straps}})
+    history.record_heart_rate(41.0, {ours: 141})  # after the session: nothing
+    db = settled(history, path)
+    (session,) = db.sessions(DEVICE)
+    assert db.count("hr_samples") == 5 + HR_BATCH
+    assert (session["hr_sensor"], session["hr_mean_bpm"]) == (ours, 125.0)  # the samples' strap is the session's
 
 
 def test_a_member_deleted_mid_session_is_reported_and_the_next_session_is_recorded(sink, caplog) -> None:

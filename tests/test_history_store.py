@@ -30,6 +30,7 @@ def a_session_with_a_rep(store: Store, uuid: str = "s-1", member_id: int | None 
     store.record_rep(DEVICE, uuid, {"set_number": 1, "number": 1, "exercise": "squat", "faults": ["knee_valgus"]})
     store.record_event(DEVICE, uuid, {"seq": 1, "code": "knee_valgus", "kind": "form", "details": {"side": "left"}})
     store.record_set(DEVICE, uuid, {"number": 1, "exercise": "squat", "reps": 1})
+    store.record_heart_rate(DEVICE, uuid, [(1.0, 118), (2.0, 121)])
     (session,) = [s for s in store.sessions(DEVICE) if s["uuid"] == uuid]
     store.add_note(session["id"], "tess", "trainer", f"knees in on {uuid}")
 
@@ -127,16 +128,18 @@ def test_deleting_a_member_leaves_nothing_of_theirs_in_any_table(tmp_path: Path)
     a_session_with_a_rep(store, "ben-1", ben.id)
     a_session_with_a_rep(store, "guest-1", None)
     before = {t: store.count(t) for t in TABLES}
-    assert before == {"members": 2, "straps": 2, "sessions": 4, "sets": 4, "reps": 4, "events": 4, "notes": 4}
+    assert before == {"members": 2, "straps": 2, "sessions": 4, "sets": 4, "reps": 4, "events": 4, "notes": 4,
+                      "hr_samples": 8}  # fmt: skip
 
     store.delete_member(ana.id)
 
     after = {t: store.count(t) for t in TABLES}
-    assert after == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 2, "events": 2, "notes": 2}
+    assert after == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 2, "events": 2, "notes": 2,
+                     "hr_samples": 4}  # fmt: skip
     ana_sessions = "SELECT id FROM sessions WHERE uuid LIKE 'ana-%'"
     assert store.execute(ana_sessions).fetchall() == []
     assert not any("ana-" in n for (n,) in store.execute("SELECT text FROM notes").fetchall())
-    for table in ("sets", "reps", "events", "notes"):  # no orphan rows pointing at a session that is gone
+    for table in ("sets", "reps", "events", "notes", "hr_samples"):  # no orphans pointing at a session that is gone
         orphans = store.execute(f"SELECT COUNT(*) FROM {table} WHERE session_id NOT IN (SELECT id FROM sessions)")
         assert orphans.fetchone()[0] == 0
     assert store.execute("SELECT COUNT(*) FROM straps WHERE member_id = ?", (ana.id,)).fetchone()[0] == 0
@@ -152,6 +155,8 @@ def test_retention_prunes_old_sessions_with_their_rows(tmp_path: Path) -> None:
     assert store.prune(now - 30 * 86400) == 1
     assert [s["uuid"] for s in store.sessions()] == ["recent"]
     assert store.count("reps") == store.count("events") == store.count("sets") == store.count("notes") == 1
+    assert [r["t"] for r in store.rows("hr_samples", store.sessions()[0]["id"])] == [1.0, 2.0]
+    assert store.count("hr_samples") == 2  # the old session's samples went with it
 
 
 def test_sessions_a_power_cut_left_open_are_closed_as_interrupted(tmp_path: Path) -> None:

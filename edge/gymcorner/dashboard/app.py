@@ -313,7 +313,7 @@ def build_app(
     db_path: Path, config: DashboardConfig | None = None, now: Clock = time.monotonic, corner: CornerLink | None = None
 ) -> Starlette:
     """The dashboard over one history file; `corner` is the device "start session" talks to."""
-    from gymcorner.dashboard import manage, pages, start
+    from gymcorner.dashboard import manage, notes, pages, sessions, start
 
     config = config or DashboardConfig()
     dash = Dashboard(
@@ -332,6 +332,8 @@ def build_app(
         Route("/static/dashboard.css", stylesheet),
         Route("/logout", guarded(logout), methods=["POST"]),
         *pages.routes(guarded),
+        *sessions.routes(guarded),
+        *notes.routes(guarded),
         *manage.routes(guarded),
         *start.routes(guarded),
     ]

@@ -7,6 +7,7 @@ the request. Nothing here runs a script; the only style sheet is /static/dashboa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
@@ -54,6 +55,11 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], css: str = "") 
 
 def message(text: str, kind: str = "error") -> str:
     return f'<p class="{e(kind)}" role="alert">{e(text)}</p>' if text else ""
+
+
+def when(at: Any) -> str:
+    """A Unix time as the pages show it (UTC, to the minute); "–" for none."""
+    return "–" if at is None else time.strftime("%Y-%m-%d %H:%M", time.gmtime(float(at))) + " UTC"
 
 
 def num(value: Any, digits: int = 1) -> str:

@@ -252,8 +252,9 @@ class Store:
 
     def member_data(self, member_id: int, events: bool = True) -> dict[str, Any]:
         """Everything stored about one member, table by table (the export), trainers' notes on
-        their sessions included; `events=False` leaves the coaching events out (the dashboard's
-        pages and plans do not show them)."""
+        their sessions included; `events=False` leaves the coaching events and the heart-rate
+        samples out (the dashboard's member pages and plans show neither, and a member's
+        samples are a row a second of every session)."""
         member = self.member(member_id)
         sessions = self._dicts("SELECT * FROM sessions WHERE member_id = ? ORDER BY started_at", (member_id,))
         data: dict[str, Any] = {
@@ -261,7 +262,7 @@ class Store:
             "straps": self._dicts("SELECT * FROM straps WHERE member_id = ? ORDER BY address", (member_id,)),
             "sessions": sessions,
         }
-        for table in ("sets", "reps", "events", "notes") if events else ("sets", "reps", "notes"):
+        for table in ("sets", "reps", "events", "notes", "hr_samples") if events else ("sets", "reps", "notes"):
             data[table] = self._dicts(
                 f"SELECT t.* FROM {table} t JOIN sessions s ON s.id = t.session_id WHERE s.member_id = ? "
                 "ORDER BY t.session_id, t.id",
@@ -311,6 +312,14 @@ class Store:
     def record_event(self, device_id: str, uuid: str, event: Mapping[str, Any]) -> None:
         with self.transaction():
             self._upsert_event(self._bump(device_id, uuid), event)
+
+    def record_heart_rate(self, device_id: str, uuid: str, samples: list[tuple[float, int]]) -> None:
+        """Heart-rate samples of a session, (frame time, bpm), in one transaction: the sink
+        hands them over a few seconds at a time, so a strap costs one commit per batch."""
+        with self.transaction():
+            session_id = self._bump(device_id, uuid)
+            for t, bpm in samples:
+                self.upsert("hr_samples", {"session_id": session_id, "t": t, "bpm": bpm}, ("session_id", "t"))
 
     def _bump(self, device_id: str, uuid: str) -> int:
         """The session's row id, its revision bumped (inside the caller's transaction)."""
@@ -405,7 +414,7 @@ class Store:
         return rows[0]
 
     def rows(self, table: str, session_id: int) -> list[dict[str, Any]]:
-        if table not in ("sets", "reps", "events", "notes"):
+        if table not in ("sets", "reps", "events", "notes", "hr_samples"):
             raise ValueError(table)
         return self._dicts(f"SELECT * FROM {table} WHERE session_id = ? ORDER BY id", (session_id,))
 
