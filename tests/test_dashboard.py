@@ -97,7 +97,7 @@ def test_every_page_redirects_to_login_and_every_api_route_answers_401(app_clien
     checked = 0
     for route in app_client.app.routes:  # type: ignore[attr-defined]
         assert isinstance(route, Route)
-        if route.path in ("/login", "/static/dashboard.css"):
+        if route.path == "/login" or route.path.startswith("/static/"):  # the style sheet and scripts: no data
             continue
         path = route.path.replace("{member_id:int}", "1").replace("{session_id:int}", "1").replace("{user_id:int}", "1")
         for method in sorted(route.methods or ()):
@@ -836,4 +836,56 @@ def test_a_long_curve_is_thinned_to_about_a_point_a_pixel_and_keeps_its_shape() 
     from gymcorner.dashboard.charts import _y
 
     assert _y(160.0, 170.0, 90.0) <= highest <= _y(158.9, 170.0, 90.0)
-    assert [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "label"][-1] == "59:59"  # minutes:seconds
+    labels = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "label"]
+    assert labels == ["0:00", "10:00", "20:00", "30:00", "40:00", "50:00"]  # minutes:seconds, round steps
+
+
+# ------------------------------------------------------------------ a session's replay
+
+
+def test_the_session_page_replays_the_landmarks_that_follow_the_page_s_access_rules(
+    app_client: TestClient, db: Path
+) -> None:
+    from test_history_members import squat_avatar_frames
+
+    from gymcorner.history.landmark_codec import unpack
+
+    sessions_for(db, 1, workouts=1)  # Ana's
+    sessions_for(db, None, workouts=1)  # a guest's
+    store = open_sqlite(db)
+    ana_id, guest_id = (s["id"] for s in store.sessions())
+    store.open_session("corner-x", "no-landmarks", 1_790_000_000, 1)
+    bare_id = store.sessions("corner-x")[0]["id"]
+    store.close()
+    assert app_client.get(f"/api/sessions/{ana_id}/landmarks").json() == {"error": "log in first"}
+
+    log_in(app_client, name="ana")
+    page = app_client.get(f"/sessions/{ana_id}")
+    assert page.status_code == 200
+    assert f'data-src="/api/sessions/{ana_id}/landmarks" data-origin="0.000"' in page.text
+    assert '<script type="module" src="/static/replay.js"></script>' in page.text
+    assert 'id="replay-play"' in page.text and 'id="replay-time" type="range" min="0" max="5.9"' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "connect-src 'self'" in csp
+    assert "script-src" not in app_client.get("/members/1").headers["content-security-policy"]  # only this page
+    answer = app_client.get(f"/api/sessions/{ana_id}/landmarks")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/octet-stream"
+    assert answer.headers["cache-control"] == "no-store"
+    frames = unpack(answer.content)
+    recorded = squat_avatar_frames()[0]
+    assert len(frames) == 60 and recorded.world_m is not None
+    assert abs(frames.world_m[0] - recorded.world_m).max() <= 0.0005 + 1e-9  # the clip's first frame, to the mm
+    assert app_client.get(f"/api/sessions/{guest_id}/landmarks").json() == {"error": "this is another member's data"}
+    assert app_client.get(f"/api/sessions/{guest_id}/landmarks").status_code == 403
+    assert app_client.get(f"/sessions/{guest_id}").status_code == 403
+    bare = app_client.get(f"/sessions/{bare_id}").text
+    assert "No landmarks were kept for this session" in bare and "<script" not in bare
+
+    log_in(app_client, name="tess")
+    assert len(unpack(app_client.get(f"/api/sessions/{guest_id}/landmarks").content)) == 60  # staff: every session
+    assert app_client.get("/api/sessions/999/landmarks").status_code == 404
+    anonymous = TestClient(app_client.app, follow_redirects=False)
+    for script, defines in (("replay.js", "export function decodeLandmarks"), ("skeleton.js", "export const CONNECTIONS")):
+        served = anonymous.get(f"/static/{script}")  # code, no data: no login needed, as for the style sheet
+        assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
+        assert defines in served.text and "http" not in served.text  # nothing fetched from elsewhere

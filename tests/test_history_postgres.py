@@ -14,12 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from postgres_helpers import PostgresServer, find_pg_bin
 from test_history_sink import rep, summary
 
 from gymcorner.cli import main as cli_main
 from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.landmark_codec import unpack
+from gymcorner.history.landmarks import record_landmarks, session_landmarks
 from gymcorner.history.postgres import open_postgres, redact
 from gymcorner.history.schema import LATEST, TABLES
 from gymcorner.history.sink import HistorySink
@@ -91,8 +94,11 @@ def test_members_and_cascades_behave_as_on_sqlite(url: str) -> None:
     store.record_set("box", "s1", {"number": 1, "reps": 1})
     store.record_heart_rate("box", "s1", [(1.0, 118), (2.0, 121)])
     store.record_heart_rate("box", "s1", [(2.0, 121)])  # again: an upsert, not a second row
+    record_landmarks(store, "box", "s1", 0, [(t, np.full((33, 3), t), np.ones(33)) for t in (1.0, 1.1)])  # BYTEA
     store.open_session("box", "s2", 2.0, ben.id)
     ana_session, ben_session = (s["id"] for s in store.sessions("box"))
+    replay = unpack(session_landmarks(store, ana_session))
+    assert replay.t_s.tolist() == [1.0, 1.1] and replay.world_m[1, 32, 2] == 1.1
     note = store.add_note(ana_session, "tess", "trainer", "chest up")
     assert (note["author"], note["text"]) == ("tess", "chest up") and isinstance(note["written_at"], float)
     store.add_note(ben_session, "tess", "trainer", "good depth")
@@ -103,7 +109,7 @@ def test_members_and_cascades_behave_as_on_sqlite(url: str) -> None:
     store.delete_member(ana.id)
     assert {t: store.count(t) for t in TABLES} == {
         "members": 1, "straps": 0, "sessions": 1, "sets": 0, "reps": 0, "events": 0, "notes": 1,
-        "hr_samples": 0}  # fmt: skip
+        "hr_samples": 0, "landmarks": 0}  # fmt: skip
     store.close()
 
 

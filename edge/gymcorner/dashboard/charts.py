@@ -289,6 +289,16 @@ def _clock(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
+TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+
+
+def time_ticks(end_s: float, most: int = 7) -> list[float]:
+    """Round times from 0 to `end_s` for a time axis: the smallest step of TICK_STEPS_S that
+    gives at most `most` labels (1 s, 2 s, 5 s ... 1 h apart)."""
+    step = next((s for s in TICK_STEPS_S if end_s / s < most), TICK_STEPS_S[-1] * math.ceil(end_s / 3600 / most))
+    return [float(t) for t in range(0, int(end_s) + 1, int(step))]
+
+
 def _runs(samples: Sequence[tuple[float, float]], gap_s: float) -> list[list[tuple[float, float]]]:
     """Consecutive samples, split where two are more than `gap_s` apart, each run thinned to
     its share of CURVE_POINTS (means of neighbours, so a peak is flattened, not dropped at random)."""
@@ -356,9 +366,9 @@ def hr_curve_chart(samples: Sequence[tuple[float, float]], max_hr_bpm: float | N
             f'<text class="empty" x="{WIDTH / 2:.0f}" y="{HEIGHT / 2:.0f}" text-anchor="middle" font-size="12" '
             'fill="#777">nothing recorded yet</text>'
         )
-    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
+    for tick in time_ticks(end_s):
         body.append(
-            f'<text class="label" x="{x(end_s * frac):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-            f'font-size="10" fill="#555">{_clock(end_s * frac)}</text>'
+            f'<text class="label" x="{x(tick):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+            f'font-size="10" fill="#555">{_clock(tick)}</text>'
         )
     return _frame("hr-curve", "Heart rate during the session (bpm; minutes:seconds)", body, top, counts=False, low=low)

@@ -2,7 +2,8 @@
 
 Plain f-strings instead of a template engine: the pages are few and small, and `e()`
 (html.escape, quotes included) is applied to every value that came from the database or
-the request. Nothing here runs a script; the only style sheet is /static/dashboard.css.
+the request. The only style sheet is /static/dashboard.css; the only script is the session
+page's replay (/static/replay.js, sessions.py).
 """
 
 from __future__ import annotations
@@ -93,5 +94,8 @@ form.stacked textarea { display: block; margin-top: 0.3rem; font: inherit; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 .chart { background: #fff; border: 1px solid #ddd; }
 .reason { color: #444; font-size: 0.9rem; }
+.replay canvas { display: block; background: #11151c; border-radius: 4px; max-width: 100%; }
+.replay .controls { display: flex; gap: 0.8rem; align-items: center; margin: 0.5rem 0; }
+.replay input[type=range] { width: 22rem; }
 button.danger { background: #a4161a; color: #fff; border: 0; padding: 0.4rem 0.8rem; border-radius: 4px; }
 """

@@ -1,9 +1,12 @@
-"""A session's page: its sets and reps, its heart rate over time, and the trainers' notes.
+"""A session's page: its sets and reps, its heart rate over time, its replay, the notes.
 
-Who may see it: staff every session, a member login only the sessions of its own member
-(another's is 403). The heart-rate curve is drawn on the server like the member's charts
-(inline SVG, `charts.hr_curve_chart`), with the five zones behind it when the member's
-maximum heart rate is known (their profile's, else from their age at the session).
+Who may see it, and its landmarks (`/api/sessions/N/landmarks`): staff every session, a
+member login only the sessions of its own member (another's is 403). The heart-rate curve
+is drawn on the server like the member's charts (inline SVG, `charts.hr_curve_chart`), with
+the five zones behind it when the member's maximum heart rate is known (their profile's,
+else from their age at the session). The replay is the one script of the dashboard
+(static/replay.js, served from this box): it fetches the session's landmark chunks and
+draws the stick figure on a canvas, so this page alone allows scripts from 'self'.
 """
 
 from __future__ import annotations
@@ -42,9 +45,12 @@ class SessionRows:
     reps: list[Row]
     notes: list[Row]
     hr_samples: list[Row]
+    landmarks: dict[str, Any]  # landmarks.landmark_summary: frames, chunks, bytes, t0, t1
 
 
 def read_session(store: Store, session_id: int) -> SessionRows:
+    from gymcorner.history.landmarks import landmark_summary
+
     session = store.session(session_id)
     member = store.member(session["member_id"]) if session["member_id"] is not None else None
     return SessionRows(
@@ -54,6 +60,7 @@ def read_session(store: Store, session_id: int) -> SessionRows:
         store.rows("reps", session_id),
         store.rows("notes", session_id),
         store.rows("hr_samples", session_id),
+        landmark_summary(store, session_id),
     )
 
 
@@ -72,10 +79,12 @@ def session_max_hr(member: Member | None, started_at: float) -> float | None:
 
 
 def origin_t(rows: SessionRows) -> float | None:
-    """The session's first frame time we know of (its first rep's start, heart-rate sample):
-    where the curve's clock starts, so minute 3 is the same moment in every view."""
+    """The session's first frame time we know of (its first rep's start, heart-rate sample,
+    landmark frame): where the curve's and the replay's clocks start, so minute 3 is the same
+    moment in both."""
     times = [float(r["start_t"]) for r in rows.reps if r.get("start_t") is not None]
     times += [float(rows.hr_samples[0]["t"])] if rows.hr_samples else []
+    times += [float(rows.landmarks["t0"])] if rows.landmarks["t0"] is not None else []
     return min(times) if times else None
 
 
@@ -94,6 +103,30 @@ def heart_rate_section(rows: SessionRows) -> str:
         '<h2 id="heart-rate">Heart rate</h2><div class="charts">'
         + hr_curve_chart(samples, max_hr)
         + f'</div><p class="reason">{len(samples)} samples, one a second at most; {e(said)}.</p>'
+    )
+
+
+def replay_section(session_id: int, rows: SessionRows) -> str:
+    """The player (replay.js fills it in): a canvas, play / pause, a time slider, the view."""
+    kept = rows.landmarks
+    if not kept["frames"]:
+        return "<h2>Replay</h2><p>No landmarks were kept for this session (none are kept with landmarks_hz = 0).</p>"
+    start = origin_t(rows) or float(kept["t0"])
+    length_s = float(kept["t1"]) - start
+    return (
+        '<h2 id="replay">Replay</h2><div class="replay">'
+        f'<canvas id="replay-canvas" width="480" height="480" data-src="/api/sessions/{session_id}/landmarks" '
+        f'data-origin="{start:.3f}" data-state="loading" data-frames="0" data-shown="-1" role="img" '
+        f'aria-label="the person as a stick figure, from the landmarks the coach saw"></canvas>'
+        '<div class="controls"><button id="replay-play" type="button" aria-pressed="false" disabled>Play</button>'
+        f'<input id="replay-time" type="range" min="0" max="{length_s:.1f}" step="0.1" value="0" '
+        'aria-label="time in the session" disabled><output id="replay-clock">0:00</output>'
+        '<label>View <select id="replay-view" disabled><option value="front">front</option>'
+        '<option value="side">side</option></select></label></div>'
+        '<p id="replay-status" class="reason" role="status">loading…</p>'
+        f'<p class="reason">{kept["frames"]} frames ({kept["bytes"] / 1024:.0f} KiB): coordinates only, never an '
+        "image.</p></div>"
+        '<script type="module" src="/static/replay.js"></script>'
     )
 
 
@@ -157,10 +190,36 @@ async def session_page(
         + "<h2>Reps</h2>"
         + table(("Set", "Rep", "Exercise", "Quality", "Faults", "Depth", "Down s", "Up s"), rep_rows, "reps")
         + heart_rate_section(rows)
+        + replay_section(session_id, rows)
         + notes_section(session_id, rows.notes, login, note, draft)
     )
-    return dash.page(f"Session {session_id}", body, login, status)
+    page = dash.page(f"Session {session_id}", body, login, status)
+    page.headers["content-security-policy"] = REPLAY_CSP
+    return page
+
+
+async def api_landmarks(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    """The session's landmark chunks one after another (landmark_codec v1), for the replay."""
+    from gymcorner.history.landmarks import session_landmarks
+
+    session_id = int(request.path_params["session_id"])
+    session = await dash.db(lambda s: s.session(session_id))
+    if not own(login, session["member_id"]):
+        return not_yours(dash, login, api=True)
+    data = await dash.db(lambda s: session_landmarks(s, session_id))
+    return Response(data, media_type="application/octet-stream", headers={"x-landmark-format": "1"})
+
+
+# The session page's policy: the dashboard's own (app.SECURITY_HEADERS), plus the replay's
+# module script and its fetch of the landmarks, both from this box only.
+REPLAY_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def routes(guarded: Callable[..., Any]) -> list[Route]:
-    return [Route("/sessions/{session_id:int}", guarded(session_page, ANYONE))]
+    return [
+        Route("/sessions/{session_id:int}", guarded(session_page, ANYONE)),
+        Route("/api/sessions/{session_id:int}/landmarks", guarded(api_landmarks, ANYONE)),
+    ]

@@ -197,9 +197,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        8,
+        "a session's landmarks for its replay as the avatar: chunks of quantised world landmarks, never images",
+        (
+            # data: landmark_codec's chunk (version 1); t0, t1: its first and last frame time; frames: how many
+            """CREATE TABLE landmarks (
+                id {id},
+                session_id BIGINT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                t0 {real} NOT NULL,
+                t1 {real} NOT NULL,
+                frames INTEGER NOT NULL,
+                data {blob} NOT NULL,
+                UNIQUE (session_id, seq)
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number
 
 # Every table holding a member's data, child first (export and the delete test walk it).
-TABLES = ("members", "straps", "sessions", "sets", "reps", "events", "notes", "hr_samples")
+TABLES = ("members", "straps", "sessions", "sets", "reps", "events", "notes", "hr_samples", "landmarks")

@@ -12,10 +12,14 @@ the session from them, so the daemon needs no hook of its own:
 * a set ends with a `set_end` event, or when a rep's number does not follow the last one
   (a new exercise, a restarted counter): rep rows are keyed (set, rep), never overwritten;
 * the session strap's heart rate is sampled once a second of frame time (`record_heart_rate`,
-  which the daemon calls beside the Sink calls), kept in batches of a few seconds.
+  which the daemon calls beside the Sink calls), and the person's world landmarks
+  `landmarks_hz` times a second from the avatar frames, for the session's replay; both are
+  handed to the writer a few seconds at a time (`samples.py`), and what came in the 10 s
+  before a session's first event (the end of its first rep, often) is the session's too.
 
-Everything here runs on the frame thread and only builds small dicts; the writes go to the
-`HistoryWriter` thread. Avatar frames are never stored, and there are no images to store.
+Everything here runs on the frame thread and only builds small dicts and keeps references;
+the writes (and the packing of landmarks) go to the `HistoryWriter` thread. There are no
+images anywhere to store.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ import logging
 import math
 import time
 import uuid as uuidlib
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,15 +36,11 @@ from typing import Any
 
 from gymcorner.avatar.codec import AvatarFrame
 from gymcorner.errors import HistoryError
+from gymcorner.history.samples import Sampler, SessionSamples
 from gymcorner.history.sqlite import HistoryWriter, open_sqlite
 from gymcorner.history.store import Store
 
 _log = logging.getLogger(__name__)
-
-HR_SAMPLE_EVERY_S = 1.0  # at most one heart-rate sample a second of frame time is kept
-HR_BATCH = 10  # samples handed to the writer at once (a summary, every 5 s, hands over what it has)
-HR_BPM_RANGE = (25, 250)  # a strap's reading outside it is a glitch, not a heart rate
-PREROLL_S = 10.0  # a session opens with its first event; what came this long before it is its own too
 
 
 @dataclass
@@ -55,9 +54,10 @@ class _Session:
     reps: int = 0
     straps_tried: set[str] = field(default_factory=set)
     written: dict[str, Any] = field(default_factory=dict)  # the state and exercise last written
-    hr_sensor: str | None = None  # the strap whose heart rate is this session's
-    hr_slot: int | None = None  # the last second of frame time with a heart-rate sample
-    hr_pending: list[tuple[float, int]] = field(default_factory=list)  # samples not yet handed to the writer
+    samples: SessionSamples = field(init=False)  # its heart rate and landmarks on their way to the writer
+
+    def __post_init__(self) -> None:
+        self.samples = SessionSamples(self.uuid)
 
 
 class HistorySink:
@@ -72,6 +72,7 @@ class HistorySink:
         writer: HistoryWriter | None,
         unavailable: str | None = None,
         clock: Callable[[], float] = time.time,
+        landmarks_hz: float = 10.0,
     ) -> None:
         self.device_id = device_id
         self.writer = writer
@@ -81,8 +82,7 @@ class HistorySink:
         self.member_id: int | None = None  # the next session's member (None: a guest); start_session sets it
         self._read_store: Store | None = None  # the frame thread's own connection (start_session)
         self._frames_seen = 0  # the last summary's frame count: it goes down when a session is reset
-        self._last_t: float | None = None  # the newest frame time seen (samples, events)
-        self._hr_preroll: deque[tuple[float, Mapping[str, Any]]] = deque(maxlen=int(2 * PREROLL_S))
+        self.sampler = Sampler(device_id, self._submit, landmarks_hz)  # heart rate and landmarks over time
         self.uploader: Any = None  # history.uploader.Uploader with [history] upload_url
 
     # ------------------------------------------------------------------ the Sink calls
@@ -93,7 +93,7 @@ class HistorySink:
     def publish_feedback(self, event: Mapping[str, Any]) -> str | None:
         t = _float(event.get("t"))
         if t is not None:
-            self._last_t = t
+            self.sampler.last_t = t
         session = self._session()
         code = str(event.get("code", ""))
         raw = event.get("details")
@@ -117,7 +117,7 @@ class HistorySink:
             return
         self._claim_by_strap(session, summary.get("wearables"))
         heart = self._heart_rate(session, summary.get("wearables"))
-        self._flush_heart_rate(session)
+        self.sampler.flush_heart_rate(session.samples)
         state = summary.get("state")
         if state == "ended":
             self._end(session, "ended", exercise=_text(summary.get("exercise")), **heart)
@@ -133,53 +133,29 @@ class HistorySink:
         straps = wearables.get("straps") if isinstance(wearables, Mapping) else None
         if not isinstance(straps, Mapping):
             return {}
-        if session.hr_sensor is None:
-            session.hr_sensor = next(
+        samples = session.samples
+        if samples.hr_sensor is None:
+            samples.hr_sensor = next(
                 (str(k) for k, v in straps.items() if isinstance(v, Mapping) and v.get("readings")), None
             )
-        strap = straps.get(session.hr_sensor) if session.hr_sensor is not None else None
+        strap = straps.get(samples.hr_sensor) if samples.hr_sensor is not None else None
         if not isinstance(strap, Mapping):
             return {}
         zones = strap.get("zone_s")
         return {
-            "hr_sensor": session.hr_sensor,
+            "hr_sensor": samples.hr_sensor,
             "hr_mean_bpm": _float(strap.get("mean_bpm")),
             "hr_peak_bpm": _float(strap.get("peak_bpm")),
             "hr_zone_s": json.dumps(_jsonable(zones), sort_keys=True) if isinstance(zones, Mapping) else None,
         }
 
     def record_heart_rate(self, t_s: float, bpm_by_sensor: Mapping[str, Any]) -> None:
-        """A heart-rate sample of the session's strap at frame time `t_s` (the daemon's, once a
-        second): at most one a second is kept, handed to the writer in batches. Only the
-        session's strap counts (the first that delivered readings stays it: a neighbour's strap
-        never mixes in), and nothing is kept while no session is open."""
+        """A heart-rate sample of the session's strap at frame time `t_s` (the daemon offers
+        one a second): see `samples.Sampler`. Nothing is kept while no session is open,
+        except the pre-roll."""
         t = _float(t_s)
-        if t is None or not isinstance(bpm_by_sensor, Mapping):
-            return
-        self._last_t = t
-        session = self.session
-        if session is None:  # kept a little while: the session that opens next began before its first event
-            self._hr_preroll.append((t, dict(bpm_by_sensor)))
-            return
-        self._sample_heart_rate(session, t, bpm_by_sensor)
-
-    def _sample_heart_rate(self, session: _Session, t: float, bpm_by_sensor: Mapping[str, Any]) -> None:
-        if session.hr_sensor is None:
-            session.hr_sensor = next((str(k) for k, v in bpm_by_sensor.items() if _bpm(v) is not None), None)
-        bpm = _bpm(bpm_by_sensor.get(session.hr_sensor)) if session.hr_sensor is not None else None
-        slot = math.floor(t / HR_SAMPLE_EVERY_S)
-        if bpm is None or slot == session.hr_slot:
-            return
-        session.hr_slot = slot
-        session.hr_pending.append((round(t, 3), bpm))
-        if len(session.hr_pending) >= HR_BATCH:
-            self._flush_heart_rate(session)
-
-    def _flush_heart_rate(self, session: _Session) -> None:
-        if not session.hr_pending:
-            return
-        samples, session.hr_pending = session.hr_pending, []
-        self._submit(lambda s: s.record_heart_rate(self.device_id, session.uuid, samples))
+        if t is not None and isinstance(bpm_by_sensor, Mapping):
+            self.sampler.heart_rate(self.session.samples if self.session else None, t, bpm_by_sensor)
 
     def _claim_by_strap(self, session: _Session, wearables: Any) -> None:
         """A strap that delivers readings makes a guest session its paired member's. Each
@@ -228,7 +204,7 @@ class HistorySink:
         from gymcorner.plans.generator import generate_plan
         from gymcorner.plans.records import ProfileError, history_of, profile_of
 
-        data = self._reader().member_data(member_id)
+        data = self._reader().member_data(member_id, events=False)  # sets and reps: what a plan reads
         try:
             profile = profile_of(data["member"])
         except ProfileError as err:
@@ -244,7 +220,10 @@ class HistorySink:
         return self._read_store
 
     def publish_avatar(self, frame: AvatarFrame) -> None:
-        """Never stored (a later slice may keep landmarks for replays; never images)."""
+        """The person's world landmarks, at most `landmarks_hz` frames a second of frame time,
+        for the session's replay (never an image: an avatar frame carries none); see
+        `samples.Sampler`."""
+        self.sampler.landmarks(self.session.samples if self.session else None, frame)
 
     def close(self) -> None:
         if self.session is not None:  # the final summary normally ended it already
@@ -280,19 +259,11 @@ class HistorySink:
             self.session = session
             member, self.member_id = self.member_id, None  # for this session only; the next is a guest's
             self._submit(lambda s: s.open_session(self.device_id, session.uuid, session.started_at, member))
-            self._take_preroll(session)
+            self.sampler.opened(session.samples)
         return self.session
 
-    def _take_preroll(self, session: _Session) -> None:
-        """What was sampled in the PREROLL_S before the session's first event becomes its own."""
-        since = (self._last_t or 0.0) - PREROLL_S
-        for t, rates in self._hr_preroll:
-            if t >= since:
-                self._sample_heart_rate(session, t, rates)
-        self._hr_preroll.clear()
-
     def _end(self, session: _Session, state: str, exercise: Any = None, **heart: Any) -> None:
-        self._flush_heart_rate(session)
+        self.sampler.flush(session.samples)
         ended_at = self.clock()
         values: dict[str, Any] = {"state": state, "ended_at": ended_at, **heart}  # reps: counted by the store
         if exercise:
@@ -392,11 +363,6 @@ def _int(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return int(value)
-
-
-def _bpm(value: Any) -> int | None:
-    bpm = _int(value)
-    return bpm if bpm is not None and HR_BPM_RANGE[0] <= bpm <= HR_BPM_RANGE[1] else None
 
 
 def _float(value: Any) -> float | None:
