@@ -889,3 +889,100 @@ def test_the_session_page_replays_the_landmarks_that_follow_the_page_s_access_ru
         served = anonymous.get(f"/static/{script}")  # code, no data: no login needed, as for the style sheet
         assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
         assert defines in served.text and "http" not in served.text  # nothing fetched from elsewhere
+
+
+# ------------------------------------------------------------------ users: roles and deleting (admin)
+
+
+def role_of(db: Path, name: str) -> tuple[str, int | None]:
+    store = open_sqlite(db)
+    user = find_user(store, name)
+    store.close()
+    assert user is not None
+    return user.role, user.member_id
+
+
+def test_an_admin_changes_a_user_s_role_and_it_applies_at_once(app_client: TestClient, db: Path) -> None:
+    tess = other_client(app_client, "10.0.5.1")
+    log_in(tess, name="tess")
+    assert tess.get("/users/1").status_code == 403  # a trainer changes nobody's role
+    assert tess.post("/users/2/role", data={"csrf": form_token(tess), "role": "admin"}).status_code == 403
+    assert role_of(db, "tess") == ("trainer", None)
+    log_in(app_client)
+    assert 'href="/users/2"' in app_client.get("/users").text
+    page = app_client.get("/users/2")
+    assert page.status_code == 200 and "<h1>User tess</h1>" in page.text
+    token = csrf_of(page.text)
+    assert app_client.post("/users/2/role", data={"csrf": "forged", "role": "admin"}).status_code == 403
+    mistakes = (
+        ({"role": "root"}, 400, "role 'root' is not one of admin, trainer, member"),
+        ({"role": "member"}, 400, "a member login names its member, and only a member login does"),
+        ({"role": "member", "member": "Zed"}, 400, "no member 'Zed'"),
+    )
+    for data, status, expected in mistakes:
+        r = app_client.post("/users/2/role", data={"csrf": token, **data})
+        assert (r.status_code, alert(r.text)) == (status, expected), data
+    assert role_of(db, "tess") == ("trainer", None) and tess.get("/members").status_code == 200  # nothing changed
+
+    r = app_client.post("/users/2/role", data={"csrf": token, "role": "admin"})
+    assert r.status_code == 200 and alert(r.text) == "'tess' is now admin; their open logins have ended"
+    assert role_of(db, "tess") == ("admin", None)
+    assert tess.get("/members").status_code == 303  # her open login ended: the next one has the new role
+    log_in(tess, name="tess")
+    assert tess.get("/users").status_code == 200
+    r = app_client.post("/users/2/role", data={"csrf": token, "role": "member", "member": "ana silva"})
+    assert r.status_code == 200 and role_of(db, "tess") == ("member", 1)
+    log_in(tess, name="tess")
+    assert tess.get("/").headers["location"] == "/members/1" and tess.get("/members/2").status_code == 403
+    r = app_client.post("/users/2/role", data={"csrf": token, "role": "trainer", "member": "ana silva"})
+    assert r.status_code == 200 and role_of(db, "tess") == ("trainer", None)  # only a member login names one
+    assert app_client.get("/users/99").status_code == 404
+    assert app_client.post("/users/99/role", data={"csrf": token, "role": "admin"}).status_code == 404
+
+
+def test_the_last_admin_can_be_neither_demoted_nor_deleted(app_client: TestClient, db: Path) -> None:
+    log_in(app_client)
+    token = form_token(app_client, "/users/1")
+    r = app_client.post("/users/1/role", data={"csrf": token, "role": "trainer"})
+    assert r.status_code == 409
+    assert alert(r.text) == "'boss' is the last admin and stays one: make another user an admin first"
+    r = app_client.post("/users/1/delete", data={"csrf": token, "confirm": "yes"})
+    assert r.status_code == 409
+    assert alert(r.text) == "'boss' is the last admin and cannot be deleted: make another user an admin first"
+    assert role_of(db, "boss") == ("admin", None) and app_client.get("/users").status_code == 200
+
+    assert app_client.post("/users/2/role", data={"csrf": token, "role": "admin"}).status_code == 200
+    r = app_client.post("/users/1/role", data={"csrf": token, "role": "trainer"})  # another admin is left: allowed
+    assert r.status_code == 200 and alert(r.text) == "'boss' is now trainer; their open logins have ended"
+    assert 'href="/login"' in r.text and f"{SESSION_COOKIE}=" in r.headers["set-cookie"]  # this browser too
+    assert app_client.get("/members").status_code == 303
+    tess = other_client(app_client, "10.0.6.1")
+    log_in(tess, name="tess")
+    r = tess.post("/users/2/delete", data={"csrf": form_token(tess, "/users/2"), "confirm": "yes"})
+    assert r.status_code == 409 and "'tess' is the last admin and cannot be deleted" in alert(r.text)
+    assert role_of(db, "tess") == ("admin", None)
+
+
+def test_an_admin_deletes_a_login_but_never_the_member_s_data(app_client: TestClient, db: Path) -> None:
+    sessions_for(db, 1, workouts=1)
+    ana = other_client(app_client, "10.0.7.1")
+    log_in(ana, name="ana")
+    assert ana.get("/members/1").status_code == 200
+    tess = other_client(app_client, "10.0.7.2")
+    log_in(tess, name="tess")
+    assert tess.post("/users/3/delete", data={"csrf": form_token(tess), "confirm": "yes"}).status_code == 403
+    log_in(app_client)
+    page = app_client.get("/users/3")
+    assert "Delete the login of ana" in page.text and "Ana Silva" in page.text  # the member it names
+    token = csrf_of(page.text)
+    assert app_client.post("/users/3/delete", data={"csrf": "forged", "confirm": "yes"}).status_code == 403
+    assert app_client.post("/users/3/delete", data={"csrf": token}).status_code == 400  # not from its page
+    assert ana.get("/members/1").status_code == 200  # nothing happened yet
+
+    r = app_client.post("/users/3/delete", data={"csrf": token, "confirm": "yes"})
+    assert r.status_code == 200 and alert(r.text) == "deleted the login of 'ana' (member)"
+    assert ana.get("/members/1").status_code == 303  # her open login ended with it
+    assert log_in(other_client(app_client, "10.0.7.3"), name="ana").status_code == 401
+    assert [m["display_name"] for m in app_client.get("/api/members").json()] == ["Ana Silva", "Ben"]
+    assert app_client.get("/api/members/1/sessions").json()[0]["reps"] == 2  # her history stays
+    assert app_client.post("/users/3/delete", data={"csrf": token, "confirm": "yes"}).status_code == 404

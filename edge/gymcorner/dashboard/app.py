@@ -325,7 +325,7 @@ def build_app(
     db_path: Path, config: DashboardConfig | None = None, now: Clock = time.monotonic, corner: CornerLink | None = None
 ) -> Starlette:
     """The dashboard over one history file; `corner` is the device "start session" talks to."""
-    from gymcorner.dashboard import manage, notes, pages, sessions, start
+    from gymcorner.dashboard import manage, notes, pages, sessions, start, users
 
     config = config or DashboardConfig()
     dash = Dashboard(
@@ -350,6 +350,7 @@ def build_app(
         *pages.routes(guarded),
         *sessions.routes(guarded),
         *notes.routes(guarded),
+        *users.routes(guarded),
         *manage.routes(guarded),
         *start.routes(guarded),
     ]

@@ -1,7 +1,7 @@
-"""The dashboard's pages: members, a member's history with charts, a plan, users.
+"""The dashboard's pages: members, a member's history with charts, a plan.
 
-Roles: an admin and a trainer see every member and may add and edit them; an admin also
-manages the dashboard's users; a member login sees only its own member's pages. The
+Roles: an admin and a trainer see every member and may add and edit them; a member login
+sees only its own member's pages (the users' pages are users.py). The
 member form validates as `gymcorner members` does (the same Store checks), and a mistake
 is the form again with one line saying what is wrong (status 400), never a traceback.
 """
@@ -28,7 +28,7 @@ from gymcorner.dashboard.charts import (
 from gymcorner.dashboard.html import e, message, num, table, when
 from gymcorner.dashboard.security import Login
 from gymcorner.errors import HistoryError, Reason
-from gymcorner.history.store import Member, Store
+from gymcorner.history.store import Member
 
 if TYPE_CHECKING:
     from gymcorner.dashboard.app import Dashboard
@@ -262,48 +262,6 @@ async def plan_page(request: Request, dash: Dashboard, login: Login, form: dict[
     return dash.page(f"Plan for {name}", body, login)
 
 
-# ------------------------------------------------------------------ users (admin)
-
-
-async def users_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
-    from gymcorner.history.users import ROLES, add_user, list_users
-
-    note, status = "", 200
-    if request.method == "POST":
-        member_name = form.get("member", "").strip()
-        role = form.get("role", "")
-
-        def create(s: Store) -> None:
-            member_id = s.find_member(member_name).id if member_name and role == "member" else None
-            add_user(s, form.get("name", ""), role, form.get("password", ""), member_id)
-
-        try:
-            await dash.db(create)
-            note = f"added {form.get('name', '').strip()!r} ({role})"
-        except HistoryError as err:
-            if err.reason is Reason.HISTORY_UNAVAILABLE:
-                raise
-            note, status = str(err), 400
-    users = await dash.db(list_users)
-    rows = [
-        (e(u.name), e(u.role), e(u.member_id or ""), f'<a href="/users/{u.id}/password">Reset password</a>')
-        for u in users
-    ]
-    options = "".join(f'<option value="{r}">{r}</option>' for r in ROLES)
-    body = (
-        (message(note, "ok" if status == 200 else "error") if note else "")
-        + table(("Name", "Role", "Member id", ""), rows, "users")
-        + '<h2>Add a user</h2><form method="post" action="/users" class="stacked">'
-        f'<input type="hidden" name="csrf" value="{e(login.csrf)}">'
-        '<label>Name <input name="name" required></label>'
-        f'<label>Role <select name="role">{options}</select></label>'
-        '<label>Member (for a member login) <input name="member"></label>'
-        '<label>Password (10 characters or more) <input name="password" type="password" autocomplete="new-password" '
-        'required></label><button type="submit">Add</button></form>'
-    )
-    return dash.page("Dashboard users", body, login, status)
-
-
 # ------------------------------------------------------------------ API (JSON, read-only)
 
 
@@ -329,7 +287,6 @@ def routes(guarded: Callable[..., Any]) -> list[Route]:
         Route("/members/{member_id:int}", guarded(member_page, ANYONE)),
         Route("/members/{member_id:int}/edit", guarded(member_edit, STAFF), methods=["GET", "POST"]),
         Route("/members/{member_id:int}/plan", guarded(plan_page, ANYONE)),
-        Route("/users", guarded(users_page, ("admin",)), methods=["GET", "POST"]),
         Route("/api/members", guarded(api_members, STAFF)),
         Route("/api/members/{member_id:int}/sessions", guarded(api_member_sessions, ANYONE)),
     ]
