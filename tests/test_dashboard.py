@@ -99,7 +99,9 @@ def test_every_page_redirects_to_login_and_every_api_route_answers_401(app_clien
         assert isinstance(route, Route)
         if route.path == "/login" or route.path.startswith("/static/"):  # the style sheet and scripts: no data
             continue
-        path = route.path.replace("{member_id:int}", "1").replace("{session_id:int}", "1").replace("{user_id:int}", "1")
+        path = route.path
+        for param in ("member_id", "session_id", "user_id", "note_id"):
+            path = path.replace(f"{{{param}:int}}", "1")
         for method in sorted(route.methods or ()):
             if method == "HEAD":
                 continue
@@ -491,8 +493,10 @@ def first_session_of(c: TestClient, member_id: int = 1) -> int:
     return int(re.findall(r'href="/sessions/(\d+)"', c.get(f"/members/{member_id}").text)[0])
 
 
-def notes_of(html: str) -> list[str]:
-    return re.findall(r'<li class="note"><p>([^<]*)</p><p class="reason">([^<]*)</p>', html)  # type: ignore[return-value]
+def notes_of(html: str) -> list[tuple[str, str]]:
+    """(text, who and when) of each note shown, without the link to change it."""
+    found = re.findall(r'<li class="note"[^>]*><p>([^<]*)</p><p class="reason">([^<]*?)( · <a [^>]*>[^<]*</a>)?</p>', html)
+    return [(text, by) for text, by, _ in found]
 
 
 def test_a_trainer_notes_a_session_and_the_member_reads_it_but_cannot_write(app_client: TestClient, db: Path) -> None:
@@ -986,3 +990,67 @@ def test_an_admin_deletes_a_login_but_never_the_member_s_data(app_client: TestCl
     assert [m["display_name"] for m in app_client.get("/api/members").json()] == ["Ana Silva", "Ben"]
     assert app_client.get("/api/members/1/sessions").json()[0]["reps"] == 2  # her history stays
     assert app_client.post("/users/3/delete", data={"csrf": token, "confirm": "yes"}).status_code == 404
+
+
+# ------------------------------------------------------------------ editing and deleting notes
+
+
+def test_a_trainer_edits_and_deletes_their_own_note_and_an_admin_any(app_client: TestClient, db: Path) -> None:
+    sessions_for(db, 1, workouts=2)
+    store = open_sqlite(db)
+    add_user(store, "tom", "trainer", PASSWORD)
+    first, second = (s["id"] for s in store.sessions())
+    tess_note = store.add_note(first, "tess", "trainer", "Knees out")["id"]
+    tom_note = store.add_note(first, "tom", "trainer", "Chest up")["id"]
+    rev = store.session(first)["rev"]
+    store.close()
+    tess = other_client(app_client, "10.0.8.1")
+    log_in(tess, name="TESS")  # names ignore case: still her note
+    page = tess.get(f"/sessions/{first}").text
+    assert page.count("Edit or delete</a>") == 1 and f"/notes/{tess_note}/edit" in page  # hers only
+    token = csrf_of(page)
+    for method, path in (("GET", "edit"), ("POST", "edit"), ("POST", "delete")):
+        r = tess.request(method, f"/sessions/{first}/notes/{tom_note}/{path}",
+                         data={"csrf": token, "text": "mine now", "confirm": "yes"})  # fmt: skip
+        assert r.status_code == 403 and alert(r.text) == "only the note's author or an admin may change a note"
+    edit = f"/sessions/{first}/notes/{tess_note}/edit"
+    form = tess.get(edit)
+    assert form.status_code == 200 and ">Knees out</textarea>" in form.text
+    assert tess.post(edit, data={"csrf": "forged", "text": "forged"}).status_code == 403
+    r = tess.post(edit, data={"csrf": token, "text": "   "})
+    assert r.status_code == 400 and alert(r.text) == "a note needs some text"
+    r = tess.post(edit, data={"csrf": token, "text": "z" * 2001})
+    assert r.status_code == 400 and "at most 2000 characters" in alert(r.text) and "z" * 2001 in r.text  # kept
+    assert tess.get(f"/sessions/{second}/notes/{tess_note}/edit").status_code == 404  # not that session's note
+    assert tess.get(f"/sessions/{first}/notes/999/edit").status_code == 404
+
+    r = tess.post(edit, data={"csrf": token, "text": "Knees out, <3 s> down"})
+    assert r.status_code == 303 and r.headers["location"] == f"/sessions/{first}#note-{tess_note}"
+    page = tess.get(f"/sessions/{first}").text
+    shown = notes_of(page)
+    assert shown[0][0] == "Knees out, &lt;3 s&gt; down" and ", edited 20" in shown[0][1]
+    assert shown[1] == ("Chest up", shown[1][1]) and "edited" not in shown[1][1]
+    store = open_sqlite(db)
+    (kept,) = [n for n in store.rows("notes", first) if n["id"] == tess_note]
+    assert kept["text"] == "Knees out, <3 s> down" and kept["edited_at"] >= kept["written_at"]
+    assert store.session(first)["rev"] > rev  # the edit goes up to the chain with the session
+    store.close()
+    delete = f"/sessions/{first}/notes/{tess_note}/delete"
+    assert tess.post(delete, data={"csrf": token}).status_code == 400  # not from the note's page
+    assert tess.post(delete, data={"csrf": token, "confirm": "yes"}).status_code == 303
+    assert [t for t, _ in notes_of(tess.get(f"/sessions/{first}").text)] == ["Chest up"]
+
+    ana = other_client(app_client, "10.0.8.2")
+    log_in(ana, name="ana")
+    assert "Edit or delete" not in ana.get(f"/sessions/{first}").text
+    assert ana.get(f"/sessions/{first}/notes/{tom_note}/edit").status_code == 403  # a member changes no note
+    log_in(app_client)  # an admin changes any note
+    token = form_token(app_client, f"/sessions/{first}")
+    r = app_client.post(f"/sessions/{first}/notes/{tom_note}/edit", data={"csrf": token, "text": "Chest up, boss"})
+    assert r.status_code == 303
+    assert [t for t, _ in notes_of(app_client.get(f"/sessions/{first}").text)] == ["Chest up, boss"]
+    r = app_client.post(f"/sessions/{first}/notes/{tom_note}/delete", data={"csrf": token, "confirm": "yes"})
+    assert r.status_code == 303
+    assert "No notes yet." in app_client.get(f"/sessions/{first}").text
+    assert app_client.post(f"/sessions/{first}/notes/{tom_note}/delete",
+                           data={"csrf": token, "confirm": "yes"}).status_code == 404  # fmt: skip

@@ -214,6 +214,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        9,
+        "a note's last edit: when its author (or an admin) changed its text; null for a note never edited",
+        ("ALTER TABLE notes ADD COLUMN edited_at {real}",),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number
