@@ -520,6 +520,8 @@ def test_no_event_shape_breaks_the_frame_thread_or_the_writer(tmp_path: Path, ev
         history.publish_feedback(body)
     for value in frames:
         history.publish_session({"state": "active", "frames": value, "exercise": value})
+        history.record_heart_rate(value, {"strap": value})  # what a strap (or a bug) may hand over
+        history.record_heart_rate(1.0, value if isinstance(value, dict) else {"strap": value})
     history.publish_session(summary("ended", 10**6))
     assert writer.wait_idle(10)
     assert writer.stats()["failed"] == 0, writer.stats()
