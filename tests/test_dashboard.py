@@ -97,9 +97,11 @@ def test_every_page_redirects_to_login_and_every_api_route_answers_401(app_clien
     checked = 0
     for route in app_client.app.routes:  # type: ignore[attr-defined]
         assert isinstance(route, Route)
-        if route.path in ("/login", "/static/dashboard.css"):
+        if route.path == "/login" or route.path.startswith("/static/"):  # the style sheet and scripts: no data
             continue
-        path = route.path.replace("{member_id:int}", "1").replace("{session_id:int}", "1").replace("{user_id:int}", "1")
+        path = route.path
+        for param in ("member_id", "session_id", "user_id", "note_id"):
+            path = path.replace(f"{{{param}:int}}", "1")
         for method in sorted(route.methods or ()):
             if method == "HEAD":
                 continue
@@ -491,8 +493,10 @@ def first_session_of(c: TestClient, member_id: int = 1) -> int:
     return int(re.findall(r'href="/sessions/(\d+)"', c.get(f"/members/{member_id}").text)[0])
 
 
-def notes_of(html: str) -> list[str]:
-    return re.findall(r'<li class="note"><p>([^<]*)</p><p class="reason">([^<]*)</p>', html)  # type: ignore[return-value]
+def notes_of(html: str) -> list[tuple[str, str]]:
+    """(text, who and when) of each note shown, without the link to change it."""
+    found = re.findall(r'<li class="note"[^>]*><p>([^<]*)</p><p class="reason">([^<]*?)( · <a [^>]*>[^<]*</a>)?</p>', html)
+    return [(text, by) for text, by, _ in found]
 
 
 def test_a_trainer_notes_a_session_and_the_member_reads_it_but_cannot_write(app_client: TestClient, db: Path) -> None:
@@ -761,3 +765,292 @@ def test_a_chart_with_nothing_recorded_says_so_instead_of_drawing_marks() -> Non
     assert trend_of([None, 5.0, None]) is None  # one value is no trend
     at0, slope = trend_of([10.0, None, 14.0])  # type: ignore[misc]
     assert (at0, slope) == (10.0, 2.0)
+
+
+# ------------------------------------------------------------------ a session's heart rate over time
+
+
+def record_hr_session(db: Path, member_id: int | None, uuid: str) -> int:
+    """A session with one rep starting at frame time 100 s and a strap's samples from 100 s to
+    160 s (one a second, 120 to 160 bpm), with a dropout from 121 s to 139 s."""
+    store = open_sqlite(db)
+    store.open_session("corner-hr", uuid, 1_790_000_000, member_id)  # 2026-09-21
+    store.record_rep("corner-hr", uuid, {"set_number": 1, "number": 1, "exercise": "squat", "start_t": 100.0})
+    samples = [(100.0 + s, 120 + round(s * 40 / 60)) for s in range(61) if not 21 <= s <= 39]
+    store.record_heart_rate("corner-hr", uuid, samples)
+    session_id = int(store.sessions("corner-hr")[-1]["id"])
+    store.close()
+    return session_id
+
+
+def test_a_session_page_draws_its_heart_rate_over_time_with_the_member_s_zones(
+    app_client: TestClient, db: Path
+) -> None:
+    from gymcorner.dashboard.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
+
+    ana = record_hr_session(db, 1, "ana-hr")  # born 1990, no maximum given: 208 - 0.7 x 36 = 182.8 bpm
+    guest = record_hr_session(db, None, "guest-hr")
+    log_in(app_client, name="ana")
+    page = app_client.get(f"/sessions/{ana}").text
+    curve = svg_of(page, "hr-curve")
+    lines = [p for p in curve.iter(f"{SVG}polyline") if p.get("class") == "line"]
+    runs = [[tuple(map(float, xy.split(","))) for xy in p.attrib["points"].split()] for p in lines]
+    assert [len(r) for r in runs] == [21, 21]  # 100-120 s and 140-160 s: the dropout is a gap, not a line
+
+    def at(t_s: float, bpm: float) -> tuple[float, float]:  # the axis: 0 to 60 s across, 110 to 170 bpm up
+        x = LEFT + (WIDTH - LEFT - RIGHT) * t_s / 60
+        return round(x, 1), round(TOP + (HEIGHT - TOP - BOTTOM) * (1 - (bpm - 110) / 60), 1)
+
+    assert runs[0][0] == at(0, 120) and runs[1][-1] == at(60, 160) and runs[1][0] == at(40, 147)
+    zones = {int(r.attrib["data-zone"]): r.findtext(f"{SVG}title") for r in curve.iter(f"{SVG}rect")
+             if r.get("class") == "zone"}  # fmt: skip
+    assert sorted(zones) == [2, 3, 4, 5]  # zone 1 (91-110 bpm) is below what the axis shows
+    assert zones[3] == "zone 3: 128-146 bpm (70-80 % of 183)"
+    (peak,) = [c for c in curve.iter(f"{SVG}circle") if "peak" in (c.get("class") or "")]
+    assert peak.findtext(f"{SVG}title") == "peak 160 bpm at 1:00; mean 140 bpm over 42 samples"
+    assert "zones from a maximum of 183 bpm" in page and "42 samples" in page
+
+    log_in(app_client, name="tess")
+    guest_page = app_client.get(f"/sessions/{guest}").text
+    assert not [r for r in svg_of(guest_page, "hr-curve").iter(f"{SVG}rect") if r.get("class") == "zone"]
+    assert "no zones: the maximum heart rate is not known" in guest_page
+    store = open_sqlite(db)
+    store.open_session("corner-hr", "no-strap", 1_790_000_000, 1)
+    bare = int(store.sessions("corner-hr")[-1]["id"])
+    store.close()
+    bare_page = app_client.get(f"/sessions/{bare}").text
+    assert "No heart-rate samples in this session" in bare_page and "chart-hr-curve" not in bare_page
+    ben = TestClient(app_client.app, client=("10.0.4.1", 1), follow_redirects=False)
+    store = open_sqlite(db)
+    add_user(store, "ben", "member", PASSWORD, member_id=2)
+    store.close()
+    log_in(ben, name="ben")
+    assert ben.get(f"/sessions/{ana}").status_code == 403  # Ana's heart rate is hers
+
+
+def test_a_long_curve_is_thinned_to_about_a_point_a_pixel_and_keeps_its_shape() -> None:
+    from gymcorner.dashboard.charts import CURVE_POINTS, hr_curve_chart
+
+    hour = [(float(t), 100.0 + (t % 600) / 10) for t in range(3600)]  # an hour, a saw tooth
+    svg = ET.fromstring(hr_curve_chart(hour, 190.0))
+    (line,) = [p for p in svg.iter(f"{SVG}polyline") if p.get("class") == "line"]
+    points = line.attrib["points"].split()
+    assert CURVE_POINTS // 2 <= len(points) <= CURVE_POINTS
+    highest = min(float(p.split(",")[1]) for p in points)  # the teeth keep their height (within 1 bpm)
+    from gymcorner.dashboard.charts import _y
+
+    assert _y(160.0, 170.0, 90.0) <= highest <= _y(158.9, 170.0, 90.0)
+    labels = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "label"]
+    assert labels == ["0:00", "10:00", "20:00", "30:00", "40:00", "50:00"]  # minutes:seconds, round steps
+
+
+# ------------------------------------------------------------------ a session's replay
+
+
+def test_the_session_page_replays_the_landmarks_that_follow_the_page_s_access_rules(
+    app_client: TestClient, db: Path
+) -> None:
+    from test_history_members import squat_avatar_frames
+
+    from gymcorner.history.landmark_codec import unpack
+
+    sessions_for(db, 1, workouts=1)  # Ana's
+    sessions_for(db, None, workouts=1)  # a guest's
+    store = open_sqlite(db)
+    ana_id, guest_id = (s["id"] for s in store.sessions())
+    store.open_session("corner-x", "no-landmarks", 1_790_000_000, 1)
+    bare_id = store.sessions("corner-x")[0]["id"]
+    store.close()
+    assert app_client.get(f"/api/sessions/{ana_id}/landmarks").json() == {"error": "log in first"}
+
+    log_in(app_client, name="ana")
+    page = app_client.get(f"/sessions/{ana_id}")
+    assert page.status_code == 200
+    assert f'data-src="/api/sessions/{ana_id}/landmarks" data-origin="0.000"' in page.text
+    assert '<script type="module" src="/static/replay.js"></script>' in page.text
+    assert 'id="replay-play"' in page.text and 'id="replay-time" type="range" min="0" max="5.9"' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "connect-src 'self'" in csp
+    assert "script-src" not in app_client.get("/members/1").headers["content-security-policy"]  # only this page
+    answer = app_client.get(f"/api/sessions/{ana_id}/landmarks")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/octet-stream"
+    assert answer.headers["cache-control"] == "no-store"
+    frames = unpack(answer.content)
+    recorded = squat_avatar_frames()[0]
+    assert len(frames) == 60 and recorded.world_m is not None
+    assert abs(frames.world_m[0] - recorded.world_m).max() <= 0.0005 + 1e-9  # the clip's first frame, to the mm
+    assert app_client.get(f"/api/sessions/{guest_id}/landmarks").json() == {"error": "this is another member's data"}
+    assert app_client.get(f"/api/sessions/{guest_id}/landmarks").status_code == 403
+    assert app_client.get(f"/sessions/{guest_id}").status_code == 403
+    bare = app_client.get(f"/sessions/{bare_id}").text
+    assert "No landmarks were kept for this session" in bare and "<script" not in bare
+
+    log_in(app_client, name="tess")
+    assert len(unpack(app_client.get(f"/api/sessions/{guest_id}/landmarks").content)) == 60  # staff: every session
+    assert app_client.get("/api/sessions/999/landmarks").status_code == 404
+    anonymous = TestClient(app_client.app, follow_redirects=False)
+    for script, defines in (("replay.js", "export function decodeLandmarks"), ("skeleton.js", "export const CONNECTIONS")):
+        served = anonymous.get(f"/static/{script}")  # code, no data: no login needed, as for the style sheet
+        assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
+        assert defines in served.text and "http" not in served.text  # nothing fetched from elsewhere
+
+
+# ------------------------------------------------------------------ users: roles and deleting (admin)
+
+
+def role_of(db: Path, name: str) -> tuple[str, int | None]:
+    store = open_sqlite(db)
+    user = find_user(store, name)
+    store.close()
+    assert user is not None
+    return user.role, user.member_id
+
+
+def test_an_admin_changes_a_user_s_role_and_it_applies_at_once(app_client: TestClient, db: Path) -> None:
+    tess = other_client(app_client, "10.0.5.1")
+    log_in(tess, name="tess")
+    assert tess.get("/users/1").status_code == 403  # a trainer changes nobody's role
+    assert tess.post("/users/2/role", data={"csrf": form_token(tess), "role": "admin"}).status_code == 403
+    assert role_of(db, "tess") == ("trainer", None)
+    log_in(app_client)
+    assert 'href="/users/2"' in app_client.get("/users").text
+    page = app_client.get("/users/2")
+    assert page.status_code == 200 and "<h1>User tess</h1>" in page.text
+    token = csrf_of(page.text)
+    assert app_client.post("/users/2/role", data={"csrf": "forged", "role": "admin"}).status_code == 403
+    mistakes = (
+        ({"role": "root"}, 400, "role 'root' is not one of admin, trainer, member"),
+        ({"role": "member"}, 400, "a member login names its member, and only a member login does"),
+        ({"role": "member", "member": "Zed"}, 400, "no member 'Zed'"),
+    )
+    for data, status, expected in mistakes:
+        r = app_client.post("/users/2/role", data={"csrf": token, **data})
+        assert (r.status_code, alert(r.text)) == (status, expected), data
+    assert role_of(db, "tess") == ("trainer", None) and tess.get("/members").status_code == 200  # nothing changed
+
+    r = app_client.post("/users/2/role", data={"csrf": token, "role": "admin"})
+    assert r.status_code == 200 and alert(r.text) == "'tess' is now admin; their open logins have ended"
+    assert role_of(db, "tess") == ("admin", None)
+    assert tess.get("/members").status_code == 303  # her open login ended: the next one has the new role
+    log_in(tess, name="tess")
+    assert tess.get("/users").status_code == 200
+    r = app_client.post("/users/2/role", data={"csrf": token, "role": "member", "member": "ana silva"})
+    assert r.status_code == 200 and role_of(db, "tess") == ("member", 1)
+    log_in(tess, name="tess")
+    assert tess.get("/").headers["location"] == "/members/1" and tess.get("/members/2").status_code == 403
+    r = app_client.post("/users/2/role", data={"csrf": token, "role": "trainer", "member": "ana silva"})
+    assert r.status_code == 200 and role_of(db, "tess") == ("trainer", None)  # only a member login names one
+    assert app_client.get("/users/99").status_code == 404
+    assert app_client.post("/users/99/role", data={"csrf": token, "role": "admin"}).status_code == 404
+
+
+def test_the_last_admin_can_be_neither_demoted_nor_deleted(app_client: TestClient, db: Path) -> None:
+    log_in(app_client)
+    token = form_token(app_client, "/users/1")
+    r = app_client.post("/users/1/role", data={"csrf": token, "role": "trainer"})
+    assert r.status_code == 409
+    assert alert(r.text) == "'boss' is the last admin and stays one: make another user an admin first"
+    r = app_client.post("/users/1/delete", data={"csrf": token, "confirm": "yes"})
+    assert r.status_code == 409
+    assert alert(r.text) == "'boss' is the last admin and cannot be deleted: make another user an admin first"
+    assert role_of(db, "boss") == ("admin", None) and app_client.get("/users").status_code == 200
+
+    assert app_client.post("/users/2/role", data={"csrf": token, "role": "admin"}).status_code == 200
+    r = app_client.post("/users/1/role", data={"csrf": token, "role": "trainer"})  # another admin is left: allowed
+    assert r.status_code == 200 and alert(r.text) == "'boss' is now trainer; their open logins have ended"
+    assert 'href="/login"' in r.text and f"{SESSION_COOKIE}=" in r.headers["set-cookie"]  # this browser too
+    assert app_client.get("/members").status_code == 303
+    tess = other_client(app_client, "10.0.6.1")
+    log_in(tess, name="tess")
+    r = tess.post("/users/2/delete", data={"csrf": form_token(tess, "/users/2"), "confirm": "yes"})
+    assert r.status_code == 409 and "'tess' is the last admin and cannot be deleted" in alert(r.text)
+    assert role_of(db, "tess") == ("admin", None)
+
+
+def test_an_admin_deletes_a_login_but_never_the_member_s_data(app_client: TestClient, db: Path) -> None:
+    sessions_for(db, 1, workouts=1)
+    ana = other_client(app_client, "10.0.7.1")
+    log_in(ana, name="ana")
+    assert ana.get("/members/1").status_code == 200
+    tess = other_client(app_client, "10.0.7.2")
+    log_in(tess, name="tess")
+    assert tess.post("/users/3/delete", data={"csrf": form_token(tess), "confirm": "yes"}).status_code == 403
+    log_in(app_client)
+    page = app_client.get("/users/3")
+    assert "Delete the login of ana" in page.text and "Ana Silva" in page.text  # the member it names
+    token = csrf_of(page.text)
+    assert app_client.post("/users/3/delete", data={"csrf": "forged", "confirm": "yes"}).status_code == 403
+    assert app_client.post("/users/3/delete", data={"csrf": token}).status_code == 400  # not from its page
+    assert ana.get("/members/1").status_code == 200  # nothing happened yet
+
+    r = app_client.post("/users/3/delete", data={"csrf": token, "confirm": "yes"})
+    assert r.status_code == 200 and alert(r.text) == "deleted the login of 'ana' (member)"
+    assert ana.get("/members/1").status_code == 303  # her open login ended with it
+    assert log_in(other_client(app_client, "10.0.7.3"), name="ana").status_code == 401
+    assert [m["display_name"] for m in app_client.get("/api/members").json()] == ["Ana Silva", "Ben"]
+    assert app_client.get("/api/members/1/sessions").json()[0]["reps"] == 2  # her history stays
+    assert app_client.post("/users/3/delete", data={"csrf": token, "confirm": "yes"}).status_code == 404
+
+
+# ------------------------------------------------------------------ editing and deleting notes
+
+
+def test_a_trainer_edits_and_deletes_their_own_note_and_an_admin_any(app_client: TestClient, db: Path) -> None:
+    sessions_for(db, 1, workouts=2)
+    store = open_sqlite(db)
+    add_user(store, "tom", "trainer", PASSWORD)
+    first, second = (s["id"] for s in store.sessions())
+    tess_note = store.add_note(first, "tess", "trainer", "Knees out")["id"]
+    tom_note = store.add_note(first, "tom", "trainer", "Chest up")["id"]
+    rev = store.session(first)["rev"]
+    store.close()
+    tess = other_client(app_client, "10.0.8.1")
+    log_in(tess, name="TESS")  # names ignore case: still her note
+    page = tess.get(f"/sessions/{first}").text
+    assert page.count("Edit or delete</a>") == 1 and f"/notes/{tess_note}/edit" in page  # hers only
+    token = csrf_of(page)
+    for method, path in (("GET", "edit"), ("POST", "edit"), ("POST", "delete")):
+        r = tess.request(method, f"/sessions/{first}/notes/{tom_note}/{path}",
+                         data={"csrf": token, "text": "mine now", "confirm": "yes"})  # fmt: skip
+        assert r.status_code == 403 and alert(r.text) == "only the note's author or an admin may change a note"
+    edit = f"/sessions/{first}/notes/{tess_note}/edit"
+    form = tess.get(edit)
+    assert form.status_code == 200 and ">Knees out</textarea>" in form.text
+    assert tess.post(edit, data={"csrf": "forged", "text": "forged"}).status_code == 403
+    r = tess.post(edit, data={"csrf": token, "text": "   "})
+    assert r.status_code == 400 and alert(r.text) == "a note needs some text"
+    r = tess.post(edit, data={"csrf": token, "text": "z" * 2001})
+    assert r.status_code == 400 and "at most 2000 characters" in alert(r.text) and "z" * 2001 in r.text  # kept
+    assert tess.get(f"/sessions/{second}/notes/{tess_note}/edit").status_code == 404  # not that session's note
+    assert tess.get(f"/sessions/{first}/notes/999/edit").status_code == 404
+
+    r = tess.post(edit, data={"csrf": token, "text": "Knees out, <3 s> down"})
+    assert r.status_code == 303 and r.headers["location"] == f"/sessions/{first}#note-{tess_note}"
+    page = tess.get(f"/sessions/{first}").text
+    shown = notes_of(page)
+    assert shown[0][0] == "Knees out, &lt;3 s&gt; down" and ", edited 20" in shown[0][1]
+    assert shown[1] == ("Chest up", shown[1][1]) and "edited" not in shown[1][1]
+    store = open_sqlite(db)
+    (kept,) = [n for n in store.rows("notes", first) if n["id"] == tess_note]
+    assert kept["text"] == "Knees out, <3 s> down" and kept["edited_at"] >= kept["written_at"]
+    assert store.session(first)["rev"] > rev  # the edit goes up to the chain with the session
+    store.close()
+    delete = f"/sessions/{first}/notes/{tess_note}/delete"
+    assert tess.post(delete, data={"csrf": token}).status_code == 400  # not from the note's page
+    assert tess.post(delete, data={"csrf": token, "confirm": "yes"}).status_code == 303
+    assert [t for t, _ in notes_of(tess.get(f"/sessions/{first}").text)] == ["Chest up"]
+
+    ana = other_client(app_client, "10.0.8.2")
+    log_in(ana, name="ana")
+    assert "Edit or delete" not in ana.get(f"/sessions/{first}").text
+    assert ana.get(f"/sessions/{first}/notes/{tom_note}/edit").status_code == 403  # a member changes no note
+    log_in(app_client)  # an admin changes any note
+    token = form_token(app_client, f"/sessions/{first}")
+    r = app_client.post(f"/sessions/{first}/notes/{tom_note}/edit", data={"csrf": token, "text": "Chest up, boss"})
+    assert r.status_code == 303
+    assert [t for t, _ in notes_of(app_client.get(f"/sessions/{first}").text)] == ["Chest up, boss"]
+    r = app_client.post(f"/sessions/{first}/notes/{tom_note}/delete", data={"csrf": token, "confirm": "yes"})
+    assert r.status_code == 303
+    assert "No notes yet." in app_client.get(f"/sessions/{first}").text
+    assert app_client.post(f"/sessions/{first}/notes/{tom_note}/delete",
+                           data={"csrf": token, "confirm": "yes"}).status_code == 404  # fmt: skip

@@ -207,6 +207,10 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
     browser.find_elements(By.CSS_SELECTOR, "table.sessions a")[0].click()
     wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Session "))
     assert "knee_valgus" in browser.find_element(By.CSS_SELECTOR, "table.reps").text
+    curve = browser.find_element(By.CSS_SELECTOR, "svg.chart-hr-curve")  # the strap's samples over the session
+    assert curve.is_displayed() and curve.find_elements(By.CSS_SELECTOR, "polyline.line")
+    assert len(curve.find_elements(By.CSS_SELECTOR, "rect.zone")) >= 1  # born 1990: the zones are known
+    shots["replay"] = watch_the_replay(browser, wait, tmp_path)
     browser.find_element(By.NAME, "text").send_keys("Knees out on the way up; try 2 s down.")
     browser.find_element(By.CSS_SELECTOR, "form[action$='/notes'] button").click()
     wait.until(until.presence_of_element_located((By.CSS_SELECTOR, "li.note")))
@@ -227,6 +231,48 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
     wait.until(until.url_contains("/login"))
     browser.get(member_url)
     assert browser.current_url.startswith(f"{base}/login")
+
+
+def lit_pixels(browser: Any) -> int:
+    """Pixels of the replay canvas that are not its background: the figure drawn."""
+    return int(browser.execute_script(
+        "const c = document.getElementById('replay-canvas');"
+        "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+        "for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 0x11) + Math.abs(d[i + 1] - 0x15) +"
+        " Math.abs(d[i + 2] - 0x1c) > 60) n++; return n;"))  # fmt: skip
+
+
+def watch_the_replay(browser: Any, wait: Any, tmp_path: Path) -> Path:
+    """The session's replay: it loads the landmarks, draws the figure, plays, pauses, seeks,
+    and turns to the side view; a screenshot of it is returned."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    canvas = browser.find_element(By.ID, "replay-canvas")
+    wait.until(lambda _: canvas.get_attribute("data-state") == "paused")
+    assert canvas.get_attribute("data-frames") == "60" and canvas.get_attribute("data-shown") == "0"
+    assert lit_pixels(browser) > 300, "the first frame's figure is drawn"
+    first = browser.execute_script("return document.getElementById('replay-canvas').toDataURL()")
+    play = browser.find_element(By.ID, "replay-play")
+    play.click()
+    wait.until(lambda _: int(canvas.get_attribute("data-shown")) > 10)  # it moves on with the clock
+    assert play.text == "Pause" and play.get_attribute("aria-pressed") == "true"
+    play.click()
+    shown = canvas.get_attribute("data-shown")
+    assert play.text == "Play" and canvas.get_attribute("data-state") == "paused"
+    assert canvas.get_attribute("data-shown") == shown  # paused: it stays
+    browser.execute_script(
+        "const s = document.getElementById('replay-time'); s.value = '3.1'; s.dispatchEvent(new Event('input'));")
+    wait.until(lambda _: canvas.get_attribute("data-shown") == "30")  # the newest at 3.1 s: the clip's 3.003 s
+    assert browser.find_element(By.ID, "replay-clock").text == "0:03 / 0:06"
+    assert browser.execute_script("return document.getElementById('replay-canvas').toDataURL()") != first
+    Select(browser.find_element(By.ID, "replay-view")).select_by_value("side")
+    assert lit_pixels(browser) > 300
+    browser.execute_script("document.getElementById('replay').scrollIntoView()")
+    shot = tmp_path / "dashboard_replay.png"
+    browser.save_screenshot(str(shot))
+    browser.execute_script("window.scrollTo(0, 0)")
+    return shot
 
 
 @pytest.mark.broker

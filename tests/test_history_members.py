@@ -7,7 +7,9 @@ what a shell sees; the database they work on was filled by the real history sink
 
 from __future__ import annotations
 
+import base64
 import csv
+import functools
 import json
 import sqlite3
 import subprocess
@@ -16,10 +18,13 @@ from pathlib import Path
 
 import pytest
 from test_history_sink import event, rep, summary
+from test_session_counts import SQUATS
 
+from gymcorner.avatar.codec import AvatarFrame, build_frame
 from gymcorner.history.schema import TABLES
 from gymcorner.history.sink import HistorySink
 from gymcorner.history.sqlite import HistoryWriter, open_sqlite
+from gymcorner.recording import load_recording
 
 
 def gym(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -45,16 +50,26 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+@functools.cache
+def squat_avatar_frames() -> tuple[AvatarFrame, ...]:
+    """The avatar frames our pipeline made of a real squat clip (6 s at 24 fps)."""
+    return tuple(build_frame(s, None, None, i) for i, s in enumerate(load_recording(SQUATS).samples()))
+
+
 def sessions_for(db: Path, member_id: int | None, workouts: int) -> None:
-    """Workouts recorded as the daemon records them: through the sink and the writer thread."""
+    """Workouts recorded as the daemon records them: through the sink and the writer thread,
+    each with the 6 s of a squat's landmarks before its first cue (its replay: 60 frames)."""
     writer = HistoryWriter(open_sqlite(db))
     writer.start()
     sink = HistorySink("corner-members", writer)
     for _ in range(workouts):
         sink.member_id = member_id  # each session's member, as start_session gives it
+        for frame in squat_avatar_frames():
+            sink.publish_avatar(frame)
         sink.publish_feedback(event("knee_valgus", "form", reason="knee_valgus"))
         for n in (1, 2):
             sink.publish_feedback(rep(n, quality=80))
+            sink.record_heart_rate(n * 2.0 + 1.0, {"aa0000000001": 110 + 10 * n})  # the strap, once a second
         sink.publish_feedback(event("set_end", "set", set=1, reps=2, good_reps=1, mean_quality=80.0))
         sink.publish_session(summary("ended", 100))
     sink.close()
@@ -114,7 +129,11 @@ def test_export_holds_everything_of_one_member_as_json_and_csv(tmp_path: Path) -
     assert data["straps"][0]["address"] == "AA:00:00:00:00:01"
     assert [(n["text"], n["author"]) for n in data["notes"]] == [("Keep the chest up", "tess")] * 2
     assert {n["session_id"] for n in data["notes"]} == {s["id"] for s in data["sessions"]}
-    tables = {"member": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 2}
+    assert [(x["t"], x["bpm"]) for x in data["hr_samples"]] == [(3.0, 120), (5.0, 130)] * 2
+    assert [(c["seq"], c["frames"]) for c in data["landmarks"]] == [(0, 50), (1, 10)] * 2
+    assert base64.b64decode(data["landmarks"][0]["data"])[:2] == b"GL"  # each chunk as stored
+    tables = {"member": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 2, "hr_samples": 4,
+              "landmarks": 120}  # fmt: skip
     assert {"members", *tables} - {"member"} == set(TABLES)  # every table of the schema is in the export
     for table, expected in tables.items():
         with (out / f"{table}.csv").open(newline="") as fh:
@@ -124,6 +143,11 @@ def test_export_holds_everything_of_one_member_as_json_and_csv(tmp_path: Path) -
     assert first["quality_score"] == "80" and first["exercise"] == "squat"
     with (out / "notes.csv").open(newline="") as fh:
         assert {row["text"] for row in csv.DictReader(fh)} == {"Keep the chest up"}
+    with (out / "landmarks.csv").open(newline="") as fh:
+        frame = next(csv.DictReader(fh))  # one frame a row, decoded: metres and visibility
+    first = squat_avatar_frames()[0]
+    assert first.world_m is not None and first.visibility is not None
+    assert abs(float(frame["y0"]) - first.world_m[0, 1]) <= 0.0006 and abs(float(frame["v0"]) - first.visibility[0]) < 0.04
 
 
 def test_delete_removes_every_row_of_the_member_from_every_table(tmp_path: Path) -> None:
@@ -145,7 +169,7 @@ def test_delete_removes_every_row_of_the_member_from_every_table(tmp_path: Path)
     assert conn.execute("SELECT COUNT(*) FROM members WHERE name_key = 'ana'").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM straps WHERE member_id = 1").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM sessions WHERE member_id = 1").fetchone()[0] == 0
-    for table in ("sets", "reps", "events", "notes"):
+    for table in ("sets", "reps", "events", "notes", "hr_samples", "landmarks"):
         orphans = f"SELECT COUNT(*) FROM {table} WHERE session_id NOT IN (SELECT id FROM sessions)"
         assert conn.execute(orphans).fetchone()[0] == 0, table
     # and nothing of theirs hides in a text column either (a name, an address)
@@ -153,7 +177,8 @@ def test_delete_removes_every_row_of_the_member_from_every_table(tmp_path: Path)
         for row in conn.execute(f"SELECT * FROM {table}"):
             assert not any(isinstance(v, str) and ("Ana" in v or "AA:00" in v) for v in row), (table, row)
     counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
-    assert counts == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 1}
+    assert counts == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 1,
+                      "hr_samples": 4, "landmarks": 4}  # fmt: skip  # Ben's and the guest's replays only
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 

@@ -14,12 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from postgres_helpers import PostgresServer, find_pg_bin
 from test_history_sink import rep, summary
 
 from gymcorner.cli import main as cli_main
 from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.landmark_codec import unpack
+from gymcorner.history.landmarks import record_landmarks, session_landmarks
 from gymcorner.history.postgres import open_postgres, redact
 from gymcorner.history.schema import LATEST, TABLES
 from gymcorner.history.sink import HistorySink
@@ -89,8 +92,13 @@ def test_members_and_cascades_behave_as_on_sqlite(url: str) -> None:
     store.record_rep("box", "s1", {"set_number": 1, "number": 1, "faults": ["hips_sag"], "quality_score": 70})
     store.record_event("box", "s1", {"seq": 1, "code": "hips_sag", "details": {}})
     store.record_set("box", "s1", {"number": 1, "reps": 1})
+    store.record_heart_rate("box", "s1", [(1.0, 118), (2.0, 121)])
+    store.record_heart_rate("box", "s1", [(2.0, 121)])  # again: an upsert, not a second row
+    record_landmarks(store, "box", "s1", 0, [(t, np.full((33, 3), t), np.ones(33)) for t in (1.0, 1.1)])  # BYTEA
     store.open_session("box", "s2", 2.0, ben.id)
     ana_session, ben_session = (s["id"] for s in store.sessions("box"))
+    replay = unpack(session_landmarks(store, ana_session))
+    assert replay.t_s.tolist() == [1.0, 1.1] and replay.world_m[1, 32, 2] == 1.1
     note = store.add_note(ana_session, "tess", "trainer", "chest up")
     assert (note["author"], note["text"]) == ("tess", "chest up") and isinstance(note["written_at"], float)
     store.add_note(ben_session, "tess", "trainer", "good depth")
@@ -100,7 +108,8 @@ def test_members_and_cascades_behave_as_on_sqlite(url: str) -> None:
     assert store.close_interrupted("box") == 2
     store.delete_member(ana.id)
     assert {t: store.count(t) for t in TABLES} == {
-        "members": 1, "straps": 0, "sessions": 1, "sets": 0, "reps": 0, "events": 0, "notes": 1}  # fmt: skip
+        "members": 1, "straps": 0, "sessions": 1, "sets": 0, "reps": 0, "events": 0, "notes": 1,
+        "hr_samples": 0, "landmarks": 0}  # fmt: skip
     store.close()
 
 
@@ -114,13 +123,15 @@ class Box:
         self.member_id = store.find_member("Ana").id if _has(store, "Ana") else store.add_member("Ana").id
         store.close()
 
-    def workout(self, reps: int, member: bool = False) -> None:
+    def workout(self, reps: int, member: bool = False, heart: bool = False) -> None:
         writer = HistoryWriter(open_sqlite(self.path))
         writer.start()
         sink = HistorySink(self.device_id, writer)
         sink.member_id = self.member_id if member else None
         for n in range(1, reps + 1):
             sink.publish_feedback(rep(n))
+            if heart:  # a strap's sample a second, as the daemon hands them over
+                sink.record_heart_rate(float(n), {"aabbccddee01": 120 + n})
         sink.publish_session(summary("ended", 100))
         sink.close()
 
@@ -170,6 +181,7 @@ def remote_view(url: str) -> dict[str, Any]:
             "notes": store.execute(
                 "SELECT s.device_id, n.text, n.author FROM notes n JOIN sessions s ON s.id = n.session_id"
             ).fetchall(),
+            "hr_samples": [tuple(r) for r in store.execute("SELECT t, bpm FROM hr_samples ORDER BY t").fetchall()],
         }
     finally:
         store.close()
@@ -179,12 +191,12 @@ def test_two_boxes_upload_one_after_an_outage_and_nothing_is_duplicated(
     tmp_path: Path, server: PostgresServer, url: str
 ) -> None:
     north, south = Box(tmp_path, "gym-north-1"), Box(tmp_path, "gym-south-1")
-    north.workout(3, member=True)
+    north.workout(3, member=True, heart=True)
     north.workout(2)
     south.workout(4, member=True)
     north.note("hips back", member_session=True)
-    assert "uploaded 2 sessions (0 sets, 5 reps, 0 events, 1 notes)" in north.sync(url)
-    assert "uploaded 1 sessions (0 sets, 4 reps, 0 events, 0 notes)" in south.sync(url)
+    assert "uploaded 2 sessions (0 sets, 5 reps, 0 events, 1 notes, 3 hr_samples)" in north.sync(url)
+    assert "uploaded 1 sessions (0 sets, 4 reps, 0 events, 0 notes, 0 hr_samples)" in south.sync(url)
     assert "nothing to upload" in north.sync(url)  # already there: nothing goes up twice
 
     server.stop()  # the chain's server is away; the north box keeps coaching and recording
@@ -194,7 +206,7 @@ def test_two_boxes_upload_one_after_an_outage_and_nothing_is_duplicated(
     assert "***" not in str(away.value) and redact(url) in str(away.value)
     server.start()
 
-    assert "uploaded 1 sessions (0 sets, 5 reps, 0 events, 0 notes)" in north.sync(url)
+    assert "uploaded 1 sessions (0 sets, 5 reps, 0 events, 0 notes, 0 hr_samples)" in north.sync(url)
     # a box that crashed between the server's commit and its own bookkeeping sends again
     local = open_sqlite(north.path)
     with local.transaction():
@@ -212,6 +224,7 @@ def test_two_boxes_upload_one_after_an_outage_and_nothing_is_duplicated(
         assert (remote["reps"], remote["state"]) == (local_session["reps"], local_session["state"])
     assert view["members"] == ["Ana"]  # the same member on both boxes is one member of the chain
     assert view["notes"] == [("gym-north-1", "hips back", "tess")]  # once, after the whole history went up twice
+    assert view["hr_samples"] == [(1.0, 121), (2.0, 122), (3.0, 123)]  # once each, too
     owned = [s for s in view["sessions"].values() if s["member_id"] is not None]
     assert len(owned) == 3 and len({s["member_id"] for s in owned}) == 1
 

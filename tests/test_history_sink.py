@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,8 +26,12 @@ from protocol_doc import validator
 from test_session_counts import SQUATS, ReplayedCamera, play
 
 from gymcorner.app import App
+from gymcorner.avatar.codec import AvatarFrame
 from gymcorner.config import Config
 from gymcorner.history import open_history_sink
+from gymcorner.history.landmark_codec import unpack
+from gymcorner.history.landmarks import landmark_summary, record_landmarks, session_landmarks
+from gymcorner.history.samples import HR_BATCH
 from gymcorner.history.sink import HistorySink
 from gymcorner.history.sqlite import HistoryWriter, open_sqlite
 from gymcorner.history.store import Store
@@ -118,7 +123,7 @@ def test_a_session_with_sets_reps_quality_and_events_is_recorded(sink) -> None:
     history.publish_feedback(event("hr_zone", "info", sensor="strap-1", user=None, zone=3, previous_zone=2, bpm=141))
     history.publish_feedback({**event("emotion_fearful", "coach"), "text": "Keep going!"})
     history.publish_feedback(rep(1, quality=95))  # the next set: the counter restarted
-    history.publish_avatar(object())  # type: ignore[arg-type]  # never stored
+    history.publish_avatar(object())  # type: ignore[arg-type]  # not an avatar frame: nothing stored
     history.publish_session(summary("ended", 120))
 
     db = settled(history, path)
@@ -214,6 +219,89 @@ def test_a_paired_strap_that_delivers_readings_makes_the_guest_session_its_membe
     assert kept[1]["hr_sensor"] == "AA:BB:CC:DD:EE:01"  # ... and its strap
 
 
+def test_heart_rate_samples_of_the_session_s_strap_are_kept_at_most_once_a_second(sink) -> None:
+    history, path = sink
+    history.record_heart_rate(1.0, {"aabbccddee01": 100})  # no session open: more than PREROLL_S before it
+    history.record_heart_rate(9.2, {"aabbccddee01": 115})  # within PREROLL_S before the first event: the session's
+    history.publish_feedback({**rep(1), "t": 12.0})
+    ours, neighbour = "aabbccddee01", "aabbccddee02"
+    for t, bpm in ((10.0, 120), (10.4, 150), (10.99, 151), (11.0, 121), (12.5, 122)):
+        history.record_heart_rate(t, {ours: bpm, neighbour: 60})  # the first strap heard is the session's
+    for t, bad in ((13.0, 0), (14.0, 400), (15.0, "x"), (16.0, None)):
+        history.record_heart_rate(t, {ours: bad, neighbour: 61})  # glitches: no sample, and never the neighbour's
+    history.record_heart_rate(float("nan"), {ours: 123})
+    history.record_heart_rate(17.0, "not a mapping")  # type: ignore[arg-type]
+    db = settled(history, path)
+    assert db.count("hr_samples") == 0  # held back: handed over with the next summary, not a commit a second
+    history.publish_session(summary("active", 50))
+    db = settled(history, path)
+    (session,) = db.sessions(DEVICE)
+    assert [(r["t"], r["bpm"]) for r in db.rows("hr_samples", session["id"])] == [
+        (9.2, 115), (10.0, 120), (11.0, 121), (12.5, 122)]  # fmt: skip
+    for t in range(20, 20 + HR_BATCH):  # a batch is handed over when full, summary or not
+        history.record_heart_rate(float(t), {ours: 130})
+    assert settled(history, path).count("hr_samples") == 4 + HR_BATCH
+    history.record_heart_rate(40.0, {ours: 140})
+    straps = {neighbour: {"readings": 9, "mean_bpm": 61.0}, ours: {"readings": 30, "mean_bpm": 125.0}}
+    history.publish_session({**summary("ended", 80), "wearables": {"straps": straps}})
+    history.record_heart_rate(41.0, {ours: 141})  # after the session: nothing
+    db = settled(history, path)
+    (session,) = db.sessions(DEVICE)
+    assert db.count("hr_samples") == 5 + HR_BATCH
+    assert (session["hr_sensor"], session["hr_mean_bpm"]) == (ours, 125.0)  # the samples' strap is the session's
+
+
+def avatar(t_s: float, present: bool = True) -> AvatarFrame:
+    """An avatar frame whose every coordinate says when it was taken (t / 100 m)."""
+    if not present:
+        return AvatarFrame(0, t_s)
+    return AvatarFrame(0, t_s, world_m=np.full((33, 3), t_s / 100), visibility=np.ones(33),
+                       bones=np.tile([0.0, 0.0, 0.0, 1.0], (9, 1)))  # fmt: skip
+
+
+def replay_of(db: Store, session_id: int) -> list[float]:
+    """The frame times of a session's stored landmarks, each checked against its coordinates."""
+    frames = unpack(session_landmarks(db, session_id))
+    np.testing.assert_allclose(frames.world_m[:, 5, 1], frames.t_s / 100, atol=0.0006)
+    return [round(float(t), 3) for t in frames.t_s]
+
+
+def test_landmarks_are_kept_ten_times_a_second_from_the_10_s_before_the_first_event(sink) -> None:
+    history, path = sink
+    for i in range(450):  # 15 s at 30 fps before anything is said; nobody in view from 5 s to 6 s
+        history.publish_avatar(avatar(i / 30, present=not 150 <= i < 180))
+    history.publish_feedback({**rep(1), "t": 15.0})  # the session opens: the last 10 s are its own
+    for i in range(450, 600):
+        history.publish_avatar(avatar(i / 30))
+    history.publish_avatar(object())  # type: ignore[arg-type]  # not an avatar frame: nothing
+    history.publish_session(summary("ended", 600))
+    for i in range(600, 630):  # after the session: nothing
+        history.publish_avatar(avatar(i / 30))
+    db = settled(history, path)
+    (session,) = db.sessions(DEVICE)
+    times = replay_of(db, session["id"])
+    assert times == [round(n / 10, 3) for n in range(60, 200)]  # 6.0 ... 19.9: 10 a second, a person in view
+    assert landmark_summary(db, session["id"])["chunks"] == 3  # 50 + 50 + the 40 left at the end
+    assert session["rev"] == 3  # its opening, its rep, its end: landmark chunks never make it due for upload
+
+
+def test_a_chunk_ends_where_frame_time_goes_back_and_no_landmarks_are_kept_at_0_hz(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    for hz in (10.0, 0.0):
+        writer = HistoryWriter(open_sqlite(path))
+        writer.start()
+        history = HistorySink(f"{DEVICE}-{hz:g}", writer, landmarks_hz=hz)
+        history.publish_feedback({**rep(1), "t": 100.0})
+        for t in (100.0, 100.1, 100.2, 3.0, 3.1):  # a new clip: its frame times start again
+            history.publish_avatar(avatar(t))
+        history.close()
+    db = open_sqlite(path)
+    ((ten,), (none,)) = ([s["id"] for s in db.sessions(f"{DEVICE}-{hz}")] for hz in ("10", "0"))
+    assert replay_of(db, ten) == [100.0, 100.1, 100.2, 3.0, 3.1]
+    assert landmark_summary(db, ten)["chunks"] == 2
+    assert landmark_summary(db, none) == {"chunks": 0, "frames": 0, "bytes": 0, "t0": None, "t1": None}
+
+
 def test_a_member_deleted_mid_session_is_reported_and_the_next_session_is_recorded(sink, caplog) -> None:
     history, path = sink
     store = open_sqlite(path)
@@ -270,15 +358,22 @@ def test_open_history_sink_closes_interrupted_sessions_and_prunes_by_retention(t
     store = open_sqlite(path)
     store.open_session(DEVICE, "cut-by-power", time.time() - 60)
     store.open_session(DEVICE, "last-year", time.time() - 400 * 86400)
+    store.open_session(DEVICE, "last-week", time.time() - 8 * 86400)
+    for uuid in ("cut-by-power", "last-year", "last-week"):
+        record_landmarks(store, DEVICE, uuid, 0, [(1.0, np.zeros((33, 3)), np.ones(33))])
     store.close()
     config = Config()
     config.device.id = DEVICE
     config.history.path = path
     config.history.retention_days = 30
+    config.history.landmarks_retention_days = 7
     history = open_history_sink(config)
     history.close()
-    (left,) = open_sqlite(path).sessions()
-    assert (left["uuid"], left["state"]) == ("cut-by-power", "interrupted")
+    db = open_sqlite(path)
+    left = {s["uuid"]: s for s in db.sessions()}
+    assert sorted(left) == ["cut-by-power", "last-week"] and left["cut-by-power"]["state"] == "interrupted"
+    replays = {uuid: landmark_summary(db, s["id"])["frames"] for uuid, s in left.items()}
+    assert replays == {"cut-by-power": 1, "last-week": 0}  # a week-old replay went; its session stays
 
 
 # ---------------------------------------------------------------------------- the real frame loop
@@ -425,6 +520,8 @@ def test_no_event_shape_breaks_the_frame_thread_or_the_writer(tmp_path: Path, ev
         history.publish_feedback(body)
     for value in frames:
         history.publish_session({"state": "active", "frames": value, "exercise": value})
+        history.record_heart_rate(value, {"strap": value})  # what a strap (or a bug) may hand over
+        history.record_heart_rate(1.0, value if isinstance(value, dict) else {"strap": value})
     history.publish_session(summary("ended", 10**6))
     assert writer.wait_idle(10)
     assert writer.stats()["failed"] == 0, writer.stats()

@@ -6,9 +6,11 @@ import sqlite3
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.landmarks import landmark_summary, prune_landmarks, record_landmarks
 from gymcorner.history.schema import LATEST, MIGRATIONS, TABLES
 from gymcorner.history.sqlite import open_sqlite
 from gymcorner.history.store import Store
@@ -30,6 +32,8 @@ def a_session_with_a_rep(store: Store, uuid: str = "s-1", member_id: int | None 
     store.record_rep(DEVICE, uuid, {"set_number": 1, "number": 1, "exercise": "squat", "faults": ["knee_valgus"]})
     store.record_event(DEVICE, uuid, {"seq": 1, "code": "knee_valgus", "kind": "form", "details": {"side": "left"}})
     store.record_set(DEVICE, uuid, {"number": 1, "exercise": "squat", "reps": 1})
+    store.record_heart_rate(DEVICE, uuid, [(1.0, 118), (2.0, 121)])
+    record_landmarks(store, DEVICE, uuid, 0, [(t, np.full((33, 3), 0.25), np.ones(33)) for t in (1.0, 1.1)])
     (session,) = [s for s in store.sessions(DEVICE) if s["uuid"] == uuid]
     store.add_note(session["id"], "tess", "trainer", f"knees in on {uuid}")
 
@@ -127,16 +131,18 @@ def test_deleting_a_member_leaves_nothing_of_theirs_in_any_table(tmp_path: Path)
     a_session_with_a_rep(store, "ben-1", ben.id)
     a_session_with_a_rep(store, "guest-1", None)
     before = {t: store.count(t) for t in TABLES}
-    assert before == {"members": 2, "straps": 2, "sessions": 4, "sets": 4, "reps": 4, "events": 4, "notes": 4}
+    assert before == {"members": 2, "straps": 2, "sessions": 4, "sets": 4, "reps": 4, "events": 4, "notes": 4,
+                      "hr_samples": 8, "landmarks": 4}  # fmt: skip
 
     store.delete_member(ana.id)
 
     after = {t: store.count(t) for t in TABLES}
-    assert after == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 2, "events": 2, "notes": 2}
+    assert after == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 2, "events": 2, "notes": 2,
+                     "hr_samples": 4, "landmarks": 2}  # fmt: skip
     ana_sessions = "SELECT id FROM sessions WHERE uuid LIKE 'ana-%'"
     assert store.execute(ana_sessions).fetchall() == []
     assert not any("ana-" in n for (n,) in store.execute("SELECT text FROM notes").fetchall())
-    for table in ("sets", "reps", "events", "notes"):  # no orphan rows pointing at a session that is gone
+    for table in ("sets", "reps", "events", "notes", "hr_samples", "landmarks"):  # no orphans of a session gone
         orphans = store.execute(f"SELECT COUNT(*) FROM {table} WHERE session_id NOT IN (SELECT id FROM sessions)")
         assert orphans.fetchone()[0] == 0
     assert store.execute("SELECT COUNT(*) FROM straps WHERE member_id = ?", (ana.id,)).fetchone()[0] == 0
@@ -152,6 +158,20 @@ def test_retention_prunes_old_sessions_with_their_rows(tmp_path: Path) -> None:
     assert store.prune(now - 30 * 86400) == 1
     assert [s["uuid"] for s in store.sessions()] == ["recent"]
     assert store.count("reps") == store.count("events") == store.count("sets") == store.count("notes") == 1
+    assert [r["t"] for r in store.rows("hr_samples", store.sessions()[0]["id"])] == [1.0, 2.0]
+    assert store.count("hr_samples") == 2 and store.count("landmarks") == 1  # the old session's went with it
+
+
+def test_landmarks_have_a_shorter_retention_of_their_own_and_the_sessions_stay(tmp_path: Path) -> None:
+    store = open_sqlite(tmp_path / "h.sqlite3")
+    now = time.time()
+    a_session_with_a_rep(store, "last-month", started_at=now - 40 * 86400)
+    a_session_with_a_rep(store, "last-week", started_at=now - 7 * 86400)
+    assert prune_landmarks(store, now - 30 * 86400) == 1
+    assert [s["uuid"] for s in store.sessions()] == ["last-month", "last-week"]  # both sessions stay
+    kept = {s["uuid"]: landmark_summary(store, s["id"])["frames"] for s in store.sessions()}
+    assert kept == {"last-month": 0, "last-week": 2}
+    assert store.count("reps") == store.count("hr_samples") / 2 == 2  # only the landmarks went
 
 
 def test_sessions_a_power_cut_left_open_are_closed_as_interrupted(tmp_path: Path) -> None:

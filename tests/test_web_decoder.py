@@ -57,7 +57,7 @@ def viewer_url() -> Iterator[str]:
 def test_the_viewer_server_serves_the_page_and_its_modules_only(viewer_url: str) -> None:
     with urllib.request.urlopen(f"{viewer_url}/index.html?device=corner-1") as page:
         assert b'<script type="module" src="viewer.js">' in page.read()
-    for module in ("viewer.js", "avatar-frame.js", "vendor/deps.js"):
+    for module in ("viewer.js", "avatar-frame.js", "skeleton.js", "vendor/deps.js"):
         with urllib.request.urlopen(f"{viewer_url}/{module}") as response:
             assert response.headers["Content-Type"].startswith("text/javascript"), module
     for hidden in ("node_modules/three/package.json", "vendor/", "package.json", "../README.md"):
@@ -70,7 +70,7 @@ def test_the_page_loads_nothing_from_the_network() -> None:
     html = (VIEWER_DIR / "index.html").read_text()
     for source in ("viewer.js", "viewer.css"):
         assert f'"{source}"' in html and (VIEWER_DIR / source).is_file()
-    for path in ("index.html", "viewer.js", "avatar-frame.js"):
+    for path in ("index.html", "viewer.js", "avatar-frame.js", "skeleton.js"):
         text = (VIEWER_DIR / path).read_text()
         assert "https://" not in text and "http://" not in text, path
     assert (VIEWER_DIR / "vendor" / "deps.js").stat().st_size > 100_000  # three.js + mqtt.js, bundled

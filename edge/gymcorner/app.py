@@ -9,6 +9,7 @@ threads joined). Signals are handled in `__main__`, which sets the one stop even
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import Counter
 from contextlib import ExitStack
@@ -35,6 +36,7 @@ _log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 1.0
 SESSION_EVERY_S = 5.0  # frame time between two session summaries
+HR_SAMPLE_EVERY_S = 1.0  # frame time between two heart-rate samples handed to the history
 COMMANDS_PER_TURN = 8  # commands handled between two frames; the rest wait (bounded) for the next turns
 
 
@@ -58,6 +60,7 @@ class App:
         self._tally = SessionTally(config.coach.quality.good_min_score)  # reps, quality, sets per exercise
         self._last_t: float | None = None  # the newest frame's time: when a session is stopped
         self._last_session_t: float | None = None
+        self._hr_slot: int | None = None  # the last second of frame time whose heart rate was sampled
         self._coaching = True
         self._exercise = config.coach.exercise
         self.device: DeviceLink | None = None  # systemd notify/watchdog + GPIO (device/link.py)
@@ -186,12 +189,26 @@ class App:
             return
         extra = self.motivation.poll() if self.motivation is not None else []  # emotion / LLM coach events
         self._emit([*events, *extra])
+        self._sample_heart_rate(result.raw.t_s)
         if send_avatar:
             self.sinks.publish_avatar(result.avatar)
         t = result.raw.t_s
         if self._last_session_t is None or t - self._last_session_t >= SESSION_EVERY_S:
             self._last_session_t = t
             self.sinks.publish_session(self._session_summary(final=False, t=t))
+
+    def _sample_heart_rate(self, t_s: float) -> None:
+        """Once a second of frame time, each fresh strap's heart rate to the sinks that keep it
+        (the history's curve within a session); the frame loop only reads the strap state."""
+        if self.wearables is None:
+            return
+        slot = math.floor(t_s / HR_SAMPLE_EVERY_S)
+        if slot == self._hr_slot:
+            return
+        self._hr_slot = slot
+        rates = self.wearables.fresh_heart_rates()
+        if rates:
+            self.sinks.record_heart_rate(t_s, rates)
 
     def _emit(self, events: list[FeedbackEvent]) -> None:
         for event in events:

@@ -31,6 +31,25 @@ class HistoryConfig(Section):
     retention_days: int = Field(
         365, ge=0, le=36500, description="Sessions older than this are deleted at start-up; 0 keeps everything."
     )
+    landmarks_hz: float = Field(
+        10.0,
+        ge=0,
+        le=30,
+        description=(
+            "Keep the person's landmarks this many times a second while a session runs, for its replay as the "
+            "avatar on the dashboard (127 KiB of landmarks a minute at 10, about 144 KiB in the file; never an "
+            "image); 0 keeps none."
+        ),
+    )
+    landmarks_retention_days: int = Field(
+        30,
+        ge=0,
+        le=36500,
+        description=(
+            "A session's landmarks are deleted at start-up once it is older than this (the session and its "
+            "reps stay until retention_days); 0 keeps them as long as the session."
+        ),
+    )
     upload_url: str | None = Field(
         None,
         description=(

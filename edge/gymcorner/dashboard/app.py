@@ -1,6 +1,7 @@
 """The Starlette app: routing, the login, and the guard every page and API route passes.
 
-Every route but /login and the style sheet is wrapped by `guarded`: no live login means a
+Every route but /login and the static files (the style sheet and the replay's two
+scripts: code, no data) is wrapped by `guarded`: no live login means a
 redirect to /login (pages) or 401 (`/api/...`); a role that may not see the route gets
 403; a form POST whose `csrf` field is not the login's token gets 403. Database work runs
 in a worker thread on a connection of its own (`History.run`); a locked or corrupt file is
@@ -40,6 +41,7 @@ from gymcorner.history.store import Store, name_key
 
 _log = logging.getLogger(__name__)
 
+STATIC_DIR = Path(__file__).with_name("static")
 SESSION_COOKIE = "gymcorner_session"
 LOGIN_CSRF_COOKIE = "gymcorner_login_csrf"
 MAX_FORM_BYTES = 64 * 1024
@@ -294,6 +296,16 @@ async def stylesheet(request: Request) -> Response:
     return Response(CSS, media_type="text/css", headers={"cache-control": "max-age=3600"})
 
 
+def _script(path: Path) -> Callable[[Request], Awaitable[Response]]:
+    """A script of the pages (code, no data: served without a login, like the style sheet)."""
+    text = path.read_text(encoding="utf-8")
+
+    async def serve(request: Request) -> Response:
+        return Response(text, media_type="text/javascript", headers={"cache-control": "max-age=3600"})
+
+    return serve
+
+
 async def history_error(request: Request, exc: Exception) -> Response:
     """A HistoryError that reached the top: 404 for what is not there, else 503 with why."""
     dash: Dashboard = request.app.state.dashboard
@@ -313,7 +325,7 @@ def build_app(
     db_path: Path, config: DashboardConfig | None = None, now: Clock = time.monotonic, corner: CornerLink | None = None
 ) -> Starlette:
     """The dashboard over one history file; `corner` is the device "start session" talks to."""
-    from gymcorner.dashboard import manage, pages, start
+    from gymcorner.dashboard import manage, notes, pages, sessions, start, users
 
     config = config or DashboardConfig()
     dash = Dashboard(
@@ -327,11 +339,18 @@ def build_app(
         dash.history.run(lambda store: None)
     except HistoryError as err:  # served as 503 pages until the file is usable
         _log.error("dashboard: history unavailable: %s", err)
+    from gymcorner.transport.webviewer import VIEWER_DIR
+
     routes = [
         Route("/login", login_page, methods=["GET", "POST"]),
         Route("/static/dashboard.css", stylesheet),
+        Route("/static/replay.js", _script(STATIC_DIR / "replay.js")),
+        Route("/static/skeleton.js", _script(VIEWER_DIR / "skeleton.js")),  # the live viewer's, shared
         Route("/logout", guarded(logout), methods=["POST"]),
         *pages.routes(guarded),
+        *sessions.routes(guarded),
+        *notes.routes(guarded),
+        *users.routes(guarded),
         *manage.routes(guarded),
         *start.routes(guarded),
     ]

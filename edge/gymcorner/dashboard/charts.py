@@ -271,3 +271,104 @@ def faults_chart(points: Sequence[SessionPoint]) -> str:
             f'height="{_y(0, top) - y:.1f}" fill="#e76f51"><title>{escape(p.label)}: {p.faults} faults</title></rect>'
         )
     return _frame("faults", "Form faults per session", body + _labels(points), top)
+
+
+ZONE_FILLS = ("#dbeafe", "#d1fae5", "#fef3c7", "#fed7aa", "#fecaca")  # zones 1-5, light: the line stays readable
+CURVE_POINTS = 600  # at most this many points in a curve's line (about one a pixel)
+HR_GAP_S = 5.0  # samples further apart than this are a gap in the line (the strap dropped out)
+
+
+def zone_bounds(max_hr_bpm: float) -> list[tuple[int, float, float]]:
+    """The five training zones as (zone, low bpm, high bpm): 50-60 % ... 90-100 % of the maximum
+    (gymcorner.wearables.hr.hr_zone's model)."""
+    return [(z, max_hr_bpm * (z + 4) / 10, max_hr_bpm * (z + 5) / 10) for z in range(1, 6)]
+
+
+def _clock(seconds: float) -> str:
+    whole = max(0, round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+
+
+def time_ticks(end_s: float, most: int = 7) -> list[float]:
+    """Round times from 0 to `end_s` for a time axis: the smallest step of TICK_STEPS_S that
+    gives at most `most` labels (1 s, 2 s, 5 s ... 1 h apart)."""
+    step = next((s for s in TICK_STEPS_S if end_s / s < most), TICK_STEPS_S[-1] * math.ceil(end_s / 3600 / most))
+    return [float(t) for t in range(0, int(end_s) + 1, int(step))]
+
+
+def _runs(samples: Sequence[tuple[float, float]], gap_s: float) -> list[list[tuple[float, float]]]:
+    """Consecutive samples, split where two are more than `gap_s` apart, each run thinned to
+    its share of CURVE_POINTS (means of neighbours, so a peak is flattened, not dropped at random)."""
+    runs: list[list[tuple[float, float]]] = []
+    for t, v in samples:
+        if not runs or t - runs[-1][-1][0] > gap_s:
+            runs.append([])
+        runs[-1].append((t, v))
+    step = max(1, math.ceil(len(samples) / CURVE_POINTS))
+    if step == 1:
+        return runs
+    return [
+        [
+            (sum(t for t, _ in run[i : i + step]) / len(run[i : i + step]),
+             sum(v for _, v in run[i : i + step]) / len(run[i : i + step]))
+            for i in range(0, len(run), step)
+        ]
+        for run in runs
+    ]  # fmt: skip
+
+
+def hr_curve_chart(samples: Sequence[tuple[float, float]], max_hr_bpm: float | None) -> str:
+    """A session's heart rate over time: `samples` are (seconds since the session's first frame,
+    bpm), oldest first. With the member's maximum heart rate known the five zones are bands
+    behind the line (`rect.zone`, each with its range as the tooltip); the peak is a mark."""
+    values = [v for _, v in samples]
+    low = max(0.0, math.floor((min(values, default=60.0) - 10) / 10) * 10)
+    top = math.ceil((max(values, default=180.0) + 10) / 10) * 10.0
+    end_s = max((t for t, _ in samples), default=0.0) or 1.0
+    plot_w = WIDTH - LEFT - RIGHT
+
+    def x(t: float) -> float:
+        return LEFT + plot_w * t / end_s
+
+    body: list[str] = []
+    if max_hr_bpm:
+        for zone, zone_low, zone_high in zone_bounds(max_hr_bpm):
+            shown_low, shown_high = max(zone_low, low), min(zone_high, top)
+            if shown_high <= shown_low:
+                continue  # outside what the axis shows
+            y1, y2 = _y(shown_high, top, low), _y(shown_low, top, low)
+            body.append(
+                f'<rect class="zone" data-zone="{zone}" x="{LEFT}" y="{y1:.1f}" width="{plot_w}" '
+                f'height="{y2 - y1:.1f}" fill="{ZONE_FILLS[zone - 1]}"><title>zone {zone}: {zone_low:.0f}-'
+                f"{zone_high:.0f} bpm ({(zone + 4) * 10}-{(zone + 5) * 10} % of {max_hr_bpm:.0f})</title></rect>"
+                f'<text x="{WIDTH - RIGHT - 4}" y="{y2 - 3:.1f}" text-anchor="end" font-size="10" '
+                f'fill="#555">zone {zone}</text>'
+            )
+    for run in _runs(samples, HR_GAP_S):
+        coords = " ".join(f"{x(t):.1f},{_y(v, top, low):.1f}" for t, v in run)
+        body.append(
+            f'<polyline class="line" data-series="heart rate" fill="none" stroke="#a4161a" stroke-width="2" '
+            f'points="{coords}"/>'
+        )
+    if samples:
+        peak_t, peak = max(samples, key=lambda s: s[1])
+        mean = sum(values) / len(values)
+        body.append(
+            f'<circle class="point peak" cx="{x(peak_t):.1f}" cy="{_y(peak, top, low):.1f}" r="4" fill="#a4161a">'
+            f"<title>peak {peak:.0f} bpm at {_clock(peak_t)}; mean {mean:.0f} bpm over {len(samples)} samples"
+            "</title></circle>"
+        )
+    else:
+        body.append(
+            f'<text class="empty" x="{WIDTH / 2:.0f}" y="{HEIGHT / 2:.0f}" text-anchor="middle" font-size="12" '
+            'fill="#777">nothing recorded yet</text>'
+        )
+    for tick in time_ticks(end_s):
+        body.append(
+            f'<text class="label" x="{x(tick):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+            f'font-size="10" fill="#555">{_clock(tick)}</text>'
+        )
+    return _frame("hr-curve", "Heart rate during the session (bpm; minutes:seconds)", body, top, counts=False, low=low)

@@ -2,11 +2,13 @@
 
 Plain f-strings instead of a template engine: the pages are few and small, and `e()`
 (html.escape, quotes included) is applied to every value that came from the database or
-the request. Nothing here runs a script; the only style sheet is /static/dashboard.css.
+the request. The only style sheet is /static/dashboard.css; the only script is the session
+page's replay (/static/replay.js, sessions.py).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
@@ -56,6 +58,11 @@ def message(text: str, kind: str = "error") -> str:
     return f'<p class="{e(kind)}" role="alert">{e(text)}</p>' if text else ""
 
 
+def when(at: Any) -> str:
+    """A Unix time as the pages show it (UTC, to the minute); "–" for none."""
+    return "–" if at is None else time.strftime("%Y-%m-%d %H:%M", time.gmtime(float(at))) + " UTC"
+
+
 def num(value: Any, digits: int = 1) -> str:
     if value is None:
         return "–"
@@ -87,5 +94,8 @@ form.stacked textarea { display: block; margin-top: 0.3rem; font: inherit; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 .chart { background: #fff; border: 1px solid #ddd; }
 .reason { color: #444; font-size: 0.9rem; }
+.replay canvas { display: block; background: #11151c; border-radius: 4px; max-width: 100%; }
+.replay .controls { display: flex; gap: 0.8rem; align-items: center; margin: 0.5rem 0; }
+.replay input[type=range] { width: 22rem; }
 button.danger { background: #a4161a; color: #fff; border: 0; padding: 0.4rem 0.8rem; border-radius: 4px; }
 """

@@ -1,7 +1,7 @@
-"""The dashboard's pages: members, a member's history with charts, a session, a plan, users.
+"""The dashboard's pages: members, a member's history with charts, a plan.
 
-Roles: an admin and a trainer see every member and may add and edit them; an admin also
-manages the dashboard's users; a member login sees only its own member's pages. The
+Roles: an admin and a trainer see every member and may add and edit them; a member login
+sees only its own member's pages (the users' pages are users.py). The
 member form validates as `gymcorner members` does (the same Store checks), and a mistake
 is the form again with one line saying what is wrong (status 400), never a traceback.
 """
@@ -9,7 +9,6 @@ is the form again with one line saying what is wrong (status 400), never a trace
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -26,18 +25,16 @@ from gymcorner.dashboard.charts import (
     reps_chart,
     tempo_chart,
 )
-from gymcorner.dashboard.html import e, message, num, table
-from gymcorner.dashboard.progress import faults_of
+from gymcorner.dashboard.html import e, message, num, table, when
 from gymcorner.dashboard.security import Login
 from gymcorner.errors import HistoryError, Reason
-from gymcorner.history.store import NOTE_MAX_CHARS, Member, Store
+from gymcorner.history.store import Member
 
 if TYPE_CHECKING:
     from gymcorner.dashboard.app import Dashboard
 
 STAFF = ("admin", "trainer")
 ANYONE = ("admin", "trainer", "member")
-Row = dict[str, Any]
 
 # (form field, label, kind): kind int/float/str or a tuple of choices
 PROFILE_FIELDS: tuple[tuple[str, str, Any], ...] = (
@@ -51,15 +48,12 @@ PROFILE_FIELDS: tuple[tuple[str, str, Any], ...] = (
 )
 
 
-def _when(at: Any) -> str:
-    return "–" if at is None else time.strftime("%Y-%m-%d %H:%M", time.gmtime(float(at))) + " UTC"
-
-
-def _own(login: Login, member_id: int | None) -> bool:
+def own(login: Login, member_id: int | None) -> bool:
+    """Whether the login may see a member's data: staff all of it, a member login only its own."""
     return login.role in STAFF or (member_id is not None and login.member_id == member_id)
 
 
-def _not_yours(dash: Dashboard, login: Login, api: bool = False) -> Response:
+def not_yours(dash: Dashboard, login: Login, api: bool = False) -> Response:
     from gymcorner.dashboard.app import forbidden
 
     return forbidden(dash, login, api, "this is another member's data")
@@ -169,8 +163,8 @@ async def member_edit(request: Request, dash: Dashboard, login: Login, form: dic
 
 async def member_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
     member_id = int(request.path_params["member_id"])
-    if not _own(login, member_id):
-        return _not_yours(dash, login)
+    if not own(login, member_id):
+        return not_yours(dash, login)
     view = await dash.member_view(member_id)
     data = view.data
     m = Member(**data["member"])
@@ -208,7 +202,7 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
     noted = Counter(n["session_id"] for n in data["notes"])
     rows = [
         (
-            f'<a href="/sessions/{s["id"]}">{e(_when(s["started_at"]))}</a>',
+            f'<a href="/sessions/{s["id"]}">{e(when(s["started_at"]))}</a>',
             e(s["state"]),
             e(s["exercise"]),
             e(s["reps"]),
@@ -233,113 +227,13 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
     return dash.page(m.display_name, body, login)
 
 
-async def session_page(
-    request: Request,
-    dash: Dashboard,
-    login: Login,
-    form: dict[str, str],
-    note: str = "",
-    draft: str = "",
-    status: int = 200,
-) -> Response:
-    """A session's sets, reps and notes; `note` is a mistake to show above the note form."""
-    session_id = int(request.path_params["session_id"])
-
-    def read(s: Store) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], str, list[Row]]:
-        session = s.session(session_id)
-        who = s.member(session["member_id"]).display_name if session["member_id"] is not None else "guest"
-        return session, s.rows("sets", session_id), s.rows("reps", session_id), who, s.rows("notes", session_id)
-
-    session, sets, reps, who, notes = await dash.db(read)
-    if not _own(login, session["member_id"]):
-        return _not_yours(dash, login)
-    summary = (
-        f"<p>{e(who)} · {e(_when(session['started_at']))} to {e(_when(session['ended_at']))} · {e(session['state'])}"
-        f" · {e(session['reps'])} reps · device {e(session['device_id'])}</p>"
-    )
-    if session["member_id"] is not None:
-        summary += f'<p><a href="/members/{session["member_id"]}">Back to {e(who)}</a></p>'
-    set_rows = [
-        (
-            e(x["number"]),
-            e(x["exercise"]),
-            e(x["reps"]),
-            e(x["target_reps"] or "–"),
-            e(x["good_reps"]),
-            num(x["mean_quality"], 0),
-            num(x["down_s"]),
-            num(x["up_s"]),
-            num(x["hr_peak_bpm"], 0),
-        )
-        for x in sets
-    ]
-    rep_rows = [
-        (
-            e(r["set_number"]),
-            e(r["number"]),
-            e(r["exercise"]),
-            num(r["quality_score"], 0),
-            e(", ".join(faults_of(r["faults"])) or "none"),
-            num(r["depth"], 2),
-            num(r["down_s"]),
-            num(r["up_s"]),
-        )
-        for r in reps
-    ]
-    body = (
-        summary
-        + "<h2>Sets</h2>"
-        + table(
-            ("Set", "Exercise", "Reps", "Planned", "Good", "Mean quality", "Down s", "Up s", "Peak HR"),
-            set_rows,
-            "sets",
-        )
-        + "<h2>Reps</h2>"
-        + table(("Set", "Rep", "Exercise", "Quality", "Faults", "Depth", "Down s", "Up s"), rep_rows, "reps")
-        + notes_section(session_id, notes, login, note, draft)
-    )
-    return dash.page(f"Session {session_id}", body, login, status)
-
-
-def notes_section(session_id: int, notes: list[Row], login: Login, note: str = "", draft: str = "") -> str:
-    """The session's notes, oldest first; staff also get the form that adds one."""
-    items = "".join(
-        f'<li class="note"><p>{e(n["text"])}</p><p class="reason">{e(n["author"])} ({e(n["author_role"])}), '
-        f"{e(_when(n['written_at']))}</p></li>"
-        for n in notes
-    )
-    shown = f'<ul class="notes">{items}</ul>' if items else "<p>No notes yet.</p>"
-    form = ""
-    if login.role in STAFF:
-        form = (
-            message(note) + f'<form method="post" action="/sessions/{session_id}/notes" class="stacked">'
-            f'<input type="hidden" name="csrf" value="{e(login.csrf)}">'
-            f'<label>Add a note <textarea name="text" rows="3" cols="60" maxlength="{NOTE_MAX_CHARS}" required>'
-            f'{e(draft)}</textarea></label><button type="submit">Save the note</button></form>'
-        )
-    return '<h2 id="notes">Notes</h2>' + shown + form
-
-
-async def note_add(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
-    """A trainer's (or an admin's) note on a session, written as the login's user."""
-    session_id = int(request.path_params["session_id"])
-    text = form.get("text", "")
-    try:
-        await dash.db(lambda s: s.add_note(session_id, login.name, login.role, text))
-    except HistoryError as err:
-        if err.reason is not Reason.HISTORY_CONFLICT:
-            raise
-        return await session_page(request, dash, login, form, note=str(err), draft=text, status=400)
-    return RedirectResponse(f"/sessions/{session_id}#notes", status_code=303)
-
-
 async def plan_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
     from gymcorner.plans.generator import generate_plan
     from gymcorner.plans.records import ProfileError, history_of, profile_of
 
     member_id = int(request.path_params["member_id"])
-    if not _own(login, member_id):
-        return _not_yours(dash, login)
+    if not own(login, member_id):
+        return not_yours(dash, login)
     view = await dash.member_view(member_id)
     name = view.data["member"]["display_name"]
     today = dt.date.today()
@@ -368,48 +262,6 @@ async def plan_page(request: Request, dash: Dashboard, login: Login, form: dict[
     return dash.page(f"Plan for {name}", body, login)
 
 
-# ------------------------------------------------------------------ users (admin)
-
-
-async def users_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
-    from gymcorner.history.users import ROLES, add_user, list_users
-
-    note, status = "", 200
-    if request.method == "POST":
-        member_name = form.get("member", "").strip()
-        role = form.get("role", "")
-
-        def create(s: Store) -> None:
-            member_id = s.find_member(member_name).id if member_name and role == "member" else None
-            add_user(s, form.get("name", ""), role, form.get("password", ""), member_id)
-
-        try:
-            await dash.db(create)
-            note = f"added {form.get('name', '').strip()!r} ({role})"
-        except HistoryError as err:
-            if err.reason is Reason.HISTORY_UNAVAILABLE:
-                raise
-            note, status = str(err), 400
-    users = await dash.db(list_users)
-    rows = [
-        (e(u.name), e(u.role), e(u.member_id or ""), f'<a href="/users/{u.id}/password">Reset password</a>')
-        for u in users
-    ]
-    options = "".join(f'<option value="{r}">{r}</option>' for r in ROLES)
-    body = (
-        (message(note, "ok" if status == 200 else "error") if note else "")
-        + table(("Name", "Role", "Member id", ""), rows, "users")
-        + '<h2>Add a user</h2><form method="post" action="/users" class="stacked">'
-        f'<input type="hidden" name="csrf" value="{e(login.csrf)}">'
-        '<label>Name <input name="name" required></label>'
-        f'<label>Role <select name="role">{options}</select></label>'
-        '<label>Member (for a member login) <input name="member"></label>'
-        '<label>Password (10 characters or more) <input name="password" type="password" autocomplete="new-password" '
-        'required></label><button type="submit">Add</button></form>'
-    )
-    return dash.page("Dashboard users", body, login, status)
-
-
 # ------------------------------------------------------------------ API (JSON, read-only)
 
 
@@ -420,8 +272,8 @@ async def api_members(request: Request, dash: Dashboard, login: Login, form: dic
 
 async def api_member_sessions(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
     member_id = int(request.path_params["member_id"])
-    if not _own(login, member_id):
-        return _not_yours(dash, login, api=True)
+    if not own(login, member_id):
+        return not_yours(dash, login, api=True)
     data = (await dash.member_view(member_id)).data
     keep = ("id", "device_id", "uuid", "started_at", "ended_at", "state", "exercise", "reps")
     return JSONResponse([{k: s[k] for k in keep} for s in data["sessions"]])
@@ -435,9 +287,6 @@ def routes(guarded: Callable[..., Any]) -> list[Route]:
         Route("/members/{member_id:int}", guarded(member_page, ANYONE)),
         Route("/members/{member_id:int}/edit", guarded(member_edit, STAFF), methods=["GET", "POST"]),
         Route("/members/{member_id:int}/plan", guarded(plan_page, ANYONE)),
-        Route("/sessions/{session_id:int}", guarded(session_page, ANYONE)),
-        Route("/sessions/{session_id:int}/notes", guarded(note_add, STAFF), methods=["POST"]),
-        Route("/users", guarded(users_page, ("admin",)), methods=["GET", "POST"]),
         Route("/api/members", guarded(api_members, STAFF)),
         Route("/api/members/{member_id:int}/sessions", guarded(api_member_sessions, ANYONE)),
     ]

@@ -9,6 +9,7 @@ one line on stderr, exit status 1 (`__main__`).
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import json
 from pathlib import Path
@@ -163,7 +164,10 @@ def _members(store: Any, args: argparse.Namespace) -> int:
         )
     elif action == "export":
         member = store.find_member(args.member)
-        out = export_member(store.member_data(member.id), Path(args.out))
+        from gymcorner.history.landmarks import member_landmarks
+
+        data = {**store.member_data(member.id), "landmarks": member_landmarks(store, member.id)}
+        out = export_member(data, Path(args.out))
         print(f"exported {member.display_name!r} to {out}")
     elif action == "pair":
         member = store.find_member(args.member)
@@ -182,7 +186,7 @@ def _plan(store: Any, args: argparse.Namespace) -> None:
     from gymcorner.plans.records import ProfileError, history_of, profile_of
 
     member = store.find_member(args.member)
-    data = store.member_data(member.id)
+    data = store.member_data(member.id, events=False)
     try:
         profile = profile_of(data["member"])
     except ProfileError as err:
@@ -191,13 +195,23 @@ def _plan(store: Any, args: argparse.Namespace) -> None:
 
 
 def export_member(data: dict[str, Any], out: Path) -> Path:
-    """member.json (everything, JSON columns decoded) and one CSV per table (as stored)."""
+    """member.json (everything, JSON columns decoded) and one CSV per table (as stored).
+
+    Landmarks: member.json keeps each chunk as stored (base64 of landmark_codec v1);
+    landmarks.csv holds the frames decoded, one a row (metres, visibility 0..1)."""
     out.mkdir(parents=True, exist_ok=True)
-    decoded = {table: [_decode(row) for row in rows] for table, rows in data.items() if isinstance(rows, list)}
+    chunks = data.get("landmarks", [])
+    decoded = {
+        table: [_decode(row) for row in rows]
+        for table, rows in data.items()
+        if isinstance(rows, list) and table != "landmarks"
+    }
+    decoded["landmarks"] = [{**c, "data": base64.b64encode(bytes(c["data"])).decode("ascii")} for c in chunks]
     (out / "member.json").write_text(json.dumps({"member": data["member"], **decoded}, indent=2), encoding="utf-8")
     tables: dict[str, list[dict[str, Any]]] = {
         "member": [data["member"]],
-        **{k: v for k, v in data.items() if k != "member"},
+        **{k: v for k, v in data.items() if k not in ("member", "landmarks")},
+        "landmarks": _landmark_rows(chunks),
     }
     for table, rows in tables.items():
         with (out / f"{table}.csv").open("w", newline="", encoding="utf-8") as fh:
@@ -207,6 +221,22 @@ def export_member(data: dict[str, Any], out: Path) -> Path:
             writer.writeheader()
             writer.writerows(rows)
     return out
+
+
+def _landmark_rows(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from gymcorner.history.landmark_codec import LANDMARKS, unpack
+
+    rows = []
+    for chunk in chunks:
+        frames = unpack(bytes(chunk["data"]))
+        for i in range(len(frames)):
+            row: dict[str, Any] = {"session_id": chunk["session_id"], "t": round(float(frames.t_s[i]), 3)}
+            for n in range(LANDMARKS):
+                x, y, z = (round(float(v), 3) for v in frames.world_m[i, n])
+                row.update({f"x{n}": x, f"y{n}": y, f"z{n}": z})
+            row.update({f"v{n}": round(float(frames.visibility[i, n]), 3) for n in range(LANDMARKS)})
+            rows.append(row)
+    return rows
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:

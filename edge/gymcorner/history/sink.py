@@ -10,10 +10,16 @@ the session from them, so the daemon needs no hook of its own:
 * a guest session becomes a member's when their paired strap delivers readings (the
   summary's `wearables.straps`);
 * a set ends with a `set_end` event, or when a rep's number does not follow the last one
-  (a new exercise, a restarted counter): rep rows are keyed (set, rep), never overwritten.
+  (a new exercise, a restarted counter): rep rows are keyed (set, rep), never overwritten;
+* the session strap's heart rate is sampled once a second of frame time (`record_heart_rate`,
+  which the daemon calls beside the Sink calls), and the person's world landmarks
+  `landmarks_hz` times a second from the avatar frames, for the session's replay; both are
+  handed to the writer a few seconds at a time (`samples.py`), and what came in the 10 s
+  before a session's first event (the end of its first rep, often) is the session's too.
 
-Everything here runs on the frame thread and only builds small dicts; the writes go to the
-`HistoryWriter` thread. Avatar frames are never stored, and there are no images to store.
+Everything here runs on the frame thread and only builds small dicts and keeps references;
+the writes (and the packing of landmarks) go to the `HistoryWriter` thread. There are no
+images anywhere to store.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any
 
 from gymcorner.avatar.codec import AvatarFrame
 from gymcorner.errors import HistoryError
+from gymcorner.history.samples import Sampler, SessionSamples
 from gymcorner.history.sqlite import HistoryWriter, open_sqlite
 from gymcorner.history.store import Store
 
@@ -47,7 +54,10 @@ class _Session:
     reps: int = 0
     straps_tried: set[str] = field(default_factory=set)
     written: dict[str, Any] = field(default_factory=dict)  # the state and exercise last written
-    hr_sensor: str | None = None  # the strap whose heart rate is this session's
+    samples: SessionSamples = field(init=False)  # its heart rate and landmarks on their way to the writer
+
+    def __post_init__(self) -> None:
+        self.samples = SessionSamples(self.uuid)
 
 
 class HistorySink:
@@ -62,6 +72,7 @@ class HistorySink:
         writer: HistoryWriter | None,
         unavailable: str | None = None,
         clock: Callable[[], float] = time.time,
+        landmarks_hz: float = 10.0,
     ) -> None:
         self.device_id = device_id
         self.writer = writer
@@ -71,6 +82,7 @@ class HistorySink:
         self.member_id: int | None = None  # the next session's member (None: a guest); start_session sets it
         self._read_store: Store | None = None  # the frame thread's own connection (start_session)
         self._frames_seen = 0  # the last summary's frame count: it goes down when a session is reset
+        self.sampler = Sampler(device_id, self._submit, landmarks_hz)  # heart rate and landmarks over time
         self.uploader: Any = None  # history.uploader.Uploader with [history] upload_url
 
     # ------------------------------------------------------------------ the Sink calls
@@ -79,6 +91,9 @@ class HistorySink:
         """Nothing to store: status is the device's, not the session's."""
 
     def publish_feedback(self, event: Mapping[str, Any]) -> str | None:
+        t = _float(event.get("t"))
+        if t is not None:
+            self.sampler.last_t = t
         session = self._session()
         code = str(event.get("code", ""))
         raw = event.get("details")
@@ -102,6 +117,7 @@ class HistorySink:
             return
         self._claim_by_strap(session, summary.get("wearables"))
         heart = self._heart_rate(session, summary.get("wearables"))
+        self.sampler.flush_heart_rate(session.samples)
         state = summary.get("state")
         if state == "ended":
             self._end(session, "ended", exercise=_text(summary.get("exercise")), **heart)
@@ -117,20 +133,29 @@ class HistorySink:
         straps = wearables.get("straps") if isinstance(wearables, Mapping) else None
         if not isinstance(straps, Mapping):
             return {}
-        if session.hr_sensor is None:
-            session.hr_sensor = next(
+        samples = session.samples
+        if samples.hr_sensor is None:
+            samples.hr_sensor = next(
                 (str(k) for k, v in straps.items() if isinstance(v, Mapping) and v.get("readings")), None
             )
-        strap = straps.get(session.hr_sensor) if session.hr_sensor is not None else None
+        strap = straps.get(samples.hr_sensor) if samples.hr_sensor is not None else None
         if not isinstance(strap, Mapping):
             return {}
         zones = strap.get("zone_s")
         return {
-            "hr_sensor": session.hr_sensor,
+            "hr_sensor": samples.hr_sensor,
             "hr_mean_bpm": _float(strap.get("mean_bpm")),
             "hr_peak_bpm": _float(strap.get("peak_bpm")),
             "hr_zone_s": json.dumps(_jsonable(zones), sort_keys=True) if isinstance(zones, Mapping) else None,
         }
+
+    def record_heart_rate(self, t_s: float, bpm_by_sensor: Mapping[str, Any]) -> None:
+        """A heart-rate sample of the session's strap at frame time `t_s` (the daemon offers
+        one a second): see `samples.Sampler`. Nothing is kept while no session is open,
+        except the pre-roll."""
+        t = _float(t_s)
+        if t is not None and isinstance(bpm_by_sensor, Mapping):
+            self.sampler.heart_rate(self.session.samples if self.session else None, t, bpm_by_sensor)
 
     def _claim_by_strap(self, session: _Session, wearables: Any) -> None:
         """A strap that delivers readings makes a guest session its paired member's. Each
@@ -179,7 +204,7 @@ class HistorySink:
         from gymcorner.plans.generator import generate_plan
         from gymcorner.plans.records import ProfileError, history_of, profile_of
 
-        data = self._reader().member_data(member_id)
+        data = self._reader().member_data(member_id, events=False)  # sets and reps: what a plan reads
         try:
             profile = profile_of(data["member"])
         except ProfileError as err:
@@ -195,7 +220,10 @@ class HistorySink:
         return self._read_store
 
     def publish_avatar(self, frame: AvatarFrame) -> None:
-        """Never stored (a later slice may keep landmarks for replays; never images)."""
+        """The person's world landmarks, at most `landmarks_hz` frames a second of frame time,
+        for the session's replay (never an image: an avatar frame carries none); see
+        `samples.Sampler`."""
+        self.sampler.landmarks(self.session.samples if self.session else None, frame)
 
     def close(self) -> None:
         if self.session is not None:  # the final summary normally ended it already
@@ -231,9 +259,11 @@ class HistorySink:
             self.session = session
             member, self.member_id = self.member_id, None  # for this session only; the next is a guest's
             self._submit(lambda s: s.open_session(self.device_id, session.uuid, session.started_at, member))
+            self.sampler.opened(session.samples)
         return self.session
 
     def _end(self, session: _Session, state: str, exercise: Any = None, **heart: Any) -> None:
+        self.sampler.flush(session.samples)
         ended_at = self.clock()
         values: dict[str, Any] = {"state": state, "ended_at": ended_at, **heart}  # reps: counted by the store
         if exercise:

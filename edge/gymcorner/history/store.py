@@ -19,13 +19,15 @@ import json
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.members import MEMBER_FIELDS, Member, check_profile, member_of, name_key, strap_address
+from gymcorner.history.notes import NOTE_MAX_CHARS, note_text
 from gymcorner.history.schema import LATEST, MIGRATIONS, Dialect
 
-MEMBER_FIELDS = ("birth_year", "weight_kg", "height_cm", "goal", "level", "max_hr_bpm", "language")
+__all__ = ["MEMBER_FIELDS", "NOTE_MAX_CHARS", "Member", "Store", "name_key", "note_text", "strap_address"]
+
 SESSION_FIELDS = (
     "state",
     "ended_at",
@@ -37,39 +39,6 @@ SESSION_FIELDS = (
     "hr_peak_bpm",
     "hr_zone_s",
 )
-
-
-@dataclass(frozen=True)
-class Member:
-    id: int
-    display_name: str
-    birth_year: int | None = None
-    weight_kg: float | None = None
-    height_cm: float | None = None
-    goal: str | None = None
-    level: str | None = None
-    max_hr_bpm: int | None = None  # None: derived from the age (gymcorner.wearables.hr)
-    language: str | None = None
-    created_at: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def strap_address(address: str) -> str:
-    """'AA:BB:CC:DD:EE:FF' as the wearables name it (any case, ':' or '-'); other sensor names
-    (a relay's strap id) are kept as given, upper-cased."""
-    from gymcorner.wearables.readings import normalise_address
-
-    try:
-        return normalise_address(address.strip())
-    except ValueError:
-        return address.strip().upper()
-
-
-def name_key(display_name: str) -> str:
-    """What makes two display names the same member: case and surrounding spaces ignored."""
-    return " ".join(display_name.split()).casefold()
 
 
 class Store:
@@ -162,7 +131,7 @@ class Store:
         name = " ".join(display_name.split())
         if not name:
             raise HistoryError("a member needs a display name", Reason.HISTORY_CONFLICT)
-        _check_profile(profile)
+        check_profile(profile)
         with self.transaction():
             if self._one("SELECT id FROM members WHERE name_key = ?", (name_key(name),)) is not None:
                 raise HistoryError(
@@ -182,20 +151,20 @@ class Store:
             rows = self._dicts("SELECT * FROM members WHERE id = ?", (int(name_or_id),))
         if not rows:
             raise HistoryError(f"no member {name_or_id!r} in {self.where}", Reason.HISTORY_NOT_FOUND)
-        return _member(rows[0])
+        return member_of(rows[0])
 
     def member(self, member_id: int) -> Member:
         """By id only (internal callers: a name of digits never shadows an id here)."""
         rows = self._dicts("SELECT * FROM members WHERE id = ?", (member_id,))
         if not rows:
             raise HistoryError(f"no member {member_id} in {self.where}", Reason.HISTORY_NOT_FOUND)
-        return _member(rows[0])
+        return member_of(rows[0])
 
     def list_members(self) -> list[Member]:
-        return [_member(r) for r in self._dicts("SELECT * FROM members ORDER BY name_key")]
+        return [member_of(r) for r in self._dicts("SELECT * FROM members ORDER BY name_key")]
 
     def edit_member(self, member_id: int, display_name: str | None = None, **profile: Any) -> Member:
-        _check_profile(profile)
+        check_profile(profile)
         with self.transaction():
             if display_name is not None:
                 name = " ".join(display_name.split())
@@ -252,8 +221,9 @@ class Store:
 
     def member_data(self, member_id: int, events: bool = True) -> dict[str, Any]:
         """Everything stored about one member, table by table (the export), trainers' notes on
-        their sessions included; `events=False` leaves the coaching events out (the dashboard's
-        pages and plans do not show them)."""
+        their sessions included; `events=False` leaves the coaching events and the heart-rate
+        samples out (the dashboard's member pages and plans show neither, and a member's
+        samples are a row a second of every session)."""
         member = self.member(member_id)
         sessions = self._dicts("SELECT * FROM sessions WHERE member_id = ? ORDER BY started_at", (member_id,))
         data: dict[str, Any] = {
@@ -261,7 +231,7 @@ class Store:
             "straps": self._dicts("SELECT * FROM straps WHERE member_id = ? ORDER BY address", (member_id,)),
             "sessions": sessions,
         }
-        for table in ("sets", "reps", "events", "notes") if events else ("sets", "reps", "notes"):
+        for table in ("sets", "reps", "events", "notes", "hr_samples") if events else ("sets", "reps", "notes"):
             data[table] = self._dicts(
                 f"SELECT t.* FROM {table} t JOIN sessions s ON s.id = t.session_id WHERE s.member_id = ? "
                 "ORDER BY t.session_id, t.id",
@@ -312,6 +282,14 @@ class Store:
         with self.transaction():
             self._upsert_event(self._bump(device_id, uuid), event)
 
+    def record_heart_rate(self, device_id: str, uuid: str, samples: list[tuple[float, int]]) -> None:
+        """Heart-rate samples of a session, (frame time, bpm), in one transaction: the sink
+        hands them over a few seconds at a time, so a strap costs one commit per batch."""
+        with self.transaction():
+            session_id = self._bump(device_id, uuid)
+            for t, bpm in samples:
+                self.upsert("hr_samples", {"session_id": session_id, "t": t, "bpm": bpm}, ("session_id", "t"))
+
     def _bump(self, device_id: str, uuid: str) -> int:
         """The session's row id, its revision bumped (inside the caller's transaction)."""
         row = self._one(
@@ -353,13 +331,7 @@ class Store:
     def add_note(self, session_id: int, author: str, author_role: str, text: str) -> dict[str, Any]:
         """A trainer's note on a session (its row); the session's rev is bumped, so the note goes
         up with it to a chain's server. An empty or over-long note is a HISTORY_CONFLICT."""
-        body = text.strip()
-        if not body:
-            raise HistoryError("a note needs some text", Reason.HISTORY_CONFLICT)
-        if len(body) > NOTE_MAX_CHARS:
-            raise HistoryError(
-                f"a note is at most {NOTE_MAX_CHARS} characters (this one has {len(body)})", Reason.HISTORY_CONFLICT
-            )
+        body = note_text(text)
         import uuid
 
         row = {"uuid": uuid.uuid4().hex, "author": author, "author_role": author_role, "text": body}
@@ -405,7 +377,7 @@ class Store:
         return rows[0]
 
     def rows(self, table: str, session_id: int) -> list[dict[str, Any]]:
-        if table not in ("sets", "reps", "events", "notes"):
+        if table not in ("sets", "reps", "events", "notes", "hr_samples"):
             raise ValueError(table)
         return self._dicts(f"SELECT * FROM {table} WHERE session_id = ? ORDER BY id", (session_id,))
 
@@ -421,8 +393,6 @@ class Store:
         with self.transaction():
             self.execute("UPDATE sessions SET synced_rev = ? WHERE id = ? AND synced_rev < ?", (rev, session_id, rev))
 
-
-NOTE_MAX_CHARS = 2000  # a note is a few lines, not a report
 
 REP_COLUMNS = (
     "set_number",
@@ -455,49 +425,6 @@ SET_COLUMNS = (
     "target_reps",
 )
 EVENT_COLUMNS = ("seq", "event_id", "t", "code", "kind", "exercise", "text", "details", "hr_zone", "recorded_at")
-
-_PROFILE_CHECKS: dict[str, tuple[type, float | None, float | None]] = {
-    "birth_year": (int, 1900, 2100),
-    "weight_kg": (float, 20, 400),
-    "height_cm": (float, 50, 260),
-    "max_hr_bpm": (int, 80, 230),
-    "goal": (str, None, None),
-    "level": (str, None, None),
-    "language": (str, None, None),
-}
-
-
-def _plan_vocabulary() -> dict[str, tuple[str, ...]]:
-    from gymcorner.plans.records import GOALS, LEVELS  # what the plan generator understands
-
-    return {"goal": GOALS, "level": LEVELS}
-
-
-_PROFILE_CHOICES = _plan_vocabulary()
-
-
-def _check_profile(profile: dict[str, Any]) -> None:
-    """Known fields with plausible values; None clears a field."""
-    for key, value in profile.items():
-        if key not in _PROFILE_CHECKS:
-            raise ValueError(f"not a member field: {key}")
-        kind, low, high = _PROFILE_CHECKS[key]
-        if value is None:
-            continue
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = profile[key] = float(value)
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise HistoryError(f"{key} must be a {kind.__name__}, got {value!r}", Reason.HISTORY_CONFLICT)
-        if low is not None and high is not None and isinstance(value, (int, float)) and not low <= value <= high:
-            raise HistoryError(f"{key} = {value} is outside {low:g}..{high:g}", Reason.HISTORY_CONFLICT)
-        choices = _PROFILE_CHOICES.get(key)
-        if choices is not None and value not in choices:
-            raise HistoryError(f"{key} {value!r} is not one of {', '.join(choices)}", Reason.HISTORY_CONFLICT)
-
-
-def _member(row: dict[str, Any]) -> Member:
-    known = {f.name for f in fields(Member)}
-    return Member(**{k: v for k, v in row.items() if k in known})
 
 
 def _json(value: Any) -> str:

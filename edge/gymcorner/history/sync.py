@@ -1,11 +1,12 @@
 """Upload what the box kept to a chain's PostgreSQL server, idempotently.
 
 Every row goes up as an upsert on its natural key (a session is (device_id, uuid); its sets,
-reps, events and notes are keyed within it, a rep by (set_number, number), a note by its
-uuid), inside one remote transaction per session. So an upload interrupted halfway,
-repeated, or run by two boxes at once never duplicates a row: the worst case is a session
-sent again. Which sessions go up: those whose `rev` grew since the last upload that reached
-the server (`synced_rev`), marked only after the remote commit.
+reps, events, notes and heart-rate samples are keyed within it, a rep by (set_number, number),
+a note by its uuid, a sample by its frame time), inside one remote transaction per session.
+So an upload interrupted halfway, repeated, or run by two boxes at once never duplicates a
+row: the worst case is a session sent again. Which sessions go up: those whose `rev` grew
+since the last upload that reached the server (`synced_rev`), marked only after the remote
+commit.
 
 A member goes up as their display name's key: the server's member of that name (created
 from this box's profile when it has none) owns the session. Straps stay on the box.
@@ -37,13 +38,14 @@ _KEYS = {
     "reps": ("session_id", "set_number", "number"),
     "events": ("session_id", "seq"),
     "notes": ("session_id", "uuid"),
+    "hr_samples": ("session_id", "t"),
 }
 
 
 @dataclass
 class SyncReport:
     sessions: int = 0
-    rows: dict[str, int] = field(default_factory=lambda: {"sets": 0, "reps": 0, "events": 0, "notes": 0})
+    rows: dict[str, int] = field(default_factory=lambda: {table: 0 for table in _KEYS})
     members: int = 0
     seconds: float = 0.0
 

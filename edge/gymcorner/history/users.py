@@ -17,6 +17,14 @@ from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.store import Store, name_key
 
 ROLES = ("admin", "trainer", "member")
+
+
+class LastAdminError(HistoryError):
+    """The change would leave the dashboard without an admin (nobody could manage users)."""
+
+    reason = Reason.HISTORY_CONFLICT
+
+
 MIN_PASSWORD_CHARS = 10
 
 
@@ -111,6 +119,48 @@ def set_password(store: Store, user_id: int, password: str) -> None:
     hashed = hash_password(password)
     with store.transaction():
         store.execute("UPDATE dashboard_users SET password_hash = ? WHERE id = ?", (hashed, user_id))
+
+
+def _admins(store: Store) -> int:
+    row = store.execute("SELECT COUNT(*) FROM dashboard_users WHERE role = 'admin'").fetchone()
+    return int(row[0])
+
+
+def _existing(store: Store, user_id: int) -> User:
+    user = user_by_id(store, user_id)
+    if user is None:
+        raise HistoryError(f"no dashboard user {user_id}", Reason.HISTORY_NOT_FOUND)
+    return user
+
+
+def set_role(store: Store, user_id: int, role: str, member_id: int | None = None) -> User:
+    """A user's new role (a member login names its member; other roles none). The last admin
+    keeps the role: without one nobody could manage users any more."""
+    if role not in ROLES:
+        raise HistoryError(f"role {role!r} is not one of {', '.join(ROLES)}", Reason.HISTORY_CONFLICT)
+    if (role == "member") != (member_id is not None):
+        raise HistoryError("a member login names its member, and only a member login does", Reason.HISTORY_CONFLICT)
+    with store.transaction():  # counted and changed in one transaction: two admins demoting each other take turns
+        user = _existing(store, user_id)
+        if user.role == "admin" and role != "admin" and _admins(store) == 1:
+            raise LastAdminError(f"{user.name!r} is the last admin and stays one: make another user an admin first")
+        if member_id is not None:
+            store.member(member_id)  # HISTORY_NOT_FOUND when there is no such member
+        store.execute("UPDATE dashboard_users SET role = ?, member_id = ? WHERE id = ?", (role, member_id, user_id))
+    return _existing(store, user_id)
+
+
+def delete_user(store: Store, user_id: int) -> User:
+    """Delete a login (never a member's data: that is deleting the member). The last admin
+    cannot be deleted. Returns the user as it was."""
+    with store.transaction():
+        user = _existing(store, user_id)
+        if user.role == "admin" and _admins(store) == 1:
+            raise LastAdminError(
+                f"{user.name!r} is the last admin and cannot be deleted: make another user an admin first"
+            )
+        store.execute("DELETE FROM dashboard_users WHERE id = ?", (user_id,))
+    return user
 
 
 def _user(row: Any) -> User:

@@ -135,6 +135,14 @@ class Sinks:
         for sink in self.sinks:
             sink.publish_avatar(frame)
 
+    def record_heart_rate(self, t_s: float, bpm_by_sensor: Mapping[str, int]) -> None:
+        """Heart-rate samples (frame time, bpm per strap) for the sinks that keep them (the
+        history); the links carry heart rate on their own topics and never see these."""
+        for sink in self.sinks:
+            record = getattr(sink, "record_heart_rate", None)
+            if callable(record):
+                record(t_s, bpm_by_sensor)
+
     def start_session(self, member: str | None) -> dict[str, Any]:
         """A new session for `member` (None: a guest) in every sink that keeps sessions (the
         history); returns the reply's fields, with `error` when the member cannot be had."""

@@ -4,8 +4,8 @@
 if-chain). Every event from the source's thread updates `WearableState` and, for a strap,
 publishes its JSON on `<base>/<device>/wearables/<sensor>` (QoS 0: the next reading
 replaces a lost one). A small watchdog thread publishes a strap once more when it goes
-stale (no data for `stale_after_s`). The frame loop only calls `snapshot()`, `heart_rate()`
-and `zone_changes()`, none of which waits on a strap.
+stale (no data for `stale_after_s`). The frame loop only calls `snapshot()`, `heart_rate()`,
+`fresh_heart_rates()` and `zone_changes()`, none of which waits on a strap.
 """
 
 from __future__ import annotations
@@ -126,6 +126,10 @@ class WearablesService:
     def heart_rate(self) -> int | None:
         """The freshest heart rate of any strap (None when none is fresh): the frame loop's."""
         return self.state.heart_rate(self._clock())
+
+    def fresh_heart_rates(self) -> dict[str, int]:
+        """Each fresh strap's heart rate by sensor id: what the history samples once a second."""
+        return self.state.fresh_heart_rates(self._clock())
 
     def zone_changes(self) -> list[ZoneChange]:
         """Zone changes since the last call: the frame loop turns them into `hr_zone` events."""

@@ -126,6 +126,15 @@ class WearableState:
             ]
             return max(fresh, key=lambda r: r.t_s).heart_rate_bpm if fresh else None
 
+    def fresh_heart_rates(self, now_s: float) -> dict[str, int]:
+        """Every strap's latest heart rate that is not stale, by sensor id (the history's samples)."""
+        with self._lock:
+            return {
+                sensor_id(s.address): s.last.heart_rate_bpm
+                for s in self._straps.values()
+                if s.last is not None and not s.stale and now_s - s.last.t_s <= self._config.stale_after_s
+            }
+
     def newly_stale(self, now_s: float) -> list[str]:
         """Sensors that just went `stale_after_s` without data (each reported once)."""
         out = []

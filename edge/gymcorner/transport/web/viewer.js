@@ -4,6 +4,7 @@
 //   ?broker=ws://host:9001&device=corner-1&base=gymcorner
 import * as deps from "./vendor/deps.js";
 import { LANDMARK_NAMES, decodePayload } from "./avatar-frame.js";
+import { BACKGROUND, BONE_COLOUR, CONNECTIONS, JOINT_COLOUR, toScene } from "./skeleton.js";
 
 const THREE = deps;
 const params = new URLSearchParams(location.search);
@@ -17,16 +18,11 @@ const MAX_MESSAGES = 8;
 const $ = (id) => document.getElementById(id);
 $("device").textContent = device;
 
-// BlazePose's skeleton, as landmark index pairs.
-const CONNECTIONS = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24], [23, 25],
-  [25, 27], [27, 29], [29, 31], [27, 31], [24, 26], [26, 28], [28, 30], [30, 32], [28, 32], [0, 11], [0, 12],
-  [15, 17], [15, 19], [15, 21], [16, 18], [16, 20], [16, 22], [9, 10], [7, 0], [8, 0]];
-
 // ------------------------------------------------------------------ the scene
 const canvas = $("skeleton");
 const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
 const scene = new THREE.Scene();
-scene.background = new THREE.Color(0x11151c);
+scene.background = new THREE.Color(BACKGROUND);
 const camera = new THREE.PerspectiveCamera(40, 1, 0.05, 50);
 camera.position.set(1.6, 0.5, 3.0);  // three-quarter view: depth shows for frontal and lateral people
 camera.lookAt(0, -0.1, 0);
@@ -43,16 +39,12 @@ scene.add(person);
 const linePositions = new Float32Array(CONNECTIONS.length * 2 * 3);
 const lineGeometry = new THREE.BufferGeometry();
 lineGeometry.setAttribute("position", new THREE.BufferAttribute(linePositions, 3));
-person.add(new THREE.LineSegments(lineGeometry, new THREE.LineBasicMaterial({ color: 0x4fc3f7 })));
+person.add(new THREE.LineSegments(lineGeometry, new THREE.LineBasicMaterial({ color: BONE_COLOUR })));
 const joints = new THREE.InstancedMesh(new THREE.SphereGeometry(0.025, 12, 8),
-  new THREE.MeshStandardMaterial({ color: 0xffd166 }), LANDMARK_NAMES.length);
+  new THREE.MeshStandardMaterial({ color: JOINT_COLOUR }), LANDMARK_NAMES.length);
 person.add(joints);
 person.visible = false;
 const matrix = new THREE.Matrix4();
-
-// Avatar frame (+x the person's right, left-handed) -> three.js (right-handed): negate x,
-// so that a person facing the camera is drawn facing the viewer, not mirrored.
-const toScene = (p) => [-p[0], p[1], p[2]];
 
 let framesShown = 0;
 function showFrame(frame) {

@@ -1,0 +1,78 @@
+"""A session's landmarks in the history: written by the writer thread, read for the replay.
+
+The rows are chunks of `landmark_codec` (migration 8, `landmarks`): one row, one BLOB and
+one commit every few seconds while a person is in view. They are the bulk of the file
+(`landmark_codec.bytes_per_minute`), so they have a retention of their own
+(`[history] landmarks_retention_days`), shorter than the sessions'; deleting a session or a
+member deletes them by cascade. They stay on the box: `gymcorner history sync` does not
+upload them, and writing them does not make a session due for upload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.landmark_codec import Frame, pack_chunk
+from gymcorner.history.store import Store
+
+
+def record_landmarks(store: Store, device_id: str, uuid: str, seq: int, frames: Sequence[Frame]) -> None:
+    """One chunk of the session's frames (packed here, on the writer thread), keyed by its
+    sequence number within the session, so a chunk written twice is one row."""
+    data = pack_chunk(frames)
+    with store.transaction():
+        row = store.execute("SELECT id FROM sessions WHERE device_id = ? AND uuid = ?", (device_id, uuid)).fetchone()
+        if row is None:
+            raise HistoryError(
+                f"session {uuid} of {device_id} is not in {store.where} (deleted with its member?)",
+                Reason.HISTORY_NOT_FOUND,
+            )
+        chunk = {
+            "session_id": int(row[0]),
+            "seq": seq,
+            "t0": float(frames[0][0]),
+            "t1": float(frames[-1][0]),
+            "frames": len(frames),
+            "data": data,
+        }
+        store.upsert("landmarks", chunk, ("session_id", "seq"))
+
+
+def session_landmarks(store: Store, session_id: int) -> bytes:
+    """The session's chunks in order, one after another: one valid landmark stream."""
+    rows = store.execute("SELECT data FROM landmarks WHERE session_id = ? ORDER BY seq", (session_id,)).fetchall()
+    return b"".join(bytes(r[0]) for r in rows)
+
+
+def landmark_summary(store: Store, session_id: int) -> dict[str, Any]:
+    """How much of the session there is to replay: frames, chunks, bytes, first and last time."""
+    row = store.execute(
+        "SELECT COUNT(*), COALESCE(SUM(frames), 0), COALESCE(SUM(LENGTH(data)), 0), MIN(t0), MAX(t1) "
+        "FROM landmarks WHERE session_id = ?",
+        (session_id,),
+    ).fetchone()
+    return {"chunks": int(row[0]), "frames": int(row[1]), "bytes": int(row[2]), "t0": row[3], "t1": row[4]}
+
+
+def member_landmarks(store: Store, member_id: int) -> list[dict[str, Any]]:
+    """Every chunk of the member's sessions (the export), oldest session first."""
+    cur = store.execute(
+        "SELECT l.session_id, l.seq, l.t0, l.t1, l.frames, l.data FROM landmarks l "
+        "JOIN sessions s ON s.id = l.session_id WHERE s.member_id = ? ORDER BY s.started_at, l.seq",
+        (member_id,),
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def prune_landmarks(store: Store, older_than_at: float) -> int:
+    """Delete the landmarks of sessions started before `older_than_at` (Unix time); the
+    sessions and their other rows stay. Returns the number of chunks deleted."""
+    with store.transaction():
+        cur = store.execute(
+            "DELETE FROM landmarks WHERE session_id IN (SELECT id FROM sessions WHERE started_at < ?)",
+            (older_than_at,),
+        )
+        return int(cur.rowcount or 0)

@@ -1,0 +1,88 @@
+"""A member as the history keeps them: the profile's fields and the checks on them, and what
+makes two names or two strap addresses the same (used by `Store` and the commands)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from gymcorner.errors import HistoryError, Reason
+
+MEMBER_FIELDS = ("birth_year", "weight_kg", "height_cm", "goal", "level", "max_hr_bpm", "language")
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    display_name: str
+    birth_year: int | None = None
+    weight_kg: float | None = None
+    height_cm: float | None = None
+    goal: str | None = None
+    level: str | None = None
+    max_hr_bpm: int | None = None  # None: derived from the age (gymcorner.wearables.hr)
+    language: str | None = None
+    created_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def strap_address(address: str) -> str:
+    """'AA:BB:CC:DD:EE:FF' as the wearables name it (any case, ':' or '-'); other sensor names
+    (a relay's strap id) are kept as given, upper-cased."""
+    from gymcorner.wearables.readings import normalise_address
+
+    try:
+        return normalise_address(address.strip())
+    except ValueError:
+        return address.strip().upper()
+
+
+def name_key(display_name: str) -> str:
+    """What makes two display names the same member: case and surrounding spaces ignored."""
+    return " ".join(display_name.split()).casefold()
+
+
+_PROFILE_CHECKS: dict[str, tuple[type, float | None, float | None]] = {
+    "birth_year": (int, 1900, 2100),
+    "weight_kg": (float, 20, 400),
+    "height_cm": (float, 50, 260),
+    "max_hr_bpm": (int, 80, 230),
+    "goal": (str, None, None),
+    "level": (str, None, None),
+    "language": (str, None, None),
+}
+
+
+def _plan_vocabulary() -> dict[str, tuple[str, ...]]:
+    from gymcorner.plans.records import GOALS, LEVELS  # what the plan generator understands
+
+    return {"goal": GOALS, "level": LEVELS}
+
+
+_PROFILE_CHOICES = _plan_vocabulary()
+
+
+def check_profile(profile: dict[str, Any]) -> None:
+    """Known fields with plausible values; None clears a field."""
+    for key, value in profile.items():
+        if key not in _PROFILE_CHECKS:
+            raise ValueError(f"not a member field: {key}")
+        kind, low, high = _PROFILE_CHECKS[key]
+        if value is None:
+            continue
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = profile[key] = float(value)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise HistoryError(f"{key} must be a {kind.__name__}, got {value!r}", Reason.HISTORY_CONFLICT)
+        if low is not None and high is not None and isinstance(value, (int, float)) and not low <= value <= high:
+            raise HistoryError(f"{key} = {value} is outside {low:g}..{high:g}", Reason.HISTORY_CONFLICT)
+        choices = _PROFILE_CHOICES.get(key)
+        if choices is not None and value not in choices:
+            raise HistoryError(f"{key} {value!r} is not one of {', '.join(choices)}", Reason.HISTORY_CONFLICT)
+
+
+def member_of(row: dict[str, Any]) -> Member:
+    known = {f.name for f in fields(Member)}
+    return Member(**{k: v for k, v in row.items() if k in known})
