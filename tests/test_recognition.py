@@ -169,6 +169,28 @@ def test_stable_needs_the_label_on_top_for_stable_s() -> None:
     assert out[-1].stable
 
 
+def unsure_model(first: str, second: str) -> RecognizerModel:
+    """A model torn between two labels, the first a little ahead (0.40 against 0.36)."""
+    n_feat, n_cls = len(rec.FEATURE_NAMES), len(rec.LABELS)
+    labels = np.array(rec.LABELS)
+    bias = np.where(labels == first, 3.0, np.where(labels == second, 2.9, 0.0))
+    return RecognizerModel(rec.LABELS, rec.FEATURE_NAMES, np.zeros(n_feat), np.ones(n_feat),
+                           ((np.zeros((n_feat, n_cls)), bias),))
+
+
+def test_a_top_label_the_model_is_unsure_of_never_becomes_stable() -> None:
+    """Top for all of the clip but less likely than the others together: the exercise stays
+    unknown (the coach runs no form rule for it and the label-free counter counts)."""
+    samples = samples_of(SQUAT)
+    r = ExerciseRecognizer(unsure_model("squat", "lunge"), stable_s=0.5)
+    out = [r.update(s) for s in samples if s.image is not None]
+    ready = [o for o in out if o.ready]
+    assert ready and all(o.label == "squat" and 0.35 < o.probabilities["squat"] < 0.5 for o in ready)
+    assert not any(o.stable for o in out)
+    sure = ExerciseRecognizer(unsure_model("squat", "lunge"), stable_s=0.5, min_probability=0.35)
+    assert [sure.update(s) for s in samples][-1].stable
+
+
 def test_no_person_is_other_and_never_ready(model) -> None:
     r = ExerciseRecognizer(model, stable_s=0.5)
     out = [r.update(PoseSample(t_s=k / 30, width=640, height=480)) for k in range(60)]

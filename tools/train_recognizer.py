@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from gymcorner.assets import DEFAULT_MODEL_PATH  # noqa: E402
 from gymcorner.coach import recognition as rec  # noqa: E402
-from gymcorner.motion.landmarks import Landmark  # noqa: E402
+from gymcorner.motion.landmarks import Landmark, PoseSample  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 FIXTURES = ROOT / "tests" / "fixtures" / "landmarks"
@@ -375,6 +375,29 @@ def twins_of(clip_names: set[str]) -> set[str]:
     return clip_names | {c for group in TWINS if group & clip_names for c in group}
 
 
+def live_verdicts(model: rec.RecognizerModel, unit: Unit, gates: tuple[float, ...]) -> list[str]:
+    """What the live coach would switch to on this clip, per confidence gate: the first
+    stable label of `ExerciseRecognizer` fed frame by frame (OTHER does not switch), or
+    "unknown" when none becomes stable."""
+    out = []
+    for gate in gates:
+        recognizer = rec.ExerciseRecognizer(model, min_probability=gate)
+        verdict = "unknown"
+        for t, pts in zip(unit.t_s, unit.points, strict=True):
+            image = np.zeros((33, 4), np.float32)
+            seen = np.isfinite(pts).all(axis=1)
+            image[seen, :2], image[seen, 3] = pts[seen], 1.0
+            r = recognizer.update(PoseSample(t_s=float(t), image=image, width=1, height=1))
+            if r.stable and r.label != rec.OTHER:
+                verdict = str(r.label)
+                break
+        out.append(verdict)
+    return out
+
+
+LIVE_GATES = (0.0, rec.MIN_PROBABILITY)
+
+
 def leave_one_source_out(clips: list[Unit], units: list[Unit], hidden: int) -> dict:
     sources = sorted({u.source for u in units})
     class_sources = {lab: {u.source for u in units if u.label == lab} for lab in rec.LABELS}
@@ -387,6 +410,7 @@ def leave_one_source_out(clips: list[Unit], units: list[Unit], hidden: int) -> d
         held_units = [u for u in units if u.source == s]
         res["clip_true"] += [c.label for c in held_clips]
         res["clip_pred"] += predict_units(model, held_clips)
+        res["live"] = res.get("live", []) + [live_verdicts(model, c, LIVE_GATES) for c in held_clips]
         res["clip_names"] = res.get("clip_names", []) + [c.name for c in held_clips]
         res["clip_testable"] = res.get("clip_testable", []) + [bool(class_sources[c.label] - {s}) for c in held_clips]
         res["unit_true"] += [u.label for u in held_units]
@@ -463,6 +487,16 @@ def main(argv: list[str] | None = None) -> int:
         for name, a, b in zip(res["clip_names"], res["clip_true"], res["clip_pred"], strict=False):
             if a != b:
                 print(f"  wrong: {name}: {a} -> {b}")
+        print("\n== Leave one source out: what the live coach switches to (first stable label) ==")
+        for k, gate in enumerate(LIVE_GATES):
+            verdicts = [v[k] for v in res["live"]]
+            right = sum(v == t for v, t in zip(verdicts, res["clip_true"], strict=True))
+            unknown = sum(v == "unknown" for v in verdicts)
+            wrong = len(verdicts) - right - unknown
+            print(f"  min_probability {gate:.2f}: right {right}, wrong {wrong}, unknown {unknown}")
+        for name, truth, v in zip(res["clip_names"], res["clip_true"], res["live"], strict=True):
+            if any(x != truth for x in v):
+                print(f"  {name}: {truth} -> " + " / ".join(v))
         t = [a for a, ok in zip(res["unit_true"], res["unit_testable"], strict=False) if ok]
         p = [b for b, ok in zip(res["unit_pred"], res["unit_testable"], strict=False) if ok]
         print("\n== Leave one source out: all units whose class another source also has ==")

@@ -39,6 +39,7 @@ OTHER = Exercise.OTHER
 MODEL_FORMAT = "gymcorner-exercise-recognizer"
 
 WINDOW_S = 1.5  # one slow rep, or two fast ones
+MIN_PROBABILITY = 0.5  # a top class less likely than all the others together is not a verdict
 MIN_FRAMES = 8  # fewer tracked frames than this in a window: no opinion
 HOP_S = 0.25  # offline window step
 
@@ -95,8 +96,11 @@ class RecognizerModel:
 
 @dataclass(frozen=True)
 class Recognition:
-    """One live verdict. `stable`: `label` has been the top class for `stable_s` seconds,
-    the coach's cue to switch analysers. `ready`: the window held enough tracked frames."""
+    """One live verdict. `stable`: `label` has been the top class for `stable_s` seconds
+    with a mean probability of at least `min_probability` over that time, the coach's cue
+    to switch analysers; a top class the model is unsure of never becomes stable, so the
+    exercise stays unknown (and the label-free counter counts). `ready`: the window held
+    enough tracked frames."""
 
     t_s: float
     label: Exercise
@@ -115,10 +119,18 @@ class ExerciseRecognizer:
     the cost), or earlier when whether the window is ready depends on them.
     """
 
-    def __init__(self, model: RecognizerModel, stable_s: float = 1.5, interval_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        model: RecognizerModel,
+        stable_s: float = 1.5,
+        interval_s: float = 0.1,
+        min_probability: float = MIN_PROBABILITY,
+    ) -> None:
         self.model = model
         self.stable_s = float(stable_s)
         self.interval_s = float(interval_s)
+        self.min_probability = float(min_probability)
+        self._top_sum, self._top_n = 0.0, 0  # the top class's probabilities since it became top
         self._frames: deque[tuple[float, FloatArray, FloatArray, float]] = deque()
         self._pending: deque[tuple[float, FloatArray]] = deque()  # (t, points) not yet featurised
         self._top: Exercise | None = None
@@ -162,8 +174,12 @@ class ExerciseRecognizer:
         top = labels[int(np.argmax(proba))]
         if top != self._top:
             self._top, self._top_since_s = top, t
+            self._top_sum, self._top_n = 0.0, 0
+        self._top_sum += float(proba.max())
+        self._top_n += 1
         probs = {lab.value: float(p) for lab, p in zip(labels, proba, strict=True)}
-        return Recognition(t, top, probs, t - self._top_since_s >= self.stable_s, ready)
+        sure = self._top_sum / self._top_n >= self.min_probability
+        return Recognition(t, top, probs, sure and t - self._top_since_s >= self.stable_s, ready)
 
     def _featurise_pending(self) -> None:
         if not self._pending:
