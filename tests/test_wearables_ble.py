@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from bleak.exc import BleakCharacteristicNotFoundError
 from helpers import Collector
 from mqtt_helpers import wait_until
 
@@ -69,7 +70,7 @@ class FakeClient:
             return bytearray([self.world.straps[self.address].battery])
         if uuid == BODY_SENSOR_LOCATION_UUID:
             return bytearray([1])
-        raise KeyError(uuid)
+        raise BleakCharacteristicNotFoundError(uuid)  # what BleakClient raises for a characteristic it lacks
 
 
 class FakeWorld:

@@ -66,7 +66,7 @@ class EmotionWorker:
             image, t_s = item
             try:
                 result = self._recogniser.recognise(image)
-            except Exception:
+            except Exception:  # the worker thread's boundary: one bad frame must not end emotion recognition
                 _log.exception("emotion recognition failed at t=%.2f", t_s)
                 continue
             if result is None:

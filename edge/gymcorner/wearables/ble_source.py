@@ -54,6 +54,17 @@ async def bleak_discover(timeout_s: float) -> list[tuple[str, str | None, int | 
     return [(dev.address, adv.local_name or dev.name, adv.rssi) for dev, adv in found.values()]
 
 
+def link_errors() -> tuple[type[BaseException], ...]:
+    """What a BLE link may raise: bleak's own errors (BlueZ's D-Bus ones among them), the
+    operating system's, timeouts (asyncio's is its own class before Python 3.11) and a link
+    that closed under the reader. Anything else is a bug and is not swallowed."""
+    try:
+        from bleak.exc import BleakError
+    except ImportError:  # bleak is imported lazily; without it only the fallbacks can occur
+        return (OSError, TimeoutError, asyncio.TimeoutError, EOFError)
+    return (BleakError, OSError, TimeoutError, asyncio.TimeoutError, EOFError)
+
+
 class BleSource:
     name = "ble"
 
@@ -131,7 +142,7 @@ class BleSource:
                 try:
                     found = await self._discover(self._config.scan_timeout_s)
                     self._counts["scans"] += 1
-                except Exception as err:
+                except link_errors() as err:
                     _log.warning("BLE scan failed: %s", err)
                     found = []
                 for address, name, rssi in sorted(found, key=lambda f: -(f[2] if f[2] is not None else -999)):
@@ -185,20 +196,20 @@ class BleSource:
         battery = location = None
         try:
             battery = parse_battery_level(await client.read_gatt_char(BATTERY_LEVEL_UUID))
-        except Exception as err:
+        except (*link_errors(), GattError) as err:
             _log.debug("battery level not read: %s", err)
         try:
             loc = parse_body_sensor_location(await client.read_gatt_char(BODY_SENSOR_LOCATION_UUID))
             location = None if loc is None else loc.name.lower()
-        except Exception as err:
+        except (*link_errors(), GattError) as err:
             _log.debug("body sensor location not read: %s", err)
         return battery, location
 
     async def _disconnect(self, client: Any) -> None:
         try:
             await asyncio.wait_for(client.disconnect(), 2.0)
-        except Exception:
-            pass
+        except link_errors() as err:  # the link is going anyway
+            _log.debug("BLE disconnect: %s", err or type(err).__name__)
 
     def _on_measurement(self, address: str) -> Callable[[Any, bytearray], None]:
         def handle(_char: Any, data: bytearray) -> None:

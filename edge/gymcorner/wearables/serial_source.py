@@ -110,7 +110,7 @@ class SerialRelaySource:
             try:
                 ser.write(self._encoder.frame(codec.T_CMD, codec.pack_command(cmd, args)))
                 ser.flush()
-            except Exception as err:
+            except OSError as err:  # pyserial's SerialException (a port that went away) is one
                 self._counts["tx_errors"] += 1
                 _log.debug("relay command not sent: %s", err)
                 return None
@@ -180,8 +180,8 @@ class SerialRelaySource:
         if ser is not None:
             try:
                 ser.close()
-            except Exception:
-                pass
+            except OSError as err:  # pyserial's SerialException is one; the port is going anyway
+                _log.debug("relay port close: %s", err)
 
     # ------------------------------------------------------------------ frames
 
@@ -199,7 +199,7 @@ class SerialRelaySource:
             for event in events:
                 try:
                     self._sink(event)
-                except Exception:
+                except Exception:  # the sink is the caller's code: count and log it, keep reading the relay
                     self._counts["sink_errors"] += 1
                     _log.exception("wearables sink failed")
 

@@ -114,7 +114,7 @@ class WearablesService:
             if self._primary(sensor):
                 self._publisher.publish_json(PRIMARY_SUBTOPIC, body)
             self.published += 1
-        except Exception:
+        except Exception:  # a reader thread's boundary: the next reading publishes again; logged with its trace
             _log.exception("wearables: publishing %s failed", sensor)
 
     def _watch_stale(self) -> None:
