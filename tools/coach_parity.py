@@ -52,11 +52,15 @@ def main() -> int:
         print(f"no recordings in both {args.other} and {args.reference}", file=sys.stderr)
         return 1
     rows = []
+    parts = ("view", "faults", "exercise", "phase")
+    differs = dict.fromkeys(parts, 0)  # frames on which that part of the output differs
     same_frames = same_with_count = total_frames = same_reps = 0
     for name in names:
         ref, got = coach_outputs(args.reference / name), coach_outputs(args.other / name)
         n = min(len(ref), len(got))
         same = sum(a[:4] == b[:4] for a, b in zip(ref[:n], got[:n], strict=False))
+        for k, part in enumerate(parts):
+            differs[part] += sum(a[k] != b[k] for a, b in zip(ref[:n], got[:n], strict=False))
         same_count = sum(a == b for a, b in zip(ref[:n], got[:n], strict=False))
         reps = (ref[-1][4] if ref else 0, got[-1][4] if got else 0)
         rows.append(
@@ -86,6 +90,7 @@ def main() -> int:
         "identical_frames_with_count": round(same_with_count / total_frames, 4),
         "same_rep_count_clips": same_reps,
         "same_rep_count_share": round(same_reps / len(rows), 4),
+        "frames_differing_in": differs,
     }
     print(
         f"identical coach output (view, faults, exercise, rep phase) on {100 * summary['identical_frames']:.2f} % "
@@ -93,6 +98,7 @@ def main() -> int:
         f"so far); same final rep count on {same_reps} of {len(rows)} clips "
         f"({100 * summary['same_rep_count_share']:.1f} %)"
     )
+    print("frames on which it differs, by part: " + ", ".join(f"{p} {v}" for p, v in differs.items()))
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "clips": rows}, indent=2) + "\n")
     return 0
