@@ -24,12 +24,12 @@ import pytest
 
 from gymcorner.config import SourceConfig
 from gymcorner.errors import Reason, SourceError
+from gymcorner.vision.file_source import VideoFileSource
 from gymcorner.vision.live import LiveFrameSource
 from gymcorner.vision.sources import (
     Frame,
     FrameTimeout,
     SourceState,
-    VideoFileSource,
     create_source,
     open_source,
     redact_uri,
