@@ -8,8 +8,9 @@ writer, into their own SQLite files, with heart rate and landmarks) and upload t
 members and sessions of both boxes, each labelled with its box, the filter by box, a
 member's charts, a session's heart rate, a trainer's note, an admin's role change; what
 exists only on a box (the replay, "start session") said on the page; a member's history
-read again only when the server changed; two admins demoting each other at once; and the
-server out of reach at start (one line, exit status 1) and while running (503, then back).
+read again only when the server changed; two admins demoting each other at once; a write
+waiting past lock_timeout_s for another session's lock; and the server out of reach at
+start (one line, exit status 1) and while running (503, then back).
 """
 
 from __future__ import annotations
@@ -297,6 +298,23 @@ def _try_set_role(store: Store, user_id: int, role: str) -> object:
         return set_role(store, user_id, role)
     except HistoryError as err:
         return err
+
+
+def test_a_write_that_waits_past_lock_timeout_for_another_session_is_a_503_that_says_so(chain: Chain) -> None:
+    import psycopg
+
+    app = build_app(chain.url, DashboardConfig(lock_timeout_s=0.5), now=Clock())
+    with TestClient(app, follow_redirects=False) as c, psycopg.connect(chain.url) as holder:
+        log_in(c, name="tess")
+        token = form_token(c, f"/members/{chain.ben}/edit")
+        holder.execute("SELECT * FROM members WHERE id = %s FOR UPDATE", (chain.ben,))  # psql, mid-transaction
+        r = c.post(f"/members/{chain.ben}/edit", data={"csrf": token, "display_name": "Ben", "max_hr_bpm": "190"})
+        assert r.status_code == 503 and "Traceback" not in r.text
+        assert re.fullmatch(r"history database \S+ is locked by another session \(.+\)", alert(r.text)), alert(r.text)
+        assert c.get(f"/members/{chain.ben}").status_code == 200  # reads do not wait for it
+        holder.rollback()
+        r = c.post(f"/members/{chain.ben}/edit", data={"csrf": token, "display_name": "Ben", "max_hr_bpm": "190"})
+        assert r.status_code == 303
 
 
 def gymcorner(*args: str) -> subprocess.CompletedProcess[str]:
