@@ -132,6 +132,8 @@ def test_the_chain_s_dashboard_shows_every_box_s_members_and_sessions_labelled_a
     south = rows_of(dashboard.get(f"/sessions?box={SOUTH}").text, "sessions")
     assert sorted(r[2] for r in south) == ["Ana Silva", "Ben"] and {r[1] for r in south} == {SOUTH}
     assert "No sessions at gym-east-9 yet." in dashboard.get("/sessions?box=gym-east-9").text
+    missing = dashboard.get("/members/999")
+    assert missing.status_code == 404 and alert(missing.text) == "no member 999"  # the server's URL is for 503s
 
     ana = dashboard.get(f"/members/{chain.ana}").text
     assert bars(ana) == 3  # her sessions at both boxes, one bar each
