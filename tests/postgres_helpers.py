@@ -9,14 +9,18 @@ folder only) and runs with fsync off: durability is the box's concern, tested on
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import itertools
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from mqtt_helpers import free_port
 
 USER = "gymcorner"
@@ -83,3 +87,26 @@ class PostgresServer:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_server() -> Iterator[PostgresServer]:
+    """A started server for a test module's fixture, removed after it; a skip with the reason
+    where the server's binaries are not installed."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')")
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries not found (Debian: apt install postgresql)")
+    pg = PostgresServer(bin_dir).start()
+    try:
+        yield pg
+    finally:
+        pg.remove()
+
+
+_databases = itertools.count()
+
+
+def fresh_database(pg: PostgresServer, prefix: str = "chain") -> str:
+    """The URL of a new, empty database on the server (one per test)."""
+    return pg.create_database(f"{prefix}_{next(_databases)}")

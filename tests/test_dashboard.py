@@ -368,6 +368,33 @@ def test_a_member_page_draws_their_sessions_and_the_session_page_lists_reps(app_
     assert plan.status_code == 200 and "strength" in plan.text and "[acsm-2009" in plan.text
 
 
+def test_sessions_carry_their_box_and_a_file_with_two_boxes_filters_by_box(app_client: TestClient, db: Path) -> None:
+    """The box labels and the filter are the same on the box's file as on a chain's server
+    (test_dashboard_chain.py): a box renamed keeps its old sessions under the old id."""
+    sessions_for(db, 1, workouts=2, device_id="corner-old")
+    sessions_for(db, 1, workouts=1, device_id="corner-new")
+    sessions_for(db, None, workouts=1, device_id="corner-new")
+    log_in(app_client, name="tess")
+    listed = app_client.get("/sessions").text
+    assert listed.count('<span class="box">corner-old</span>') == 2 and "<td>guest</td>" in listed
+    assert listed.count('<span class="box">corner-new</span>') == 2
+    assert "Sessions per box: corner-new: 2, corner-old: 2." in listed
+    only_new = app_client.get("/sessions?box=corner-new").text
+    assert "corner-old</span>" not in only_new and '<strong aria-current="true">corner-new</strong>' in only_new
+
+    def reps_bars(html: str) -> int:
+        return html.split('class="chart chart-reps"')[1].split("</svg>")[0].count('class="bar"')
+
+    page = app_client.get("/members/1").text
+    assert reps_bars(page) == 3 and page.count('<span class="box">corner-old</span>') == 2
+    old = app_client.get("/members/1?box=corner-old").text
+    assert reps_bars(old) == 2
+    assert "corner-new</span>" not in old
+    assert "Ben" not in app_client.get("/members?box=corner-new").text  # Ben has no session there
+    assert app_client.get("/members").text.count('<span class="box">') == 2  # Ana's two boxes
+    assert "a chain&#x27;s server" not in page + listed  # nothing of the chain's notes on a box
+
+
 def test_a_member_s_history_is_read_once_until_the_daemon_writes_again(
     app_client: TestClient, db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,7 +5,9 @@ form, and opens the member's page after sessions were recorded for them by the r
 history sink (as the daemon records them, while the dashboard is running). The page must
 draw the SVG charts with one mark per session (two for tempo: down and up), and a note is
 written on a session; screenshots of the member, session and plan pages are saved under
-the test's tmp_path (their paths are printed).
+the test's tmp_path (their paths are printed). The same command with `--database` serves a
+chain's real PostgreSQL server that two boxes uploaded to: the boxes' labels, the filter
+by box, a member's charts, and a session page that says where its replay is.
 """
 
 from __future__ import annotations
@@ -59,12 +61,14 @@ def _accepts(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def serve(data: Path, *args: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
-    """`gymcorner dashboard` on a free loopback port (unless args name one) until the block ends."""
+def serve(data: Path | None, *args: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """`gymcorner dashboard` on a free loopback port (unless args name one) until the block
+    ends, on the history file in `data` (None: args name the database)."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "edge"))
+    where = ["--data-dir", str(data)] if data is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gymcorner", "dashboard", "--port", str(port), "--data-dir", str(data), *args],
+        [sys.executable, "-m", "gymcorner", "dashboard", "--port", str(port), *where, *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -317,3 +321,61 @@ def test_the_start_session_button_reaches_the_corner_named_in_the_config(
         device.close()
     (command,) = device.commands
     assert (command["cmd"], command["args"]) == ("start_session", {"member": str(ana.id)})
+
+
+def test_the_chain_s_dashboard_filters_by_box_in_chromium(browser: Any, tmp_path: Path) -> None:
+    from postgres_helpers import fresh_database, running_server
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import WebDriverWait
+    from test_history_postgres import run_cli
+
+    from gymcorner.history.postgres import open_postgres
+
+    with running_server() as pg:
+        url = fresh_database(pg)
+        for box, workouts in (("gym-north-1", 2), ("gym-south-1", 1)):
+            db = tmp_path / f"{box}.sqlite3"
+            store = open_sqlite(db)
+            ana = store.add_member("Ana Silva", birth_year=1990).id
+            store.close()
+            sessions_for(db, ana, workouts=workouts, device_id=box)
+            run_cli(["history", "sync", "--to", url, "--db", str(db)])
+        store = open_postgres(url)
+        add_user(store, "boss", "admin", PASSWORD)
+        store.close()
+        with serve(None, "--database", url) as (port, proc):
+            base = f"http://127.0.0.1:{port}"
+            browser.get(f"{base}/login?next=/members")
+            browser.find_element(By.NAME, "name").send_keys("boss")
+            browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+            browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait = WebDriverWait(browser, 30)
+            wait.until(until.url_to_be(f"{base}/members"))
+            labels = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "table.members span.box")]
+            assert labels == ["gym-north-1", "gym-south-1"]  # Ana's two boxes
+            browser.find_element(By.LINK_TEXT, "Ana Silva").click()
+            wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Ana Silva"))
+            assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart-reps rect.bar")) == 3
+            assert "open this member on the dashboard of the box" in browser.page_source  # no corner here
+            browser.find_element(By.LINK_TEXT, "gym-north-1").click()  # the filter
+            wait.until(until.presence_of_element_located((By.CSS_SELECTOR, "p.boxes strong")))
+            assert browser.find_element(By.CSS_SELECTOR, "p.boxes strong").text == "gym-north-1"
+            marks = browser.find_elements(By.CSS_SELECTOR, "svg.chart-reps rect.bar")
+            assert len(marks) == 2 and all(m.size["height"] > 0 for m in marks)
+            boxes = {b.text for b in browser.find_elements(By.CSS_SELECTOR, "table.sessions span.box")}
+            assert boxes == {"gym-north-1"}
+            shot = tmp_path / "dashboard_chain_member.png"
+            browser.save_screenshot(str(shot))
+            browser.find_elements(By.CSS_SELECTOR, "table.sessions a")[0].click()
+            wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Session "))
+            assert browser.find_element(By.CSS_SELECTOR, "svg.chart-hr-curve").is_displayed()
+            said = browser.find_element(By.CSS_SELECTOR, "p.chain").text
+            assert said.startswith("The replay stays on gym-north-1, the box that recorded it")
+            assert not browser.find_elements(By.ID, "replay-canvas")
+            session_shot = tmp_path / "dashboard_chain_session.png"
+            browser.save_screenshot(str(session_shot))
+            assert proc.poll() is None
+        for path in (shot, session_shot):
+            assert path.stat().st_size > 10_000
+            print(f"screenshot: {path}")

@@ -56,12 +56,13 @@ def squat_avatar_frames() -> tuple[AvatarFrame, ...]:
     return tuple(build_frame(s, None, None, i) for i, s in enumerate(load_recording(SQUATS).samples()))
 
 
-def sessions_for(db: Path, member_id: int | None, workouts: int) -> None:
-    """Workouts recorded as the daemon records them: through the sink and the writer thread,
-    each with the 6 s of a squat's landmarks before its first cue (its replay: 60 frames)."""
+def sessions_for(db: Path, member_id: int | None, workouts: int, device_id: str = "corner-members") -> None:
+    """Workouts recorded as the daemon of box `device_id` records them: through the sink and
+    the writer thread, each with the 6 s of a squat's landmarks before its first cue (its
+    replay: 60 frames)."""
     writer = HistoryWriter(open_sqlite(db))
     writer.start()
-    sink = HistorySink("corner-members", writer)
+    sink = HistorySink(device_id, writer)
     for _ in range(workouts):
         sink.member_id = member_id  # each session's member, as start_session gives it
         for frame in squat_avatar_frames():

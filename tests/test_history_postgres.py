@@ -9,14 +9,13 @@ is duplicated and every box's sessions are there.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from postgres_helpers import PostgresServer, find_pg_bin
+from postgres_helpers import PostgresServer, fresh_database, running_server
 from test_history_sink import rep, summary
 
 from gymcorner.cli import main as cli_main
@@ -31,25 +30,18 @@ from gymcorner.history.store import Store
 from gymcorner.history.sync import upload
 
 pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')")
-_names = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PostgresServer]:
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries not found (Debian: apt install postgresql)")
-    pg = PostgresServer(bin_dir).start()
-    try:
+    with running_server() as pg:
         yield pg
-    finally:
-        pg.remove()
 
 
 @pytest.fixture
 def url(server: PostgresServer) -> str:
     """A fresh database on the shared server for each test."""
-    return server.create_database(f"chain_{next(_names)}")
+    return fresh_database(server)
 
 
 def pg_columns(store: Store) -> dict[str, list[tuple[str, str, str]]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from gymcorner.config.base import Section
 
@@ -43,8 +43,22 @@ class DashboardConfig(Section):
         le=1000,
         description="Failed logins allowed per minute for one user name and for one client; beyond: 429.",
     )
+    database: str | None = Field(
+        None,
+        description=(
+            "A chain's PostgreSQL server (postgresql://user@host/db) to serve instead of this box's history file: "
+            "the members and sessions every box uploaded, each session labelled with its box. Unset: the box's "
+            "file ([history] path). The password comes from ~/.pgpass or $PGPASSWORD, never from here."
+        ),
+    )
     lock_timeout_s: float = Field(
-        2.0, gt=0, le=60, description="How long a page waits for the history file the daemon is writing."
+        2.0,
+        gt=0,
+        le=60,
+        description=(
+            "How long a page waits for the history file the daemon is writing; on a chain's server, for another "
+            "session's lock, and (2 s at least) for a connection."
+        ),
     )
     command_timeout_s: float = Field(
         5.0,
@@ -59,3 +73,10 @@ class DashboardConfig(Section):
         "http://127.0.0.1:8080/",
         description="The live avatar viewer (`gymcorner viewer`) that the dashboard's live view links to.",
     )
+
+    @field_validator("database")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL (the box's own file is [history] path)")
+        return value

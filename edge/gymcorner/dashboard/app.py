@@ -4,19 +4,18 @@ Every route but /login and the static files (the style sheet and the replay's tw
 scripts: code, no data) is wrapped by `guarded`: no live login means a
 redirect to /login (pages) or 401 (`/api/...`); a role that may not see the route gets
 403; a form POST whose `csrf` field is not the login's token gets 403. Database work runs
-in a worker thread on a connection of its own (`History.run`); a locked or corrupt file is
-a 503 page that says why, an unknown member or session a 404.
+in a worker thread on a connection of its own (`History.run`, database.py: the box's file
+or a chain's PostgreSQL server); a locked or corrupt file, or a server out of reach, is a
+503 page that says why (and the next request tries again), an unknown member or session a 404.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-import threading
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable
-from contextlib import closing
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -32,11 +31,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gymcorner.config.dashboard import DashboardConfig
 from gymcorner.dashboard.charts import SessionPoint
 from gymcorner.dashboard.corner import CornerLink
+from gymcorner.dashboard.database import History, Version, open_history
 from gymcorner.dashboard.html import CSS, e, layout, message
 from gymcorner.dashboard.progress import points_of
 from gymcorner.dashboard.security import Clock, Login, LoginLimiter, Logins, same_token
 from gymcorner.errors import HistoryError, Reason
-from gymcorner.history.sqlite import open_sqlite
 from gymcorner.history.store import Store, name_key
 
 _log = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ LOGIN_CSRF_COOKIE = "gymcorner_login_csrf"
 MAX_FORM_BYTES = 64 * 1024
 VERIFY_SLOTS = 2  # password verifications at once (argon2id: 64 MiB and ~0.7 s of a core each)
 MEMBER_VIEWS = 64  # members whose history is kept read between requests
-MEMBER_VIEW_TTL_S = 30.0  # and for at most this long, whatever the file's stat says
+MEMBER_VIEW_TTL_S = 30.0  # and for at most this long, whatever the version says
 T = TypeVar("T")
 
 SECURITY_HEADERS = (
@@ -79,46 +78,11 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
-@dataclass
-class History:
-    """Opens the history file once per call, in the calling (worker) thread."""
-
-    path: Path
-    lock_timeout_s: float
-    _migrated: bool = False
-    _probe: sqlite3.Connection | None = None  # for version() only, never written through
-    _probe_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def run(self, work: Callable[[Store], T]) -> T:
-        store = open_sqlite(self.path, self.lock_timeout_s, migrate=not self._migrated)
-        self._migrated = True
-        with closing(store):
-            return work(store)
-
-    def version(self) -> int | None:
-        """A number that changes whenever any connection commits to the file (`PRAGMA
-        data_version` on one long-lived read-only connection); None when it cannot be read.
-
-        The file's stat would not do: with connections opened per request, the WAL file
-        comes and goes with them."""
-        with self._probe_lock:
-            try:
-                if self._probe is None:
-                    uri = f"file:{urllib.parse.quote(str(self.path))}?mode=ro"
-                    self._probe = sqlite3.connect(uri, uri=True, check_same_thread=False)
-                return int(self._probe.execute("PRAGMA data_version").fetchone()[0])
-            except sqlite3.Error:
-                if self._probe is not None:
-                    self._probe.close()
-                self._probe = None
-                return None
-
-
 @dataclass(frozen=True)
 class MemberView:
     """A member's rows (`Store.member_data`) and their chart points, as read at `version`."""
 
-    version: int
+    version: Version
     read_at: float
     data: dict[str, Any]
     points: list[SessionPoint]
@@ -145,10 +109,10 @@ class Dashboard:
         return await run_in_threadpool(self.history.run, work)
 
     async def member_view(self, member_id: int) -> MemberView:
-        """A member's history for their pages, read again only when the file changed.
+        """A member's history for their pages, read again only when the database changed.
 
         A member's page and plan read every rep of the member (hundreds of rows, ~10 ms of
-        a core) while the box coaches beside them; most requests see the same file."""
+        a core) while the box coaches beside them; most requests see the same data."""
         version = self.history.version()  # before the read: a commit during it shows next time
         now = time.monotonic()
         view = self.members.get(member_id)
@@ -166,6 +130,11 @@ class Dashboard:
 
     def page(self, title: str, body: str, login: Login | None, status: int = 200) -> HTMLResponse:
         return HTMLResponse(layout(title, body, login, self.config.viewer_url), status_code=status)
+
+    def said(self, err: HistoryError) -> str:
+        """The error's one line without where the database is (that is for the 503 page, which
+        helps whoever fixes it; a form's mistake or a 404 needs none of it)."""
+        return str(err).replace(f" in {self.history.where}", "")
 
     def secure(self, request: Request) -> bool:
         return self.config.secure_cookies or request.url.scheme == "https"
@@ -315,27 +284,39 @@ async def history_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": str(exc)}, status_code=status)
     title = {404: "Not found", 409: "Not possible", 503: "History unavailable"}[status]
-    if status == 404:  # the file's path is for the 503 page (it helps whoever fixes the file), not here
-        exc = HistoryError(str(exc).split(" in /", 1)[0], exc.reason)
-    hint = "" if status != 503 else "<p>The coaching daemon keeps coaching; try again once the file is usable.</p>"
-    return dash.page(title, message(str(exc)) + hint, login, status)
+    said = str(exc) if status == 503 else dash.said(exc)
+    hint = UNAVAILABLE_HINT[dash.history.on_box] if status == 503 else ""
+    return dash.page(title, message(said) + hint, login, status)
+
+
+UNAVAILABLE_HINT = {
+    True: "<p>The coaching daemon keeps coaching; try again once the file is usable.</p>",
+    False: "<p>The boxes keep coaching and keep their sessions until they can upload them; this page works "
+    "again as soon as the server answers.</p>",
+}
 
 
 def build_app(
-    db_path: Path, config: DashboardConfig | None = None, now: Clock = time.monotonic, corner: CornerLink | None = None
+    database: Path | str,
+    config: DashboardConfig | None = None,
+    now: Clock = time.monotonic,
+    corner: CornerLink | None = None,
 ) -> Starlette:
-    """The dashboard over one history file; `corner` is the device "start session" talks to."""
-    from gymcorner.dashboard import manage, notes, pages, sessions, start, users
+    """The dashboard over a box's history file or a chain's postgresql:// server (which must
+    answer now: HistoryError otherwise); `corner` is the device "start session" talks to
+    (on the box's file only)."""
+    from gymcorner.dashboard import boxes, manage, notes, pages, sessions, start, users
 
     config = config or DashboardConfig()
+    history = open_history(database, config.lock_timeout_s)
     dash = Dashboard(
-        History(Path(db_path), config.lock_timeout_s),
+        history,
         config,
         Logins(config.session_idle_min * 60.0, config.session_max_h * 3600.0, now),
         LoginLimiter(config.login_failures_per_min, 60.0, now),
-        corner,
+        corner if history.on_box else None,
     )
-    try:  # migrate now, once, rather than in the first requests at the same time
+    try:  # migrate the file now, once, rather than in the first requests at the same time (a server: done)
         dash.history.run(lambda store: None)
     except HistoryError as err:  # served as 503 pages until the file is usable
         _log.error("dashboard: history unavailable: %s", err)
@@ -349,12 +330,19 @@ def build_app(
         Route("/logout", guarded(logout), methods=["POST"]),
         *pages.routes(guarded),
         *sessions.routes(guarded),
+        *boxes.routes(guarded),
         *notes.routes(guarded),
         *users.routes(guarded),
         *manage.routes(guarded),
         *start.routes(guarded),
     ]
-    app = Starlette(routes=routes, exception_handlers={HistoryError: history_error})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        history.close()  # the pool's connections to a chain's server, or the file's probe
+
+    app = Starlette(routes=routes, exception_handlers={HistoryError: history_error}, lifespan=lifespan)
     app.state.dashboard = dash
     app.add_middleware(SecurityHeaders)
     return app

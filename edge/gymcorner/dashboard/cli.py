@@ -3,6 +3,11 @@
 The password of a new user is read from `--password-file` or standard input (a terminal
 is asked twice, without echo), never from the command line, where `ps` and the shell's
 history would show it. The installer pipes the first admin's password in this way.
+
+Which database: `--data-dir D` (the box's file D/history.sqlite3), else `--database URL`
+or `[dashboard] database` (a chain's PostgreSQL server), else `[history] path`. A server
+that cannot be reached at start is one line and exit status 1 (`__main__`), before
+anything listens.
 """
 
 from __future__ import annotations
@@ -44,17 +49,29 @@ def add_parser(sub: Any) -> None:
 
 def _where(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", "-c", metavar="FILE", help="TOML config ([dashboard], [history] path)")
-    p.add_argument(
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
         "--data-dir", metavar="D", help="folder of the history file (D/history.sqlite3; default: [history] path)"
+    )
+    which.add_argument(
+        "--database",
+        metavar="URL",
+        help="a chain's postgresql:// server: every box's members and sessions (default: [dashboard] database)",
     )
 
 
-def _db_path(args: argparse.Namespace, config: Any) -> Path:
+def _database(args: argparse.Namespace, config: Any) -> Path | str:
+    """The box's history file (a Path) or a chain's server (a postgresql:// URL)."""
     from gymcorner.config.history import HISTORY_FILE, default_history_path
+    from gymcorner.history import is_url
 
     if args.data_dir:
         return Path(args.data_dir) / HISTORY_FILE
-    return default_history_path(config.history.path)
+    if args.database:
+        if not is_url(args.database):
+            raise ConfigError(f"--database {args.database}: must be a postgresql:// URL (a file: --data-dir)")
+        return str(args.database)
+    return config.dashboard.database or default_history_path(config.history.path)
 
 
 def read_password(path: str | None) -> str:
@@ -78,7 +95,7 @@ def cmd_dashboard(args: argparse.Namespace, _stop: Any) -> int:
     from gymcorner.config import load_config
 
     config = load_config(args.config)
-    db = _db_path(args, config)
+    db = _database(args, config)
     if args.dashboard_command == "user":
         return _users(args, db, config)
     cfg = config.dashboard
@@ -88,22 +105,28 @@ def cmd_dashboard(args: argparse.Namespace, _stop: Any) -> int:
 
     from gymcorner.dashboard.app import build_app
     from gymcorner.dashboard.corner import CornerLink
+    from gymcorner.history import is_url
+    from gymcorner.history.postgres import redact
 
-    corner = CornerLink(config.mqtt, config.device.id, cfg.command_timeout_s) if config.mqtt.enabled else None
-    app = build_app(db, cfg, corner=corner)
+    on_box = not is_url(db)  # a chain's server has no corner of its own to start sessions on
+    corner = (
+        CornerLink(config.mqtt, config.device.id, cfg.command_timeout_s) if on_box and config.mqtt.enabled else None
+    )
+    app = build_app(db, cfg, corner=corner)  # a server out of reach: HistoryError, one line
     tls: dict[str, Any] = {}
     if cfg.tls_cert and cfg.tls_key:
         tls = {"ssl_certfile": str(cfg.tls_cert), "ssl_keyfile": str(cfg.tls_key)}
-    print(f"dashboard: http{'s' if tls else ''}://{host}:{port}/ (history {db})", flush=True)
+    what = f"history {db}" if on_box else f"the chain's server {redact(str(db))}"
+    print(f"dashboard: http{'s' if tls else ''}://{host}:{port}/ ({what})", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, **tls)
     return 0
 
 
-def _users(args: argparse.Namespace, db: Path, config: Any) -> int:
-    from gymcorner.history.sqlite import open_sqlite
+def _users(args: argparse.Namespace, db: Path | str, config: Any) -> int:
+    from gymcorner.history import open_store
     from gymcorner.history.users import add_user, find_user, list_users
 
-    store = open_sqlite(db, config.history.lock_timeout_s)
+    store = open_store(db, config.history.lock_timeout_s)
     try:
         if args.user_command == "list":
             for u in list_users(store):

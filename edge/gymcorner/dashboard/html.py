@@ -28,6 +28,7 @@ def layout(title: str, body: str, login: Login | None = None, viewer_url: str | 
             links.append(f'<a href="/members/{login.member_id}">My history</a>')
         else:
             links.append('<a href="/members">Members</a>')
+            links.append('<a href="/sessions">Sessions</a>')
         if login.role == "admin":
             links.append('<a href="/users">Users</a>')
         links.append('<a href="/account/password">Password</a>')
@@ -91,6 +92,10 @@ form.stacked textarea { display: block; margin-top: 0.3rem; font: inherit; }
 .note p { margin: 0.2rem 0; white-space: pre-wrap; }
 .error { color: #a4161a; background: #fde8e8; padding: 0.5rem; border-radius: 4px; }
 .ok { color: #1b4332; background: #e3f5e9; padding: 0.5rem; border-radius: 4px; }
+.box { font-family: ui-monospace, monospace; font-size: 0.9rem; background: #eef2f2; padding: 0 0.3rem;
+  border-radius: 3px; }
+.boxes strong { background: #264653; color: #fff; padding: 0 0.3rem; border-radius: 3px; }
+.chain { border-left: 3px solid #e9c46a; padding-left: 0.5rem; max-width: 48rem; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 .chart { background: #fff; border: 1px solid #ddd; }
 .reason { color: #444; font-size: 0.9rem; }

@@ -80,8 +80,11 @@ async def member_delete(request: Request, dash: Dashboard, login: Login, form: d
     """GET: the confirm page with what will go; POST (from it): delete, end their logins."""
     member_id = int(request.path_params["member_id"])
     if request.method == "GET":
+        from gymcorner.dashboard.chain import MEMBER_DELETE, chain_note
+
         found = await dash.db(lambda s: footprint(s, member_id))
-        return dash.page(f"Delete {found.display_name}?", _confirm_form(member_id, found, login.csrf), login)
+        body = chain_note(dash, MEMBER_DELETE) + _confirm_form(member_id, found, login.csrf)
+        return dash.page(f"Delete {found.display_name}?", body, login)
     if form.get("confirm") != "yes":
         return dash.page("Not deleted", message("confirm on the member's delete page"), login, 400)
     gone = await dash.db(lambda s: delete_and_count(s, member_id))

@@ -36,9 +36,13 @@ def may_change(login: Login, note: Row) -> bool:
     return login.role == "admin" or (login.role == "trainer" and name_key(str(note["author"])) == name_key(login.name))
 
 
-def notes_section(session_id: int, notes: list[Row], login: Login, note: str = "", draft: str = "") -> str:
+def notes_section(
+    session_id: int, notes: list[Row], login: Login, note: str = "", draft: str = "", dash: Dashboard | None = None
+) -> str:
     """The session's notes, oldest first; staff also get the form that adds one, and a link
-    to change each note they may change."""
+    to change each note they may change (on a chain's server, with where a note stays)."""
+    from gymcorner.dashboard.chain import NOTES, chain_note
+
     items = []
     for n in notes:
         edited = f", edited {e(when(n['edited_at']))}" if n.get("edited_at") is not None else ""
@@ -56,7 +60,7 @@ def notes_section(session_id: int, notes: list[Row], login: Login, note: str = "
             f'<input type="hidden" name="csrf" value="{e(login.csrf)}">'
             f'<label>Add a note <textarea name="text" rows="3" cols="60" maxlength="{NOTE_MAX_CHARS}" required>'
             f'{e(draft)}</textarea></label><button type="submit">Save the note</button></form>'
-        )
+        ) + (chain_note(dash, NOTES) if dash is not None else "")
     return '<h2 id="notes">Notes</h2>' + shown + form
 
 

@@ -4,6 +4,9 @@ Roles: an admin and a trainer see every member and may add and edit them; a memb
 sees only its own member's pages (the users' pages are users.py). The
 member form validates as `gymcorner members` does (the same Store checks), and a mistake
 is the form again with one line saying what is wrong (status 400), never a traceback.
+Every session is labelled with its box, and the members list and a member's page take
+`?box=ID` (boxes.py): on a chain's server, one box's members, or a member's sessions and
+charts at one box.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from gymcorner.dashboard.boxes import box_filter, chosen_box
+from gymcorner.dashboard.chain import MEMBER_FORM, chain_note
 from gymcorner.dashboard.charts import (
     depth_chart,
     faults_chart,
@@ -26,6 +31,7 @@ from gymcorner.dashboard.charts import (
     tempo_chart,
 )
 from gymcorner.dashboard.html import e, message, num, table, when
+from gymcorner.dashboard.progress import points_of
 from gymcorner.dashboard.security import Login
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.store import Member
@@ -69,7 +75,10 @@ async def home(request: Request, dash: Dashboard, login: Login, form: dict[str, 
 
 
 async def members_list(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
-    members = await dash.db(lambda s: s.list_members())
+    from gymcorner.history.browse import boxes, member_boxes
+
+    box = chosen_box(request)
+    members, trained_at, found = await dash.db(lambda s: (s.list_members(), member_boxes(s), boxes(s)))
     rows = [
         (
             f'<a href="/members/{m.id}">{e(m.display_name)}</a>',
@@ -77,16 +86,23 @@ async def members_list(request: Request, dash: Dashboard, login: Login, form: di
             e(m.level),
             e(m.goal),
             e(m.max_hr_bpm or "from age"),
+            " ".join(f'<span class="box">{e(b)}</span>' for b in trained_at.get(m.id, [])) or "–",
         )
         for m in members
+        if box is None or box in trained_at.get(m.id, [])
     ]
-    body = '<p><a href="/members/new">Add a member</a></p>' + (
-        table(("Name", "Born", "Level", "Goal", "Max HR"), rows, "members") if rows else "<p>No members yet.</p>"
+    headers = ("Name", "Born", "Level", "Goal", "Max HR", "Boxes")
+    nobody = f"<p>No member has a session at {e(box)}.</p>" if box else "<p>No members yet.</p>"
+    body = (
+        '<p><a href="/members/new">Add a member</a></p>'
+        + box_filter("/members", [b for b, _ in found], box)
+        + (table(headers, rows, "members") if rows else nobody)
     )
-    return dash.page("Members", body, login)
+    return dash.page("Members" + (f" with sessions at {box}" if box else ""), body, login)
 
 
-def _member_form(action: str, values: dict[str, Any], csrf: str, note: str = "") -> str:
+def _member_form(action: str, values: dict[str, Any], csrf: str, note: str = "", said: str = "") -> str:
+    """The profile form; `note` a mistake to show, `said` what the page adds (chain.py)."""
     fields = [f'<label>Name <input name="display_name" value="{e(values.get("display_name"))}" required></label>']
     for key, label, kind in PROFILE_FIELDS:
         value = values.get(key)
@@ -99,6 +115,7 @@ def _member_form(action: str, values: dict[str, Any], csrf: str, note: str = "")
             fields.append(f'<label>{e(label)} <input name="{key}" value="{e(value)}"></label>')
     return (
         message(note)
+        + said
         + f'<form method="post" action="{e(action)}" class="stacked">'
         + f'<input type="hidden" name="csrf" value="{e(csrf)}">'
         + "".join(fields)
@@ -129,8 +146,9 @@ def _profile(form: dict[str, str]) -> dict[str, Any]:
 
 
 async def member_new(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    said = chain_note(dash, MEMBER_FORM)
     if request.method == "GET":
-        return dash.page("Add a member", _member_form("/members/new", {}, login.csrf), login)
+        return dash.page("Add a member", _member_form("/members/new", {}, login.csrf, said=said), login)
     try:
         profile = _profile(form)
         set_fields = {k: v for k, v in profile.items() if v is not None}
@@ -138,16 +156,18 @@ async def member_new(request: Request, dash: Dashboard, login: Login, form: dict
     except (ValueError, HistoryError) as err:
         if isinstance(err, HistoryError) and err.reason is not Reason.HISTORY_CONFLICT:
             raise
-        return dash.page("Add a member", _member_form("/members/new", form, login.csrf, str(err)), login, 400)
+        return dash.page("Add a member", _member_form("/members/new", form, login.csrf, str(err), said), login, 400)
     return RedirectResponse(f"/members/{member.id}", status_code=303)
 
 
 async def member_edit(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
     member_id = int(request.path_params["member_id"])
     action = f"/members/{member_id}/edit"
+    said = chain_note(dash, MEMBER_FORM)
     if request.method == "GET":
         member = await dash.db(lambda s: s.member(member_id))
-        return dash.page(f"Edit {member.display_name}", _member_form(action, member.to_dict(), login.csrf), login)
+        page = _member_form(action, member.to_dict(), login.csrf, said=said)
+        return dash.page(f"Edit {member.display_name}", page, login)
     try:
         profile = _profile(form)
         name = form.get("display_name", "")
@@ -157,7 +177,7 @@ async def member_edit(request: Request, dash: Dashboard, login: Login, form: dic
     except (ValueError, HistoryError) as err:
         if isinstance(err, HistoryError) and err.reason is not Reason.HISTORY_CONFLICT:
             raise
-        return dash.page("Edit member", _member_form(action, form, login.csrf, str(err)), login, 400)
+        return dash.page("Edit member", _member_form(action, form, login.csrf, str(err), said), login, 400)
     return RedirectResponse(f"/members/{member.id}", status_code=303)
 
 
@@ -168,6 +188,9 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
     view = await dash.member_view(member_id)
     data = view.data
     m = Member(**data["member"])
+    box = chosen_box(request)
+    shown = [s for s in data["sessions"] if box is None or s["device_id"] == box]
+    trained_at = sorted({str(s["device_id"]) for s in data["sessions"]})
     profile = table(
         ("Born", "Weight", "Height", "Goal", "Level", "Max HR", "Language"),
         [
@@ -187,6 +210,8 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
     if login.role in STAFF:
         links[:0] = [f'<a href="/members/{m.id}/edit">Edit</a>', f'<a href="/members/{m.id}/delete">Delete</a>']
     points = view.points
+    if box is not None:  # the charts of the sessions at that box, drawn from the same read
+        points = view.derive(("points", box), lambda d: points_of({**d, "sessions": shown}))
     charts = (
         '<h2>Progress</h2><div class="charts">'
         + reps_chart(points)
@@ -197,7 +222,7 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
         + heart_rate_chart(points)
         + "</div>"
         if points
-        else "<p>No sessions recorded yet.</p>"
+        else f"<p>No sessions recorded{' at ' + e(box) if box else ''} yet.</p>"
     )
     noted = Counter(n["session_id"] for n in data["notes"])
     rows = [
@@ -206,12 +231,12 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
             e(s["state"]),
             e(s["exercise"]),
             e(s["reps"]),
-            e(s["device_id"]),
+            f'<span class="box">{e(s["device_id"])}</span>',
             e(noted.get(s["id"], 0) or "–"),
         )
-        for s in reversed(data["sessions"])
+        for s in reversed(shown)
     ]
-    sessions = table(("Started", "State", "Exercise", "Reps", "Device", "Notes"), rows, "sessions") if rows else ""
+    sessions = table(("Started", "State", "Exercise", "Reps", "Box", "Notes"), rows, "sessions") if rows else ""
     from gymcorner.dashboard.start import start_button
 
     body = (
@@ -220,6 +245,7 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
         + " · ".join(links)
         + "</p>"
         + start_button(dash, login, m)
+        + box_filter(f"/members/{m.id}", trained_at, box)
         + charts
         + "<h2>Sessions</h2>"
         + sessions

@@ -6,7 +6,9 @@ is drawn on the server like the member's charts (inline SVG, `charts.hr_curve_ch
 the five zones behind it when the member's maximum heart rate is known (their profile's,
 else from their age at the session). The replay is the one script of the dashboard
 (static/replay.js, served from this box): it fetches the session's landmark chunks and
-draws the stick figure on a canvas, so this page alone allows scripts from 'self'.
+draws the stick figure on a canvas, so this page alone allows scripts from 'self'. On a
+chain's server there are no landmarks to replay (they stay on the box that recorded them):
+the page says so and names the box.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gymcorner.dashboard.chain import no_replay
 from gymcorner.dashboard.charts import hr_curve_chart
 from gymcorner.dashboard.html import e, num, table, when
 from gymcorner.dashboard.notes import notes_section
@@ -106,9 +109,12 @@ def heart_rate_section(rows: SessionRows) -> str:
     )
 
 
-def replay_section(session_id: int, rows: SessionRows) -> str:
-    """The player (replay.js fills it in): a canvas, play / pause, a time slider, the view."""
+def replay_section(session_id: int, rows: SessionRows, elsewhere: str | None = None) -> str:
+    """The player (replay.js fills it in): a canvas, play / pause, a time slider, the view;
+    `elsewhere` says where the landmarks are when they are not here (a chain's server)."""
     kept = rows.landmarks
+    if not kept["frames"] and elsewhere:
+        return f'<h2>Replay</h2><p class="reason chain">{e(elsewhere[:1].upper() + elsewhere[1:])}.</p>'
     if not kept["frames"]:
         return "<h2>Replay</h2><p>No landmarks were kept for this session (none are kept with landmarks_hz = 0).</p>"
     start = origin_t(rows) or float(kept["t0"])
@@ -148,7 +154,7 @@ async def session_page(
     who = rows.member.display_name if rows.member is not None else "guest"
     summary = (
         f"<p>{e(who)} · {e(when(session['started_at']))} to {e(when(session['ended_at']))} · {e(session['state'])}"
-        f" · {e(session['reps'])} reps · device {e(session['device_id'])}</p>"
+        f' · {e(session["reps"])} reps · box <span class="box">{e(session["device_id"])}</span></p>'
     )
     if session["member_id"] is not None:
         summary += f'<p><a href="/members/{session["member_id"]}">Back to {e(who)}</a></p>'
@@ -190,8 +196,8 @@ async def session_page(
         + "<h2>Reps</h2>"
         + table(("Set", "Rep", "Exercise", "Quality", "Faults", "Depth", "Down s", "Up s"), rep_rows, "reps")
         + heart_rate_section(rows)
-        + replay_section(session_id, rows)
-        + notes_section(session_id, rows.notes, login, note, draft)
+        + replay_section(session_id, rows, no_replay(dash, str(session["device_id"])))
+        + notes_section(session_id, rows.notes, login, note, draft, dash)
     )
     page = dash.page(f"Session {session_id}", body, login, status)
     page.headers["content-security-policy"] = REPLAY_CSP
@@ -207,6 +213,9 @@ async def api_landmarks(request: Request, dash: Dashboard, login: Login, form: d
     if not own(login, session["member_id"]):
         return not_yours(dash, login, api=True)
     data = await dash.db(lambda s: session_landmarks(s, session_id))
+    elsewhere = no_replay(dash, str(session["device_id"]))
+    if not data and elsewhere:
+        return JSONResponse({"error": elsewhere}, status_code=404)
     return Response(data, media_type="application/octet-stream", headers={"x-landmark-format": "1"})
 
 

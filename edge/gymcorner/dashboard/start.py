@@ -5,6 +5,8 @@ The button on the member's page posts (with the login's CSRF token) to
 device over MQTT (`corner.CornerLink`) and shows what the device answered: the member it
 now coaches and today's plan, or its error, or that no reply came in time, or that the
 broker is out of reach. The status says which (200, 502, 504, 503), so a script can tell.
+A dashboard on a chain's server has no corner: the member's page says where sessions start
+instead of the button, and a POST is 503 with that line.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gymcorner.dashboard.chain import NO_CORNER, chain_note
 from gymcorner.dashboard.corner import CornerReply, Outcome
 from gymcorner.dashboard.html import e, message
 from gymcorner.dashboard.security import Login
@@ -30,8 +33,13 @@ MQTT_OFF = "no corner to start a session on: MQTT is off in this box's config ([
 
 
 def start_button(dash: Dashboard, login: Login, member: Member) -> str:
-    """The form on a member's page (staff, and only when the box speaks MQTT)."""
-    if dash.corner is None or login.role not in ("admin", "trainer"):
+    """The form on a member's page (staff, and only when the box speaks MQTT); on a chain's
+    server, the line that says where sessions start."""
+    if login.role not in ("admin", "trainer"):
+        return ""
+    if not dash.history.on_box:
+        return chain_note(dash, NO_CORNER[:1].upper() + NO_CORNER[1:] + ".")
+    if dash.corner is None:
         return ""
     return (
         f'<form method="post" action="/members/{member.id}/start" class="inline">'
@@ -46,7 +54,7 @@ async def start_session(request: Request, dash: Dashboard, login: Login, form: d
     title = f"Start a session for {member.display_name}"
     back = f'<p><a href="/members/{member.id}">Back to {e(member.display_name)}</a></p>'
     if dash.corner is None:
-        return dash.page(title, message(MQTT_OFF) + back, login, 503)
+        return dash.page(title, message(MQTT_OFF if dash.history.on_box else NO_CORNER) + back, login, 503)
     answer = await run_in_threadpool(dash.corner.start_session, member_id)
     return dash.page(title, _answer(answer, dash.corner.device_id, member) + back, login, STATUS[answer.outcome])
 

@@ -43,11 +43,6 @@ if TYPE_CHECKING:
 ADMIN = ("admin",)
 
 
-def said(err: HistoryError) -> str:
-    """The error's one line without the file's path (that is for the 503 page, not a form)."""
-    return str(err).split(" in /", 1)[0]
-
-
 def _member_id(store: Store, role: str, member: str) -> int | None:
     """The member a member login names (by display name or id); None for the other roles."""
     return store.find_member(member).id if member and role == "member" else None
@@ -68,7 +63,7 @@ async def users_page(request: Request, dash: Dashboard, login: Login, form: dict
         except HistoryError as err:
             if err.reason is Reason.HISTORY_UNAVAILABLE:
                 raise
-            note, status = said(err), 400
+            note, status = dash.said(err), 400
     users = await dash.db(list_users)
     rows = [
         (
@@ -80,8 +75,11 @@ async def users_page(request: Request, dash: Dashboard, login: Login, form: dict
         for u in users
     ]
     options = "".join(f'<option value="{r}">{r}</option>' for r in ROLES)
+    from gymcorner.dashboard.chain import USERS, chain_note
+
     body = (
         (message(note, "ok" if status == 200 else "error") if note else "")
+        + chain_note(dash, USERS)
         + table(("Name", "Role", "Member id", ""), rows, "users")
         + '<h2>Add a user</h2><form method="post" action="/users" class="stacked">'
         f'<input type="hidden" name="csrf" value="{e(login.csrf)}">'
@@ -145,7 +143,7 @@ async def change_role(request: Request, dash: Dashboard, login: Login, form: dic
     user = await dash.db(change)
     if isinstance(user, HistoryError):
         status = 409 if isinstance(user, LastAdminError) else 400
-        return await user_page(request, dash, login, form, said(user), status)
+        return await user_page(request, dash, login, form, dash.said(user), status)
     dash.logins.end_user(user_id)
     done = f"{user.name!r} is now {user.role}; their open logins have ended"
     if user_id == login.user_id:
@@ -160,7 +158,7 @@ async def remove_user(request: Request, dash: Dashboard, login: Login, form: dic
     try:
         gone = await dash.db(lambda s: delete_user(s, user_id))
     except LastAdminError as err:
-        return await user_page(request, dash, login, form, said(err), 409)
+        return await user_page(request, dash, login, form, dash.said(err), 409)
     dash.logins.end_user(user_id)
     done = f"deleted the login of {gone.name!r} ({gone.role})"
     if user_id == login.user_id:

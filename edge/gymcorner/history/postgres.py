@@ -3,20 +3,28 @@
 Imported only when a `postgresql://` URL is used, so a box that never uploads never loads
 psycopg. Several boxes may migrate the same server at once (a chain upgraded together): a
 session-level advisory lock makes them take turns.
+
+`PostgresPool` is for a process of many threads (the chain's dashboard): a few connections
+kept open and lent to one thread at a time, so a page does not pay a connection's set-up
+(a server process forked, authentication) on every request. A connection the server closed
+(a restart) is noticed before it is lent and replaced, so the first page after an outage works.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import select
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.schema import LATEST
 from gymcorner.history.store import Store
 
 _MIGRATION_LOCK = 0x67796D63  # "gymc": one key for every gymcorner schema change
+T = TypeVar("T")
 
 
 def redact(url: str) -> str:
@@ -43,9 +51,11 @@ class PostgresStore(Store):
 
         if not isinstance(err, psycopg.Error):
             return None
-        text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        text = first_line(err)
         if isinstance(err, psycopg.errors.IntegrityError):
             return HistoryError(f"history database {self.where}: {text}", Reason.HISTORY_CONFLICT)
+        if isinstance(err, psycopg.errors.LockNotAvailable):  # past the connection's lock_timeout
+            return HistoryError(f"history database {self.where} is locked by another session ({text})")
         if isinstance(err, psycopg.OperationalError):
             return HistoryError(f"history database {self.where} is unreachable: {text}")
         return HistoryError(f"history database {self.where}: {text}")
@@ -62,22 +72,46 @@ class PostgresStore(Store):
             self.execute("SELECT pg_advisory_unlock(?)", (_MIGRATION_LOCK,))
 
 
-def open_postgres(url: str, connect_timeout_s: float = 10.0, migrate: bool = True) -> PostgresStore:
-    """Connect and migrate; HistoryError, one line, when psycopg is missing or the server is
-    unreachable or refuses. The password comes from the URL, ~/.pgpass or $PGPASSWORD."""
+def first_line(err: Exception) -> str:
+    """libpq's messages run over several lines (a hint, each address tried): the first says it."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def connect(url: str, connect_timeout_s: float = 10.0, lock_timeout_s: float | None = None) -> Any:
+    """A psycopg connection in autocommit mode (`Store.transaction` says where transactions
+    are); HistoryError, one line, when psycopg is missing or the server is unreachable or
+    refuses. The password comes from the URL, ~/.pgpass or $PGPASSWORD.
+
+    `lock_timeout_s`: a statement waiting longer for another session's lock fails (the
+    dashboard's pages wait no longer than for the box's file). TCP keepalives and a TCP user
+    timeout make a server that vanished from the network an error within seconds rather
+    than a request that hangs until the kernel gives up (minutes)."""
     try:
         import psycopg
     except ImportError as err:  # pragma: no cover - a dependency of the package
         raise HistoryError(
             "psycopg is not installed (pip install 'psycopg[binary]')", Reason.DEPENDENCY_MISSING
         ) from err
-    where = redact(url)
+    options: dict[str, Any] = {
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 15_000,  # ms: sent data unacknowledged this long ends the connection
+    }
+    if lock_timeout_s is not None:
+        options["options"] = f"-c lock_timeout={max(1, round(lock_timeout_s * 1000))}"
     try:
-        conn: Any = psycopg.connect(url, autocommit=True, connect_timeout=max(1, round(connect_timeout_s)))
+        return psycopg.connect(url, autocommit=True, connect_timeout=max(1, round(connect_timeout_s)), **options)
     except psycopg.Error as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise HistoryError(f"history database {where} is unreachable: {first}") from err
-    store = PostgresStore(conn, where)
+        raise HistoryError(f"history database {redact(url)} is unreachable: {first_line(err)}") from err
+
+
+def open_postgres(url: str, connect_timeout_s: float = 10.0, migrate: bool = True) -> PostgresStore:
+    """Connect (`connect`) and migrate; HistoryError, one line, when that cannot be done."""
+    conn = connect(url, connect_timeout_s)
+    store = PostgresStore(conn, redact(url))
     try:
         if migrate:
             store.migrate()
@@ -85,3 +119,70 @@ def open_postgres(url: str, connect_timeout_s: float = 10.0, migrate: bool = Tru
         conn.close()
         raise
     return store
+
+
+class PostgresPool:
+    """At most `size` connections, each lent to one thread at a time (`run`); more threads wait.
+
+    A connection goes back to the pool only in a clean state (open, not broken, no
+    transaction left open); one the server has written to while it sat idle (the notice of
+    a shutdown, or the end of the stream) is closed instead of lent: libpq would only find
+    out at the next query, which would then fail although the server is back."""
+
+    def __init__(self, url: str, size: int = 4, connect_timeout_s: float = 10.0, lock_timeout_s: float = 5.0) -> None:
+        self.url = url
+        self.where = redact(url)
+        self.connect_timeout_s = connect_timeout_s
+        self.lock_timeout_s = lock_timeout_s
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def run(self, work: Callable[[PostgresStore], T]) -> T:
+        with self._slots:
+            conn = self._take() or connect(self.url, self.connect_timeout_s, self.lock_timeout_s)
+            try:
+                return work(PostgresStore(conn, self.where))
+            finally:
+                self._give_back(conn)
+
+    def _take(self) -> Any:
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                conn = self._idle.pop()
+            if _usable(conn):
+                return conn
+            conn.close()
+
+    def _give_back(self, conn: Any) -> None:
+        import psycopg
+
+        clean = (
+            not conn.closed and not conn.broken and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        )
+        with self._lock:
+            if clean and not self._closed:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+def _usable(conn: Any) -> bool:
+    """Open and quiet: an idle connection has nothing to read unless the server closed it."""
+    if conn.closed or conn.broken:
+        return False
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable

@@ -122,8 +122,13 @@ def set_password(store: Store, user_id: int, password: str) -> None:
 
 
 def _admins(store: Store) -> int:
-    row = store.execute("SELECT COUNT(*) FROM dashboard_users WHERE role = 'admin'").fetchone()
-    return int(row[0])
+    """The number of admins, inside the caller's transaction, so that the count still holds
+    when the change commits. SQLite's transaction holds the file's write lock from its
+    start (BEGIN IMMEDIATE): nobody else changes a role meanwhile. PostgreSQL's does not:
+    two admins demoting each other at once would each count two, so the admins' rows are
+    locked (FOR UPDATE): the second transaction waits for the first, then counts again."""
+    lock = " FOR UPDATE" if store.dialect == "postgresql" else ""
+    return len(store.execute(f"SELECT id FROM dashboard_users WHERE role = 'admin'{lock}").fetchall())
 
 
 def _existing(store: Store, user_id: int) -> User:
@@ -141,8 +146,9 @@ def set_role(store: Store, user_id: int, role: str, member_id: int | None = None
     if (role == "member") != (member_id is not None):
         raise HistoryError("a member login names its member, and only a member login does", Reason.HISTORY_CONFLICT)
     with store.transaction():  # counted and changed in one transaction: two admins demoting each other take turns
+        admins = _admins(store)  # first: on PostgreSQL it locks the admins' rows, then the user is read
         user = _existing(store, user_id)
-        if user.role == "admin" and role != "admin" and _admins(store) == 1:
+        if user.role == "admin" and role != "admin" and admins == 1:
             raise LastAdminError(f"{user.name!r} is the last admin and stays one: make another user an admin first")
         if member_id is not None:
             store.member(member_id)  # HISTORY_NOT_FOUND when there is no such member
@@ -154,8 +160,9 @@ def delete_user(store: Store, user_id: int) -> User:
     """Delete a login (never a member's data: that is deleting the member). The last admin
     cannot be deleted. Returns the user as it was."""
     with store.transaction():
+        admins = _admins(store)
         user = _existing(store, user_id)
-        if user.role == "admin" and _admins(store) == 1:
+        if user.role == "admin" and admins == 1:
             raise LastAdminError(
                 f"{user.name!r} is the last admin and cannot be deleted: make another user an admin first"
             )

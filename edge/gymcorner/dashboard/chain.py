@@ -1,0 +1,56 @@
+"""What a dashboard on a chain's PostgreSQL server says that a box's own dashboard does not.
+
+The chain's server holds what the boxes uploaded (`gymcorner history sync`, one way: box to
+server) and what is written on its own dashboard. Some things exist only on a box, and
+some changes made on the server never reach the boxes; the pages say so where it matters,
+in one line each, instead of offering what cannot work:
+
+* a session's replay: landmarks stay on the box that recorded them (they are not uploaded);
+* "start session for this member": it talks to the box's own corner over MQTT, and a
+  chain's dashboard has no corner of its own;
+* a member added, edited or deleted here, and a note written here, are the server's: the
+  boxes keep their own members and notes, and match members by name when they upload.
+
+On a box (`History.on_box`) every function here returns "" or None.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gymcorner.dashboard.html import e
+
+if TYPE_CHECKING:
+    from gymcorner.dashboard.app import Dashboard
+
+NO_CORNER = (
+    "sessions start at a corner: open this member on the dashboard of the box they train at "
+    "(this dashboard serves the chain's server, which has no corner of its own)"
+)
+NO_REPLAY = (
+    "the replay stays on {box}, the box that recorded it: a chain's server keeps sessions, not landmarks "
+    "(open the session on that box's dashboard)"
+)
+MEMBER_FORM = (
+    "Changes here are the chain's server's: each box keeps its own members. Boxes match members by name when "
+    "they upload, so a member renamed here gets a new member of the old name with the next session a box uploads "
+    "for them."
+)
+MEMBER_DELETE = (
+    "This deletes them on the chain's server only: every box keeps its copy of their sessions (delete there with "
+    "gymcorner members delete on each box), and a box that uploads a new session of theirs brings them back."
+)
+NOTES = "A note written here stays on the chain's server: the box that recorded the session does not get it."
+USERS = "These are the chain dashboard's users, kept on its server; each box's dashboard has its own."
+
+
+def chain_note(dash: Dashboard, text: str, **values: str) -> str:
+    """`text` as a paragraph on a chain's dashboard; "" on a box."""
+    if dash.history.on_box:
+        return ""
+    return f'<p class="reason chain">{e(text.format(**values))}</p>'
+
+
+def no_replay(dash: Dashboard, box: str) -> str | None:
+    """Why a session has no replay here, on a chain's server (None on a box: its own reasons)."""
+    return None if dash.history.on_box else NO_REPLAY.format(box=box)
