@@ -65,6 +65,26 @@ def test_the_viewer_server_serves_the_page_and_its_modules_only(viewer_url: str)
             urllib.request.urlopen(f"{viewer_url}/{hidden}")
 
 
+def test_a_browser_that_hangs_up_mid_download_leaves_no_traceback(viewer_url: str, capfd) -> None:
+    """The bundle is large; a client that reads the headers and closes (a tab closed while
+    loading) is a broken pipe on the server's side: no traceback on stderr for it."""
+    import socket
+    import struct
+    import time
+
+    host, port = viewer_url.removeprefix("http://").split(":")
+    for _ in range(5):
+        sock = socket.create_connection((host, int(port)), timeout=5)
+        sock.sendall(b"GET /vendor/deps.js HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(64).startswith(b"HTTP/1.0 200")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()  # a reset, the body unread
+    time.sleep(0.5)  # the handler threads hit the closed socket
+    with urllib.request.urlopen(f"{viewer_url}/viewer.js") as again:  # the server still serves
+        assert again.status == 200
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_the_page_loads_nothing_from_the_network() -> None:
     """No CDN: every script and stylesheet the page names is a relative path beside the page."""
     html = (VIEWER_DIR / "index.html").read_text()

@@ -13,6 +13,7 @@ import argparse
 import functools
 import importlib.resources
 import logging
+import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,6 +51,19 @@ class _ViewerHandler(SimpleHTTPRequestHandler):
         _log.debug("viewer %s - %s", self.address_string(), format % args)
 
 
+class _ViewerServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that closes the tab or navigates away mid-download hangs up: one debug
+        line, not the stdlib's traceback on stderr. Anything else is logged with its trace."""
+        err = sys.exc_info()[1]
+        if isinstance(err, ConnectionError):
+            _log.debug("viewer %s hung up: %s", client_address[0], err)
+            return
+        _log.exception("viewer: request from %s failed", client_address[0])
+
+
 def make_server(host: str = "127.0.0.1", port: int = 8080, directory: Path = VIEWER_DIR) -> ThreadingHTTPServer:
     """A bound HTTP server for the viewer (port 0: any free port); call serve_forever()."""
     if not (directory / "index.html").is_file():
@@ -58,7 +72,7 @@ def make_server(host: str = "127.0.0.1", port: int = 8080, directory: Path = VIE
         )
     handler = functools.partial(_ViewerHandler, directory=str(directory))
     try:
-        return ThreadingHTTPServer((host, port), handler)
+        return _ViewerServer((host, port), handler)
     except OSError as err:
         raise ConfigError(f"viewer: cannot listen on {host}:{port}: {err.strerror or err}") from err
 
