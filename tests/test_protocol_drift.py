@@ -46,7 +46,7 @@ def code_topics() -> dict[str, str]:
 def test_the_documented_topics_are_the_topics_in_the_code() -> None:
     documented, in_code = documented_topics(), code_topics()
     assert set(documented) == set(in_code.values()), (
-        f"docs/protocol.md lists {sorted(documented)}, gymcorner.transport.mqtt.Topics has {sorted(in_code.values())}"
+        f"docs/protocol.md lists {sorted(documented)}, gymcorner.transport.topics.Topics has {sorted(in_code.values())}"
     )
     incoming = {t for t, row in documented.items() if row["direction"] == "apps → device"}
     assert incoming == {in_code["cmd"]}, "only cmd is written by apps (the device subscribes to it alone)"

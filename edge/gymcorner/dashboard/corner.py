@@ -30,7 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from gymcorner.config import MqttConfig
 from gymcorner.errors import ConfigError
-from gymcorner.transport.mqtt import Topics
+from gymcorner.transport.topics import Topics
 
 PROTOCOL_VERSION = 1
 

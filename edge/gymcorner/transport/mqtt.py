@@ -46,8 +46,16 @@ import paho.mqtt.client as paho
 
 from gymcorner.config import MqttConfig
 from gymcorner.errors import ConfigError
-from gymcorner.transport.commands import MAX_ID_CHARS, PROTOCOL_VERSION, Command
+from gymcorner.transport.commands import PROTOCOL_VERSION, Command
 from gymcorner.transport.intake import CommandIntake, dumps
+from gymcorner.transport.topics import (
+    StatusState,
+    Topics,
+    check_feedback_id,
+    check_reply_fields,
+    check_status,
+    check_subtopic,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -59,33 +67,6 @@ REPLY_QUEUE_MESSAGES = 16384  # replies waiting for the link (about 2.5 MB): thr
 CONTROL_QUEUE_MESSAGES = 256  # status-like control messages (wearables, discovery) waiting for the link
 IDLE_WAKE_S = 0.5  # the sender re-checks in-flight messages at least this often
 
-StatusState = Literal["online", "offline"]
-_RESERVED_STATUS = frozenset({"v", "state", "device", "boot"})
-_RESERVED_REPLY = frozenset({"v", "id", "cmd", "ok", "device"})
-
-
-@dataclass(frozen=True)
-class Topics:
-    """Every topic of one device; the device id is in each so many devices share a broker."""
-
-    status: str
-    avatar: str
-    feedback: str
-    session: str
-    cmd: str
-    cmd_reply: str
-
-    @classmethod
-    def for_device(cls, base_topic: str, device_id: str) -> Topics:
-        root = f"{base_topic.rstrip('/')}/{device_id}"
-        return cls(
-            status=f"{root}/status",
-            avatar=f"{root}/avatar",
-            feedback=f"{root}/feedback",
-            session=f"{root}/session",
-            cmd=f"{root}/cmd",
-            cmd_reply=f"{root}/cmd/reply",
-        )
 
 
 @dataclass
@@ -112,31 +93,6 @@ class _PahoLog(logging.LoggerAdapter):  # type: ignore[type-arg]
             self.logger.log(level, msg, *args, **kwargs)
         elif self.logger.isEnabledFor(logging.DEBUG):
             self.logger.debug(msg, *args, **kwargs)
-
-
-def check_status(state: str, fields: Mapping[str, Any]) -> None:
-    """ValueError unless `state` and `fields` make a valid status (the caller's mistake)."""
-    if state not in ("online", "offline"):
-        raise ValueError(f"status state must be 'online' or 'offline', not {state!r}")
-    if _RESERVED_STATUS & fields.keys():
-        raise ValueError(f"status fields may not set {sorted(_RESERVED_STATUS & fields.keys())}")
-    dumps(fields)  # not JSON: raise here
-
-
-def check_feedback_id(event_id: Any) -> None:
-    if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID_CHARS:
-        raise ValueError(f"feedback id must be a non-empty string of at most {MAX_ID_CHARS} characters")
-
-
-def check_subtopic(subtopic: str) -> None:
-    if not subtopic or subtopic.startswith("/") or any(c in subtopic for c in "+#\0"):
-        raise ValueError(f"not a sub-topic: {subtopic!r}")
-
-
-def check_reply_fields(fields: Mapping[str, Any]) -> None:
-    if _RESERVED_REPLY & fields.keys():
-        raise ValueError(f"reply fields may not set {sorted(_RESERVED_REPLY & fields.keys())}")
-    dumps(fields)
 
 
 class MqttPublisher:

@@ -37,8 +37,8 @@ from gymcorner.config import MqttConfig
 from gymcorner.errors import ConfigError
 from gymcorner.transport.commands import Command
 from gymcorner.transport.intake import dumps
-from gymcorner.transport.mqtt import (
-    MqttPublisher,
+from gymcorner.transport.mqtt import MqttPublisher
+from gymcorner.transport.topics import (
     StatusState,
     Topics,
     check_feedback_id,
