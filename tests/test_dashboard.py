@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import statistics
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -718,8 +720,9 @@ def record_chart_sessions(db: Path, member_id: int) -> None:
     store.close()
 
 
-def svg_of(page: str, kind: str) -> ET.Element:
-    start = page.index(f'<svg class="chart chart-{kind}"')
+def svg_of(page: str, kind: str, exercise: str | None = None) -> ET.Element:
+    """The page's first chart of `kind` (with `exercise`: that exercise's one)."""
+    start = page.index(f'<svg class="chart chart-{kind}"' + (f' data-exercise="{exercise}"' if exercise else ""))
     return ET.fromstring(page[start : page.index("</svg>", start) + len("</svg>")])
 
 
@@ -754,7 +757,7 @@ def test_depth_tempo_and_heart_rate_charts_plot_the_stored_reps_and_sets(app_cli
     log_in(app_client, name="tess")
     page = app_client.get("/members/1").text
 
-    depth = svg_of(page, "depth")
+    depth = svg_of(page, "depth", "squat")
     means = [0.85, 0.65, None, 1.0]  # the mean of each session's reps
     points, titles, lines = plotted(depth, "mean depth")
     assert points == expected(means, 0.0, 1.0)
@@ -764,7 +767,7 @@ def test_depth_tempo_and_heart_rate_charts_plot_the_stored_reps_and_sets(app_cli
     slope = np.polyfit([0, 1, 3], [0.85, 0.65, 1.0], 1)[0]
     assert trend.findtext(f"{SVG}title") == f"mean depth trend: {slope:+.3f} a session" and slope > 0
 
-    tempo = svg_of(page, "tempo")
+    tempo = svg_of(page, "tempo", "squat")
     for series, values in (("down", [1.5, 1.5, None, 2.5]), ("up", [0.6, 1.0, None, 1.25])):
         points, titles, _ = plotted(tempo, series)
         assert points == expected(values, 0.0, 2.5), series  # the axis: 0 to 2.5 s (the slowest, in half seconds)
@@ -781,6 +784,99 @@ def test_depth_tempo_and_heart_rate_charts_plot_the_stored_reps_and_sets(app_cli
     points, titles, _ = plotted(quality, "mean quality")
     assert points == expected([80.0, 60.0, None, 90.0], 0.0, 100.0)
     assert len([t for t in quality.iter(f"{SVG}line") if t.get("class") == "trend"]) == 1
+
+
+MIXED_SESSIONS = (  # per session, its reps as (exercise, depth, down s, up s), in the order done
+    [("squat", 0.9, 1.2, 0.8), ("squat", 0.7, 1.0, 0.6), ("push_up", 0.5, 0.8, 0.6), ("push_up", 0.6, 1.0, 0.4),
+     ("push_up", 0.7, 0.6, 0.5)],
+    [("push_up", 0.8, 1.4, 0.9), ("push_up", 0.9, 1.0, 0.7), ("bench_press", 1.7, 1.5, 1.1),
+     ("bench_press", 2.3, 2.5, 1.3)],  # bench press: the label-free counter's amplitude in `depth`
+    [("squat", 1.1, 2.0, 1.5)],  # deeper than the nominal bottom: the squat axis goes to 1.1
+)  # fmt: skip
+
+
+def record_mixed_sessions(db: Path, member_id: int, sessions: tuple[list[tuple[str, float, float, float]], ...],
+                          first: int = 0) -> list[str]:  # fmt: skip
+    """Each session's reps through the store, a set per exercise; the sessions' labels."""
+    store = open_sqlite(db)
+    labels = []
+    for i, reps in enumerate(sessions, first):
+        uuid, started = f"mixed-{i}", 1_790_000_000 + i * 86400
+        store.open_session("corner-mixed", uuid, started, member_id)
+        order = list(dict.fromkeys(x for x, *_ in reps))
+        done: dict[str, int] = {}
+        for exercise, depth, down, up in reps:
+            done[exercise] = done.get(exercise, 0) + 1
+            rep = {"set_number": order.index(exercise) + 1, "number": done[exercise], "exercise": exercise,
+                   "depth": depth, "down_s": down, "up_s": up, "quality_score": 80}  # fmt: skip
+            store.record_rep("corner-mixed", uuid, rep)
+        labels.append(time.strftime("%m-%d %H:%M", time.gmtime(started)))
+    store.close()
+    return labels
+
+
+def means_of(sessions: tuple[list[tuple[str, float, float, float]], ...], exercise: str, column: int) -> list[float | None]:
+    """Per session, the mean of one column over that exercise's reps (None: no rep of it)."""
+    return [statistics.fmean(v) if (v := [r[column] for r in reps if r[0] == exercise]) else None for reps in sessions]
+
+
+def test_depth_and_tempo_are_charted_per_exercise_and_an_amplitude_is_no_depth(app_client: TestClient, db: Path) -> None:
+    import numpy as np
+
+    labels = record_mixed_sessions(db, 1, MIXED_SESSIONS)
+    log_in(app_client, name="tess")
+    page = app_client.get("/members/1").text
+    drawn = re.findall(r'<svg class="chart chart-(depth|tempo)" data-exercise="([a-z_]+)"', page)
+    assert drawn == [("depth", "push_up"), ("tempo", "push_up"), ("depth", "squat"), ("tempo", "squat"),
+                     ("tempo", "bench_press")]  # the most reps first: 5 push-ups, 3 squats, 2 bench presses  # fmt: skip
+
+    for exercise, name in (("squat", "squat"), ("push_up", "push_up")):
+        means = means_of(MIXED_SESSIONS, exercise, 1)
+        top = max([1.0, *(v for v in means if v is not None)])
+        depth = svg_of(page, "depth", exercise)
+        assert depth.findtext(f"{SVG}title") == f"{name}: mean rep depth per session (1: full range)"
+        points, titles, _ = plotted(depth, "mean depth")
+        assert points == expected(means, 0.0, top), exercise
+        assert titles == [f"{label}: mean depth {v:.2f}" for label, v in zip(labels, means, strict=True) if v is not None]
+        (trend,) = [t for t in depth.iter(f"{SVG}line") if t.get("class") == "trend"]
+        known = [(i, v) for i, v in enumerate(means) if v is not None]
+        slope = np.polyfit([i for i, _ in known], [v for _, v in known], 1)[0]
+        assert trend.findtext(f"{SVG}title") == f"mean depth trend: {slope:+.3f} a session"
+        tempo = svg_of(page, "tempo", exercise)
+        assert tempo.findtext(f"{SVG}title") == f"{name}: rep tempo per session (seconds down, up)"
+    assert svg_of(page, "depth", "squat").findtext(f"{SVG}title") != svg_of(page, "depth", "push_up").findtext(
+        f"{SVG}title"
+    )
+    # the session mixing both: squat depth 0.8 and push-up depth 0.6, never their mix (0.68)
+    assert "mean depth 0.80" in ET.tostring(svg_of(page, "depth", "squat"), encoding="unicode")
+    assert "mean depth 0.68" not in page
+
+    assert '<svg class="chart chart-depth" data-exercise="bench_press"' not in page
+    assert "No depth chart for bench_press: counted without a joint-angle phase" in page
+    bench = svg_of(page, "tempo", "bench_press")
+    for series, column in (("down", 2), ("up", 3)):
+        values = means_of(MIXED_SESSIONS, "bench_press", column)
+        points, titles, _ = plotted(bench, series)
+        assert points == expected(values, 0.0, 2.0), series  # the slowest mean is 2.0 s down: the axis to 2 s
+        assert [t.split(": ", 1)[1] for t in titles] == [f"{series} {v:.1f} s" for v in values if v is not None]
+
+
+def test_an_exercise_without_a_phase_has_no_depth_whichever_it_is(app_client: TestClient, db: Path) -> None:
+    from gymcorner.coach.exercises import SELECTABLE
+    from gymcorner.dashboard.progress import has_phase_depth
+
+    label_free = ("bench_press", "front_raise", "sit_up", "cable_pushdown", "russian_twist")
+    assert {str(x) for x in SELECTABLE if x != "plank" and not has_phase_depth(x)} == set(label_free)
+    assert not has_phase_depth("unknown")  # counted before the recogniser made up its mind: an amplitude too
+    record_mixed_sessions(db, 1, ([("sit_up", 0.9, 1.0, 1.0)], [("front_raise", 1.4, 0.9, 0.7)]))
+    log_in(app_client, name="tess")
+    page = app_client.get("/members/1").text
+    assert "chart-depth" not in page and "No depth chart for front_raise, sit_up:" in page
+    assert re.findall(r'chart-tempo" data-exercise="([a-z_]+)"', page) == ["front_raise", "sit_up"]  # 1 rep each
+    record_mixed_sessions(db, 1, ([("squat", 0.9, 1.0, 1.0)],), first=2)  # the kept view is read again
+    page = app_client.get("/members/1").text
+    assert re.findall(r'chart-depth" data-exercise="([a-z_]+)"', page) == ["squat"]
+    assert "No depth chart for front_raise, sit_up:" in page
 
 
 def test_a_chart_with_nothing_recorded_says_so_instead_of_drawing_marks() -> None:

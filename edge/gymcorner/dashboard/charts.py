@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 WIDTH = 640
@@ -20,18 +20,32 @@ PALETTE = ("#2a9d8f", "#e76f51", "#264653", "#e9c46a", "#8d5fd3", "#f4a261", "#3
 
 
 @dataclass(frozen=True)
+class ExerciseMeans:
+    """One exercise's reps of one session: their means (None: no rep of it carried the value)."""
+
+    depth: float | None = None  # the reps' peak phase (1: the full range of the exercise)
+    down_s: float | None = None  # mean seconds of a rep's way down (the eccentric part)
+    up_s: float | None = None  # and of its way up
+
+
+NO_MEANS = ExerciseMeans()
+
+
+@dataclass(frozen=True)
 class SessionPoint:
-    """One session as the charts see it: means over its reps, its heart rate (None: not known)."""
+    """One session as the charts see it: means over its reps, its heart rate (None: not known).
+    Depth and tempo are per exercise: a squat's depth and a push-up's are different measures."""
 
     label: str  # the session's day and time, shown under its mark
     reps: Mapping[str, int]  # per exercise
     mean_quality: float | None
     faults: int
-    mean_depth: float | None = None  # the reps' peak phase (1: the full range of the exercise)
-    down_s: float | None = None  # mean seconds of a rep's way down (the eccentric part)
-    up_s: float | None = None  # and of its way up
+    per_exercise: Mapping[str, ExerciseMeans] = field(default_factory=dict)  # depth and tempo
     hr_mean_bpm: float | None = None
     hr_peak_bpm: float | None = None
+
+    def of(self, exercise: str) -> ExerciseMeans:
+        return self.per_exercise.get(exercise, NO_MEANS)
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,7 @@ def _frame(
     legend: Sequence[tuple[str, str]] = (),
     counts: bool = True,
     low: float = 0.0,
+    exercise: str | None = None,
 ) -> str:
     plot_h = HEIGHT - TOP - BOTTOM
     axis = [
@@ -78,8 +93,9 @@ def _frame(
         f'<text class="caption" x="{WIDTH - RIGHT}" y="11" text-anchor="end" font-size="12" font-weight="bold" '
         f'fill="#222">{escape(title)}</text>'
     )
+    about = f' data-exercise="{escape(exercise)}"' if exercise is not None else ""
     return (
-        f'<svg class="chart chart-{kind}" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
+        f'<svg class="chart chart-{kind}"{about} role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
         f'height="{HEIGHT}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
         + "".join([caption, *axis, *keys, *body])
         + "</svg>"
@@ -151,21 +167,23 @@ def quality_chart(points: Sequence[SessionPoint]) -> str:
     return line_chart("quality", "Mean rep quality per session (0-100)", points, [series], 0.0, 100.0, trend=True)
 
 
-def depth_chart(points: Sequence[SessionPoint]) -> str:
-    """The reps' mean depth per session (their peak phase: 1 is the exercise's full range),
-    with its trend."""
-    series = Series("mean depth", [p.mean_depth for p in points], "#264653", digits=2)
+def depth_chart(points: Sequence[SessionPoint], exercise: str) -> str:
+    """One exercise's mean rep depth per session (their peak phase: 1 is the exercise's full
+    range), with its trend; a session without reps of it is a gap."""
+    series = Series("mean depth", [p.of(exercise).depth for p in points], "#264653", digits=2)
     top = max([1.0, *(v for v in series.values if v is not None)])
-    return line_chart("depth", "Mean rep depth per session (1: full range)", points, [series], 0.0, top, trend=True)
+    title = f"{exercise}: mean rep depth per session (1: full range)"
+    return line_chart("depth", title, points, [series], 0.0, top, trend=True, exercise=exercise)
 
 
-def tempo_chart(points: Sequence[SessionPoint]) -> str:
-    """Mean seconds down and up per rep, per session: two lines."""
-    down = Series("down", [p.down_s for p in points], "#e76f51", unit=" s")
-    up = Series("up", [p.up_s for p in points], "#2a9d8f", unit=" s")
+def tempo_chart(points: Sequence[SessionPoint], exercise: str) -> str:
+    """One exercise's mean seconds down and up per rep, per session: two lines."""
+    down = Series("down", [p.of(exercise).down_s for p in points], "#e76f51", unit=" s")
+    up = Series("up", [p.of(exercise).up_s for p in points], "#2a9d8f", unit=" s")
     seen = [v for v in (*down.values, *up.values) if v is not None]
     top = max(1.0, math.ceil(max(seen, default=0.0) * 2) / 2)  # half seconds
-    return line_chart("tempo", "Rep tempo per session (seconds down, up)", points, [down, up], 0.0, top)
+    title = f"{exercise}: rep tempo per session (seconds down, up)"
+    return line_chart("tempo", title, points, [down, up], 0.0, top, exercise=exercise)
 
 
 def heart_rate_chart(points: Sequence[SessionPoint]) -> str:
@@ -186,9 +204,11 @@ def line_chart(
     low: float,
     top: float,
     trend: bool = False,
+    exercise: str | None = None,
 ) -> str:
     """Lines over the sessions, one per series: a `point` per value (its value as the tooltip),
-    a gap where a session has none, and with `trend` a dashed least-squares line per series."""
+    a gap where a session has none, and with `trend` a dashed least-squares line per series.
+    `exercise`: the one exercise the chart is about (its `data-exercise`)."""
     body: list[str] = []
     for line in series:
         body += _lines(line, len(points), low, top) + _marks(line, points, low, top)
@@ -200,7 +220,7 @@ def line_chart(
             'fill="#777">nothing recorded yet</text>'
         )
     legend = [(line.name, line.colour) for line in series] if len(series) > 1 else []
-    return _frame(kind, title, body + _labels(points), top, legend, counts=False, low=low)
+    return _frame(kind, title, body + _labels(points), top, legend, counts=False, low=low, exercise=exercise)
 
 
 def _lines(line: Series, n: int, low: float, top: float) -> list[str]:

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from gymcorner.dashboard.boxes import box_filter, chosen_box
 from gymcorner.dashboard.chain import MEMBER_FORM, chain_note
 from gymcorner.dashboard.charts import (
+    SessionPoint,
     depth_chart,
     faults_chart,
     heart_rate_chart,
@@ -31,7 +32,7 @@ from gymcorner.dashboard.charts import (
     tempo_chart,
 )
 from gymcorner.dashboard.html import e, message, num, table, when
-from gymcorner.dashboard.progress import points_of
+from gymcorner.dashboard.progress import exercises_of, has_phase_depth, points_of
 from gymcorner.dashboard.security import Login
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.store import Member
@@ -217,10 +218,9 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
         + reps_chart(points)
         + quality_chart(points)
         + faults_chart(points)
-        + depth_chart(points)
-        + tempo_chart(points)
         + heart_rate_chart(points)
         + "</div>"
+        + _exercise_charts(points)
         if points
         else f"<p>No sessions recorded{' at ' + e(box) if box else ''} yet.</p>"
     )
@@ -251,6 +251,24 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
         + sessions
     )
     return dash.page(m.display_name, body, login)
+
+
+def _exercise_charts(points: list[SessionPoint]) -> str:
+    """Depth and tempo, one chart each per exercise with reps (the most reps first): a squat's
+    depth and a push-up's are different measures. An exercise counted without a joint-angle
+    phase has tempo only, and the page says why."""
+    exercises = exercises_of(points)
+    if not exercises:
+        return ""
+    charts = "".join((depth_chart(points, x) if has_phase_depth(x) else "") + tempo_chart(points, x) for x in exercises)
+    no_depth = [x for x in exercises if not has_phase_depth(x)]
+    said = (
+        f'<p class="reason no-depth">No depth chart for {e(", ".join(no_depth))}: counted without a '
+        "joint-angle phase, their reps carry the movement's amplitude, not a share of the exercise's range.</p>"
+        if no_depth
+        else ""
+    )
+    return '<h2>Depth and tempo, per exercise</h2><div class="charts">' + charts + "</div>" + said
 
 
 async def plan_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:

@@ -1,6 +1,13 @@
 """A member's sessions as the charts see them: one `SessionPoint` per session from the rows
 `Store.member_data` returns (reps, sets, the sessions' own summaries), means over the reps
-that carry a value, the session's heart rate from its summary or else from its sets.
+that carry a value (depth and tempo per exercise), the session's heart rate from its summary
+or else from its sets.
+
+A rep's `depth` is its deepest joint-angle phase (1: the exercise's full range) only for
+the exercises the coach has a phase for (`coach.reps.PHASES`: squat, push-up ...). The
+others (bench press, front raise, sit-up, cable pushdown, russian twist, and reps counted
+while the exercise was unknown) are counted by the label-free counter, whose `depth` is
+the movement's amplitude in units of its own recent range: no depth chart for those.
 """
 
 from __future__ import annotations
@@ -10,10 +17,25 @@ import time
 from collections import Counter
 from typing import Any
 
-from gymcorner.dashboard.charts import SessionPoint
+from gymcorner.coach.reps import PHASES
+from gymcorner.dashboard.charts import ExerciseMeans, SessionPoint
 
 CHART_SESSIONS = 30  # the newest sessions a member's charts show
 Row = dict[str, Any]
+PHASE_DEPTH = frozenset(str(e) for e in PHASES)  # the exercises whose rep depth is a phase
+
+
+def has_phase_depth(exercise: str) -> bool:
+    """Whether `exercise`'s reps carry a phase depth (1: full range), rather than an amplitude."""
+    return exercise in PHASE_DEPTH
+
+
+def exercises_of(points: list[SessionPoint]) -> list[str]:
+    """The exercises the sessions have reps of, the most reps first (then by name)."""
+    total: Counter[str] = Counter()
+    for p in points:
+        total.update(p.reps)
+    return sorted((x for x, n in total.items() if n), key=lambda x: (-total[x], x))
 
 
 def points_of(data: dict[str, Any]) -> list[SessionPoint]:
@@ -24,23 +46,34 @@ def points_of(data: dict[str, Any]) -> list[SessionPoint]:
     for s in data["sessions"][-CHART_SESSIONS:]:
         reps = reps_of.get(s["id"], [])
         faults = sum(len(faults_of(r.get("faults"))) for r in reps)
-        counts = Counter(str(r.get("exercise") or "unknown") for r in reps)
+        per_exercise: dict[str, list[Row]] = {}
+        for r in reps:
+            per_exercise.setdefault(_exercise(r), []).append(r)
         label = time.strftime("%m-%d %H:%M", time.gmtime(float(s["started_at"])))
         hr_mean, hr_peak = _heart_rate(s, sets_of.get(s["id"], []))
         points.append(
             SessionPoint(
                 label,
-                dict(counts),
+                {x: len(rows) for x, rows in per_exercise.items()},
                 _mean(reps, "quality_score"),
                 faults,
-                mean_depth=_mean(reps, "depth"),
-                down_s=_mean(reps, "down_s"),
-                up_s=_mean(reps, "up_s"),
+                per_exercise={
+                    x: ExerciseMeans(
+                        _mean(rows, "depth") if has_phase_depth(x) else None,  # an amplitude is no depth
+                        _mean(rows, "down_s"),
+                        _mean(rows, "up_s"),
+                    )
+                    for x, rows in per_exercise.items()
+                },
                 hr_mean_bpm=hr_mean,
                 hr_peak_bpm=hr_peak,
             )
         )
     return points
+
+
+def _exercise(rep: Row) -> str:
+    return str(rep.get("exercise") or "unknown")
 
 
 def _by_session(rows: list[Row]) -> dict[int, list[Row]]:
