@@ -179,6 +179,9 @@ class Coach:
         self._recent: deque[tuple[PoseSample, ViewState]] = deque()  # the last HISTORY_S, for a switch
         self._reference = ReferenceComparer(reference) if reference is not None else None
         self._unknown_counter = unknown_counter
+        # counts the exercises that have no joint-angle phase; the same object as the
+        # unknown-time counter when there is one, so its count carries through the switch
+        self._label_free: UnknownCounting = unknown_counter if unknown_counter is not None else LabelFreeCounter()
         self._exercise = Exercise.UNKNOWN if config.exercise == AUTO else Exercise(config.exercise)
         self._counter: RepCounting | None = None
         self._analyser: Analyser | None = None
@@ -234,36 +237,33 @@ class Coach:
             self._counter = self._unknown_counter
             return [], []
         replay_from = -float("inf")
+        continues = False  # the counter has counted the recent samples already
         if exercise in PHASES:
             self._counter = LiveRepCounter(exercise, self._cfg.reps)
         elif exercise in HELD:
             self._counter = None
         else:
             # Taught to recognise but without a joint-angle phase (bench press, front raise,
-            # sit-up, cable pushdown, russian twist): the label-free counter counts it. Coming
-            # from UNKNOWN it has counted all along; after another exercise it starts afresh,
-            # from the end of that exercise's last rep.
-            if self._unknown_counter is None:
-                self._unknown_counter = LabelFreeCounter()
-            self._counter = self._unknown_counter
-            if leaving_unknown:
-                counted_meanwhile = False
-            else:
-                self._counter.reset()
+            # sit-up, cable pushdown, russian twist): the label-free counter counts it. If it
+            # counted while the exercise was unknown it goes on; otherwise it starts afresh,
+            # from the end of the last rep announced.
+            self._counter = self._label_free
+            continues = leaving_unknown and self._label_free is self._unknown_counter
+            if not continues:
+                self._label_free.reset()
                 replay_from = self._last_rep_end_t
         reps: list[Rep] = []
         cues: dict[str, FeedbackEvent] = {}
         active: list[str] = []
-        recount = not leaving_unknown or self._counter is not self._unknown_counter
         for sample, view in self._recent:
             if sample.t_s <= replay_from:
                 continue
-            rep, analysis = self._count_and_judge(sample, view, count=recount)
+            rep, analysis = self._count_and_judge(sample, view, count=not continues)
             if rep is not None and not rep.partial:
                 reps.append(rep)
             cues.update((rule_key(e), e) for e in analysis.events)
             active = analysis.active
-        if counted_meanwhile and self._counter is not None and self._unknown_counter is not None:
+        if counted_meanwhile and not continues and self._counter is not None and self._unknown_counter is not None:
             reps = self._not_yet_announced(reps, self._unknown_counter, self._counter)
         return reps, [e for key, e in cues.items() if key in active]
 
