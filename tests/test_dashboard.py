@@ -397,9 +397,9 @@ def test_sessions_carry_their_box_and_a_file_with_two_boxes_filters_by_box(app_c
     assert "a chain&#x27;s server" not in page + listed  # nothing of the chain's notes on a box
 
 
-def test_a_member_s_history_is_read_once_until_the_daemon_writes_again(
-    app_client: TestClient, db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def count_member_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The member ids `Store.member_data` is called with from now on: how often a member's
+    history is read from the database."""
     from gymcorner.history.store import Store
 
     reads: list[int] = []
@@ -410,6 +410,13 @@ def test_a_member_s_history_is_read_once_until_the_daemon_writes_again(
         return real(self, member_id, events=events)
 
     monkeypatch.setattr(Store, "member_data", counted)
+    return reads
+
+
+def test_a_member_s_history_is_read_once_until_the_daemon_writes_again(
+    app_client: TestClient, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = count_member_reads(monkeypatch)
     sessions_for(db, 1, workouts=2)
     log_in(app_client, name="tess")
 

@@ -27,7 +27,7 @@ import pytest
 from mqtt_helpers import free_port
 from postgres_helpers import PostgresServer, fresh_database, running_server
 from starlette.testclient import TestClient
-from test_dashboard import PASSWORD, Clock, alert, csrf_of, form_token, log_in, other_client
+from test_dashboard import PASSWORD, Clock, alert, count_member_reads, csrf_of, form_token, log_in, other_client
 from test_history_members import sessions_for
 from test_history_postgres import run_cli
 
@@ -236,14 +236,7 @@ def test_a_trainer_notes_a_session_and_an_admin_changes_a_role_on_the_chain_s_se
 def test_a_member_s_history_is_read_again_only_when_the_chain_s_server_changed(
     dashboard: TestClient, chain: Chain, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reads: list[int] = []
-    real = Store.member_data
-
-    def counted(self: Store, member_id: int, events: bool = True) -> dict[str, object]:
-        reads.append(member_id)
-        return real(self, member_id, events=events)
-
-    monkeypatch.setattr(Store, "member_data", counted)
+    reads = count_member_reads(monkeypatch)
     log_in(dashboard, name="tess")
     page = f"/members/{chain.ana}"
     assert bars(dashboard.get(page).text) == 3
