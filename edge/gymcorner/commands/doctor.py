@@ -170,20 +170,14 @@ def check_broker(config: Config) -> Result:
     mqtt = config.mqtt
     if not mqtt.enabled:
         return skip("MQTT disabled in config")
-    import paho.mqtt.client as paho
-
     from gymcorner.errors import GymcornerError
+    from gymcorner.transport.paho_client import client_for
 
     where = f"{mqtt.host}:{mqtt.port}"
     try:
-        password = mqtt.resolve_password()
+        client = client_for(mqtt, f"gymcorner-doctor-{config.device.id}")
     except GymcornerError as err:
-        return fail(str(err), "check mqtt.password_file (the unit passes it as a credential)")
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"gymcorner-doctor-{config.device.id}")
-    if mqtt.username:
-        client.username_pw_set(mqtt.username, password)
-    if mqtt.tls:
-        client.tls_set(ca_certs=str(mqtt.ca_file) if mqtt.ca_file else None)
+        return fail(str(err), "check mqtt.password_file, mqtt.ca_file and mqtt.host in the config")
     answer: list[object] = []
     done = threading.Event()
     client.on_connect = lambda _c, _u, _f, reason, _p: (answer.append(reason), done.set())

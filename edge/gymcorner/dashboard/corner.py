@@ -19,17 +19,16 @@ import enum
 import json
 import queue
 import secrets
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
 from gymcorner.config import MqttConfig
 from gymcorner.errors import ConfigError
+from gymcorner.transport.paho_client import client_for
 from gymcorner.transport.topics import Topics
 
 PROTOCOL_VERSION = 1
@@ -122,23 +121,8 @@ class CornerLink:
         return CornerReply(Outcome.REFUSED, f"{self.device_id} refused: {reply.get('error') or 'no reason'}", reply)
 
     def _client(self, topics: Topics, exchange: _Exchange) -> paho.Client:
-        client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"gymcorner-dashboard-{secrets.token_hex(6)}",
-            clean_session=True,
-            protocol=paho.MQTTv311,
-        )
+        client = client_for(self.mqtt, f"gymcorner-dashboard-{secrets.token_hex(6)}")
         client.connect_timeout = min(self.timeout_s, 5.0)
-        password = self.mqtt.resolve_password()  # handed to paho only; never stored or logged here
-        if self.mqtt.username is not None or password is not None:
-            client.username_pw_set(self.mqtt.username or "", password)
-        if self.mqtt.tls:
-            try:
-                client.tls_set(ca_certs=str(self.mqtt.ca_file) if self.mqtt.ca_file is not None else None)
-            except (OSError, ssl.SSLError, ValueError) as err:
-                raise ConfigError(
-                    f"mqtt.ca_file: cannot load TLS CA certificates from {self.mqtt.ca_file}: {err}"
-                ) from err
 
         def on_connect(c: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
             if reason.is_failure:

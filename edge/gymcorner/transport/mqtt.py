@@ -34,20 +34,18 @@ from __future__ import annotations
 
 import logging
 import secrets
-import ssl
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import paho.mqtt.client as paho
 
 from gymcorner.config import MqttConfig
-from gymcorner.errors import ConfigError
 from gymcorner.transport.commands import PROTOCOL_VERSION, Command
 from gymcorner.transport.intake import CommandIntake, dumps
+from gymcorner.transport.outbox import REPLY_QUEUE_MESSAGES, Kind, Outbox, Outgoing
+from gymcorner.transport.paho_client import QuietPahoLog, client_for
 from gymcorner.transport.topics import (
     StatusState,
     Topics,
@@ -59,40 +57,8 @@ from gymcorner.transport.topics import (
 
 _log = logging.getLogger(__name__)
 
-FEEDBACK_WINDOW = 16  # QoS 1 events handed to paho and not yet acknowledged by the broker
-AVATAR_WINDOW = 2  # QoS 0 frames handed to paho and not yet written to the socket
-REPLY_WINDOW = 32  # QoS 1 command replies handed to paho and not yet acknowledged
-PAHO_MAX_INFLIGHT = 64  # above FEEDBACK_WINDOW + REPLY_WINDOW, leaving room for status and session
-REPLY_QUEUE_MESSAGES = 16384  # replies waiting for the link (about 2.5 MB): three floods of 5,000; beyond, dropped
-CONTROL_QUEUE_MESSAGES = 256  # status-like control messages (wearables, discovery) waiting for the link
+PAHO_MAX_INFLIGHT = 64  # above the feedback + reply windows, leaving room for status and session
 IDLE_WAKE_S = 0.5  # the sender re-checks in-flight messages at least this often
-
-
-
-@dataclass
-class _Outgoing:
-    """One message on its way; `info` is paho's handle once handed over."""
-
-    kind: Literal["avatar", "feedback", "reply", "control"]
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool = False
-    info: paho.MQTTMessageInfo | None = None
-
-
-class _PahoLog(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """Paho's own log lines, demoted to DEBUG.
-
-    Paho 2.2 logs an ERROR on every failed reconnect attempt ("Client is not connected"),
-    which would flood the journal during an outage; we log one line per outage ourselves.
-    Only exceptions raised inside our callbacks keep their ERROR level."""
-
-    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
-        if level >= logging.ERROR and str(msg).startswith("Caught exception"):
-            self.logger.log(level, msg, *args, **kwargs)
-        elif self.logger.isEnabledFor(logging.DEBUG):
-            self.logger.debug(msg, *args, **kwargs)
 
 
 class MqttPublisher:
@@ -103,32 +69,16 @@ class MqttPublisher:
         self.device_id = device_id
         self.topics = Topics.for_device(config.base_topic, device_id)
         self.boot_id = boot_id or secrets.token_hex(4)  # makes assigned feedback ids unique across restarts
-        self._cond = threading.Condition()
-        self._avatar: deque[bytes] = deque()
-        self._feedback: deque[_Outgoing] = deque()
-        self._control: deque[_Outgoing] = deque(maxlen=CONTROL_QUEUE_MESSAGES)
-        self._replies: deque[_Outgoing] = deque()
-        self._in_flight_by_kind: dict[str, int] = dict.fromkeys(("avatar", "feedback", "reply", "control"), 0)
-        self._session: _Outgoing | None = None
-        self._by_mid: dict[int, _Outgoing] = {}  # handed to paho, waiting for its on_publish
+        self._cond = threading.Condition()  # guards the outbox and the fields below
+        self._outbox = Outbox(self.topics.avatar, config.avatar_queue_frames, config.feedback_queue_events)
+        self._by_mid: dict[int, Outgoing] = {}  # handed to paho, waiting for its on_publish
         self._early_mids: set[int] = set()  # on_publish came before publish() returned the mid
         self._next_sweep_s = 0.0
         self._sender_waiting = False
         self._status_state: StatusState = "online"
         self._status_fields: dict[str, Any] = {}
-        self._status_dirty = False
         self.intake = CommandIntake(device_id, self.topics.cmd, self._enqueue_reply)
         self._next_seq = 1
-        self._counts = dict.fromkeys(
-            (
-                "avatar_sent",
-                "avatar_dropped",
-                "feedback_sent",
-                "feedback_dropped",
-                "replies_dropped",
-            ),
-            0,
-        )
         self._replies_dropped_logged = False
         self._connected = False
         self._connects = 0
@@ -151,29 +101,12 @@ class MqttPublisher:
 
     def _make_client(self) -> paho.Client:
         c = self._config
-        try:
-            c.host.encode("idna")  # paho's thread dies on this UnicodeError instead of retrying
-        except UnicodeError as err:
-            raise ConfigError(f"mqtt.host = {c.host!r}: not a valid host name") from err
-        client = paho.Client(
-            paho.CallbackAPIVersion.VERSION2,
-            client_id=self._client_id,
-            clean_session=True,
-            protocol=paho.MQTTv311,
-        )
+        client = client_for(c, self._client_id)
         client.suppress_exceptions = True  # a bug in a callback must not kill paho's thread
-        client.enable_logger(_PahoLog(logging.getLogger(f"{__name__}.paho"), {}))  # type: ignore[arg-type]
+        client.enable_logger(QuietPahoLog(logging.getLogger(f"{__name__}.paho"), {}))  # type: ignore[arg-type]
         client.will_set(self.topics.status, self._status_payload("offline", {"detail": "connection lost"}), 1, True)
         client.reconnect_delay_set(c.reconnect_min_delay_s, max(c.reconnect_min_delay_s, c.reconnect_max_delay_s))
         client.max_inflight_messages_set(PAHO_MAX_INFLIGHT)
-        password = c.resolve_password()  # handed to paho only; never stored or logged here
-        if c.username is not None or password is not None:
-            client.username_pw_set(c.username or "", password)
-        if c.tls:
-            try:
-                client.tls_set(ca_certs=str(c.ca_file) if c.ca_file is not None else None)
-            except (OSError, ssl.SSLError, ValueError) as err:
-                raise ConfigError(f"mqtt.ca_file: cannot load TLS CA certificates from {c.ca_file}: {err}") from err
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
@@ -203,7 +136,7 @@ class MqttPublisher:
             return
         deadline = time.monotonic() + timeout_s
         with self._cond:
-            while self._connected and self._has_undelivered_locked() and time.monotonic() < deadline:
+            while self._connected and self._outbox.undelivered() and time.monotonic() < deadline:
                 self._cond.wait(min(0.1, max(0.0, deadline - time.monotonic())))
             self._stopping = True
             self._cond.notify_all()
@@ -219,7 +152,7 @@ class MqttPublisher:
         self._client.loop_stop()
         with self._cond:
             self._sweep_locked()
-            lost = len(self._feedback) + self._in_flight_by_kind["feedback"]
+            lost = self._outbox.pending()["feedback_pending"]
         if lost:
             _log.warning("MQTT closed with %d feedback events undelivered", lost)
 
@@ -231,18 +164,16 @@ class MqttPublisher:
         Kept as the device's current status: re-published on every reconnect."""
         check_status(state, fields)
         with self._cond:
-            self._status_state, self._status_fields, self._status_dirty = state, dict(fields), True
+            self._status_state, self._status_fields = state, dict(fields)
+            self._outbox.set_status(self._status_message())
             self._cond.notify_all()
 
     def publish_avatar(self, payload: bytes) -> None:
         """Queue one avatar frame (QoS 0); when the queue is full the oldest frame is dropped."""
         frame = bytes(payload)
         with self._cond:
-            if len(self._avatar) >= self._config.avatar_queue_frames:
-                self._avatar.popleft()
-                self._counts["avatar_dropped"] += 1
-            self._avatar.append(frame)
-            self._wake_sender_locked("avatar", AVATAR_WINDOW)
+            self._outbox.add_avatar(frame)
+            self._wake_sender_locked("avatar")
 
     def publish_feedback(self, event: Mapping[str, Any]) -> str:
         """Queue one feedback event (QoS 1, never dropped unless the queue overflows); returns its id.
@@ -258,18 +189,14 @@ class MqttPublisher:
         check_feedback_id(event_id)
         body.setdefault("v", PROTOCOL_VERSION)
         body.setdefault("device", self.device_id)
-        message = _Outgoing("feedback", self.topics.feedback, dumps(body), qos=1)
+        message = Outgoing("feedback", self.topics.feedback, dumps(body), qos=1)
         with self._cond:
-            if len(self._feedback) >= self._config.feedback_queue_events:
-                self._feedback.popleft()
-                self._counts["feedback_dropped"] += 1
-                if not self._feedback_overflow_logged:
-                    self._feedback_overflow_logged = True
-                    _log.warning(
-                        "MQTT feedback queue full (%d events); dropping the oldest", self._config.feedback_queue_events
-                    )
-            self._feedback.append(message)
-            self._wake_sender_locked("feedback", FEEDBACK_WINDOW)
+            if self._outbox.add_feedback(message) and not self._feedback_overflow_logged:
+                self._feedback_overflow_logged = True
+                _log.warning(
+                    "MQTT feedback queue full (%d events); dropping the oldest", self._config.feedback_queue_events
+                )
+            self._wake_sender_locked("feedback")
         return event_id
 
     def publish_session(self, summary: Mapping[str, Any]) -> None:
@@ -277,9 +204,9 @@ class MqttPublisher:
         body = dict(summary)
         body.setdefault("v", PROTOCOL_VERSION)
         body.setdefault("device", self.device_id)
-        message = _Outgoing("control", self.topics.session, dumps(body), qos=1, retain=True)
+        message = Outgoing("control", self.topics.session, dumps(body), qos=1, retain=True)
         with self._cond:
-            self._session = message
+            self._outbox.set_session(message)
             self._cond.notify_all()
 
     def publish_json(self, subtopic: str, body: Mapping[str, Any], qos: int = 0, retain: bool = False) -> None:
@@ -288,7 +215,7 @@ class MqttPublisher:
         check_subtopic(subtopic)
         payload = dumps({"v": PROTOCOL_VERSION, "device": self.device_id, **body})
         topic = f"{self.topics.status.rsplit('/', 1)[0]}/{subtopic}"
-        self._enqueue_control(_Outgoing("control", topic, payload, qos=qos, retain=retain))
+        self._enqueue_control(Outgoing("control", topic, payload, qos=qos, retain=retain))
 
     def publish_discovery(self, messages: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         """Queue retained QoS 1 configs on absolute topics (Home Assistant discovery).
@@ -296,7 +223,7 @@ class MqttPublisher:
         Sent once at start: retained, so Home Assistant finds them whenever it (re)starts;
         a broker restarted without persistence forgets them until the daemon restarts."""
         for topic, body in messages:
-            self._enqueue_control(_Outgoing("control", topic, dumps(dict(body)), qos=1, retain=True))
+            self._enqueue_control(Outgoing("control", topic, dumps(dict(body)), qos=1, retain=True))
 
     def poll_commands(self, limit: int | None = None) -> list[Command]:
         """Validated commands received since the last call, at most `limit` (never blocks)."""
@@ -320,11 +247,9 @@ class MqttPublisher:
         with self._cond:
             return {
                 "connected": self._connected,
-                **self._counts,
+                **self._outbox.counts,
                 **self.intake.counts(),
-                "avatar_queued": len(self._avatar),
-                "feedback_pending": len(self._feedback) + self._in_flight_by_kind["feedback"],
-                "replies_pending": len(self._replies) + self._in_flight_by_kind["reply"],
+                **self._outbox.pending(),
                 "reconnects": max(0, self._connects - 1),
             }
 
@@ -333,37 +258,28 @@ class MqttPublisher:
     def _status_payload(self, state: StatusState, fields: Mapping[str, Any]) -> bytes:
         return dumps({**fields, "v": PROTOCOL_VERSION, "state": state, "device": self.device_id, "boot": self.boot_id})
 
-    def _enqueue_control(self, message: _Outgoing) -> None:
+    def _status_message(self) -> Outgoing:
+        payload = self._status_payload(self._status_state, self._status_fields)
+        return Outgoing("control", self.topics.status, payload, qos=1, retain=True)
+
+    def _enqueue_control(self, message: Outgoing) -> None:
         with self._cond:
-            self._control.append(message)
+            self._outbox.add_control(message)
             self._cond.notify_all()
 
     def _enqueue_reply(self, payload: bytes) -> None:
         """Queue one reply; a full queue is counted and logged (once per episode), not silent."""
         with self._cond:
-            if len(self._replies) >= REPLY_QUEUE_MESSAGES:
-                self._counts["replies_dropped"] += 1
-                first = not self._replies_dropped_logged
-                self._replies_dropped_logged = True
-            else:
-                self._replies.append(_Outgoing("reply", self.topics.cmd_reply, payload, qos=1))
-                self._replies_dropped_logged = first = False
-                self._wake_sender_locked("reply", REPLY_WINDOW)
+            if self._outbox.add_reply(Outgoing("reply", self.topics.cmd_reply, payload, qos=1)):
+                self._replies_dropped_logged = False
+                self._wake_sender_locked("reply")
                 return
+            first = not self._replies_dropped_logged
+            self._replies_dropped_logged = True
         if first:
             _log.warning(
                 "MQTT reply queue full (%d replies); further replies are counted as dropped", REPLY_QUEUE_MESSAGES
             )
-
-    def _has_undelivered_locked(self) -> bool:
-        return bool(
-            self._feedback
-            or self._control
-            or self._replies
-            or self._session is not None
-            or self._status_dirty
-            or any(self._in_flight_by_kind[kind] for kind in ("feedback", "reply", "control"))
-        )
 
     def _run_sender(self) -> None:
         """Hand queued messages to paho while connected; account for the ones paho finished."""
@@ -373,7 +289,7 @@ class MqttPublisher:
                 if now >= self._next_sweep_s:
                     self._next_sweep_s = now + IDLE_WAKE_S
                     self._sweep_locked()
-                batch = self._take_batch_locked()
+                batch = [] if not self._connected or self._stopping else self._outbox.take_batch()
                 if not batch:
                     if self._stopping:
                         return
@@ -404,32 +320,7 @@ class MqttPublisher:
             self._revive_logged = True
             _log.error("MQTT network thread had stopped on an unexpected error; restarted it")
 
-    def _take_batch_locked(self) -> list[_Outgoing]:
-        """Next messages to hand over, status first, within the in-flight windows."""
-        if not self._connected or self._stopping:
-            return []
-        batch: list[_Outgoing] = []
-        if self._status_dirty:
-            self._status_dirty = False
-            payload = self._status_payload(self._status_state, self._status_fields)
-            batch.append(_Outgoing("control", self.topics.status, payload, qos=1, retain=True))
-        while self._control:
-            batch.append(self._control.popleft())
-        if self._session is not None:
-            batch.append(self._session)
-            self._session = None
-        counts = self._in_flight_by_kind
-        replies = min(len(self._replies), max(0, REPLY_WINDOW - counts["reply"]))
-        batch.extend(self._replies.popleft() for _ in range(replies))
-        feedback = min(len(self._feedback), max(0, FEEDBACK_WINDOW - counts["feedback"]))
-        batch.extend(self._feedback.popleft() for _ in range(feedback))
-        avatar = min(len(self._avatar), max(0, AVATAR_WINDOW - counts["avatar"]))
-        batch.extend(_Outgoing("avatar", self.topics.avatar, self._avatar.popleft(), qos=0) for _ in range(avatar))
-        for message in batch:
-            counts[message.kind] += 1
-        return batch
-
-    def _hand_to_paho(self, message: _Outgoing) -> None:
+    def _hand_to_paho(self, message: Outgoing) -> None:
         """Publish outside our lock: paho calls back into us while holding its own locks."""
         try:
             info = self._client.publish(message.topic, message.payload, qos=message.qos, retain=message.retain)
@@ -448,27 +339,15 @@ class MqttPublisher:
             else:
                 self._by_mid[info.mid] = message
 
-    def _complete_locked(self, message: _Outgoing, delivered: bool) -> None:
+    def _complete_locked(self, message: Outgoing, delivered: bool) -> None:
         """One message paho is done with: its window slot frees, the sender wakes if that helps."""
-        self._in_flight_by_kind[message.kind] -= 1
-        self._finish_locked(message, delivered)
-        if self._sender_waiting and self._queued_locked(message.kind):
+        if self._outbox.complete(message, delivered) and self._sender_waiting:
             self._cond.notify_all()
 
-    def _queued_locked(self, kind: str) -> bool:
-        """Whether messages of `kind` wait for a window slot."""
-        if kind == "avatar":
-            return bool(self._avatar)
-        if kind == "feedback":
-            return bool(self._feedback)
-        if kind == "reply":
-            return bool(self._replies)
-        return bool(self._control) or self._session is not None or self._status_dirty
-
-    def _wake_sender_locked(self, kind: str, window: int | None) -> None:
+    def _wake_sender_locked(self, kind: Kind) -> None:
         """Wake the sender for a newly queued message, unless it is busy anyway or the
         kind's window is full (then paho's on_publish for a slot wakes it)."""
-        if self._sender_waiting and (window is None or self._in_flight_by_kind[kind] < window):
+        if self._sender_waiting and self._outbox.has_room(kind):
             self._cond.notify_all()
 
     def _sweep_locked(self) -> None:
@@ -486,14 +365,6 @@ class MqttPublisher:
                 del self._by_mid[mid]
                 self._complete_locked(message, delivered=info.rc == paho.MQTT_ERR_SUCCESS)
 
-    def _finish_locked(self, message: _Outgoing, delivered: bool) -> None:
-        if message.kind == "avatar":
-            self._counts["avatar_sent" if delivered else "avatar_dropped"] += 1
-        elif message.kind == "feedback":
-            # Paho only marks a QoS 1 message published on PUBACK; a failure here means it
-            # was refused outright (payload too large), never that it may still arrive.
-            self._counts["feedback_sent" if delivered else "feedback_dropped"] += 1
-
     # ------------------------------------------------- paho callbacks (paho's thread)
 
     def _on_connect(self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
@@ -506,7 +377,7 @@ class MqttPublisher:
             self._connected = True
             self._connects += 1
             self._outage_logged = self._revive_logged = False
-            self._status_dirty = True  # online again; a restarted broker may have forgotten it
+            self._outbox.set_status(self._status_message())  # online again; a restarted broker may have forgotten it
             self._next_sweep_s = 0.0  # paho's reconnect marked unsent QoS 0 frames lost: sweep them now
             reconnects = self._connects - 1
             self._cond.notify_all()
