@@ -23,10 +23,9 @@ from gymcorner.avatar.codec import (
     View,
     build_frame,
     decode_binary,
-    decode_json,
     encode_binary,
-    encode_json,
 )
+from gymcorner.avatar.codec_json import decode_json, encode_json
 from gymcorner.avatar.head import HeadYaw
 from gymcorner.avatar.limbs import NUM_BONES, BoneRotations
 from gymcorner.motion.landmarks import NUM_LANDMARKS, PoseSample

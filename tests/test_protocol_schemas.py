@@ -11,7 +11,8 @@ import pytest
 from protocol_doc import SCHEMAS, VECTORS, doc_text, json_blocks, section, validator, vectors
 
 from gymcorner.app import App
-from gymcorner.avatar.codec import decode_binary, decode_json, encode_json
+from gymcorner.avatar.codec import decode_binary
+from gymcorner.avatar.codec_json import decode_json, encode_json
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import SELECTABLE
 from gymcorner.config import Config

@@ -27,7 +27,8 @@ from mqtt_helpers import free_port, wait_until
 from referencing import Registry, Resource
 from shared_data import clip_path
 
-from gymcorner.avatar.codec import AvatarFrame, decode_json
+from gymcorner.avatar.codec import AvatarFrame
+from gymcorner.avatar.codec_json import decode_json
 from gymcorner.config import TcpLinkConfig
 from gymcorner.transport.tcp import TcpLinkServer
 

@@ -25,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "edge"))
 
-from gymcorner.avatar.codec import encode_binary, encode_json  # noqa: E402
+from gymcorner.avatar.codec import encode_binary  # noqa: E402
+from gymcorner.avatar.codec_json import encode_json  # noqa: E402
 from gymcorner.commands.offline import record_clip  # noqa: E402
 from gymcorner.config import Config  # noqa: E402
 from gymcorner.pipeline import Pipeline  # noqa: E402

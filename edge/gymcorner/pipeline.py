@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gymcorner.assets import load_reference
-from gymcorner.avatar.codec import AvatarFrame, build_frame, encode_binary, encode_json
+from gymcorner.avatar.codec import AvatarFrame, build_frame, encode_binary
+from gymcorner.avatar.codec_json import encode_json
 from gymcorner.avatar.head import HeadYawTracker
 from gymcorner.avatar.limbs import LimbRotationTracker
 from gymcorner.coach.coach import Coach, CoachFrame, LabelFreeCounter

@@ -9,16 +9,15 @@ Coordinates are in the avatar frame (`avatar.limbs`: +x the person's right, +y u
 person's forward when facing the camera, metres, hip-centred), so a Unity subscriber uses
 them as they come. Decoding never trusts its input: anything that is not a well-formed
 version-1 frame raises `AvatarCodecError` (a `ValueError`) saying what is wrong.
+The JSON form is `avatar.codec_json`.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import math
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -45,8 +44,8 @@ FRAME_SIZE = HEADER_SIZE + _HEAD.size + _WORLD_SIZE + _VISIBILITY_SIZE + _QUAT_I
 _FLAG_PRESENT = 0x01
 _FLAG_HEAD_KNOWN = 0x02
 _FLAGS_KNOWN = _FLAG_PRESENT | _FLAG_HEAD_KNOWN
-_NO_INTERVAL = 0xFFFF
-_SEQ_MODULUS = 1 << 32
+NO_INTERVAL = 0xFFFF
+SEQ_MODULUS = 1 << 32
 _ANGLE_SCALE = 10.0  # int16 units per degree
 _MM_PER_M = 1000.0
 _INT16_MAX = 32767
@@ -145,7 +144,7 @@ def build_frame(
     the int16 millimetre range are clipped, so a glitch in one landmark cannot stop the
     stream. seq is taken modulo 2**32.
     """
-    seq = int(seq) % _SEQ_MODULUS
+    seq = int(seq) % SEQ_MODULUS
     view, exercise = int(view) & 0x0F, exercise_code(exercise) & 0x0F
     if sample.world is None:
         return AvatarFrame(seq, float(sample.t_s), view=view, exercise=exercise)
@@ -186,7 +185,7 @@ def _angle_units(value_deg: float, name: str) -> int:
     return round(value_deg * _ANGLE_SCALE)
 
 
-def _checked_array(value: FloatArray | None, shape: tuple[int, ...], name: str) -> FloatArray:
+def checked_array(value: FloatArray | None, shape: tuple[int, ...], name: str) -> FloatArray:
     array = np.asarray(value, dtype=np.float64)
     if array.shape != shape:
         raise AvatarCodecError(f"{name} has shape {array.shape}, expected {shape}")
@@ -229,7 +228,7 @@ def _unpack_quaternions(index_bytes: bytes, rest_bytes: bytes) -> FloatArray:
 
 def encode_binary(frame: AvatarFrame) -> bytes:
     """Version-1 binary frame (layout in docs/avatar-frame.md)."""
-    if not 0 <= int(frame.seq) < _SEQ_MODULUS:
+    if not 0 <= int(frame.seq) < SEQ_MODULUS:
         raise AvatarCodecError(f"seq {frame.seq} is outside uint32")
     if not math.isfinite(frame.t_s):
         raise AvatarCodecError(f"t_s {frame.t_s} is not finite")
@@ -241,22 +240,22 @@ def encode_binary(frame: AvatarFrame) -> bytes:
     header = _HEADER.pack(MAGIC, VERSION, flags, int(frame.seq), float(frame.t_s), codes)
     if not frame.present:
         return header
-    if known and not 0 <= int(frame.head_interval) < _NO_INTERVAL:  # type: ignore[arg-type]
+    if known and not 0 <= int(frame.head_interval) < NO_INTERVAL:  # type: ignore[arg-type]
         raise AvatarCodecError(f"head interval {frame.head_interval} is outside 0..65534")
     head = _HEAD.pack(
-        int(frame.head_interval) if known else _NO_INTERVAL,  # type: ignore[arg-type]
+        int(frame.head_interval) if known else NO_INTERVAL,  # type: ignore[arg-type]
         _angle_units(frame.head_delta_deg, "head_delta_deg") if known else 0,
         _angle_units(frame.head_yaw_deg or 0.0, "head_yaw_deg") if known else 0,
     )
-    world = _checked_array(frame.world_m, (NUM_LANDMARKS, 3), "world_m")
+    world = checked_array(frame.world_m, (NUM_LANDMARKS, 3), "world_m")
     world_mm = np.rint(world * _MM_PER_M)
     if np.any(np.abs(world_mm) > _INT16_MAX):
         raise AvatarCodecError("world_m has a coordinate beyond ±32.767 m")
-    visibility = _checked_array(frame.visibility, (NUM_LANDMARKS,), "visibility")
+    visibility = checked_array(frame.visibility, (NUM_LANDMARKS,), "visibility")
     levels = np.rint(np.clip(visibility, 0.0, 1.0) * _VIS_LEVELS).astype(np.uint8)
     levels = np.append(levels, np.uint8(0)) if NUM_LANDMARKS % 2 else levels
     packed_visibility = (levels[0::2] | (levels[1::2] << 4)).astype(np.uint8).tobytes()
-    index_block, rest_block = _pack_quaternions(_checked_array(frame.bones, (NUM_BONES, 4), "bones"))
+    index_block, rest_block = _pack_quaternions(checked_array(frame.bones, (NUM_BONES, 4), "bones"))
     return b"".join(
         (header, head, world_mm.astype("<i2").tobytes(), packed_visibility, index_block, rest_block)
     )
@@ -290,7 +289,7 @@ def decode_binary(payload: bytes) -> AvatarFrame:
     interval, delta_units, yaw_units = _HEAD.unpack_from(data, offset)
     offset += _HEAD.size
     known = bool(flags & _FLAG_HEAD_KNOWN)
-    if known != (interval != _NO_INTERVAL) or (not known and (delta_units or yaw_units)):
+    if known != (interval != NO_INTERVAL) or (not known and (delta_units or yaw_units)):
         raise AvatarCodecError("avatar frame head fields contradict the head-known flag")
     world_mm = np.frombuffer(data, dtype="<i2", count=NUM_LANDMARKS * 3, offset=offset)
     offset += _WORLD_SIZE
@@ -312,156 +311,6 @@ def decode_binary(payload: bytes) -> AvatarFrame:
         world_m=world_mm.reshape(NUM_LANDMARKS, 3).astype(np.float64) / _MM_PER_M,
         visibility=levels[:NUM_LANDMARKS].astype(np.float64) / _VIS_LEVELS,
         bones=bones,
-        view=view,
-        exercise=exercise,
-    )
-
-
-# --- JSON -----------------------------------------------------------------------------
-
-
-def _code_name(enum_type: type[enum.IntEnum], code: int) -> str | int:
-    try:
-        return enum_type(code).name.lower()
-    except ValueError:
-        return int(code)  # a code newer than this writer's table: keep the number
-
-
-def _exercise_name(code: int) -> str | int:
-    exercise = exercise_of(code)
-    return exercise.value if exercise is not None else int(code)  # newer than this table: the number
-
-
-def encode_json(frame: AvatarFrame) -> bytes:
-    """Readable version-1 frame: UTF-8 JSON, names for landmarks, bones, view, exercise."""
-    message: dict[str, Any] = {
-        "v": VERSION,
-        "seq": int(frame.seq),
-        "t_s": float(frame.t_s),
-        "present": frame.present,
-        "view": _code_name(View, frame.view),
-        "exercise": _exercise_name(frame.exercise),
-    }
-    if frame.present:
-        world = _checked_array(frame.world_m, (NUM_LANDMARKS, 3), "world_m")
-        visibility = _checked_array(frame.visibility, (NUM_LANDMARKS,), "visibility")
-        bones = _checked_array(frame.bones, (NUM_BONES, 4), "bones")
-        known = frame.head_interval is not None
-        message["head"] = {
-            "interval": int(frame.head_interval) if known else None,  # type: ignore[arg-type]
-            "delta_deg": round(float(frame.head_delta_deg), 3) if known else 0.0,
-            "yaw_deg": round(float(frame.head_yaw_deg or 0.0), 3) if known else None,
-        }
-        message["landmarks"] = {
-            name: [round(float(c), 4) for c in world[i]] + [round(float(visibility[i]), 3)]
-            for i, name in enumerate(LANDMARK_NAMES)
-        }
-        message["bones"] = {name: [round(float(c), 6) for c in bones[i]] for i, name in enumerate(BONE_NAMES)}
-    return json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
-
-
-def _field(obj: dict[str, Any], key: str, where: str) -> Any:
-    if key not in obj:
-        raise AvatarCodecError(f"avatar JSON: {where}{key} is missing")
-    return obj[key]
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise AvatarCodecError(f"avatar JSON: {where} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _integer(value: Any, where: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise AvatarCodecError(f"avatar JSON: {where} must be an integer in {low}..{high}, got {value!r}")
-    return value
-
-
-def _exercise_from_json(value: Any) -> int:
-    if isinstance(value, str):
-        try:
-            return EXERCISE_CODES[Exercise(value.lower())]
-        except ValueError:
-            names = ", ".join(EXERCISE_NAMES)
-            raise AvatarCodecError(f"avatar JSON: exercise {value!r} is not one of {names}") from None
-    return _integer(value, "exercise", 0, 15)
-
-
-def _code(value: Any, enum_type: type[enum.IntEnum], where: str) -> int:
-    if isinstance(value, str):
-        try:
-            return int(enum_type[value.upper()])
-        except KeyError:
-            names = ", ".join(m.name.lower() for m in enum_type)
-            raise AvatarCodecError(f"avatar JSON: {where} {value!r} is not one of {names}") from None
-    return _integer(value, where, 0, 15)
-
-
-def _vectors(obj: Any, names: tuple[str, ...], width: int, where: str) -> FloatArray:
-    if not isinstance(obj, dict):
-        raise AvatarCodecError(f"avatar JSON: {where} must be an object keyed by name")
-    unknown = sorted(set(obj) - set(names))
-    if unknown:
-        raise AvatarCodecError(f"avatar JSON: {where} has unknown names {unknown}")
-    rows = np.empty((len(names), width))
-    for i, name in enumerate(names):
-        row = _field(obj, name, f"{where}.")
-        if not isinstance(row, list) or len(row) != width:
-            raise AvatarCodecError(f"avatar JSON: {where}.{name} must be a list of {width} numbers")
-        rows[i] = [_number(c, f"{where}.{name}") for c in row]
-    return rows
-
-
-def decode_json(payload: bytes | str) -> AvatarFrame:
-    """Parse a version-1 JSON frame; raises AvatarCodecError on anything malformed.
-
-    Unknown top-level keys are ignored (later v1 writers may add optional keys).
-    """
-    try:
-        message = json.loads(payload)
-    except (ValueError, TypeError, RecursionError) as err:  # bad UTF-8 or JSON, deep nesting
-        raise AvatarCodecError(f"avatar JSON: not valid UTF-8 JSON: {err}") from err
-    if not isinstance(message, dict):
-        raise AvatarCodecError("avatar JSON: the payload must be an object")
-    version = _field(message, "v", "")
-    if version != VERSION:
-        raise AvatarCodecError(f"avatar JSON version {version!r} is not supported (this reader knows {VERSION})")
-    seq = _integer(_field(message, "seq", ""), "seq", 0, _SEQ_MODULUS - 1)
-    t_s = _number(_field(message, "t_s", ""), "t_s")
-    present = _field(message, "present", "")
-    if not isinstance(present, bool):
-        raise AvatarCodecError(f"avatar JSON: present must be true or false, got {present!r}")
-    view = _code(message.get("view", 0), View, "view")
-    exercise = _exercise_from_json(message.get("exercise", 0))
-    if not present:
-        return AvatarFrame(seq, t_s, view=view, exercise=exercise)
-    head = _field(message, "head", "")
-    if not isinstance(head, dict):
-        raise AvatarCodecError("avatar JSON: head must be an object")
-    interval = _field(head, "interval", "head.")
-    if interval is not None:
-        interval = _integer(interval, "head.interval", 0, _NO_INTERVAL - 1)
-    yaw = _field(head, "yaw_deg", "head.")
-    if (interval is None) != (yaw is None):
-        raise AvatarCodecError("avatar JSON: head.interval and head.yaw_deg must both be set or both be null")
-    landmarks = _vectors(_field(message, "landmarks", ""), LANDMARK_NAMES, 4, "landmarks")
-    bones = _vectors(_field(message, "bones", ""), BONE_NAMES, 4, "bones")
-    norms = np.linalg.norm(bones, axis=1)
-    if np.any(np.abs(norms - 1.0) > 1e-3):
-        raise AvatarCodecError("avatar JSON: bones must be unit quaternions")
-    visibility = landmarks[:, 3]
-    if np.any((visibility < 0) | (visibility > 1)):
-        raise AvatarCodecError("avatar JSON: landmark visibility must lie in [0, 1]")
-    return AvatarFrame(
-        seq=seq,
-        t_s=t_s,
-        head_interval=interval,
-        head_delta_deg=_number(_field(head, "delta_deg", "head."), "head.delta_deg"),
-        head_yaw_deg=None if yaw is None else _number(yaw, "head.yaw_deg"),
-        world_m=landmarks[:, :3].copy(),
-        visibility=visibility.copy(),
-        bones=bones / norms[:, None],
         view=view,
         exercise=exercise,
     )

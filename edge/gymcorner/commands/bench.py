@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from gymcorner.avatar.codec import AvatarFrame, encode_json
+from gymcorner.avatar.codec import AvatarFrame
+from gymcorner.avatar.codec_json import encode_json
 from gymcorner.config import Config
 from gymcorner.pipeline import Pipeline
 from gymcorner.vision.pose import create_estimator

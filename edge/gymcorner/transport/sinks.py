@@ -19,7 +19,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
-from gymcorner.avatar.codec import AvatarFrame, encode_binary, encode_json
+from gymcorner.avatar.codec import AvatarFrame, encode_binary
+from gymcorner.avatar.codec_json import encode_json
 from gymcorner.config import Config
 from gymcorner.transport.commands import Command
 

@@ -38,7 +38,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from gymcorner.avatar.codec import AvatarFrame, encode_json
+from gymcorner.avatar.codec import AvatarFrame
+from gymcorner.avatar.codec_json import encode_json
 from gymcorner.config import TcpLinkConfig
 from gymcorner.errors import ConfigError
 
