@@ -148,11 +148,18 @@ def test_bench_compare_runs_each_backend_the_peer_loop_and_the_network_alone(tmp
             "--compare",
             "--max-frames",
             "20",
+            "--rounds",
+            "2",
         ]
     )
     assert rc == 0
     result = json.loads(out.read_text())
     assert set(result["variants"]) == {"litert", "mediapipe", "peer_loop"}
+    assert result["rounds"] == 2
+    for name, ratios in result["speedup_per_round"].items():  # each round's run against that round's peer
+        fps, peer = result["variants"][name]["fps_per_round"], result["variants"]["peer_loop"]["fps_per_round"]
+        assert ratios == [round(a / b, 2) for a, b in zip(fps, peer, strict=True)]
+        assert result["speedup_vs_peer"][name] == round(sum(ratios) / 2, 2)  # the median of two
     for name, variant in result["variants"].items():
         assert "error" not in variant, (name, variant)
         assert variant["frames"] == 20 and variant["fps"] > 0 and variant["peak_rss_mb"] > 0
@@ -160,6 +167,14 @@ def test_bench_compare_runs_each_backend_the_peer_loop_and_the_network_alone(tmp
     assert result["speedup_vs_peer"]["peer_loop"] == 1.0
     assert result["landmark_invoke_ms"]["p95"] >= result["landmark_invoke_ms"]["p50"] > 0
     assert result["venv"]["size_mb"] > 0
+
+
+def test_bench_rounds_must_be_a_whole_number_of_at_least_one(capsys) -> None:
+    for bad in ("0", "two"):
+        with pytest.raises(SystemExit) as exit_info:
+            cli_main(["bench", "clip.mp4", "--compare", "--rounds", bad])
+        assert exit_info.value.code == 2
+        assert "--rounds" in capsys.readouterr().err
 
 
 def test_a_short_file_in_auto_mode_is_coached_as_the_exercise_of_the_whole_clip(tmp_path: Path) -> None:

@@ -22,6 +22,17 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 EPILOG = "Configuration: TOML (see configs/default.toml); every key is optional and has a working default."
 
 
+
+def _count(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (argparse prints the one-line error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: give 1 or more")
+    return value
+
 def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config",
@@ -159,6 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the mediapipe backend and the plain mediapipe loop (when mediapipe is installed) and "
         "the landmark network alone, each in its own process: fps, stages, peak RSS, venv size",
     )
+    bench.add_argument(
+        "--rounds",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="with --compare: run the variants N times, interleaved, and report medians and the ratio of each "
+        "round's own runs (a steadier figure on a machine whose speed drifts; default: %(default)s)",
+    )
     bench.set_defaults(func=cmd_bench)
 
     from gymcorner.commands import emotion_eval
@@ -275,7 +294,8 @@ def cmd_bench(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.backend:
         config.pose.backend = args.backend
     if args.compare:
-        result = run_compare(config, args.video, args.max_frames, log=(lambda _m: None) if args.quiet else print)
+        log = (lambda _m: None) if args.quiet else print
+        result = run_compare(config, args.video, args.max_frames, log=log, rounds=args.rounds)
     else:
         result = run_bench(config, args.video, args.max_frames, args.quiet)
     write_json(args.json, result)

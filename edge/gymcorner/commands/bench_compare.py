@@ -10,7 +10,9 @@ Variants, measured one after the other by one command on the same clip:
 * the floor: the landmark network alone, `invoke()` on a 256x256 input with the configured
   threads, the one cost no pipeline around it can avoid.
 
-Every variant runs in a fresh child process, so its peak RSS is its own and no variant
+With `--rounds N` the variants run N times, interleaved, and the ratio to the peer loop
+is the median of each round's own ratio (runs seconds apart), not of fps taken minutes
+apart. Every variant runs in a fresh child process, so its peak RSS is its own and no variant
 warms caches or allocators for the next. The venv size is the installed folder of the
 interpreter running this (sys.prefix).
 """
@@ -153,38 +155,68 @@ def venv_size_mb() -> float:
 
 
 def run_compare(
-    config: Config, video: str, max_frames: int | None = None, log: Callable[[str], None] = print
+    config: Config,
+    video: str,
+    max_frames: int | None = None,
+    log: Callable[[str], None] = print,
+    rounds: int = 1,
 ) -> dict[str, Any]:
-    variants: dict[str, dict[str, Any]] = {}
+    """Every variant `rounds` times, interleaved (litert, mediapipe, peer loop, then again).
+
+    A shared machine's speed drifts by tens of percent over a minute, as much as the effect
+    measured; a ratio taken between runs seconds apart, and its median over rounds, is what
+    survives that. Each variant reports its median round (by fps), with every round's fps."""
     backends = ["litert"] + (["mediapipe"] if mediapipe_installed() else [])
-    for backend in backends:
-        log(f"compare: pipeline with pose.backend = {backend} ...")
-        variants[backend] = _run_child(
-            "pipeline",
-            config.model_copy(update={"pose": config.pose.model_copy(update={"backend": backend})}),
-            video,
-            max_frames,
-        )
-    if mediapipe_installed():
-        log("compare: the peer loop (VideoCapture -> cvtColor -> mediapipe Pose.process) ...")
-        variants["peer_loop"] = _run_child("peer", config, video, max_frames)
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for round_no in range(1, rounds + 1):
+        tag = f" (round {round_no} of {rounds})" if rounds > 1 else ""
+        for backend in backends:
+            log(f"compare: pipeline with pose.backend = {backend}{tag} ...")
+            pose = config.pose.model_copy(update={"backend": backend})
+            runs.setdefault(backend, []).append(
+                _run_child("pipeline", config.model_copy(update={"pose": pose}), video, max_frames)
+            )
+        if mediapipe_installed():
+            log(f"compare: the peer loop (VideoCapture -> cvtColor -> mediapipe Pose.process){tag} ...")
+            runs.setdefault("peer_loop", []).append(_run_child("peer", config, video, max_frames))
     log("compare: the landmark network alone ...")
     floor = _run_child("floor", config, video, max_frames)
+    variants = {name: _median_run(results) for name, results in runs.items()}
     result: dict[str, Any] = {
         "clip": Path(video).name,
         "threads": config.pose.num_threads,
+        "rounds": rounds,
         "variants": variants,
         "landmark_invoke_ms": floor.get("invoke_ms"),
         "venv": {"path": sys.prefix, "size_mb": venv_size_mb()},
     }
-    peer = variants.get("peer_loop", {}).get("fps")
-    if peer:
-        result["speedup_vs_peer"] = {k: round(v["fps"] / peer, 2) for k, v in variants.items() if "fps" in v}
+    peers = runs.get("peer_loop", [])
+    if peers and all("fps" in p for p in peers):
+        per_round = {
+            name: [round(r["fps"] / p["fps"], 2) for r, p in zip(results, peers, strict=True) if "fps" in r]
+            for name, results in runs.items()
+        }
+        result["speedup_per_round"] = per_round
+        result["speedup_vs_peer"] = {k: round(float(np.median(v)), 2) for k, v in per_round.items() if v}
     return result
 
 
+def _median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median fps (the lower middle one for an even count), plus every
+    round's fps; the first error when a round failed."""
+    failed = [r for r in results if "fps" not in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(results, key=lambda r: r["fps"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["fps_per_round"] = [r["fps"] for r in results]
+    return chosen
+
+
 def format_compare(result: dict[str, Any]) -> str:
-    lines = [f"clip {result['clip']}  pose threads {result['threads']}"]
+    rounds = result.get("rounds", 1)
+    head = f"clip {result['clip']}  pose threads {result['threads']}"
+    lines = [head + (f"  {rounds} rounds, interleaved: medians" if rounds > 1 else "")]
     lines.append(f"{'variant':<12}{'fps':>8}{'x peer':>8}{'RSS MB':>8}  stages p50/p95 ms")
     speedup = result.get("speedup_vs_peer", {})
     for name, v in result["variants"].items():
@@ -203,6 +235,11 @@ def format_compare(result: dict[str, Any]) -> str:
             lines.append(
                 f"{'':<36}  all but the landmark network: {100 * v['outside_landmark_share']:.1f}% of frame time"
             )
+    if rounds > 1:
+        for name, v in result["variants"].items():
+            ratios = result.get("speedup_per_round", {}).get(name)
+            fps = ", ".join(f"{f:.1f}" for f in v.get("fps_per_round", []))
+            lines.append(f"{name:<12}fps per round: {fps}" + (f"  x peer: {ratios}" if ratios else ""))
     floor = result.get("landmark_invoke_ms")
     if floor:
         lines.append(f"landmark network alone (LiteRT invoke): p50 {floor['p50']:.1f} ms, p95 {floor['p95']:.1f} ms")
