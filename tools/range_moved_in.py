@@ -130,14 +130,24 @@ def print_clean(landmarks: Path) -> None:
             hangs[name] = [v for v in values["no_full_hang"] if v is not None]
     # Full hang, held out: on the other recordings, the largest multiple of 5° at least
     # 5° below their lowest clean hang; then how many of this recording's hangs stay clean.
-    print("\n| held out | chosen on the others | held-out clean hangs above it |")
-    print("|---|---|---|")
+    bends = SHAPE_CASES[0][4]
+    print("\n| held out | chosen on the others | held-out clean hangs above it | held out, bent by "
+          + ", ".join(f"{b:g}" for b in bends) + " degrees: reps caught |")
+    print("|---|---|---|---|")
     for name, own in hangs.items():
         others = [v for k, vs in hangs.items() if k != name for v in vs]
         if not others or not own:
             continue
         chosen = HANG_STEP_DEG * math.floor((min(others) - HANG_MARGIN_DEG) / HANG_STEP_DEG)
-        print(f"| {name.split('__')[-1]} | {chosen:g} | {sum(v >= chosen for v in own)}/{len(own)} |")
+        config = Config()
+        config.coach.pullup.full_hang_min_elbow_deg = chosen
+        clip = list(load_recording(landmarks / f"{name}.npz").samples())
+        caught = []
+        for bend in bends:
+            reps = [e.details["faults"] for e in rep_events(elbows_bent(clip, bend), "pull_up", config)]
+            caught.append(f"{sum('no_full_hang' in r for r in reps)}/{len(reps)}")
+        print(f"| {name.split('__')[-1]} | {chosen:g} | {sum(v >= chosen for v in own)}/{len(own)} | "
+              f"{', '.join(caught)} |")  # fmt: skip
 
 
 def print_shape(landmarks: Path) -> None:

@@ -72,9 +72,9 @@ def elbows_bent(samples: list[PoseSample], bend_deg: float) -> list[PoseSample]:
     return out
 
 
-def rep_events(samples: list[PoseSample], exercise: str) -> list[FeedbackEvent]:
+def rep_events(samples: list[PoseSample], exercise: str, config: Config | None = None) -> list[FeedbackEvent]:
     """The rep events of a replay of the whole pipeline with `exercise` fixed."""
-    config = Config()
+    config = config.model_copy(deep=True) if config is not None else Config()
     config.coach.exercise = exercise
     pipeline = Pipeline(config)
     return [e for s in samples for e in pipeline.process(s).coach.events if e.kind == "rep"]
