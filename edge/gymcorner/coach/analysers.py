@@ -20,6 +20,7 @@ from gymcorner.coach.lunge import LUNGE_RULES, LungeMetrics, lunge_metrics
 from gymcorner.coach.plank import PLANK_RULES, HoldTimer, PlankMetrics, plank_metrics
 from gymcorner.coach.pushup import PUSHUP_RULES, PushupMetrics, pushup_metrics
 from gymcorner.coach.ranges import DIP_RULES, JUMPING_JACK_RULES, PULLUP_RULES, RangeMetrics, RepWindow, range_metrics
+from gymcorner.coach.rep_shape import RepShapeWindow, shape_frame
 from gymcorner.coach.rules import FormRule, RuleEngine
 from gymcorner.coach.squat import SQUAT_RULES, SquatCoach, SquatMetrics
 from gymcorner.config import CoachConfig, CurlConfig, LungeConfig, PlankConfig, PushupConfig
@@ -159,7 +160,8 @@ class LungeAnalyser:
 
 
 class RangeAnalyser:
-    """Range of motion per rep (pull-up, dip, jumping jack): judged on the frame a rep ends."""
+    """Range of motion per rep (pull-up, dip, jumping jack), and the pull-up's hang and legs
+    and the dip's shoulders (`rep_shape`): judged on the frame a rep ends."""
 
     def __init__(self, config: CoachConfig, exercise: Exercise) -> None:
         self._cfg = config
@@ -167,15 +169,25 @@ class RangeAnalyser:
         rules, self._thresholds = _RANGE[exercise](config)
         self._engine: RuleEngine[RangeMetrics, Any] = RuleEngine(rules, config.cooldown_s, exercise, config.messages)
         self._window = RepWindow()
+        self._shape = RepShapeWindow()
 
     def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
         m = self._window.update(range_metrics(sample, self._cfg.min_visibility), rep_ended)
+        shape = self._shape.update(shape_frame(sample, self._cfg.min_visibility), in_rep, rep_ended)
+        if m is not None and shape is not None:
+            m = replace(
+                m,
+                rep_hang_elbow_deg=shape.hang_elbow_deg,
+                rep_leg_swing_deg=shape.leg_swing_deg,
+                rep_shoulder_shrug=shape.shoulder_shrug_widths,
+            )
         events = self._engine.update(sample.t_s, view.view.value, m, self._thresholds)
         return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
 
     def reset(self) -> None:
         self._engine.reset()
         self._window.reset()
+        self._shape.reset()
 
 
 _RANGE: dict[Exercise, Callable[[CoachConfig], tuple[tuple[FormRule[RangeMetrics, Any], ...], Any]]] = {

@@ -24,7 +24,10 @@ from typing import Any
 from gymcorner.coach.reps import Rep
 from gymcorner.config import QualityConfig
 
-RANGE_FAULTS = frozenset(  # a form rule's verdict on the rep's range: charged as range, once
+# A form rule's verdict on the rep's range: charged as range, once. A pull-up's
+# `no_full_hang` is not among them: `Rep.depth` measures the top of the pull, the hang is
+# the other end of the movement, so it is charged as a fault of its own.
+RANGE_FAULTS = frozenset(
     {"shallow_depth", "partial_range", "shallow_dip", "chin_below_bar", "arms_not_overhead", "feet_not_apart"}
 )
 

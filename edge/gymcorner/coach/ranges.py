@@ -8,14 +8,17 @@ points down with a level camera, and lengths are divided by a body length of the
 frame (shoulder width, upper arm).
 
 * pull-up, chin over the bar: the nose above the wrists (the hands hold the bar), shoulder
-  widths (a full hang is not judged yet: the hang falls on the boundary between two reps'
-  windows, and where its landmarks are hidden the straightest elbow seen is no hang);
+  widths;
 * dip, depth: the shoulders below the elbows, upper-arm lengths (0: at elbow height);
 * jumping jack, full range: the wrists above the nose, shoulder widths, and the ankles'
   horizontal distance, shoulder widths.
 
 A rep is judged on a measure only if that measure was seen on 80 % of the rep's
-frames: the largest value of a window whose landmarks were often hidden is no evidence
+frames: the largest value of a window whose landmarks were often hidden is no evidence.
+
+The same rep-end frame carries the pull-up's hang and leg swing and the dip's shoulders
+(`rep_shape.py`: the full hang, kipping and shrug rules are declared here with the range
+rules, one engine per exercise).
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class RangeMetrics:
     rep_shoulders_below_elbows: float | None = None
     rep_wrists_above_nose: float | None = None
     rep_ankle_span: float | None = None
+    rep_hang_elbow_deg: float | None = None  # straightest elbow in the hang before the rep
+    rep_leg_swing_deg: float | None = None  # thighs' angle from vertical, largest - smallest
+    rep_shoulder_shrug: float | None = None  # ears-to-shoulders shortening, lockout -> bottom, shoulder widths
 
 
 _MIN_SEEN = 0.8  # fraction of a rep's frames a measure must be seen on for the rep to be judged on it
@@ -119,6 +125,18 @@ def _chin(m: RangeMetrics, c: PullupConfig) -> bool | None:
     return _at_most(m.rep_nose_above_wrists, c.chin_over_bar_min_nose_above_wrists)
 
 
+def _hang(m: RangeMetrics, c: PullupConfig) -> bool | None:
+    return _at_most(m.rep_hang_elbow_deg, c.full_hang_min_elbow_deg)
+
+
+def _kip(m: RangeMetrics, c: PullupConfig) -> bool | None:
+    return None if m.rep_leg_swing_deg is None else m.rep_leg_swing_deg > c.kipping_max_leg_swing_deg
+
+
+def _shrug(m: RangeMetrics, c: DipConfig) -> bool | None:
+    return None if m.rep_shoulder_shrug is None else m.rep_shoulder_shrug > c.shoulder_shrug_shoulder_widths
+
+
 def _dip(m: RangeMetrics, c: DipConfig) -> bool | None:
     return _at_most(m.rep_shoulders_below_elbows, -c.depth_tolerance_upper_arm)
 
@@ -132,6 +150,10 @@ def _feet(m: RangeMetrics, c: JumpingJackConfig) -> bool | None:
 
 
 _ANY_VIEW = frozenset({"frontal", "lateral", "unknown"})
+# A bent elbow at the hang points out sideways (an overhand grip): across the camera's
+# view from the front or behind, toward it from the side, where only the depth the model
+# guesses would show it.
+_FACING = frozenset({"frontal", "unknown"})
 
 PULLUP_RULES: tuple[FormRule[RangeMetrics, PullupConfig], ...] = (
     FormRule(
@@ -141,6 +163,22 @@ PULLUP_RULES: tuple[FormRule[RangeMetrics, PullupConfig], ...] = (
         check=_chin,
         hold_frames=lambda c: 1,
         details=lambda m: {"nose_above_wrists": m.rep_nose_above_wrists},
+    ),
+    FormRule(
+        code="no_full_hang",
+        text="Start each pull-up from a full hang: straighten your arms at the bottom.",
+        views=_FACING,
+        check=_hang,
+        hold_frames=lambda c: 1,
+        details=lambda m: {"hang_elbow_deg": m.rep_hang_elbow_deg},
+    ),
+    FormRule(
+        code="kipping",
+        text="No swinging: keep your legs still and pull with your arms and back.",
+        views=_ANY_VIEW,
+        check=_kip,
+        hold_frames=lambda c: 1,
+        details=lambda m: {"leg_swing_deg": m.rep_leg_swing_deg},
     ),
 )
 
@@ -152,6 +190,14 @@ DIP_RULES: tuple[FormRule[RangeMetrics, DipConfig], ...] = (
         check=_dip,
         hold_frames=lambda c: 1,
         details=lambda m: {"shoulders_below_elbows": m.rep_shoulders_below_elbows},
+    ),
+    FormRule(
+        code="shoulder_shrug",
+        text="Keep your shoulders down, away from your ears, as you lower.",
+        views=_ANY_VIEW,
+        check=_shrug,
+        hold_frames=lambda c: 1,
+        details=lambda m: {"shoulder_shrug": m.rep_shoulder_shrug},
     ),
 )
 

@@ -29,6 +29,8 @@ MAIN_FAULTS: dict[Exercise, tuple[str, ...]] = {
     Exercise.PLANK: ("hips_sag", "hips_pike"),
     Exercise.BICEP_CURL: ("lean_back",),
     Exercise.LUNGE: ("knee_over_toes", "torso_lean"),
+    Exercise.PULL_UP: ("chin_below_bar", "no_full_hang", "kipping"),
+    Exercise.DIP: ("shallow_dip", "shoulder_shrug"),
 }
 
 # How each fault is named in the sentence (the rule name with spaces otherwise).
@@ -43,6 +45,11 @@ FAULT_PHRASES: dict[str, str] = {
     "partial_range": "range",
     "lean_back": "leaning back",
     "torso_lean": "torso lean",
+    "chin_below_bar": "chin over the bar",
+    "no_full_hang": "the full hang",
+    "kipping": "leg swing",
+    "shallow_dip": "depth",
+    "shoulder_shrug": "shrugged shoulders",
 }
 
 # The views a person can be asked to turn to, and how to say it.
