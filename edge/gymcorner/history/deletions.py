@@ -64,7 +64,7 @@ class Applied:
         self.members += other.members
 
     def line(self) -> str:
-        return f"{self.sessions} sessions, {self.notes} notes, {self.members} members deleted there"
+        return f"{self.sessions} sessions, {self.notes} notes, {self.members} members"
 
 
 def records_deletions(store: Store) -> bool:
@@ -96,11 +96,11 @@ def delete_member(store: Store, member_id: int) -> int:
         row = store.execute("SELECT display_name FROM members WHERE id = ?", (member_id,)).fetchone()
         if row is not None and records_deletions(store):
             key, now = name_key(str(row[0])), time.time()
-            theirs = "SELECT device_id, uuid FROM sessions WHERE member_id = ?"
+            theirs = "SELECT device_id, uuid FROM sessions WHERE member_id = ? ORDER BY started_at"
             sessions = store.execute(theirs, (member_id,)).fetchall()
             for device_id, uuid in sessions:
                 _record(store, "session", device_id, now, session=uuid, member=key)
-            devices = store.execute("SELECT DISTINCT device_id FROM sessions").fetchall()
+            devices = store.execute("SELECT DISTINCT device_id FROM sessions ORDER BY device_id").fetchall()
             for (device_id,) in devices:
                 _record(store, "member", device_id, now, member=key)
             recorded = len(sessions) + len(devices)

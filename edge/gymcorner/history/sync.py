@@ -61,7 +61,8 @@ class SyncReport:
     def line(self, where: str) -> str:
         said = []
         if self.deleted.happened():
-            said.append(f"applied {self.deleted.tombstones} deletions of this box on {where} ({self.deleted.line()})")
+            done = self.deleted
+            said.append(f"deleted {done.line()} on {where} as this box did ({done.tombstones} tombstones)")
         if self.sessions:
             counts = ", ".join(f"{n} {table}" for table, n in self.rows.items())
             said.append(f"uploaded {self.sessions} sessions ({counts}) to {where}")
