@@ -26,7 +26,7 @@ from test_history_members import sessions_for
 from gymcorner.config.dashboard import DashboardConfig
 from gymcorner.dashboard.app import SESSION_COOKIE, build_app
 from gymcorner.history.sqlite import open_sqlite
-from gymcorner.history.users import add_user, find_user
+from gymcorner.history.users import add_user, find_user, list_users
 
 PASSWORD = "correct horse battery"
 
@@ -577,8 +577,11 @@ def other_client(c: TestClient, host: str) -> TestClient:
 
 
 def test_deleting_a_member_asks_first_then_removes_everything_and_ends_their_login(
-    app_client: TestClient, db: Path
+    app_client: TestClient, db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from helpers import counts, every_table, member_rows
+
+    reads = count_member_reads(monkeypatch)
     sessions_for(db, 1, workouts=2)
     sessions_for(db, 2, workouts=1)
     ana = other_client(app_client, "10.0.1.1")
@@ -605,11 +608,19 @@ def test_deleting_a_member_asks_first_then_removes_everything_and_ends_their_log
     assert [m["display_name"] for m in app_client.get("/api/members").json()] == ["Ben"]
     assert ana.get("/members/1").status_code == 303  # her open login ended with her
     assert app_client.post("/members/1/delete", data={"csrf": token, "confirm": "yes"}).status_code == 404
-    conn = sqlite3.connect(db)
-    left = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("sessions", "reps", "notes")}
-    users = [u for (u,) in conn.execute("SELECT name FROM dashboard_users ORDER BY name")]
-    conn.close()
-    assert left == {"sessions": 1, "reps": 2, "notes": 0} and users == ["boss", "tess"]
+    seen = len(reads)
+    gone = app_client.get("/members/1")  # her page was read and kept before: read again, not shown from memory
+    assert gone.status_code == 404 and alert(gone.text) == "no member 1" and reads[seen:] == [1]
+    store = open_sqlite(db)
+    try:
+        assert counts(member_rows(store, "Ana Silva")) == dict.fromkeys(every_table(store), 0)  # every table
+        left = {t: store.count(t) for t in every_table(store)}
+        users = [u.name for u in list_users(store)]
+    finally:
+        store.close()
+    assert left == {"members": 1, "straps": 0, "sessions": 1, "sets": 1, "reps": 2, "events": 2, "notes": 0,
+                    "hr_samples": 2, "landmarks": 2, "dashboard_users": 2, "deletions": 0}  # fmt: skip  # Ben's
+    assert users == ["boss", "tess"]
 
 
 def password_form(current: str, new: str, again: str | None = None) -> dict[str, str]:

@@ -8,7 +8,8 @@ writer, into their own SQLite files, with heart rate and landmarks) and upload t
 members and sessions of both boxes, each labelled with its box, the filter by box, a
 member's charts, a session's heart rate, a trainer's note, an admin's role change; what
 exists only on a box (the replay, "start session") said on the page; a member's history
-read again only when the server changed; two admins demoting each other at once; a write
+read again only when the server changed; a member deleted on their box gone from the pages
+once it synced; two admins demoting each other at once; a write
 waiting past lock_timeout_s for another session's lock; and the server out of reach at
 start (one line, exit status 1) and while running (503, then back).
 """
@@ -262,6 +263,26 @@ def test_a_member_s_history_is_read_again_only_when_the_chain_s_server_changed(
                                                        "max_hr_bpm": "185"})  # fmt: skip
     assert "<td>185</td>" in dashboard.get(page).text and len(reads) == 4  # a profile edited: read again
     assert bars(dashboard.get(page).text) == 4 and len(reads) == 4
+
+
+def test_a_member_deleted_on_their_box_is_gone_from_the_chain_s_dashboard_after_the_box_s_sync(
+    dashboard: TestClient, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = count_member_reads(monkeypatch)
+    log_in(dashboard, name="tess")
+    ben = f"/members/{chain.ben}"
+    assert dashboard.get(ben).status_code == 200 and reads == [chain.ben]  # read, and kept for the next request
+    said = run_cli(["members", "delete", "Ben", "--yes", "--db", str(chain.south)])
+    assert said.strip().endswith("the chain's server deletes them too at the next sync")
+    assert dashboard.get(ben).status_code == 200  # still there: the box has not synced yet
+    assert "deleted 1 sessions, 0 notes, 1 members on" in run_cli(["history", "sync", "--to", chain.url,
+                                                                  "--db", str(chain.south)])  # fmt: skip
+    gone = dashboard.get(ben)
+    assert gone.status_code == 404 and alert(gone.text) == f"no member {chain.ben}" and reads[-1] == chain.ben
+    assert [r[0] for r in rows_of(dashboard.get("/members").text, "members")] == ["Ana Silva"]
+    listed = rows_of(dashboard.get("/sessions").text, "sessions")
+    assert sorted((r[1], r[2]) for r in listed) == [(NORTH, "Ana Silva"), (NORTH, "Ana Silva"), (NORTH, "guest"),
+                                                    (SOUTH, "Ana Silva")]  # fmt: skip  # the other box's as they were
 
 
 def test_two_admins_demoting_each_other_at_once_leave_one_admin_on_postgresql(server: PostgresServer) -> None:

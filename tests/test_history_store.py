@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import counts, every_table, member_rows
 
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.landmarks import landmark_summary, prune_landmarks, record_landmarks
-from gymcorner.history.schema import LATEST, MIGRATIONS, TABLES
+from gymcorner.history.schema import LATEST, MIGRATIONS
 from gymcorner.history.sqlite import open_sqlite
 from gymcorner.history.store import Store
 
@@ -19,9 +20,10 @@ DEVICE = "corner-store"
 
 
 def columns(store: Store) -> dict[str, list[tuple[str, str, int]]]:
-    """Every table's columns as (name, type, not null), in order."""
+    """Every table's columns as (name, type, not null), in order: every table of the file, so
+    a table a migration adds is compared too."""
     out = {}
-    for table in (*TABLES, "schema_migrations"):
+    for table in (*every_table(store), "schema_migrations"):
         rows = store.execute(f"PRAGMA table_info({table})").fetchall()
         out[table] = [(r[1], r[2], r[3]) for r in rows]
     return out
@@ -130,15 +132,18 @@ def test_deleting_a_member_leaves_nothing_of_theirs_in_any_table(tmp_path: Path)
     a_session_with_a_rep(store, "ana-2", ana.id)
     a_session_with_a_rep(store, "ben-1", ben.id)
     a_session_with_a_rep(store, "guest-1", None)
-    before = {t: store.count(t) for t in TABLES}
+    before = {t: store.count(t) for t in every_table(store)}
     assert before == {"members": 2, "straps": 2, "sessions": 4, "sets": 4, "reps": 4, "events": 4, "notes": 4,
-                      "hr_samples": 8, "landmarks": 4}  # fmt: skip
+                      "hr_samples": 8, "landmarks": 4, "dashboard_users": 0, "deletions": 0}  # fmt: skip
+    theirs = counts(member_rows(store, "Ana"))
+    assert theirs == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 2, "events": 2, "notes": 2,
+                      "hr_samples": 4, "landmarks": 2, "dashboard_users": 0, "deletions": 0}  # fmt: skip
 
-    store.delete_member(ana.id)
+    assert store.delete_member(ana.id) == 0  # a box that never uploaded keeps no tombstone
 
-    after = {t: store.count(t) for t in TABLES}
-    assert after == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 2, "events": 2, "notes": 2,
-                     "hr_samples": 4, "landmarks": 2}  # fmt: skip
+    assert counts(member_rows(store, "Ana")) == dict.fromkeys(theirs, 0)
+    after = {t: store.count(t) for t in every_table(store)}
+    assert after == {t: before[t] - theirs[t] for t in before}
     ana_sessions = "SELECT id FROM sessions WHERE uuid LIKE 'ana-%'"
     assert store.execute(ana_sessions).fetchall() == []
     assert not any("ana-" in n for (n,) in store.execute("SELECT text FROM notes").fetchall())
@@ -148,6 +153,40 @@ def test_deleting_a_member_leaves_nothing_of_theirs_in_any_table(tmp_path: Path)
     assert store.execute("SELECT COUNT(*) FROM straps WHERE member_id = ?", (ana.id,)).fetchone()[0] == 0
     assert store.execute("PRAGMA foreign_key_check").fetchall() == []
     assert {s["uuid"] for s in store.sessions()} == {"ben-1", "guest-1"}
+
+
+def test_a_box_that_uploads_keeps_the_keys_of_what_it_deletes_until_the_sync_and_retention_keeps_none(
+    tmp_path: Path,
+) -> None:
+    from gymcorner.history.deletions import pending
+    from gymcorner.history.notes import delete_note
+
+    store = open_sqlite(tmp_path / "h.sqlite3")
+    ana = store.add_member("Ana")
+    a_session_with_a_rep(store, "ana-1", ana.id)
+    a_session_with_a_rep(store, "guest-old", None, started_at=time.time() - 400 * 86400)
+    store.open_session("corner-renamed", "ana-0", time.time() - 86400, ana.id)  # under the box's former id
+    guest = next(s for s in store.sessions() if s["uuid"] == "guest-old")
+    delete_note(store, guest["id"], store.rows("notes", guest["id"])[0]["id"])
+    assert pending(store) == 0  # nothing uploaded yet: nothing on a server to delete
+    for session in store.sessions():  # as `gymcorner history sync` marks what reached the server
+        store.mark_synced(session["id"], session["rev"])
+
+    ana_1 = next(s for s in store.sessions() if s["uuid"] == "ana-1")
+    (note,) = store.rows("notes", ana_1["id"])
+    delete_note(store, ana_1["id"], note["id"])
+    assert store.prune(time.time() - 365 * 86400) == 1 and pending(store) == 1  # retention: no tombstone
+    assert store.delete_member(ana.id) == 4
+    kept = store.execute("SELECT kind, device_id, session_uuid, note_uuid, member_key FROM deletions ORDER BY id")
+    assert [tuple(r) for r in kept.fetchall()] == [
+        ("note", DEVICE, "ana-1", note["uuid"], None),
+        ("session", "corner-renamed", "ana-0", None, "ana"),  # her sessions, by their keys
+        ("session", DEVICE, "ana-1", None, "ana"),
+        ("member", "corner-renamed", None, None, "ana"),  # her, under each device id of the box's sessions
+        ("member", DEVICE, None, None, "ana"),
+    ]
+    left = counts(member_rows(store, "Ana"))
+    assert left.pop("deletions") == 4 and set(left.values()) == {0}  # keys only, until a sync drops them
 
 
 def test_retention_prunes_old_sessions_with_their_rows(tmp_path: Path) -> None:

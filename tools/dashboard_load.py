@@ -2,13 +2,21 @@
 """The dashboard under load: N concurrent clients on loopback, and what it costs the coach.
 
     tools/dashboard_load.py --clip CLIP [--clients 50] [--seconds 20] [--json OUT]
+    tools/dashboard_load.py --clip CLIP --chain [--boxes 4] ...   (a chain's PostgreSQL server)
 
 Makes a scratch history file (one admin, members with 20 recorded sessions of 3 sets of 10
-reps), starts the real `gymcorner dashboard` on a free loopback port, logs in once and
+reps and a minute of heart rate each), starts the real `gymcorner dashboard` on a free
+loopback port, logs in once and
 shares the cookie among `--clients` threads (bounded: each one request at a time over its
 own keep-alive connection, 10 s timeout), which fetch the members list, a member's page
 with its charts, a session, a plan and the JSON API in turn. Latency is per request
 (p50/p95/p99 overall and per page).
+
+`--chain` serves the dashboard in chain mode (`--database postgresql://...`) instead: a
+throwaway PostgreSQL server (tools/scratch_postgres.py: initdb + pg_ctl, loopback only,
+niced as the dashboard) that `--boxes` boxes, each with its own `--members` members and
+their sessions in its own SQLite file, upload to with the real sync; the admin is made on
+the server. The same pages are fetched.
 
 The coach's frame rate is `gymcorner analyze CLIP` (the daemon's pipeline on a file, at full
 speed) run `--runs` times before the load and the same number of times while it runs; the
@@ -19,6 +27,7 @@ figures depend on the machine (run it on the box).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -30,6 +39,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,46 +53,67 @@ PASSWORD = "load test password"
 DEVICE = "corner-load"
 
 
-def fill(db: Path, members: int, sessions: int) -> None:
+def fill(db: Path, members: int, sessions: int, hr_samples: int, device: str = DEVICE, first: int = 1,
+         admin: bool = True) -> None:  # fmt: skip
+    """Members `first`.. of box `device`, each with `sessions` recorded sessions (one commit each)."""
     store = open_sqlite(db)
     try:
-        add_user(store, "load", "admin", PASSWORD)
-        for m in range(members):
-            member = store.add_member(f"Member {m + 1}", birth_year=1980 + m, goal="strength", level="beginner")
+        if admin:
+            add_user(store, "load", "admin", PASSWORD)
+        for m in range(first - 1, first - 1 + members):
+            member = store.add_member(f"Member {m + 1}", birth_year=1980 + m % 40, goal="strength", level="beginner")
             for s in range(sessions):
                 uuid = f"m{m}-s{s}"
-                store.open_session(DEVICE, uuid, time.time() - (sessions - s) * 86400, member.id)
-                for set_no in (1, 2, 3):
-                    for rep in range(1, 11):
-                        store.record_rep(
-                            DEVICE,
-                            uuid,
-                            {
-                                "set_number": set_no,
-                                "number": rep,
-                                "exercise": "squat",
-                                "depth": 0.9,
-                                "down_s": 1.0,
-                                "up_s": 0.8,
-                                "faults": ["knee_valgus"] if rep % 4 == 0 else [],
-                                "quality_score": 70 + rep,
-                            },
-                        )
-                    store.record_set(
-                        DEVICE,
-                        uuid,
-                        {
-                            "number": set_no,
-                            "exercise": "squat",
-                            "reps": 10,
-                            "good_reps": 8,
-                            "mean_quality": 75.0,
-                            "target_reps": 10,
-                        },
-                    )
-                store.update_session(DEVICE, uuid, state="ended", exercise="squat", ended_at=time.time())
+                with store.transaction():
+                    record_session(store, device, uuid, time.time() - (sessions - s) * 86400, member.id, hr_samples)
     finally:
         store.close()
+
+
+def record_session(store: Any, device: str, uuid: str, started_at: float, member_id: int, hr_samples: int) -> None:
+    """3 sets of 10 squats, and a heart-rate sample a second for `hr_samples` seconds."""
+    store.open_session(device, uuid, started_at, member_id)
+    for set_no in (1, 2, 3):
+        for rep in range(1, 11):
+            row = {
+                "set_number": set_no,
+                "number": rep,
+                "exercise": "squat",
+                "depth": 0.9,
+                "down_s": 1.0,
+                "up_s": 0.8,
+                "faults": ["knee_valgus"] if rep % 4 == 0 else [],
+                "quality_score": 70 + rep,
+            }
+            store.record_rep(device, uuid, row)
+        done = {"number": set_no, "exercise": "squat", "reps": 10, "good_reps": 8, "mean_quality": 75.0}
+        store.record_set(device, uuid, {**done, "target_reps": 10})
+    if hr_samples:
+        store.record_heart_rate(device, uuid, [(float(t), 100 + t % 60) for t in range(hr_samples)])
+    store.update_session(device, uuid, state="ended", exercise="squat", ended_at=time.time())
+
+
+def fill_chain(scratch: Path, url: str, boxes: int, members: int, sessions: int, hr_samples: int) -> int:
+    """`boxes` boxes record into their own files and upload to the chain's server (the real
+    sync); the admin is made on the server. Returns the number of sessions uploaded."""
+    from gymcorner.history.postgres import open_postgres
+    from gymcorner.history.sync import upload
+
+    remote = open_postgres(url)
+    try:
+        add_user(remote, "load", "admin", PASSWORD)
+        uploaded = 0
+        for b in range(boxes):
+            box = scratch / f"box-{b + 1}.sqlite3"
+            fill(box, members, sessions, hr_samples, f"{DEVICE}-{b + 1}", first=b * members + 1, admin=False)
+            local = open_sqlite(box)
+            try:
+                uploaded += upload(local, remote).sessions
+            finally:
+                local.close()
+        return uploaded
+    finally:
+        remote.close()
 
 
 def free_port() -> int:
@@ -172,14 +203,43 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000.0
 
 
+@contextlib.contextmanager
+def database(args: argparse.Namespace, scratch: Path) -> Iterator[tuple[list[str], dict[str, Any]]]:
+    """The seeded history the dashboard serves: the dashboard's options naming it, and what
+    the report says of it. With --chain, a PostgreSQL server started here, removed after."""
+    started = time.perf_counter()
+    if not args.chain:
+        fill(scratch / "history.sqlite3", args.members, args.sessions, args.hr_samples)
+        yield ["--data-dir", str(scratch)], {"database": "sqlite", "sessions": args.members * args.sessions}
+        return
+    from scratch_postgres import PostgresServer, find_pg_bin
+
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        raise SystemExit("--chain: no PostgreSQL server binaries (Debian: apt install postgresql)")
+    server = PostgresServer(bin_dir, nice=args.nice).start()
+    try:
+        url = server.create_database("chain")
+        print(f"seeding the chain's server: {args.boxes} boxes upload ...", flush=True)
+        sessions = fill_chain(scratch, url, args.boxes, args.members, args.sessions, args.hr_samples)
+        seeded = {"database": "postgresql", "boxes": args.boxes, "sessions": sessions,
+                  "seed_s": round(time.perf_counter() - started, 1)}  # fmt: skip
+        yield ["--database", url], seeded
+    finally:
+        server.remove()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clip", required=True, help="a clip for `gymcorner analyze` (the coach's frame rate)")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=20.0, help="at least this long under load")
     ap.add_argument("--runs", type=int, default=3, help="analyze runs before and during the load")
-    ap.add_argument("--members", type=int, default=5)
+    ap.add_argument("--members", type=int, default=5, help="members (with --chain: of each box)")
     ap.add_argument("--sessions", type=int, default=20, help="recorded sessions per member")
+    ap.add_argument("--hr-samples", type=int, default=60, help="heart-rate samples per session (one a second)")
+    ap.add_argument("--chain", action="store_true", help="chain mode: a PostgreSQL server this tool starts")
+    ap.add_argument("--boxes", type=int, default=4, help="with --chain: boxes uploading to the server")
     ap.add_argument("--think-s", type=float, default=0.0, help="pause between a client's requests (0: back to back)")
     ap.add_argument("--nice", type=int, default=10, help="the dashboard's niceness (its unit's Nice=; 0: none)")
     ap.add_argument(
@@ -192,16 +252,18 @@ def main() -> int:
     args = ap.parse_args()
     if not 1 <= args.clients <= 500:
         raise SystemExit("--clients must be 1..500")
+    if not 1 <= args.boxes <= 100 or args.sessions < 1 or args.runs < 1:
+        raise SystemExit("--boxes must be 1..100, --sessions and --runs 1 or more")
+    if args.members * (args.boxes if args.chain else 1) < 3:
+        raise SystemExit("the pages fetched need 3 members at least (--members, with --chain over all --boxes)")
 
     env = dict(os.environ, PYTHONPATH=str(ROOT / "edge"))
-    with tempfile.TemporaryDirectory() as scratch:
-        data = Path(scratch)
-        fill(data / "history.sqlite3", args.members, args.sessions)
+    with tempfile.TemporaryDirectory() as scratch, database(args, Path(scratch)) as (where, seeded):
         print(f"coach alone: {args.runs} x analyze ...", flush=True)
         before = coach_fps(args.clip, args.runs, env)
         port = free_port()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gymcorner", "dashboard", "--port", str(port), "--data-dir", str(data)],
+            [sys.executable, "-m", "gymcorner", "dashboard", "--port", str(port), *where],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -245,6 +307,7 @@ def main() -> int:
     flat = [x for r in results for x in r]
     ok = [x for x in flat if x[2] == 200]
     report: dict[str, Any] = {
+        **seeded,
         "clients": args.clients,
         "think_s": args.think_s,
         "dashboard_nice": args.nice,

@@ -17,7 +17,7 @@ says what it did on the page it answers with:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -48,6 +48,7 @@ class MemberFootprint:
     notes: int
     straps: int
     login_ids: tuple[int, ...]
+    tombstones: int = 0  # after the deletion: what a box that uploads keeps for the chain's server
 
     def line(self) -> str:
         return (
@@ -72,8 +73,7 @@ def footprint(store: Store, member_id: int) -> MemberFootprint:
 def delete_and_count(store: Store, member_id: int) -> MemberFootprint:
     """Delete the member (every row of theirs goes by cascade); what went, counted first."""
     found = footprint(store, member_id)
-    store.delete_member(member_id)
-    return found
+    return replace(found, tombstones=store.delete_member(member_id))
 
 
 async def member_delete(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
@@ -91,6 +91,8 @@ async def member_delete(request: Request, dash: Dashboard, login: Login, form: d
     for user_id in gone.login_ids:
         dash.logins.end_user(user_id)
     said = f"deleted {gone.display_name!r} and all of their data: {gone.line()}"
+    if gone.tombstones:
+        said += "; the chain's server deletes them too at this box's next upload"
     return dash.page("Member deleted", message(said, "ok") + '<p><a href="/members">Members</a></p>', login)
 
 

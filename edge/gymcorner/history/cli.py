@@ -157,10 +157,10 @@ def _members(store: Any, args: argparse.Namespace) -> int:
         if not args.yes:
             raise HistoryError(f"deleting {member.display_name!r} removes all of their data: add --yes")
         data = store.member_data(member.id)
-        store.delete_member(member.id)
+        chain = "; the chain's server deletes them too at the next sync" if store.delete_member(member.id) else ""
         print(
             f"deleted {member.display_name!r}: {len(data['sessions'])} sessions, {len(data['reps'])} reps, "
-            f"{len(data['events'])} events, {len(data['notes'])} notes, {len(data['straps'])} straps"
+            f"{len(data['events'])} events, {len(data['notes'])} notes, {len(data['straps'])} straps{chain}"
         )
     elif action == "export":
         member = store.find_member(args.member)

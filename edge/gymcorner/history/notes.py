@@ -4,7 +4,8 @@ edited, or the note deleted; `Store.add_note` writes a new one).
 Who may is the dashboard's to decide (the note's author, an admin: dashboard/notes.py);
 here a note is found within its session, so a note id under another session's path is
 not found. Both bump the session's `rev`, so an edit goes up to a chain's server with the
-session; a deleted note is deleted on the box only (the sync upserts, it never deletes).
+session; a deleted note leaves a tombstone on a box that uploads, and the next sync deletes
+it on the server too (deletions.py).
 """
 
 from __future__ import annotations
@@ -51,9 +52,13 @@ def edit_note(store: Store, session_id: int, note_id: int, text: str) -> dict[st
 
 
 def delete_note(store: Store, session_id: int, note_id: int) -> dict[str, Any]:
-    """Delete the note; returns it as it was."""
+    """Delete the note (and, on a box that uploads, record its tombstone for the chain's
+    server: deletions.py); returns it as it was."""
+    from gymcorner.history.deletions import record_note_deleted
+
     with store.transaction():
         note = find_note(store, session_id, note_id)
         store.execute("DELETE FROM notes WHERE id = ?", (note_id,))
+        record_note_deleted(store, session_id, str(note["uuid"]))
         store.execute("UPDATE sessions SET rev = rev + 1 WHERE id = ?", (session_id,))
     return note

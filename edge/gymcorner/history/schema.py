@@ -219,9 +219,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         "a note's last edit: when its author (or an admin) changed its text; null for a note never edited",
         ("ALTER TABLE notes ADD COLUMN edited_at {real}",),
     ),
+    Migration(
+        10,
+        "what a box deleted (tombstones), kept until a sync has deleted it on the chain's server too",
+        (
+            # keys only, never a row's content (deletions.py): a note by its session's (device_id,
+            # session_uuid) and note_uuid; a session deleted with its member by (device_id,
+            # session_uuid); a member by member_key (their name key), once per device id of the box
+            """CREATE TABLE deletions (
+                id {id},
+                kind TEXT NOT NULL CHECK (kind IN ('note', 'session', 'member')),
+                device_id TEXT NOT NULL,
+                session_uuid TEXT,
+                note_uuid TEXT,
+                member_key TEXT,
+                deleted_at {real} NOT NULL
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number
 
 # Every table holding a member's data, child first (export and the delete test walk it).
+# Not `deletions`: it names what was deleted (a member by their name key) only until the
+# chain's server has deleted it too, and only on a box that uploads (deletions.py).
 TABLES = ("members", "straps", "sessions", "sets", "reps", "events", "notes", "hr_samples", "landmarks")

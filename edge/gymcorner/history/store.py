@@ -10,7 +10,7 @@ insert, which is what makes an upload idempotent:
   display name.
 
 Every write to a session's rows bumps its `rev` in the same transaction; `sync.py` uploads a
-session while `rev > synced_rev`.
+session while `rev > synced_rev`, and what a box deleted as tombstones (`deletions.py`).
 """
 
 from __future__ import annotations
@@ -179,11 +179,11 @@ class Store:
                 self.execute(f"UPDATE members SET {sets} WHERE id = ?", (*profile.values(), member_id))
         return self.member(member_id)
 
-    def delete_member(self, member_id: int) -> None:
-        """The member and everything of theirs: straps, sessions and, by cascade, their sets,
-        reps and events."""
-        with self.transaction():
-            self.execute("DELETE FROM members WHERE id = ?", (member_id,))
+    def delete_member(self, member_id: int) -> int:
+        """The member and everything of theirs, by cascade; returns the tombstones recorded (deletions.py)."""
+        from gymcorner.history.deletions import delete_member
+
+        return delete_member(self, member_id)
 
     def pair_strap(self, address: str, member_id: int) -> None:
         address = strap_address(address)

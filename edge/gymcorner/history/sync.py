@@ -10,6 +10,12 @@ commit.
 
 A member goes up as their display name's key: the server's member of that name (created
 from this box's profile when it has none) owns the session. Straps stay on the box.
+
+What the box deleted goes first: its tombstones are applied on the server before any
+session goes up (deletions.py), so a member deleted and added again under the same name
+keeps the sessions they recorded since. A session deleted on the box after the round
+listed it is skipped; one deleted while it was going up is deleted on the server again
+(`deleted_meanwhile`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.deletions import Applied, apply_deletions, deleted_meanwhile
 from gymcorner.history.store import Store
 
 _SESSION_COLUMNS = (
@@ -47,37 +55,61 @@ class SyncReport:
     sessions: int = 0
     rows: dict[str, int] = field(default_factory=lambda: {table: 0 for table in _KEYS})
     members: int = 0
+    deleted: Applied = field(default_factory=Applied)  # on the server, by the box's tombstones
     seconds: float = 0.0
 
     def line(self, where: str) -> str:
-        if not self.sessions:
+        said = []
+        if self.deleted.happened():
+            done = self.deleted
+            said.append(f"deleted {done.line()} on {where} as this box did ({done.tombstones} tombstones)")
+        if self.sessions:
+            counts = ", ".join(f"{n} {table}" for table, n in self.rows.items())
+            said.append(f"uploaded {self.sessions} sessions ({counts}) to {where}")
+        if not said:
             return f"nothing to upload to {where}: every session is there already"
-        counts = ", ".join(f"{n} {table}" for table, n in self.rows.items())
-        return f"uploaded {self.sessions} sessions ({counts}) to {where} in {self.seconds:.2f} s"
+        return "; ".join(said) + f" in {self.seconds:.2f} s"
 
 
 def upload(local: Store, remote: Store) -> SyncReport:
-    """Every session of `local` due for upload, each in its own remote transaction."""
+    """The box's tombstones applied, then every session of `local` due for upload, each in
+    its own remote transaction."""
     report = SyncReport()
     start = time.perf_counter()
+    report.deleted = apply_deletions(local, remote)
     members: dict[int, int] = {}  # local member id -> remote member id
-    for session in list(local.iter_due()):
+    for due in list(local.iter_due()):
+        session = _current(local, due["id"])
+        if session is None:  # deleted (with its member) since the round began
+            continue
         member_id = session["member_id"]
         if member_id is not None and member_id not in members:
             members[member_id] = _ensure_member(remote, local.member(member_id).to_dict())
             report.members += 1
         children = {table: local.rows(table, session["id"]) for table in _KEYS}
+        remote_member = members.get(member_id) if member_id is not None else None
         with remote.transaction():
-            remote_id = _upsert_session(remote, session, members.get(member_id) if member_id is not None else None)
+            remote_id = _upsert_session(remote, session, remote_member)
             for table, rows in children.items():
                 for row in rows:
                     copy = {k: v for k, v in row.items() if k not in ("id", "session_id")}
                     remote.upsert(table, {"session_id": remote_id, **copy}, _KEYS[table])
                 report.rows[table] += len(rows)
         local.mark_synced(session["id"], session["rev"])
+        notes = {str(n["uuid"]) for n in children["notes"]}
+        report.deleted.add(deleted_meanwhile(local, remote, session, (remote_id, remote_member), notes))
         report.sessions += 1
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _current(local: Store, session_id: int) -> dict[str, Any] | None:
+    try:
+        return local.session(session_id)
+    except HistoryError as err:
+        if err.reason is not Reason.HISTORY_NOT_FOUND:
+            raise
+        return None
 
 
 def _ensure_member(remote: Store, member: dict[str, Any]) -> int:

@@ -1,9 +1,10 @@
 """The daemon's own upload to a chain's server (`[history] upload_url`), off the frame path.
 
 A thread wakes every `upload_every_s`, opens the box's file (its own connection) and the
-server, and runs the same idempotent `upload` as `gymcorner history sync`. A server that is
-away is logged once (until it is back) and tried again next round: the box keeps its
-sessions and sends them when it can. Nothing here can stop or slow the coaching.
+server, and runs the same idempotent `upload` as `gymcorner history sync` (what the box
+deleted first, then its new sessions). A server that is away is logged once (until it is
+back) and tried again next round: the box keeps its sessions and its deletions and sends
+them when it can. Nothing here can stop or slow the coaching.
 """
 
 from __future__ import annotations
@@ -76,5 +77,5 @@ class Uploader:
             recovered, self._last_error = self._last_error is not None, None
         if recovered:
             _log.info("history upload to %s works again", redact(self.url))
-        if report.sessions:
+        if report.sessions or report.deleted.happened():
             _log.info("history: %s", report.line(redact(self.url)))
