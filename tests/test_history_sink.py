@@ -379,8 +379,8 @@ def test_open_history_sink_closes_interrupted_sessions_and_prunes_by_retention(t
 # ---------------------------------------------------------------------------- the real frame loop
 
 
-def running_app(config: Config, broker) -> tuple[App, ReplayedCamera, ExitStack]:
-    config.device.id = DEVICE
+def running_app(config: Config, broker, device_id: str = DEVICE) -> tuple[App, ReplayedCamera, ExitStack]:
+    config.device.id = device_id
     config.mqtt.host, config.mqtt.port = broker.host, broker.port
     config.mqtt.reconnect_min_delay_s = 0.05
     config.mqtt.password_env = None

@@ -188,7 +188,7 @@ class HistorySink:
             if self.writer is None:
                 return {"error": f"history unavailable, no member can be looked up: {self.unavailable}"}
             try:
-                found = self._reader().find_member(member) if member_key is None else self._named(member_key)
+                found = self._named(member_key) if member_key is not None else self._reader().find_member(str(member))
             except HistoryError as err:
                 return {"error": str(err)}
             member_id, reply = found.id, {"member": found.display_name, "member_id": found.id}
