@@ -91,6 +91,30 @@ def test_password_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert "from-file" not in repr(load_config(write(tmp_path, "[mqtt]\npassword = 'from-file'\n")).mqtt)
 
 
+def test_the_chain_dashboard_s_broker_is_its_own_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[dashboard.chain_mqtt]: off by default, the broker keys only, its own password variable
+    (never the daemon's), and messages that name its keys."""
+    assert Config().dashboard.chain_mqtt.enabled is False
+    monkeypatch.setenv("GYMCORNER_MQTT_PASSWORD", "the box's")
+    monkeypatch.setenv("GYMCORNER_CHAIN_MQTT_PASSWORD", "the chain's")
+    text = '[dashboard.chain_mqtt]\nenabled = true\nhost = "mqtt.chain.example"\nport = 8883\ntls = true\n'
+    chain = load_config(write(tmp_path, text)).dashboard.chain_mqtt
+    mqtt = chain.as_mqtt()
+    assert (mqtt.host, mqtt.port, mqtt.tls, mqtt.resolve_password()) == ("mqtt.chain.example", 8883, True, "the chain's")
+    for bad, said in (
+        ("[dashboard.chain_mqtt]\nhots = 'x'\n", "did you mean 'dashboard.chain_mqtt.host'?"),
+        ("[dashboard.chain_mqtt]\nown_process = true\n", "dashboard.chain_mqtt.own_process: unknown key"),
+        ("[dashboard.chain_mqtt]\nport = 0\n", "dashboard.chain_mqtt.port = 0: Input should be greater than or equal to 1"),
+        ("[dashboard.chain_mqtt]\npassword = 12345\n", "dashboard.chain_mqtt.password = ******"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            load_config(write(tmp_path, bad))
+        assert said in str(info.value) and "12345" not in str(info.value)
+    unreadable = load_config(write(tmp_path, f"[dashboard.chain_mqtt]\npassword_file = '{tmp_path / 'absent'}'\n"))
+    with pytest.raises(ConfigError, match=r"^dashboard\.chain_mqtt\.password_file: cannot read "):
+        unreadable.dashboard.chain_mqtt.as_mqtt().resolve_password()
+
+
 def test_validate_config_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = write(tmp_path, "[device]\nid = 'ok'\n")
     assert cli_main(["run", "--config", str(good), "--validate-config"]) == 0

@@ -379,8 +379,8 @@ def test_open_history_sink_closes_interrupted_sessions_and_prunes_by_retention(t
 # ---------------------------------------------------------------------------- the real frame loop
 
 
-def running_app(config: Config, broker) -> tuple[App, ReplayedCamera, ExitStack]:
-    config.device.id = DEVICE
+def running_app(config: Config, broker, device_id: str = DEVICE) -> tuple[App, ReplayedCamera, ExitStack]:
+    config.device.id = device_id
     config.mqtt.host, config.mqtt.port = broker.host, broker.port
     config.mqtt.reconnect_min_delay_s = 0.05
     config.mqtt.password_env = None
@@ -537,11 +537,39 @@ def test_start_session_parses_an_optional_member_and_nothing_else() -> None:
     def parse(body: dict[str, Any]) -> Command:
         return parse_command(json.dumps({"v": 1, "id": "c", "cmd": "start_session", **body}).encode())
 
-    assert parse({"args": {"member": "Ana"}}) == Command("c", CommandName.START_SESSION, {"member": "Ana"})
-    assert parse({}).args == {"member": None}
-    for bad, reason in (({"member": ""}, "at least 1"), ({"member": 7}, "string"), ({"who": "Ana"}, "unknown key")):
+    assert parse({"args": {"member": "Ana"}}) == Command("c", CommandName.START_SESSION, {"member": "Ana", "member_key": None})
+    assert parse({"args": {"member_key": "ana silva"}}).args == {"member": None, "member_key": "ana silva"}
+    assert parse({}).args == {"member": None, "member_key": None}
+    for bad, reason in (
+        ({"member": ""}, "at least 1"),
+        ({"member": 7}, "string"),
+        ({"who": "Ana"}, "unknown key"),
+        ({"member_key": "  "}, "args.member_key: .*not only spaces"),
+        ({"member_key": 7}, "string"),
+        ({"member": "Ana", "member_key": "ana"}, "give member or member_key, not both"),
+    ):
         with pytest.raises(InvalidCommand, match=reason):
             parse({"args": bad})
+
+
+def test_a_member_key_is_a_name_only_never_a_box_s_id(sink) -> None:
+    """What a chain's dashboard sends: its member ids are not the box's, so a chain member
+    named "2" must not start the box's member 2, and one the box never saw is refused."""
+    history, path = sink
+    store = open_sqlite(path)
+    store.add_member("Carla")
+    ana = store.add_member("Ana Silva")
+    store.close()
+    taken = history.start_session(None, member_key="  ANA   silva ")
+    assert (taken["member"], taken["member_id"]) == ("Ana Silva", ana.id) and history.member_id == ana.id
+    for unknown in ("2", "Ben"):
+        refused = history.start_session(None, member_key=unknown)
+        assert refused == {
+            "error": f"no member named {unknown.casefold()!r} here: a box knows the members who trained at it, by name "
+            "(add them on this box first: gymcorner members add)"
+        }
+        assert history.member_id == ana.id  # nothing changed
+    assert history.start_session("2")["member"] == "Ana Silva"  # `member` still reads a number as an id
 
 
 @pytest.mark.broker

@@ -361,7 +361,7 @@ class App:
         elif name is CommandName.START_SESSION:  # a fresh session, in the history as a member's or a guest's
             if self._coaching:
                 self._end_sets()  # the open set belongs to the session that ends here
-            fields = self.sinks.start_session(command.args.get("member"))
+            fields = self.sinks.start_session(command.args.get("member"), command.args.get("member_key"))
             if "error" not in fields:
                 self._start_session()
                 if isinstance(fields.get("plan"), dict):

@@ -4,9 +4,57 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from gymcorner.config.base import Section
+from gymcorner.config.links import MqttConfig
+
+CHAIN_MQTT = "dashboard.chain_mqtt"
+
+
+class ChainMqttConfig(Section):
+    """The chain's broker, through which a chain's dashboard starts sessions on its boxes.
+
+    Only a dashboard on a chain's server ([dashboard] database) uses it; a box's dashboard
+    reaches its own device through [mqtt]. Each box's daemon must be on this broker, directly
+    or through a bridge that carries <base>/<device id>/cmd to the box and cmd/reply back."""
+
+    enabled: bool = Field(
+        False,
+        title="Start sessions on the boxes",
+        description="Offer \"start session\" on a chain's dashboard, on a box of the chain chosen on the member's "
+        "page, through this broker. Off: the page says sessions start on the box's own dashboard.",
+    )
+    host: str = Field(
+        "localhost", min_length=1, title="Broker host", description="The chain's broker: host name or address."
+    )
+    port: int = Field(1883, ge=1, le=65535, title="Broker port", description="Its port (8883 is the usual TLS port).")
+    base_topic: str = Field(
+        "gymcorner",
+        pattern=r"^[A-Za-z0-9_/-]+$",
+        title="Base topic",
+        description="The boxes' [mqtt] base_topic as this broker sees them: a box is <base>/<device id>/cmd.",
+    )
+    tls: bool = Field(False, title="TLS", description="Connect with TLS (ca_file, or the system's CA store).")
+    ca_file: Path | None = Field(
+        None, strict=False, title="CA bundle", description="CA bundle for TLS (the system store when unset)."
+    )
+    username: str | None = Field(
+        None, title="User", description="The dashboard's user on the broker; unset: anonymous."
+    )
+    password: SecretStr | None = Field(None, title="Password", description="Prefer password_file or password_env.")
+    password_file: Path | None = Field(
+        None, strict=False, title="Password file", description="File holding the password (readable by the dashboard)."
+    )
+    password_env: str | None = Field(
+        "GYMCORNER_CHAIN_MQTT_PASSWORD",
+        title="Password variable",
+        description="Environment variable with the password.",
+    )
+
+    def as_mqtt(self) -> MqttConfig:
+        """These settings as the MQTT client reads them; its messages name [dashboard.chain_mqtt]'s keys."""
+        return MqttConfig.under(CHAIN_MQTT, **self.model_dump(exclude={"enabled"}))
 
 
 class DashboardConfig(Section):
@@ -65,14 +113,16 @@ class DashboardConfig(Section):
         gt=0,
         le=60,
         description=(
-            "How long \"start session for this member\" waits for the corner's reply on MQTT "
-            "(the broker is [mqtt], the corner [device] id) before it says none came."
+            "How long \"start session for this member\" waits for the box's reply on MQTT (on a box: the broker "
+            "is [mqtt], the box [device] id; on a chain's server: [dashboard.chain_mqtt], the box chosen) before it "
+            "says none came."
         ),
     )
     viewer_url: str = Field(
         "http://127.0.0.1:8080/",
         description="The live avatar viewer (`gymcorner viewer`) that the dashboard's live view links to.",
     )
+    chain_mqtt: ChainMqttConfig = Field(default_factory=ChainMqttConfig)
 
     @field_validator("database")
     @classmethod

@@ -8,13 +8,15 @@ from pydantic import Field
 
 from gymcorner.config.base import Section
 
+DEVICE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # one topic level: no '/', no wildcard
+
 
 class DeviceConfig(Section):
     id: str = Field(
         "corner-1",
         title="Device id",
         description="Unique per device; every MQTT topic carries it.",
-        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        pattern=DEVICE_ID_PATTERN,
     )
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 
 from gymcorner.config.base import Section
 from gymcorner.errors import ConfigError
@@ -37,6 +38,20 @@ class MqttConfig(Section):
     feedback_queue_events: int = Field(10000, ge=10, le=1_000_000, description="Feedback kept while offline.")
     reconnect_min_delay_s: float = Field(1.0, gt=0, le=60, description="First wait before reconnecting.")
     reconnect_max_delay_s: float = Field(30.0, gt=0, le=3600, description="The wait doubles up to this.")
+    _section: str = PrivateAttr("mqtt")  # where these settings live in the config, for messages
+
+    @classmethod
+    def under(cls, section: str, **values: Any) -> MqttConfig:
+        """Broker settings kept under another section (`[dashboard.chain_mqtt]`, the chain's
+        broker): the same client (`transport.paho_client.client_for`), and messages that name
+        that section's keys."""
+        config = cls(**values)
+        config._section = section
+        return config
+
+    def key(self, name: str) -> str:
+        """`name`'s path in the config, for messages: mqtt.NAME, or under the section it came from."""
+        return f"{self._section}.{name}"
 
     def resolve_password(self) -> str | None:
         """Password from file, then environment, then inline; never logged."""
@@ -44,7 +59,8 @@ class MqttConfig(Section):
             try:
                 return self.password_file.read_text(encoding="utf-8").strip()
             except OSError as err:
-                raise ConfigError(f"mqtt.password_file: cannot read {self.password_file}: {err.strerror}") from err
+                where = self.key("password_file")
+                raise ConfigError(f"{where}: cannot read {self.password_file}: {err.strerror}") from err
         if self.password_env and os.environ.get(self.password_env):
             return os.environ[self.password_env]
         return self.password.get_secret_value() if self.password is not None else None

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gymcorner.config.dashboard import DashboardConfig
 from gymcorner.dashboard.charts import SessionPoint
-from gymcorner.dashboard.corner import CornerLink
+from gymcorner.dashboard.corner import ChainCorners, CornerLink
 from gymcorner.dashboard.database import History, Version, open_history
 from gymcorner.dashboard.html import CSS, e, layout, message
 from gymcorner.dashboard.progress import points_of
@@ -102,6 +102,7 @@ class Dashboard:
     logins: Logins
     limiter: LoginLimiter
     corner: CornerLink | None = None  # the box's device over MQTT (None: [mqtt] is off)
+    chain: ChainCorners | None = None  # a chain's boxes over its broker (None: on a box, or no chain broker)
     verify_slots: anyio.Semaphore = field(default_factory=lambda: anyio.Semaphore(VERIFY_SLOTS))
     members: dict[int, MemberView] = field(default_factory=dict)  # newest last, at most MEMBER_VIEWS
 
@@ -304,17 +305,22 @@ def build_app(
 ) -> Starlette:
     """The dashboard over a box's history file or a chain's postgresql:// server (which must
     answer now: HistoryError otherwise); `corner` is the device "start session" talks to
-    (on the box's file only)."""
+    (on the box's file only). On a chain's server "start session" goes to the chosen box
+    through `config.chain_mqtt`, when it is enabled."""
     from gymcorner.dashboard import boxes, manage, notes, pages, sessions, start, users
 
     config = config or DashboardConfig()
     history = open_history(database, config.lock_timeout_s)
+    chain = None
+    if not history.on_box and config.chain_mqtt.enabled:
+        chain = ChainCorners(config.chain_mqtt.as_mqtt(), config.command_timeout_s)
     dash = Dashboard(
         history,
         config,
         Logins(config.session_idle_min * 60.0, config.session_max_h * 3600.0, now),
         LoginLimiter(config.login_failures_per_min, 60.0, now),
         corner if history.on_box else None,
+        chain,
     )
     try:  # migrate the file now, once, rather than in the first requests at the same time (a server: done)
         dash.history.run(lambda store: None)

@@ -6,8 +6,9 @@ some changes made on the server never reach the boxes; the pages say so where it
 in one line each, instead of offering what cannot work:
 
 * a session's replay: landmarks stay on the box that recorded them (they are not uploaded);
-* "start session for this member": it talks to the box's own corner over MQTT, and a
-  chain's dashboard has no corner of its own;
+* "start session for this member", unless the chain's broker is configured
+  ([dashboard.chain_mqtt], start.py): a box's dashboard talks to its own corner over MQTT,
+  and a chain's dashboard has no corner of its own;
 * a member added, edited or deleted here, and a note written here, are the server's: the
   boxes keep their own members and notes, and match members by name when they upload.
 
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from gymcorner.dashboard.app import Dashboard
 
 NO_CORNER = (
-    "sessions start at a corner: open this member on the dashboard of the box they train at "
-    "(this dashboard serves the chain's server, which has no corner of its own)"
+    "sessions start at a corner: this dashboard has no broker to reach the boxes' corners through "
+    "([dashboard.chain_mqtt] enabled = false), so open this member on the dashboard of the box they train at"
 )
 NO_REPLAY = (
     "the replay stays on {box}, the box that recorded it: a chain's server keeps sessions, not landmarks "

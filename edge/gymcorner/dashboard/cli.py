@@ -108,7 +108,7 @@ def cmd_dashboard(args: argparse.Namespace, _stop: Any) -> int:
     from gymcorner.history import is_url
     from gymcorner.history.postgres import redact
 
-    on_box = not is_url(db)  # a chain's server has no corner of its own to start sessions on
+    on_box = not is_url(db)  # a chain's server has no corner of its own: [dashboard.chain_mqtt] reaches its boxes
     corner = (
         CornerLink(config.mqtt, config.device.id, cfg.command_timeout_s) if on_box and config.mqtt.enabled else None
     )
@@ -117,6 +117,8 @@ def cmd_dashboard(args: argparse.Namespace, _stop: Any) -> int:
     if cfg.tls_cert and cfg.tls_key:
         tls = {"ssl_certfile": str(cfg.tls_cert), "ssl_keyfile": str(cfg.tls_key)}
     what = f"history {db}" if on_box else f"the chain's server {redact(str(db))}"
+    if not on_box and cfg.chain_mqtt.enabled:
+        what += f"; sessions start on its boxes through {cfg.chain_mqtt.host}:{cfg.chain_mqtt.port}"
     print(f"dashboard: http{'s' if tls else ''}://{host}:{port}/ ({what})", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, **tls)
     return 0

@@ -11,6 +11,10 @@ same id, at most `timeout_s` in all. It blocks: the dashboard calls it in a work
 What can happen is a value, not an exception (`Outcome`): the device did it, the device
 said no (its one-line error), no reply came in time (the daemon is down, or not on this
 broker), or the broker could not be reached at all.
+
+A chain's dashboard (`ChainCorners`) makes the same link to whichever box is chosen,
+through the chain's broker, and names the member by name (`member_key`): the chain's
+server does not know the box's member ids.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import paho.mqtt.client as paho
 
 from gymcorner.config import MqttConfig
 from gymcorner.errors import ConfigError
+from gymcorner.history.members import name_key
 from gymcorner.transport.paho_client import client_for
 from gymcorner.transport.topics import Topics
 
@@ -78,6 +83,18 @@ class CornerLink:
         if answer.outcome is Outcome.DONE and answer.reply.get("member_id") != member_id:
             picked = f"{answer.reply.get('member')!r} (id {answer.reply.get('member_id')})"
             return CornerReply(Outcome.REFUSED, f"{self.device_id} took member {picked}, not {member_id}", answer.reply)
+        return answer
+
+    def start_named(self, display_name: str) -> CornerReply:
+        """`start_session` for the member of this name (`member_key`: never read as an id);
+        DONE only when the device took a member of that name."""
+        key = name_key(display_name)
+        answer = self.send("start_session", {"member_key": key})
+        if answer.outcome is Outcome.DONE and name_key(str(answer.reply.get("member", ""))) != key:
+            picked = f"{answer.reply.get('member')!r} (id {answer.reply.get('member_id')})"
+            return CornerReply(
+                Outcome.REFUSED, f"{self.device_id} took member {picked}, not {display_name!r}", answer.reply
+            )
         return answer
 
     def send(self, cmd: str, args: dict[str, Any]) -> CornerReply:
@@ -148,3 +165,19 @@ class CornerLink:
         client.on_subscribe = on_subscribe
         client.on_message = on_message
         return client
+
+
+@dataclass(frozen=True)
+class ChainCorners:
+    """Every box of a chain, through the chain's broker (`[dashboard.chain_mqtt]`): a box is
+    its device id in the topic scheme, <base>/<device id>/cmd, as on its own broker."""
+
+    mqtt: MqttConfig
+    timeout_s: float = 5.0
+
+    @property
+    def broker(self) -> str:
+        return f"{self.mqtt.host}:{self.mqtt.port}"
+
+    def link(self, device_id: str) -> CornerLink:
+        return CornerLink(self.mqtt, device_id, self.timeout_s)

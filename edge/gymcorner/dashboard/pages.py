@@ -237,14 +237,16 @@ async def member_page(request: Request, dash: Dashboard, login: Login, form: dic
         for s in reversed(shown)
     ]
     sessions = table(("Started", "State", "Exercise", "Reps", "Box", "Notes"), rows, "sessions") if rows else ""
-    from gymcorner.dashboard.start import start_button
+    from gymcorner.dashboard.start import start_form
+
+    last_box = str(data["sessions"][-1]["device_id"]) if data["sessions"] else None
 
     body = (
         profile
         + "<p>"
         + " · ".join(links)
         + "</p>"
-        + start_button(dash, login, m)
+        + await start_form(dash, login, m, last_box)
         + box_filter(f"/members/{m.id}", trained_at, box)
         + charts
         + "<h2>Sessions</h2>"

@@ -4,9 +4,12 @@ makes two names or two strap addresses the same (used by `Store` and the command
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gymcorner.errors import HistoryError, Reason
+
+if TYPE_CHECKING:
+    from gymcorner.history.store import Store
 
 MEMBER_FIELDS = ("birth_year", "weight_kg", "height_cm", "goal", "level", "max_hr_bpm", "language")
 
@@ -42,6 +45,15 @@ def strap_address(address: str) -> str:
 def name_key(display_name: str) -> str:
     """What makes two display names the same member: case and surrounding spaces ignored."""
     return " ".join(display_name.split()).casefold()
+
+
+def member_named(store: Store, name: str) -> Member | None:
+    """The member of this name (case and spaces ignored), by name only: unlike
+    `Store.find_member`, a name of digits is never taken for an id. How a box finds the
+    member a chain's server names: the server keys members by the same name key (sync.py),
+    and its ids are not the box's."""
+    row = store.execute("SELECT id FROM members WHERE name_key = ?", (name_key(name),)).fetchone()
+    return store.member(int(row[0])) if row is not None else None
 
 
 _PROFILE_CHECKS: dict[str, tuple[type, float | None, float | None]] = {

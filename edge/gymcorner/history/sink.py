@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from gymcorner.avatar.codec import AvatarFrame
-from gymcorner.errors import HistoryError
+from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.members import Member, member_named, name_key
 from gymcorner.history.samples import Sampler, SessionSamples
 from gymcorner.history.sqlite import HistoryWriter, open_sqlite
 from gymcorner.history.store import Store
@@ -175,18 +176,19 @@ class HistorySink:
 
             self._submit(claim)
 
-    def start_session(self, member: str | None) -> dict[str, Any]:
-        """`start_session` (MQTT): end the current session; the next one is `member`'s.
+    def start_session(self, member: str | None, member_key: str | None = None) -> dict[str, Any]:
+        """`start_session` (MQTT): end the current session; the next one is the member's
+        (`member`: a name, else an id; `member_key`: a name only, as a chain names them).
 
         Runs on the frame thread between frames: one indexed read on a WAL file, which
         never waits for the writer. An unknown member changes nothing and says why."""
         member_id: int | None = None
         reply: dict[str, Any] = {}
-        if member is not None:
+        if member is not None or member_key is not None:
             if self.writer is None:
                 return {"error": f"history unavailable, no member can be looked up: {self.unavailable}"}
             try:
-                found = self._reader().find_member(member)
+                found = self._named(member_key) if member_key is not None else self._reader().find_member(str(member))
             except HistoryError as err:
                 return {"error": str(err)}
             member_id, reply = found.id, {"member": found.display_name, "member_id": found.id}
@@ -195,6 +197,16 @@ class HistorySink:
             self._end(self.session, "ended")
         self.member_id = member_id
         return reply
+
+    def _named(self, member_key: str) -> Member:
+        found = member_named(self._reader(), member_key)
+        if found is None:
+            raise HistoryError(
+                f"no member named {name_key(member_key)!r} here: a box knows the members who trained at it, "
+                "by name (add them on this box first: gymcorner members add)",
+                Reason.HISTORY_NOT_FOUND,
+            )
+        return found
 
     def _next_session_plan(self, member_id: int) -> dict[str, Any]:
         """The member's plan for this session (plans/generator.py), from their stored sets:

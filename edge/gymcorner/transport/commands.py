@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gymcorner.coach.exercises import Exercise, selectable
 from gymcorner.errors import CommandError
@@ -26,6 +26,7 @@ PROTOCOL_VERSION = 1
 MAX_COMMAND_BYTES = 16 * 1024
 MAX_ID_CHARS = 128
 MAX_REASON_CHARS = 200
+MAX_MEMBER_KEY_CHARS = 200  # a name key can outgrow its display name (casefold: "ß" -> "ss")
 
 
 class CommandName(str, enum.Enum):
@@ -61,9 +62,33 @@ class SetExerciseArgs(_Strict):
 
 
 class StartSessionArgs(_Strict):
+    """Who trains next: `member` (a display name, else an id: what the box's own dashboard
+    and apps send) or `member_key` (a name only, never an id: what a chain's dashboard sends,
+    whose member ids are not the box's), or neither (a guest)."""
+
     member: str | None = Field(
         None, min_length=1, max_length=64, description="Member's display name or id; absent: a guest session."
     )
+    member_key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_MEMBER_KEY_CHARS,
+        description="Member by name only (case and spaces ignored: the name key a chain's server keys members by); "
+        "a name of digits is never read as an id.",
+    )
+
+    @field_validator("member_key")
+    @classmethod
+    def _a_name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must name a member, not only spaces")
+        return value
+
+    @model_validator(mode="after")
+    def _one_member(self) -> StartSessionArgs:
+        if self.member is not None and self.member_key is not None:
+            raise ValueError("give member or member_key, not both")
+        return self
 
 
 ARGS_MODELS: dict[CommandName, type[_Strict]] = {

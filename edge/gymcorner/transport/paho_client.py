@@ -39,7 +39,7 @@ def client_for(config: MqttConfig, client_id: str) -> paho.Client:
     try:
         config.host.encode("idna")
     except UnicodeError as err:
-        raise ConfigError(f"mqtt.host = {config.host!r}: not a valid host name") from err
+        raise ConfigError(f"{config.key('host')} = {config.host!r}: not a valid host name") from err
     client = paho.Client(
         paho.CallbackAPIVersion.VERSION2,
         client_id=client_id,
@@ -53,5 +53,7 @@ def client_for(config: MqttConfig, client_id: str) -> paho.Client:
         try:
             client.tls_set(ca_certs=str(config.ca_file) if config.ca_file is not None else None)
         except (OSError, ssl.SSLError, ValueError) as err:
-            raise ConfigError(f"mqtt.ca_file: cannot load TLS CA certificates from {config.ca_file}: {err}") from err
+            raise ConfigError(
+                f"{config.key('ca_file')}: cannot load TLS CA certificates from {config.ca_file}: {err}"
+            ) from err
     return client

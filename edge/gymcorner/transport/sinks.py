@@ -144,15 +144,16 @@ class Sinks:
             if callable(record):
                 record(t_s, bpm_by_sensor)
 
-    def start_session(self, member: str | None) -> dict[str, Any]:
-        """A new session for `member` (None: a guest) in every sink that keeps sessions (the
-        history); returns the reply's fields, with `error` when the member cannot be had."""
+    def start_session(self, member: str | None, member_key: str | None = None) -> dict[str, Any]:
+        """A new session for the member (`member`: a name or id, `member_key`: a name only;
+        neither: a guest) in every sink that keeps sessions (the history); returns the
+        reply's fields, with `error` when the member cannot be had."""
         keepers = [s for s in self.sinks if callable(getattr(s, "start_session", None))]
-        if member is not None and not keepers:
+        if (member is not None or member_key is not None) and not keepers:
             return {"error": "history is off ([history] enabled = false): no member to record the session for"}
         reply: dict[str, Any] = {}
         for sink in keepers:
-            reply.update(sink.start_session(member))  # type: ignore[attr-defined]
+            reply.update(sink.start_session(member, member_key))  # type: ignore[attr-defined]
         return reply
 
     def poll_commands(self, limit: int) -> list[tuple[CommandLink, Command]]:
