@@ -34,6 +34,7 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -169,10 +170,16 @@ def client(
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     i = 0
+    paused = True
     while not stop.is_set():
         if not load_on.wait(0.2):
             conn.close()  # a paused browser's keep-alive connection would time out on the server
+            paused = True
             continue
+        if paused and think_s:  # browsers resume at their own moments, not all in the same instant
+            paused = False
+            if stop.wait(random.uniform(0.0, think_s)):
+                break
         path = paths[i % len(paths)]
         i += 1
         t0 = time.perf_counter()
