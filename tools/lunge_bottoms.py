@@ -15,7 +15,8 @@ frame (where the rules judge it):
 * `countix_train`: Countix training salient poses of lunges (one frame per rep end,
   pixels, 33 videos): of each video's two salient sets the one with the lower hip is taken
   as the bottoms; each frame one rep; the view from the image widths (as the view tracker's
-  image half: frontal within 35° of square-on, lateral from 42°). Chosen on.
+  image half: frontal within 35° of square-on, lateral from 42°), and that estimate stands
+  in for the world yaw the widths' 10° gate reads. Chosen on.
 * `countix_test`: the Countix test arrays of lunges (20 videos, min-max normalised per frame
   and axis: heights over heights and widths over widths are kept, nothing else), reps as the
   box's label-free counter finds them (fps assumed 30). A video counts as front-on when its
