@@ -17,6 +17,7 @@ from gymcorner.coach.curl import CURL_RULES, CurlMetrics, curl_metrics
 from gymcorner.coach.events import FeedbackEvent
 from gymcorner.coach.exercises import Exercise
 from gymcorner.coach.lunge import LUNGE_RULES, LungeMetrics, lunge_metrics
+from gymcorner.coach.lunge_bottom import BottomMeasures, BottomTracker, RepBottom
 from gymcorner.coach.plank import PLANK_RULES, HoldTimer, PlankMetrics, plank_metrics
 from gymcorner.coach.pushup import PUSHUP_RULES, PushupMetrics, pushup_metrics
 from gymcorner.coach.ranges import DIP_RULES, JUMPING_JACK_RULES, PULLUP_RULES, RangeMetrics, RepWindow, range_metrics
@@ -25,7 +26,7 @@ from gymcorner.coach.rules import FormRule, RuleEngine
 from gymcorner.coach.squat import SQUAT_RULES, SquatCoach, SquatMetrics
 from gymcorner.config import CoachConfig, CurlConfig, LungeConfig, PlankConfig, PushupConfig
 from gymcorner.motion.landmarks import PoseSample
-from gymcorner.motion.view import ViewState
+from gymcorner.motion.view import ViewState, off_square_deg
 
 Metrics = SquatMetrics | PushupMetrics | PlankMetrics | CurlMetrics | LungeMetrics | RangeMetrics
 
@@ -142,21 +143,31 @@ class CurlAnalyser:
 
 
 class LungeAnalyser:
-    """Front knee and trunk, every frame of a lunge (reps are counted by the generic counter)."""
+    """Front knee and trunk, every frame of a lunge (reps are counted by the generic counter);
+    depth, step width and front knee on the frame a rep ends, from its bottom."""
 
     def __init__(self, config: CoachConfig) -> None:
         self._cfg = config
         self._engine: RuleEngine[LungeMetrics, LungeConfig] = RuleEngine(
             LUNGE_RULES, config.cooldown_s, Exercise.LUNGE, config.messages
         )
+        self._bottom = BottomTracker()
 
     def update(self, sample: PoseSample, view: ViewState, in_rep: bool, rep_ended: bool) -> Analysis:
         m = lunge_metrics(sample, self._cfg.min_visibility, self._cfg.lunge.side_on_max_ratio)
+        frame = None
+        if m is not None:
+            measures = BottomMeasures(m.hip_above_knee_shins, m.step_width_shoulders, m.knee_inside_line_shoulders)
+            frame = RepBottom(measures, off_square_deg(view.yaw_deg))
+        bottom = self._bottom.update(frame, in_rep, rep_ended)
+        if m is not None and bottom is not None:
+            m = m.with_rep_bottom(bottom)
         events = self._engine.update(sample.t_s, view.view.value, m, self._cfg.lunge)
         return Analysis(m, events, self._engine.active_codes(), self._engine.onsets())
 
     def reset(self) -> None:
         self._engine.reset()
+        self._bottom.reset()
 
 
 class RangeAnalyser:

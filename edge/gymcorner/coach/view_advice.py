@@ -28,7 +28,7 @@ MAIN_FAULTS: dict[Exercise, tuple[str, ...]] = {
     Exercise.PUSH_UP: ("hips_sag", "hips_pike", "partial_range"),
     Exercise.PLANK: ("hips_sag", "hips_pike"),
     Exercise.BICEP_CURL: ("lean_back",),
-    Exercise.LUNGE: ("knee_over_toes", "torso_lean"),
+    Exercise.LUNGE: ("shallow_depth", "knee_over_toes", "knee_valgus", "torso_lean", "narrow_step"),
     Exercise.PULL_UP: ("chin_below_bar", "no_full_hang", "kipping"),
     Exercise.DIP: ("shallow_dip", "shoulder_shrug"),
 }
@@ -40,6 +40,8 @@ FAULT_PHRASES: dict[str, str] = {
     "knees_over_toes": "knees over toes",
     "knee_over_toes": "front knee over toes",
     "knee_valgus": "knees caving in",
+    "narrow_step": "step width",
+    "wide_step": "step width",
     "hips_sag": "sagging hips",
     "hips_pike": "piked hips",
     "partial_range": "range",

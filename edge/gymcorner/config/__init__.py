@@ -20,11 +20,7 @@ from gymcorner.config.coach import (
     AvatarConfig,
     CoachConfig,
     CurlConfig,
-    DipConfig,
-    JumpingJackConfig,
-    LungeConfig,
     PlankConfig,
-    PullupConfig,
     PushupConfig,
     QualityConfig,
     RepsConfig,
@@ -36,7 +32,9 @@ from gymcorner.config.dashboard import DashboardConfig
 from gymcorner.config.device import DeviceConfig, GpioConfig, LoggingConfig
 from gymcorner.config.history import HistoryConfig
 from gymcorner.config.links import HomeAssistantConfig, LinksConfig, MqttConfig, TcpLinkConfig, VmcConfig
+from gymcorner.config.lunge import LungeConfig
 from gymcorner.config.motivation import EmotionConfig, LlmConfig, MotivationConfig
+from gymcorner.config.ranges import DipConfig, JumpingJackConfig, PullupConfig
 from gymcorner.config.vision import ModelsConfig, PoseConfig, SmoothingConfig, SourceConfig
 from gymcorner.config.wearables import WearablesConfig
 
