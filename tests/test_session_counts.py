@@ -36,7 +36,14 @@ BASE = f"gymcorner/{DEVICE}"
 
 @dataclass
 class ReplayedCamera:
-    """Frame source + pose estimator over recorded samples; `feed` queues more for the loop."""
+    """Frame source + pose estimator over recorded samples; `feed` queues more for the loop.
+
+    `drained` is set once the frame loop has *processed* every fed sample, not merely read
+    it: with the pose one frame ahead (`[pose] ahead`), the pose thread reads the last
+    sample while the loop still has up to two in hand. The third read in a row that finds
+    nothing proves it: each FrameTimeout travels through the pose thread's one-slot
+    hand-over, so the second is handed over only after the loop took the first, which it
+    reads only after finishing the last frame (serially, the first already proves it)."""
 
     samples: list[PoseSample] = field(default_factory=list)
     index: int = 0
@@ -45,20 +52,25 @@ class ReplayedCamera:
     name: str = "recorded"
     drained: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _misses: int = 0  # reads in a row that found no sample
 
     def feed(self, path: Path, after_s: float) -> None:
         recording = load_recording(path)
         shifted = [PoseSample(s.t_s + after_s, s.width, s.height, s.image, s.world) for s in recording.samples()]
         with self._lock:
             self.drained.clear()
+            self._misses = 0
             self.samples.extend(shifted)
 
     def read(self, timeout_s: float | None = None) -> Frame | None:
         with self._lock:
             if self.index >= len(self.samples):
-                self.drained.set()
+                self._misses += 1
+                if self._misses >= 3:
+                    self.drained.set()
                 raise_timeout = True
             else:
+                self._misses = 0
                 raise_timeout = False
                 sample = self.samples[self.index]
                 self.index += 1
