@@ -84,13 +84,15 @@ def test_the_pages_one_after_another_are_every_frame_once_in_order(
         frames = unpack(data)
         assert headers["x-landmark-format"] == "1" and headers["x-landmark-from"] == str(first)
         assert headers["x-landmark-chunks"] == "40" and headers["x-landmark-frames"] == "2000"
-        assert (headers["x-landmark-t0"], headers["x-landmark-t1"]) == ("100.000", f"{frame_time(1999):.3f}")
+        assert (headers["x-landmark-t0"], headers["x-landmark-t1"]) == ("100.0", repr(frame_time(1999)))
+        if first < 35:  # the moments this page holds: up to the next page's first frame
+            assert float(headers["x-landmark-next-t0"]) == frame_time((first + 7) * CHUNK_FRAMES)
         assert headers["x-landmark-first-frame"] == str(seen)
         noses = np.round(frames.world_m[:, 0, 0] * 1000).astype(int)
         assert noses.tolist() == list(range(seen, seen + len(frames)))  # each frame once, in order
         assert np.all(np.diff(frames.t_s) > 0)
         seen += len(frames)
-    assert seen == 2000 and "x-landmark-next" not in pages[-1][2] and len(unpack(pages[-1][1])) == 5 * CHUNK_FRAMES
+    assert seen == 2000 and "x-landmark-next" not in pages[-1][2] and "x-landmark-next-t0" not in pages[-1][2] and len(unpack(pages[-1][1])) == 5 * CHUNK_FRAMES
 
     first = app_client.get(f"/api/sessions/{long_session}/landmarks")  # no query: the first page of the default size
     assert first.headers["x-landmark-next"] == "24" and len(unpack(first.content)) == 24 * CHUNK_FRAMES
@@ -195,6 +197,7 @@ def test_the_same_pages_from_postgresql() -> None:
                     break
                 cursor = page.next_chunk
             assert [(p.first_chunk, p.chunks, p.first_frame) for p in pages] == [(0, 5, 0), (5, 5, 250), (10, 2, 500)]
+            assert [p.next_t0 for p in pages] == [frame_time(250), frame_time(500), None]
             assert b"".join(p.data for p in pages) == session_landmarks(store, session_id)
             assert pages[0].summary["frames"] == 600 and pages[0].summary["chunks"] == 12
             assert chunk_at(store, session_id, frame_time(420)) == 8 and chunk_at(store, session_id, 0.0) == 0

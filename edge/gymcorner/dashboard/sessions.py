@@ -284,10 +284,10 @@ async def api_landmarks(request: Request, dash: Dashboard, login: Login, form: d
         "x-landmark-chunks": str(kept["chunks"]),
         "x-landmark-frames": str(kept["frames"]),
     }
-    if kept["t0"] is not None:
-        headers |= {"x-landmark-t0": f"{float(kept['t0']):.3f}", "x-landmark-t1": f"{float(kept['t1']):.3f}"}
+    if kept["t0"] is not None:  # times as repr gives them: exact, so a player can compare with the frames'
+        headers |= {"x-landmark-t0": repr(float(kept["t0"])), "x-landmark-t1": repr(float(kept["t1"]))}
     if page.next_chunk is not None:
-        headers["x-landmark-next"] = str(page.next_chunk)
+        headers |= {"x-landmark-next": str(page.next_chunk), "x-landmark-next-t0": repr(page.next_t0)}
     return Response(page.data, media_type="application/octet-stream", headers=headers)
 
 

@@ -53,7 +53,8 @@ class LandmarkPage:
 
     `first_chunk` is the index (0-based, in seq order) of the page's first chunk and
     `first_frame` that of its first frame in the whole session; `next_chunk` is the cursor
-    of the page after it (None: this is the last). `summary` is `landmark_summary`'s, so
+    of the page after it (None: this is the last) and `next_t0` that page's first frame
+    time, so a player knows which moments this page holds (up to it). `summary` is `landmark_summary`'s, so
     the first page alone tells the player how long the whole session is."""
 
     data: bytes
@@ -61,6 +62,7 @@ class LandmarkPage:
     chunks: int
     first_frame: int
     next_chunk: int | None
+    next_t0: float | None  # the next page's first frame time: this page holds the moments before it
     summary: dict[str, Any]
 
 
@@ -86,12 +88,20 @@ def landmark_page(store: Store, session_id: int, first_chunk: int, chunks: int) 
         (session_id, first_chunk),
     ).fetchone()
     after = first_chunk + len(rows)
+    following = (
+        store.execute(
+            "SELECT t0 FROM landmarks WHERE session_id = ? ORDER BY seq LIMIT 1 OFFSET ?", (session_id, after)
+        ).fetchone()
+        if rows
+        else None
+    )
     return LandmarkPage(
         data=b"".join(bytes(r[0]) for r in rows),
         first_chunk=first_chunk,
         chunks=len(rows),
         first_frame=int(before[0]),
-        next_chunk=after if rows and after < summary["chunks"] else None,
+        next_chunk=after if following is not None else None,
+        next_t0=float(following[0]) if following is not None else None,
         summary=summary,
     )
 
