@@ -5,8 +5,9 @@ member login only the sessions of its own member (another's is 403). The heart-r
 is drawn on the server like the member's charts (inline SVG, `charts.hr_curve_chart`), with
 the five zones behind it when the member's maximum heart rate is known (their profile's,
 else from their age at the session). The replay is the one script of the dashboard
-(static/replay.js, served from this box): it fetches the session's landmark chunks and
-draws the stick figure on a canvas, so this page alone allows scripts from 'self'. On a
+(static/replay.js, served from this box): it fetches the session's landmark chunks a page
+at a time as it plays (docs/dashboard.md, "The replay's pages") and draws the stick figure
+on a canvas, so this page alone allows scripts from 'self'. On a
 chain's server there are no landmarks to replay (they stay on the box that recorded them):
 the page says so and names the box.
 """
@@ -207,8 +208,8 @@ async def session_page(
 
 
 # A page of the replay's landmarks: PAGE_CHUNKS chunks unless asked for fewer or more, at
-# most MAX_PAGE_CHUNKS (chunks hold at most 50 frames: 2 min and about 260 KB at 10 Hz by
-# default, 10 min and 1.3 MB at most, however long the session).
+# most MAX_PAGE_CHUNKS. Chunks hold at most 50 frames: 1,200 frames and 261 KB by default (2 min
+# of a person in view at 10 Hz), 6,000 and 1.3 MB at most, however long the session.
 PAGE_CHUNKS = 24
 MAX_PAGE_CHUNKS = 120
 PAGE_PARAMS = ("from", "from_s", "chunks")
