@@ -125,7 +125,11 @@ async function start(canvas) {
 
   function ask(query) {  // one fetch a query at a time; what it brings is drawn where the playhead is then
     if (asked.has(query)) return;
-    asked.set(query, fetchPage(query).then((page) => {
+    const fetched = fetchPage(query).then((page) => {
+      if (!page.length) throw new Error("these landmarks are no longer kept");  // pruned since: say so and stop
+      return page;
+    });
+    asked.set(query, fetched.then((page) => {
       asked.delete(query);
       keep(page);
       draw(Number(slider.value));
