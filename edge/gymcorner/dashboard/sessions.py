@@ -5,14 +5,16 @@ member login only the sessions of its own member (another's is 403). The heart-r
 is drawn on the server like the member's charts (inline SVG, `charts.hr_curve_chart`), with
 the five zones behind it when the member's maximum heart rate is known (their profile's,
 else from their age at the session). The replay is the one script of the dashboard
-(static/replay.js, served from this box): it fetches the session's landmark chunks and
-draws the stick figure on a canvas, so this page alone allows scripts from 'self'. On a
+(static/replay.js, served from this box): it fetches the session's landmark chunks a page
+at a time as it plays (docs/dashboard.md, "The replay's pages") and draws the stick figure
+on a canvas, so this page alone allows scripts from 'self'. On a
 chain's server there are no landmarks to replay (they stay on the box that recorded them):
 the page says so and names the box.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from gymcorner.history.store import Member, Store
 
 if TYPE_CHECKING:
     from gymcorner.dashboard.app import Dashboard
+    from gymcorner.history.landmarks import LandmarkPage
 
 ANYONE = ("admin", "trainer", "member")
 Row = dict[str, Any]
@@ -204,19 +207,89 @@ async def session_page(
     return page
 
 
-async def api_landmarks(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
-    """The session's landmark chunks one after another (landmark_codec v1), for the replay."""
-    from gymcorner.history.landmarks import session_landmarks
+# A page of the replay's landmarks: PAGE_CHUNKS chunks unless asked for fewer or more, at
+# most MAX_PAGE_CHUNKS. Chunks hold at most 50 frames: 1,200 frames and 261 KB by default (2 min
+# of a person in view at 10 Hz), 6,000 and 1.3 MB at most, however long the session.
+PAGE_CHUNKS = 24
+MAX_PAGE_CHUNKS = 120
+PAGE_PARAMS = ("from", "from_s", "chunks")
 
+
+class BadPage(ValueError):
+    """A page query the landmarks API refuses (400, one line)."""
+
+
+def page_query(query: dict[str, str]) -> tuple[int | None, float | None, int]:
+    """`from` (a chunk cursor, as `x-landmark-next` gives it), or `from_s` (seconds after the
+    session's first frame), and `chunks` (the page size) from the query string."""
+    unknown = sorted(set(query) - set(PAGE_PARAMS))
+    if unknown:
+        raise BadPage(f"unknown parameter {unknown[0]!r}: the landmarks take from, from_s and chunks")
+    if "from" in query and "from_s" in query:
+        raise BadPage("give from (a chunk cursor) or from_s (seconds), not both")
+    first: int | None = None
+    at_s: float | None = None
+    if "from" in query:
+        if not _whole(query["from"]):
+            raise BadPage(f"from must be a chunk cursor (a whole number from 0), not {query['from'][:20]!r}")
+        first = int(query["from"])
+    if "from_s" in query:
+        try:
+            at_s = float(query["from_s"])
+        except ValueError:
+            at_s = None
+        if at_s is None or not math.isfinite(at_s) or at_s < 0:
+            raise BadPage(f"from_s must be seconds from 0 on, not {query['from_s'][:20]!r}")
+    size = query.get("chunks", str(PAGE_CHUNKS))
+    if not _whole(size) or not 1 <= int(size) <= MAX_PAGE_CHUNKS:
+        raise BadPage(f"chunks must be a whole number from 1 to {MAX_PAGE_CHUNKS}, not {size[:20]!r}")
+    return first, at_s, int(size)
+
+
+def _whole(text: str) -> bool:
+    """A whole number from 0 in ASCII digits, short enough for the database's integers."""
+    return 0 < len(text) <= 9 and all("0" <= c <= "9" for c in text)
+
+
+def read_page(store: Store, session_id: int, first: int | None, at_s: float | None, size: int) -> LandmarkPage:
+    """The page asked for; `from_s` gives the page of `size` chunks (counted from the first
+    chunk, so pages of one size never overlap) that holds that moment."""
+    from gymcorner.history.landmarks import chunk_at, landmark_page, landmark_summary
+
+    if at_s is not None:
+        t0 = landmark_summary(store, session_id)["t0"]
+        first = chunk_at(store, session_id, float(t0) + at_s) // size * size if t0 is not None else 0
+    return landmark_page(store, session_id, first or 0, size)
+
+
+async def api_landmarks(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    """A page of the session's landmark chunks one after another (landmark_codec v1), for the
+    replay; the x-landmark-* headers say where it is in the session and how long that is."""
     session_id = int(request.path_params["session_id"])
     session = await dash.db(lambda s: s.session(session_id))
     if not own(login, session["member_id"]):
         return not_yours(dash, login, api=True)
-    data = await dash.db(lambda s: session_landmarks(s, session_id))
+    try:
+        first, at_s, size = page_query(dict(request.query_params))
+    except BadPage as err:
+        return JSONResponse({"error": str(err)}, status_code=400)
+    page = await dash.db(lambda s: read_page(s, session_id, first, at_s, size))
     elsewhere = no_replay(dash, str(session["device_id"]))
-    if not data and elsewhere:
+    if not page.summary["chunks"] and elsewhere:
         return JSONResponse({"error": elsewhere}, status_code=404)
-    return Response(data, media_type="application/octet-stream", headers={"x-landmark-format": "1"})
+    kept = page.summary
+    headers = {
+        "x-landmark-format": "1",
+        "x-landmark-from": str(page.first_chunk),
+        "x-landmark-first-frame": str(page.first_frame),
+        "x-landmark-chunks": str(kept["chunks"]),
+        "x-landmark-frames": str(kept["frames"]),
+    }
+    if kept["t0"] is not None:  # times as repr gives them: exact, so a player can compare with the frames'
+        headers |= {"x-landmark-t0": repr(float(kept["t0"])), "x-landmark-t1": repr(float(kept["t1"]))}
+    if page.next_chunk is not None:
+        headers |= {"x-landmark-next": str(page.next_chunk), "x-landmark-next-t0": repr(page.next_t0)}
+    return Response(page.data, media_type="application/octet-stream", headers=headers)
 
 
 # The session page's policy: the dashboard's own (app.SECURITY_HEADERS), plus the replay's

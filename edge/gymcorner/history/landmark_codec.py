@@ -19,8 +19,8 @@ A chunk, little-endian (docs/history.md):
                   landmark-major), visibility (17 bytes: landmark 2i in the low nibble of
                   byte i, 2i+1 in the high one; level / 15)
 
-Chunks are self-delimiting, so a session's chunks one after another are one valid stream
-(what `/api/sessions/N/landmarks` serves). Pure: no I/O, no clock.
+Chunks are self-delimiting, so a session's chunks one after another are one valid stream,
+and so is any run of them (a page of `/api/sessions/N/landmarks`). Pure: no I/O, no clock.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ upload them, and writing them does not make a session due for upload.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gymcorner.errors import HistoryError, Reason
@@ -44,6 +45,65 @@ def session_landmarks(store: Store, session_id: int) -> bytes:
     """The session's chunks in order, one after another: one valid landmark stream."""
     rows = store.execute("SELECT data FROM landmarks WHERE session_id = ? ORDER BY seq", (session_id,)).fetchall()
     return b"".join(bytes(r[0]) for r in rows)
+
+
+@dataclass(frozen=True)
+class LandmarkPage:
+    """A run of the session's chunks, in order, for a replay that loads as it plays.
+
+    `first_chunk` is the index (0-based, in seq order) of the page's first chunk and
+    `first_frame` that of its first frame in the whole session; `next_chunk` is the cursor
+    of the page after it (None: this is the last) and `next_t0` that page's first frame
+    time, so a player knows which moments this page holds (up to it). `summary` is `landmark_summary`'s, so
+    the first page alone tells the player how long the whole session is."""
+
+    data: bytes
+    first_chunk: int
+    chunks: int
+    first_frame: int
+    next_chunk: int | None
+    next_t0: float | None  # the next page's first frame time: this page holds the moments before it
+    summary: dict[str, Any]
+
+
+def chunk_at(store: Store, session_id: int, t: float) -> int:
+    """The index of the chunk that holds frame time `t` (the last one starting at or before
+    it; the first one before the session's first frame). Chunks are in time order by seq,
+    as the sampler writes them."""
+    row = store.execute("SELECT COUNT(*) FROM landmarks WHERE session_id = ? AND t0 <= ?", (session_id, t)).fetchone()
+    return max(0, int(row[0]) - 1)
+
+
+def landmark_page(store: Store, session_id: int, first_chunk: int, chunks: int) -> LandmarkPage:
+    """At most `chunks` chunks from the `first_chunk`-th on, one after another (one valid
+    landmark stream); past the end: no data and no next page."""
+    summary = landmark_summary(store, session_id)
+    rows = store.execute(
+        "SELECT data, frames FROM landmarks WHERE session_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+        (session_id, chunks, first_chunk),
+    ).fetchall()
+    before = store.execute(
+        "SELECT COALESCE(SUM(frames), 0) FROM "
+        "(SELECT frames FROM landmarks WHERE session_id = ? ORDER BY seq LIMIT ?) AS earlier",
+        (session_id, first_chunk),
+    ).fetchone()
+    after = first_chunk + len(rows)
+    following = (
+        store.execute(
+            "SELECT t0 FROM landmarks WHERE session_id = ? ORDER BY seq LIMIT 1 OFFSET ?", (session_id, after)
+        ).fetchone()
+        if rows
+        else None
+    )
+    return LandmarkPage(
+        data=b"".join(bytes(r[0]) for r in rows),
+        first_chunk=first_chunk,
+        chunks=len(rows),
+        first_frame=int(before[0]),
+        next_chunk=after if following is not None else None,
+        next_t0=float(following[0]) if following is not None else None,
+        summary=summary,
+    )
 
 
 def landmark_summary(store: Store, session_id: int) -> dict[str, Any]:

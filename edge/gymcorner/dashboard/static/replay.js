@@ -2,13 +2,18 @@
 // the coach kept (/api/sessions/N/landmarks: landmark chunks v1, docs/history.md), with
 // play / pause, a time slider and a front or side view. Drawn as the live viewer draws the
 // avatar (skeleton.js: the same bones, colours and axes), flat instead of in three.js.
-// No image was ever stored: only these coordinates. No dependencies, nothing from elsewhere.
+// The landmarks come in pages (docs/dashboard.md): the first says how long the session is,
+// the next is fetched ahead of the playhead, a seek fetches the page that holds that moment,
+// and at most PAGES_KEPT pages are kept. No image was ever stored: only these coordinates.
+// No dependencies, nothing from elsewhere.
 import { BACKGROUND, BONE_COLOUR, CONNECTIONS, JOINT_COLOUR, cssColour, toScene } from "./skeleton.js";
 
 const LANDMARKS = 33;
 const HEADER_SIZE = 14;
 const FRAME_SIZE = 2 + LANDMARKS * 6 + 17;
 const ABSENT_S = 0.5;  // no frame this close before the moment shown: nobody was in view
+const PAGES_KEPT = 4;  // pages of landmarks in memory at most (the playhead's, the next, two seen)
+const EPS_S = 1e-3;  // a page holds the moments from its first frame to the next page's, give or take this
 
 /** Every frame of a landmark stream: {t: Float64Array, xyz: Float32Array (n*99, metres), vis: Float32Array (n*33)}. */
 export function decodeLandmarks(buffer) {
@@ -49,50 +54,133 @@ export function decodeLandmarks(buffer) {
 const canvas = typeof document === "undefined" ? null : document.getElementById("replay-canvas");  // node: the decoder alone
 if (canvas) start(canvas);
 
+/** A page of the session's landmarks and where it sits: the x-landmark-* headers of its response. */
+function pageOf(response, buffer) {
+  const number = (name, missing = null) => {
+    const text = response.headers.get(`x-landmark-${name}`);
+    return text === null ? missing : Number(text);
+  };
+  const frames = decodeLandmarks(buffer);
+  const start = number("from", 0);
+  return {
+    ...frames,
+    start,
+    next: number("next"),
+    firstFrame: number("first-frame", 0),
+    from: start === 0 ? -Infinity : (frames.length ? frames.t[0] : Infinity),  // the moments it holds: from ...
+    to: number("next-t0", Infinity),  // ... up to the next page's first frame
+    session: { chunks: number("chunks", 0), frames: number("frames", 0), t0: number("t0"), t1: number("t1") },
+  };
+}
+
 async function start(canvas) {
   const $ = (id) => document.getElementById(id);
   const play = $("replay-play"), slider = $("replay-time"), clock = $("replay-clock"), view = $("replay-view");
   const status = $("replay-status");
   const origin = Number(canvas.dataset.origin);
   const say = (text, state) => { status.textContent = text; canvas.dataset.state = state; };
-  let frames;
-  try {
-    const response = await fetch(canvas.dataset.src, { credentials: "same-origin" });
+  const pages = new Map();  // first chunk -> page
+  const asked = new Map();  // query -> its fetch, while it runs
+  let requests = 0;
+
+  async function fetchPage(query) {
+    requests += 1;
+    canvas.dataset.requests = String(requests);
+    const response = await fetch(`${canvas.dataset.src}?${query}`, { credentials: "same-origin" });
     if (!response.ok) throw new Error(`the landmarks did not load (${response.status})`);
-    frames = decodeLandmarks(await response.arrayBuffer());
+    return pageOf(response, await response.arrayBuffer());
+  }
+
+  let first;
+  try {
+    first = await fetchPage("from=0");
   } catch (err) {
     say(err.message, "error");
     return;
   }
-  if (!frames.length) { say("nothing to replay", "empty"); return; }
-  canvas.dataset.frames = String(frames.length);
-  const end = frames.t[frames.length - 1] - origin;
+  const session = first.session;
+  if (!first.length) { say("nothing to replay", "empty"); return; }
+  canvas.dataset.frames = String(session.frames);
+  const end = session.t1 - origin;
   slider.max = end.toFixed(1);
   const ctx = canvas.getContext("2d");
-  let bounds = boundsOf(frames, view.value);
+  const seen = { front: null, side: null };  // the box the figure has fitted in so far, per view
   let playing = false, startWall = 0, startAt = 0;
+  keep(first);
 
-  function frameAt(s) {  // the newest frame at or before origin + s (binary search)
-    let lo = 0, hi = frames.length - 1, found = -1;
+  function keep(page) {  // a page in memory, and the one farthest from the playhead's out
+    if (!page.length || pages.has(page.start)) return;
+    pages.set(page.start, page);
+    for (const which of Object.keys(seen)) seen[which] = union(seen[which], boundsOf(page, which));
+    const here = locate(Number(slider.value))?.start ?? page.start;
+    while (pages.size > PAGES_KEPT) {
+      let far = null;
+      for (const start of pages.keys()) {
+        if (start !== page.start && start !== here && (far === null || Math.abs(start - here) > Math.abs(far - here))) far = start;
+      }
+      pages.delete(far);
+    }
+    canvas.dataset.pages = String(pages.size);
+  }
+
+  function ask(query) {  // one fetch a query at a time; what it brings is drawn where the playhead is then
+    if (asked.has(query)) return;
+    const fetched = fetchPage(query).then((page) => {
+      if (!page.length) throw new Error("these landmarks are no longer kept");  // pruned since: say so and stop
+      return page;
+    });
+    asked.set(query, fetched.then((page) => {
+      asked.delete(query);
+      keep(page);
+      draw(Number(slider.value));
+    }, (err) => {
+      asked.delete(query);
+      playing = false;  // stopped where it is; the next click or seek asks again
+      play.textContent = "Play";
+      play.setAttribute("aria-pressed", "false");
+      say(err.message, "error");
+    }));
+  }
+
+  function locate(s) {  // the page in memory that holds origin + s, or null
+    const at = origin + s;
+    let found = null;
+    for (const page of pages.values()) {
+      if (page.from - EPS_S <= at && at < page.to + EPS_S && (found === null || page.start > found.start)) found = page;
+    }
+    return found;
+  }
+
+  function frameAt(page, s) {  // the newest frame of the page at or before origin + s (binary search)
+    let lo = 0, hi = page.length - 1, found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (frames.t[mid] - origin <= s + 1e-6) { found = mid; lo = mid + 1; } else hi = mid - 1;
+      if (page.t[mid] - origin <= s + 1e-6) { found = mid; lo = mid + 1; } else hi = mid - 1;
     }
-    return found >= 0 && s - (frames.t[found] - origin) <= ABSENT_S ? found : -1;
+    return found >= 0 && s - (page.t[found] - origin) <= ABSENT_S ? found : -1;
   }
 
   function draw(s) {
-    const index = frameAt(s);
+    const page = locate(s);
     ctx.fillStyle = cssColour(BACKGROUND);
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    canvas.dataset.shown = String(index);
     clock.textContent = `${clockOf(s)} / ${clockOf(end)}`;
+    if (page === null) {  // a seek (or the playhead) beyond the pages here: fetch the one that holds it
+      canvas.dataset.shown = "-1";
+      if (!asked.size) ask(`from_s=${Math.max(0, origin + s - session.t0)}`);  // else asked when that one is in
+      say("loading…", "loading");
+      return;
+    }
+    if (page.next !== null && !pages.has(page.next)) ask(`from=${page.next}`);  // the next page, ahead of the playhead
+    const index = frameAt(page, s);
+    canvas.dataset.shown = String(index < 0 ? -1 : page.firstFrame + index);
     if (index < 0) { say("nobody in view", playing ? "playing" : "paused"); return; }
+    const bounds = seen[view.value];
     const points = [];
     for (let i = 0; i < LANDMARKS; i++) {
       const base = (index * LANDMARKS + i) * 3;
-      const p = toScene([frames.xyz[base], frames.xyz[base + 1], frames.xyz[base + 2]]);
-      points.push({ ...project(p, view.value, bounds, canvas), v: frames.vis[index * LANDMARKS + i] });
+      const p = toScene([page.xyz[base], page.xyz[base + 1], page.xyz[base + 2]]);
+      points.push({ ...project(p, view.value, bounds, canvas), v: page.vis[index * LANDMARKS + i] });
     }
     ctx.lineWidth = 3;
     ctx.lineCap = "round";
@@ -112,12 +200,14 @@ async function start(canvas) {
       ctx.fill();
     }
     ctx.globalAlpha = 1;
-    say(`frame ${index + 1} of ${frames.length}`, playing ? "playing" : "paused");
+    say(`frame ${page.firstFrame + index + 1} of ${session.frames}`, playing ? "playing" : "paused");
   }
 
   function tick() {
     if (!playing) return;
-    const s = Math.min(end, startAt + (performance.now() - startWall) / 1000);
+    let s = Math.min(end, startAt + (performance.now() - startWall) / 1000);
+    if (locate(startAt) === null) s = startAt;  // its page is on its way: the clock waits for it
+    if (locate(s) === null) { startAt = s; startWall = performance.now(); }
     slider.value = s.toFixed(1);
     draw(s);
     if (s >= end) { pause(); return; }
@@ -144,17 +234,17 @@ async function start(canvas) {
     startWall = performance.now();
     draw(startAt);
   });
-  view.addEventListener("change", () => { bounds = boundsOf(frames, view.value); draw(Number(slider.value)); });
+  view.addEventListener("change", () => draw(Number(slider.value)));
   play.disabled = slider.disabled = view.disabled = false;
-  draw(Math.max(0, frames.t[0] - origin));
-  slider.value = Math.max(0, frames.t[0] - origin).toFixed(1);
+  slider.value = Math.max(0, first.t[0] - origin).toFixed(1);
+  draw(Math.max(0, first.t[0] - origin));
 }
 
 function axesOf(p, which) {  // front: as the camera saw them; side: from the person's left
   return which === "side" ? [p[2], p[1]] : [p[0], p[1]];
 }
 
-/** The box every visible landmark of the session fits in (one scale for the whole replay). */
+/** The box every visible landmark of these frames fits in (null: none visible). */
 function boundsOf(frames, which) {
   let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
   for (let n = 0; n < frames.length; n++) {
@@ -165,11 +255,17 @@ function boundsOf(frames, which) {
       minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
     }
   }
-  if (!Number.isFinite(minX)) return { minX: -1, maxX: 1, minY: -1, maxY: 1 };
-  return { minX, maxX, minY, maxY };
+  return Number.isFinite(minX) ? { minX, maxX, minY, maxY } : null;
 }
 
-function project(p, which, b, canvas) {
+/** The box both fit in: the replay's scale only grows as pages come, so the figure keeps its size. */
+function union(a, b) {
+  if (a === null || b === null) return a ?? b;
+  return { minX: Math.min(a.minX, b.minX), maxX: Math.max(a.maxX, b.maxX), minY: Math.min(a.minY, b.minY), maxY: Math.max(a.maxY, b.maxY) };
+}
+
+function project(p, which, seen, canvas) {
+  const b = seen ?? { minX: -1, maxX: 1, minY: -1, maxY: 1 };
   const [x, y] = axesOf(p, which);
   const margin = 24;
   const scale = Math.min((canvas.width - 2 * margin) / Math.max(0.2, b.maxX - b.minX),
