@@ -33,3 +33,18 @@ def test_torso_length_is_shoulder_middle_to_hip_middle() -> None:
     px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER] = (0.0, 0.0), (2.0, 0.0)
     px[L.LEFT_HIP], px[L.RIGHT_HIP] = (0.0, 3.0), (2.0, 3.0)
     assert torso_length(px) == 3.0
+
+
+def test_best_seen_side_is_the_fully_visible_side_seen_best() -> None:
+    import numpy as np
+
+    from gymcorner.motion.geometry import best_seen_side
+    from gymcorner.motion.landmarks import Landmark as L
+
+    sides = {"left": (L.LEFT_SHOULDER, L.LEFT_HIP), "right": (L.RIGHT_SHOULDER, L.RIGHT_HIP)}
+    vis = np.zeros(33)
+    vis[[L.LEFT_SHOULDER, L.LEFT_HIP]] = (0.6, 0.9)
+    vis[[L.RIGHT_SHOULDER, L.RIGHT_HIP]] = (0.8, 0.8)
+    assert best_seen_side(vis, sides, 0.5) == "right"  # both seen: the higher mean
+    assert best_seen_side(vis, sides, 0.7) == "right"  # the left shoulder drops out
+    assert best_seen_side(vis, sides, 0.85) is None

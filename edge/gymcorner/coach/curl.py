@@ -52,10 +52,9 @@ def curl_metrics(sample: PoseSample, min_visibility: float, side_on_max_ratio: f
         return None
     px = sample.pixels().astype(np.float64)
     vis = sample.visibility().astype(np.float64)
-    sides = [s for s, pts in _SIDES.items() if float(vis[list(pts)].min()) >= min_visibility]
-    if not sides or vis[L.NOSE] < min_visibility:
+    side = geo.best_seen_side(vis, _SIDES, min_visibility)
+    if side is None or vis[L.NOSE] < min_visibility:
         return CurlMetrics()
-    side = max(sides, key=lambda s: float(vis[list(_SIDES[s])].mean()))
     shoulder, elbow, wrist, hip = (px[i] for i in _SIDES[side])
     torso = float(np.linalg.norm(shoulder - hip))
     if torso <= 0:

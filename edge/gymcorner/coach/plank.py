@@ -18,6 +18,7 @@ import numpy as np
 from gymcorner.coach.pushup import below_line
 from gymcorner.coach.rules import FormRule
 from gymcorner.config import PlankConfig
+from gymcorner.motion import geometry as geo
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
 
@@ -41,10 +42,9 @@ def plank_metrics(sample: PoseSample, min_visibility: float, config: PlankConfig
         return None
     px = sample.pixels().astype(np.float64)
     vis = sample.visibility().astype(np.float64)
-    sides = [s for s, pts in _SIDES.items() if float(vis[list(pts)].min()) >= min_visibility]
-    if not sides:
+    side = geo.best_seen_side(vis, _SIDES, min_visibility)
+    if side is None:
         return PlankMetrics()
-    side = max(sides, key=lambda s: float(vis[list(_SIDES[s])].mean()))
     shoulder, hip, ankle = (px[i] for i in _SIDES[side])
     line = ankle - shoulder
     length = float(np.linalg.norm(line))

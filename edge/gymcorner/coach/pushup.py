@@ -35,6 +35,7 @@ import numpy as np
 
 from gymcorner.coach.rules import FormRule
 from gymcorner.config import PushupConfig
+from gymcorner.motion import geometry as geo
 from gymcorner.motion.arrays import FloatArray
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample
@@ -113,8 +114,8 @@ def pushup_metrics(sample: PoseSample, min_visibility: float, side_on_max_ratio:
         return None
     px = sample.pixels().astype(np.float64)
     vis = sample.visibility().astype(np.float64)
-    sides = [s for s, pts in _SIDES.items() if float(vis[list(pts)].min()) >= min_visibility]
-    if not sides:  # no body line (from the front the feet are often hidden); the head may show
+    side = geo.best_seen_side(vis, _SIDES, min_visibility)
+    if side is None:  # no body line (from the front the feet are often hidden); the head may show
         nose_ears, nose_shoulders = _front_head(px, vis, min_visibility)
         elbows, above_wrists = _front_arms(px, vis, min_visibility)
         return PushupMetrics(
@@ -124,7 +125,6 @@ def pushup_metrics(sample: PoseSample, min_visibility: float, side_on_max_ratio:
             shoulders_above_wrists=above_wrists,
             shoulders_y_px=_shoulders_y(px, vis, min_visibility),
         )
-    side = max(sides, key=lambda s: float(vis[list(_SIDES[s])].mean()))
     shoulder, elbow, hip, ankle = (px[i] for i in _SIDES[side])
     length = float(np.linalg.norm(ankle - shoulder))
     if length <= 0:

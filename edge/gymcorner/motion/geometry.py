@@ -8,6 +8,7 @@ non-square frame. Every function takes a (33, 2) array of pixel positions (from
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -110,6 +111,13 @@ def body_yaw_deg(world: AnyFloatArray) -> float:
     """
     line = (world[L.LEFT_SHOULDER] - world[L.RIGHT_SHOULDER]) + (world[L.LEFT_HIP] - world[L.RIGHT_HIP])
     return math.degrees(math.atan2(float(line[2]), float(line[0])))
+
+
+def best_seen_side(vis: AnyFloatArray, sides: Mapping[str, tuple[L, ...]], min_visibility: float) -> str | None:
+    """The side whose points are all at least `min_visibility`, the better seen (highest
+    mean visibility) if both are; None when neither is fully seen."""
+    seen = [s for s, points in sides.items() if float(vis[list(points)].min()) >= min_visibility]
+    return max(seen, key=lambda s: float(vis[list(sides[s])].mean())) if seen else None
 
 
 def _leg(side: str) -> tuple[L, L, L]:
