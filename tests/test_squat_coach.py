@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from poses import frontal, lateral, run, sample
 
-from gymcorner.coach.squat import SQUAT_RULES, SquatCoach, squat_metrics
+from gymcorner.coach.squat import SQUAT_RULES, SquatCoach
+from gymcorner.coach.squat_metrics import squat_metrics
 from gymcorner.config import CoachConfig, ViewConfig
 from gymcorner.motion.landmarks import Landmark as L
 from gymcorner.motion.landmarks import PoseSample

@@ -18,7 +18,7 @@ import numpy as np
 
 from gymcorner.avatar.head import face_yaw_deg, yaw_to_x
 from gymcorner.coach.hysteresis import ThresholdCycle
-from gymcorner.coach.squat import SquatMetrics, squat_metrics
+from gymcorner.coach.squat_metrics import SquatMetrics, squat_metrics
 from gymcorner.config import Config
 from gymcorner.motion.geometry import distance
 from gymcorner.motion.landmarks import Landmark as L

@@ -23,7 +23,8 @@ from gymcorner.coach.pushup import PUSHUP_RULES, PushupMetrics, pushup_metrics
 from gymcorner.coach.ranges import DIP_RULES, JUMPING_JACK_RULES, PULLUP_RULES, RangeMetrics, RepWindow, range_metrics
 from gymcorner.coach.rep_shape import RepShapeWindow, shape_frame
 from gymcorner.coach.rules import FormRule, RuleEngine
-from gymcorner.coach.squat import SQUAT_RULES, SquatCoach, SquatMetrics
+from gymcorner.coach.squat import SQUAT_RULES, SquatCoach
+from gymcorner.coach.squat_metrics import SquatMetrics
 from gymcorner.config import CoachConfig, CurlConfig, LungeConfig, PlankConfig, PushupConfig
 from gymcorner.motion.landmarks import PoseSample
 from gymcorner.motion.view import ViewState, off_square_deg

@@ -98,7 +98,7 @@ def capture(
     t0: float | None = None
     squatting = False
     try:
-        from gymcorner.coach.squat import squat_metrics
+        from gymcorner.coach.squat_metrics import squat_metrics
 
         for frame in source:
             if stop.is_set():
