@@ -1,6 +1,7 @@
-"""Shared fixtures: a real Mosquitto broker on a free loopback port.
+"""Shared fixtures: a real Mosquitto broker on a free loopback port, and a real PostgreSQL
+server per test module (`pg_server`).
 
-Only broker fixtures live here (and one guard: the history database of every daemon the
+Only these server fixtures live here (and one guard: the history database of every daemon the
 tests start goes to a temporary folder, never to the checkout's data/); test modules keep
 their own fixtures. Tests that use them
 skip with a clear reason where the `mosquitto` binary is absent (Debian: apt install mosquitto).
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 from mqtt_helpers import MosquittoBroker, find_mosquitto, free_port
+from postgres_helpers import PostgresServer, running_server
 
 # Property tests: no per-example deadline (CI machines are shared and noisy). CI explores
 # with a fresh seed each run, printed in the header (hypothesis_seed.py), and a failure
@@ -28,6 +30,14 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 pytest_plugins = ["ci_skips", "hypothesis_seed"]  # and in CI a fresh, printed Hypothesis seed
 
 BrokerFactory = Callable[..., MosquittoBroker]
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[PostgresServer]:
+    """A started PostgreSQL server for this test module (initdb + pg_ctl, loopback only),
+    removed after it; a skip saying why where the server's binaries are missing."""
+    with running_server() as pg:
+        yield pg
 
 
 @pytest.fixture(autouse=True, scope="session")

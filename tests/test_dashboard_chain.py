@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from mqtt_helpers import free_port
-from postgres_helpers import PostgresServer, fresh_database, running_server
+from postgres_helpers import PostgresServer, fresh_database
 from starlette.testclient import TestClient
 from test_dashboard import PASSWORD, Clock, alert, count_member_reads, csrf_of, form_token, log_in, other_client
 from test_history_members import sessions_for
@@ -41,12 +41,6 @@ from gymcorner.history.store import Store
 from gymcorner.history.users import LastAdminError, add_user, find_user, set_role
 
 NORTH, SOUTH = "gym-north-1", "gym-south-1"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[PostgresServer]:
-    with running_server() as pg:
-        yield pg
 
 
 @dataclass
@@ -67,10 +61,10 @@ def box_file(tmp_path: Path, device_id: str, *members: str) -> tuple[Path, dict[
 
 
 @pytest.fixture
-def chain(tmp_path: Path, server: PostgresServer) -> Chain:
+def chain(tmp_path: Path, pg_server: PostgresServer) -> Chain:
     """Ana trains at both boxes, Ben at the south one, and a guest at the north one; both
     boxes upload; the server has an admin (made by the CLI) and a trainer."""
-    url = fresh_database(server)
+    url = fresh_database(pg_server)
     north, at_north = box_file(tmp_path, NORTH, "Ana Silva")
     south, at_south = box_file(tmp_path, SOUTH, "Ana Silva", "Ben")
     sessions_for(north, at_north["Ana Silva"], workouts=2, device_id=NORTH)
@@ -285,10 +279,10 @@ def test_a_member_deleted_on_their_box_is_gone_from_the_chain_s_dashboard_after_
                                                     (SOUTH, "Ana Silva")]  # fmt: skip  # the other box's as they were
 
 
-def test_two_admins_demoting_each_other_at_once_leave_one_admin_on_postgresql(server: PostgresServer) -> None:
+def test_two_admins_demoting_each_other_at_once_leave_one_admin_on_postgresql(pg_server: PostgresServer) -> None:
     """The count of admins and the change are one transaction; on PostgreSQL the second
     demotion waits for the first (the admins' rows are locked), then sees one admin left."""
-    url = fresh_database(server)
+    url = fresh_database(pg_server)
     first, second = open_postgres(url), open_postgres(url)
     try:
         boss = add_user(first, "boss", "admin", PASSWORD)
@@ -360,13 +354,13 @@ def test_a_server_out_of_reach_at_start_is_one_line_and_exit_status_1(tmp_path: 
 
 
 def test_the_server_away_mid_run_is_a_503_page_and_the_dashboard_recovers_when_it_is_back(
-    dashboard: TestClient, chain: Chain, server: PostgresServer
+    dashboard: TestClient, chain: Chain, pg_server: PostgresServer
 ) -> None:
     assert log_in(dashboard, name="tess").status_code == 303
     assert dashboard.get("/members").status_code == 200  # the pool holds a connection now
     member = f"/members/{chain.ana}"
     assert dashboard.get(member).status_code == 200
-    server.stop()
+    pg_server.stop()
     try:
         for path in ("/members", member, f"{member}/plan", "/sessions"):
             r = dashboard.get(path)
@@ -380,10 +374,10 @@ def test_the_server_away_mid_run_is_a_503_page_and_the_dashboard_recovers_when_i
         assert log_in(stranger, name="boss").status_code == 503  # a login needs the users' table
         assert SESSION_COOKIE not in stranger.cookies
     finally:
-        server.start()
+        pg_server.start()
     assert dashboard.get("/members").status_code == 200  # the first request after the restart
     assert bars(dashboard.get(member).text) == 3
     assert log_in(other_client(dashboard, "10.1.0.10"), name="boss").status_code == 303
-    server.stop()  # a restart while the dashboard was idle: its pooled connections are dead ones now
-    server.start()
+    pg_server.stop()  # a restart while the dashboard was idle: its pooled connections are dead ones now
+    pg_server.start()
     assert dashboard.get("/members").status_code == 200  # not a 503 for the first page after it

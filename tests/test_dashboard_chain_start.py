@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from mqtt_helpers import WAIT_S, MqttSubscriber, wait_until
-from postgres_helpers import PostgresServer, fresh_database, running_server
+from postgres_helpers import PostgresServer, fresh_database
 from protocol_doc import validator
 from starlette.testclient import TestClient
 from test_dashboard import PASSWORD, Clock, alert, csrf_of, log_in
@@ -44,12 +44,6 @@ NORTH, SOUTH = "gym-north-1", "gym-south-1"
 BY_NAME_ONLY = "no member named 'ana silva' here: a box knows the members who trained at it, by name (add them on this box first: gymcorner members add)"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[PostgresServer]:
-    with running_server() as pg:
-        yield pg
-
-
 @dataclass
 class Chain:
     url: str
@@ -60,8 +54,8 @@ class Chain:
 
 
 @pytest.fixture
-def chain(tmp_path: Path, server: PostgresServer) -> Chain:
-    url = fresh_database(server)
+def chain(tmp_path: Path, pg_server: PostgresServer) -> Chain:
+    url = fresh_database(pg_server)
     north, south = tmp_path / f"{NORTH}.sqlite3", tmp_path / f"{SOUTH}.sqlite3"
     store = open_sqlite(north)
     for name in ("Carla", "Dan"):  # on the box, not on the server (no session: nothing uploaded)

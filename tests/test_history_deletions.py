@@ -16,14 +16,14 @@ box's first upload runs is deleted on the server too.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from helpers import Rows, contents, counts, every_table, member_rows
-from postgres_helpers import PostgresServer, fresh_database, running_server
+from postgres_helpers import PostgresServer, fresh_database
 from test_dashboard import PASSWORD
 from test_dashboard_chain import box_file
 from test_history_members import notes_on, sessions_for
@@ -43,12 +43,6 @@ NORTH, SOUTH = "gym-north-1", "gym-south-1"
 DAY_S = 86400.0
 NOTES = 6 + 7  # on the server: one of the box's on every member's session, the chain's own on all 7 sessions
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[PostgresServer]:
-    with running_server() as pg:
-        yield pg
 
 
 @dataclass
@@ -79,8 +73,8 @@ def members(box: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def chain(tmp_path: Path, server: PostgresServer) -> Chain:
-    url = fresh_database(server)
+def chain(tmp_path: Path, pg_server: PostgresServer) -> Chain:
+    url = fresh_database(pg_server)
     north, at_north = box_file(tmp_path, NORTH, "Ana", "Ben")
     south, at_south = box_file(tmp_path, SOUTH, "Ana", "Carla")
     for path, device_id, ids in ((north, NORTH, at_north), (south, SOUTH, at_south)):
@@ -220,7 +214,7 @@ def test_a_note_deleted_on_a_box_is_gone_on_the_chain_and_the_chain_s_own_notes_
 
 
 def test_a_box_offline_keeps_its_deletions_and_its_uploader_sends_them_when_the_server_is_back(
-    chain: Chain, server: PostgresServer
+    chain: Chain, pg_server: PostgresServer
 ) -> None:
     def delete_ana_s_first_note(store: Store) -> str:
         session = store.sessions()[0]  # Ana's first, at the north box
@@ -230,7 +224,7 @@ def test_a_box_offline_keeps_its_deletions_and_its_uploader_sends_them_when_the_
 
     ben = chain.on_server(lambda s: member_rows(s, "Ben"))
     uploader = Uploader(chain.north, chain.url, every_s=60.0, connect_timeout_s=2.0)  # the daemon's, a round at a time
-    server.stop()
+    pg_server.stop()
     try:
         members(chain.north, "delete", "Ben", "--yes")
         uuid = chain.on_box(chain.north, delete_ana_s_first_note)
@@ -238,7 +232,7 @@ def test_a_box_offline_keeps_its_deletions_and_its_uploader_sends_them_when_the_
         assert uploader.stats()["failed"] == 1 and "is unreachable" in str(uploader.stats()["last_error"])
         assert chain.on_box(chain.north, pending) == 4  # Ben's 2 sessions, Ben, the note: kept for later
     finally:
-        server.start()
+        pg_server.start()
     uploader.upload_once()
     assert uploader.stats()["last_error"] is None and chain.on_box(chain.north, pending) == 0
     assert counts(chain.on_server(lambda s: member_rows(s, "Ben"))) == dict.fromkeys(counts(ben), 0)
@@ -286,11 +280,11 @@ def test_a_box_that_never_uploaded_and_the_chain_s_server_keep_no_tombstones(tmp
 
 
 def test_what_a_box_deletes_while_its_first_upload_runs_is_deleted_on_the_chain_too(
-    tmp_path: Path, server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, pg_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No session was marked uploaded yet, so the box records no tombstone: the upload itself
     sees the session (with its member) or the note gone and deletes them on the server."""
-    url = fresh_database(server)
+    url = fresh_database(pg_server)
     box, ids = box_file(tmp_path, "gym-east-1", "Ana", "Ben")
     sessions_for(box, ids["Ana"], workouts=2, device_id="gym-east-1")
     sessions_for(box, ids["Ben"], workouts=1, device_id="gym-east-1")
@@ -323,10 +317,10 @@ def test_what_a_box_deletes_while_its_first_upload_runs_is_deleted_on_the_chain_
 
 
 def test_migration_10_upgrades_an_uploading_box_s_file_and_a_chain_s_server_with_their_rows(
-    tmp_path: Path, server: PostgresServer
+    tmp_path: Path, pg_server: PostgresServer
 ) -> None:
     old_box = open_sqlite(tmp_path / "old.sqlite3", migrate=False)
-    old_server = open_postgres(server.create_database("at_nine"), migrate=False)
+    old_server = open_postgres(pg_server.create_database("at_nine"), migrate=False)
     for store in (old_box, old_server):
         assert store.migrate(target=9) == list(range(1, 10))
         store.add_member("Ana")
@@ -334,7 +328,7 @@ def test_migration_10_upgrades_an_uploading_box_s_file_and_a_chain_s_server_with
         store.mark_synced(1, 1)  # uploaded, as a box of the last release did
         assert store.migrate() == list(range(10, LATEST + 1)) and store.schema_version() == LATEST
         assert store.count("deletions") == 0 and store.count("sessions") == 1
-    fresh = open_postgres(server.create_database("fresh_ten"))
+    fresh = open_postgres(pg_server.create_database("fresh_ten"))
     assert pg_columns(old_server)["deletions"] == pg_columns(fresh)["deletions"]
     assert old_box.delete_member(1) == 2  # the box: its session and the member, for the chain
     assert old_server.delete_member(1) == 0  # the chain's server records none

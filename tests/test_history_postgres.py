@@ -9,13 +9,12 @@ is duplicated and every box's sessions are there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from postgres_helpers import PostgresServer, fresh_database, running_server
+from postgres_helpers import PostgresServer, fresh_database
 from test_history_sink import rep, summary
 
 from gymcorner.cli import main as cli_main
@@ -32,16 +31,10 @@ from gymcorner.history.sync import upload
 pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[PostgresServer]:
-    with running_server() as pg:
-        yield pg
-
-
 @pytest.fixture
-def url(server: PostgresServer) -> str:
+def url(pg_server: PostgresServer) -> str:
     """A fresh database on the shared server for each test."""
-    return fresh_database(server)
+    return fresh_database(pg_server)
 
 
 def pg_columns(store: Store) -> dict[str, list[tuple[str, str, str]]]:
@@ -55,10 +48,10 @@ def pg_columns(store: Store) -> dict[str, list[tuple[str, str, str]]]:
     return out
 
 
-def test_fresh_and_upgraded_postgresql_schemas_are_the_same(server: PostgresServer) -> None:
-    fresh = open_postgres(server.create_database("fresh"))
+def test_fresh_and_upgraded_postgresql_schemas_are_the_same(pg_server: PostgresServer) -> None:
+    fresh = open_postgres(pg_server.create_database("fresh"))
     assert fresh.schema_version() == LATEST
-    old = open_postgres(server.create_database("old"), migrate=False)
+    old = open_postgres(pg_server.create_database("old"), migrate=False)
     assert old.migrate(target=1) == [1]
     with old.transaction():
         old.execute("INSERT INTO members (display_name, name_key, created_at) VALUES ('Old', 'old', 1)")
@@ -180,7 +173,7 @@ def remote_view(url: str) -> dict[str, Any]:
 
 
 def test_two_boxes_upload_one_after_an_outage_and_nothing_is_duplicated(
-    tmp_path: Path, server: PostgresServer, url: str
+    tmp_path: Path, pg_server: PostgresServer, url: str
 ) -> None:
     north, south = Box(tmp_path, "gym-north-1"), Box(tmp_path, "gym-south-1")
     north.workout(3, member=True, heart=True)
@@ -191,12 +184,12 @@ def test_two_boxes_upload_one_after_an_outage_and_nothing_is_duplicated(
     assert "uploaded 1 sessions (0 sets, 4 reps, 0 events, 0 notes, 0 hr_samples)" in south.sync(url)
     assert "nothing to upload" in north.sync(url)  # already there: nothing goes up twice
 
-    server.stop()  # the chain's server is away; the north box keeps coaching and recording
+    pg_server.stop()  # the chain's server is away; the north box keeps coaching and recording
     north.workout(5, member=True)
     with pytest.raises(HistoryError, match="is unreachable") as away:
         upload(open_sqlite(north.path), open_postgres(url, connect_timeout_s=2))
     assert "***" not in str(away.value) and redact(url) in str(away.value)
-    server.start()
+    pg_server.start()
 
     assert "uploaded 1 sessions (0 sets, 5 reps, 0 events, 0 notes, 0 hr_samples)" in north.sync(url)
     # a box that crashed between the server's commit and its own bookkeeping sends again
@@ -232,7 +225,7 @@ def test_sync_reads_the_url_from_config_and_says_what_is_missing(tmp_path: Path,
 
 
 def test_the_daemon_uploads_by_itself_and_catches_up_after_the_server_was_away(
-    tmp_path: Path, server: PostgresServer, url: str, caplog
+    tmp_path: Path, pg_server: PostgresServer, url: str, caplog
 ) -> None:
     import logging
 
@@ -266,14 +259,14 @@ def test_the_daemon_uploads_by_itself_and_catches_up_after_the_server_was_away(
         sink.publish_session(summary("ended", 100))
         wait_until(lambda: list(on_server().values()) == [3], 30, "the session on the server")
 
-        server.stop()  # the chain's server goes away; the box keeps recording
+        pg_server.stop()  # the chain's server goes away; the box keeps recording
         with caplog.at_level(logging.WARNING, logger="gymcorner.history.uploader"):
             for n in (1, 2):
                 sink.publish_feedback(rep(n))
             sink.publish_session(summary("ended", 200))
             wait_until(lambda: sink.uploader.stats()["failed"] >= 2, 30, "upload rounds failing")
         assert sum("history upload failed" in r.getMessage() for r in caplog.records) == 1  # said once
-        server.start()
+        pg_server.start()
         wait_until(lambda: sorted(on_server().values()) == [2, 3], 30, "the kept session uploaded")
         wait_until(lambda: sink.uploader.stats()["last_error"] is None, 10, "the uploader to say it works again")
     finally:
