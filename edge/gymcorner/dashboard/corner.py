@@ -80,22 +80,21 @@ class CornerLink:
     def start_session(self, member_id: int) -> CornerReply:
         """`start_session` for this member (by id); DONE only when the device took that member."""
         answer = self.send("start_session", {"member": str(member_id)})
-        if answer.outcome is Outcome.DONE and answer.reply.get("member_id") != member_id:
-            picked = f"{answer.reply.get('member')!r} (id {answer.reply.get('member_id')})"
-            return CornerReply(Outcome.REFUSED, f"{self.device_id} took member {picked}, not {member_id}", answer.reply)
-        return answer
+        return self._took(answer, answer.reply.get("member_id") == member_id, str(member_id))
 
     def start_named(self, display_name: str) -> CornerReply:
         """`start_session` for the member of this name (`member_key`: never read as an id);
         DONE only when the device took a member of that name."""
         key = name_key(display_name)
         answer = self.send("start_session", {"member_key": key})
-        if answer.outcome is Outcome.DONE and name_key(str(answer.reply.get("member", ""))) != key:
-            picked = f"{answer.reply.get('member')!r} (id {answer.reply.get('member_id')})"
-            return CornerReply(
-                Outcome.REFUSED, f"{self.device_id} took member {picked}, not {display_name!r}", answer.reply
-            )
-        return answer
+        return self._took(answer, name_key(str(answer.reply.get("member", ""))) == key, repr(display_name))
+
+    def _took(self, answer: CornerReply, as_asked: bool, wanted: str) -> CornerReply:
+        """A DONE whose reply names another member than the one asked for is REFUSED."""
+        if answer.outcome is not Outcome.DONE or as_asked:
+            return answer
+        picked = f"{answer.reply.get('member')!r} (id {answer.reply.get('member_id')})"
+        return CornerReply(Outcome.REFUSED, f"{self.device_id} took member {picked}, not {wanted}", answer.reply)
 
     def send(self, cmd: str, args: dict[str, Any]) -> CornerReply:
         """One command and its reply (or why there is none), within `timeout_s`."""
