@@ -47,6 +47,18 @@ def name_key(display_name: str) -> str:
     return " ".join(display_name.split()).casefold()
 
 
+def free_name(store: Store, display_name: str, member_id: int | None = None) -> str:
+    """The display name with its spaces tidied, or HistoryError when it is empty or another
+    member (not `member_id`) already has it, names ignoring case."""
+    name = " ".join(display_name.split())
+    if not name:
+        raise HistoryError("a member needs a display name", Reason.HISTORY_CONFLICT)
+    other = member_named(store, name)
+    if other is not None and other.id != member_id:
+        raise HistoryError(f"a member named {name!r} already exists (names ignore case)", Reason.HISTORY_CONFLICT)
+    return name
+
+
 def member_named(store: Store, name: str) -> Member | None:
     """The member of this name (case and spaces ignored), by name only: unlike
     `Store.find_member`, a name of digits is never taken for an id. How a box finds the

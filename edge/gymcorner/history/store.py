@@ -22,7 +22,17 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from gymcorner.errors import HistoryError, Reason
-from gymcorner.history.members import MEMBER_FIELDS, Member, check_profile, member_of, name_key, strap_address
+from gymcorner.history import straps
+from gymcorner.history.members import (
+    MEMBER_FIELDS,
+    Member,
+    check_profile,
+    free_name,
+    member_named,
+    member_of,
+    name_key,
+    strap_address,
+)
 from gymcorner.history.notes import NOTE_MAX_CHARS, note_text
 from gymcorner.history.schema import LATEST, MIGRATIONS, Dialect
 
@@ -128,15 +138,9 @@ class Store:
     # ------------------------------------------------------------------ members
 
     def add_member(self, display_name: str, **profile: Any) -> Member:
-        name = " ".join(display_name.split())
-        if not name:
-            raise HistoryError("a member needs a display name", Reason.HISTORY_CONFLICT)
         check_profile(profile)
         with self.transaction():
-            if self._one("SELECT id FROM members WHERE name_key = ?", (name_key(name),)) is not None:
-                raise HistoryError(
-                    f"a member named {name!r} already exists (names ignore case)", Reason.HISTORY_CONFLICT
-                )
+            name = free_name(self, display_name)
             cols = ["display_name", "name_key", "created_at", *profile]
             values = [name, name_key(name), time.time(), *profile.values()]
             marks = ", ".join("?" for _ in cols)
@@ -145,13 +149,14 @@ class Store:
 
     def find_member(self, name_or_id: str | int) -> Member:
         """By id (an int, or a string of digits that is no member's name) or by display name."""
-        key = name_key(str(name_or_id))
-        rows = self._dicts("SELECT * FROM members WHERE name_key = ?", (key,))
-        if not rows and (isinstance(name_or_id, int) or str(name_or_id).isdigit()):
+        named = member_named(self, str(name_or_id))
+        if named is not None:
+            return named
+        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
             rows = self._dicts("SELECT * FROM members WHERE id = ?", (int(name_or_id),))
-        if not rows:
-            raise HistoryError(f"no member {name_or_id!r} in {self.where}", Reason.HISTORY_NOT_FOUND)
-        return member_of(rows[0])
+            if rows:
+                return member_of(rows[0])
+        raise HistoryError(f"no member {name_or_id!r} in {self.where}", Reason.HISTORY_NOT_FOUND)
 
     def member(self, member_id: int) -> Member:
         """By id only (internal callers: a name of digits never shadows an id here)."""
@@ -167,12 +172,7 @@ class Store:
         check_profile(profile)
         with self.transaction():
             if display_name is not None:
-                name = " ".join(display_name.split())
-                clash = self._one("SELECT id FROM members WHERE name_key = ? AND id <> ?", (name_key(name), member_id))
-                if clash is not None:
-                    raise HistoryError(
-                        f"a member named {name!r} already exists (names ignore case)", Reason.HISTORY_CONFLICT
-                    )
+                name = free_name(self, display_name, member_id)
                 profile = {"display_name": name, "name_key": name_key(name), **profile}
             if profile:
                 sets = ", ".join(f"{col} = ?" for col in profile)
@@ -186,38 +186,17 @@ class Store:
         return delete_member(self, member_id)
 
     def pair_strap(self, address: str, member_id: int) -> None:
-        address = strap_address(address)
-        with self.transaction():
-            row = self._one("SELECT member_id FROM straps WHERE address = ?", (address,))
-            if row is not None and int(row[0]) != member_id:
-                owner = self._one("SELECT display_name FROM members WHERE id = ?", (row[0],))
-                raise HistoryError(
-                    f"strap {address} is already paired with {owner[0] if owner else row[0]!r}; unpair it first",
-                    Reason.HISTORY_CONFLICT,
-                )
-            if row is None:
-                self.execute("INSERT INTO straps (address, member_id) VALUES (?, ?)", (address, member_id))
+        straps.pair_strap(self, address, member_id)
 
     def unpair_strap(self, address: str) -> None:
-        with self.transaction():
-            self.execute("DELETE FROM straps WHERE address = ?", (strap_address(address),))
+        straps.unpair_strap(self, address)
 
     def strap_owner(self, address: str) -> int | None:
-        row = self._one("SELECT member_id FROM straps WHERE address = ?", (strap_address(address),))
-        return int(row[0]) if row else None
+        return straps.strap_owner(self, address)
 
     def claim_by_strap(self, device_id: str, uuid: str, address: str) -> int | None:
-        """A guest session whose strap is paired becomes its member's; returns the member id
-        (None when the strap is nobody's). A session that has a member keeps it."""
-        with self.transaction():
-            owner = self.strap_owner(address)
-            if owner is not None:
-                self.execute(
-                    "UPDATE sessions SET member_id = ?, rev = rev + 1 WHERE device_id = ? AND uuid = ? "
-                    "AND member_id IS NULL",
-                    (owner, device_id, uuid),
-                )
-            return owner
+        """A guest session whose strap is paired becomes its member's (`history/straps.py`)."""
+        return straps.claim_by_strap(self, device_id, uuid, address)
 
     def member_data(self, member_id: int, events: bool = True) -> dict[str, Any]:
         """Everything stored about one member, table by table (the export), trainers' notes on
