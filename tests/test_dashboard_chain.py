@@ -197,12 +197,12 @@ def test_a_trainer_notes_a_session_and_an_admin_changes_a_role_on_the_chain_s_se
 
     # a member added through the form lands on the server, with the form's checks
     form = tess.get("/members/new").text
-    assert "each box keeps its own members" in form
+    assert "a new name reaches every box at its next sync" in form
     dup = tess.post("/members/new", data={"csrf": csrf_of(form), "display_name": "ana SILVA"})
     assert dup.status_code == 400 and alert(dup.text) == "a member named 'ana SILVA' already exists (names ignore case)"
     added = tess.post("/members/new", data={"csrf": csrf_of(form), "display_name": "Carla", "max_hr_bpm": "181"})
     assert added.status_code == 303
-    assert "This deletes them on the chain&#x27;s server only" in tess.get(f"{added.headers['location']}/delete").text
+    assert "This deletes them from the whole chain" in tess.get(f"{added.headers['location']}/delete").text
 
     log_in(dashboard)
     users = dashboard.get("/users").text
@@ -267,7 +267,7 @@ def test_a_member_deleted_on_their_box_is_gone_from_the_chain_s_dashboard_after_
     ben = f"/members/{chain.ben}"
     assert dashboard.get(ben).status_code == 200 and reads == [chain.ben]  # read, and kept for the next request
     said = run_cli(["members", "delete", "Ben", "--yes", "--db", str(chain.south)])
-    assert said.strip().endswith("the chain's server deletes them too at the next sync")
+    assert said.strip().endswith("the chain's server and its other boxes delete them too after the next sync")
     assert dashboard.get(ben).status_code == 200  # still there: the box has not synced yet
     assert "deleted 1 sessions, 0 notes, 1 members on" in run_cli(["history", "sync", "--to", chain.url,
                                                                   "--db", str(chain.south)])  # fmt: skip

@@ -30,6 +30,7 @@ from test_history_members import notes_on, sessions_for
 from test_history_postgres import pg_columns, run_cli
 
 from gymcorner.history.deletions import pending
+from gymcorner.history.member_changes import key_hash
 from gymcorner.history.notes import delete_note
 from gymcorner.history.postgres import open_postgres
 from gymcorner.history.schema import LATEST
@@ -74,6 +75,12 @@ def members(box: Path, *args: str) -> str:
 
 @pytest.fixture
 def chain(tmp_path: Path, pg_server: PostgresServer) -> Chain:
+    return two_boxes(tmp_path, pg_server)
+
+
+def two_boxes(tmp_path: Path, pg_server: PostgresServer) -> Chain:
+    """North (Ana, Ben, a guest) and south (Ana, Carla) have uploaded; the server has its own
+    notes on every session and a member login for Ben."""
     url = fresh_database(pg_server)
     north, at_north = box_file(tmp_path, NORTH, "Ana", "Ben")
     south, at_south = box_file(tmp_path, SOUTH, "Ana", "Carla")
@@ -133,12 +140,12 @@ def test_a_member_deleted_on_a_box_leaves_no_row_of_theirs_on_the_chain_and_ever
     before = chain.on_server(contents)
     ben = chain.on_server(lambda s: member_rows(s, "Ben"))
     assert counts(ben) == {"dashboard_users": 1, "deletions": 0, "events": 4, "hr_samples": 4, "landmarks": 0,
-                           "members": 1, "notes": 4, "reps": 4, "sessions": 2, "sets": 2,
-                           "straps": 0}  # fmt: skip  # notes: the box's 2 and the chain's 2
+                           "member_changes": 0, "chain_cursor": 0, "members": 1, "notes": 4, "reps": 4,
+                           "sessions": 2, "sets": 2, "straps": 0}  # fmt: skip  # notes: the box's 2 and the chain's 2
 
     said = members(chain.north, "delete", "Ben", "--yes")
     assert said.strip() == ("deleted 'Ben': 2 sessions, 4 reps, 4 events, 2 notes, 0 straps; "
-                            "the chain's server deletes them too at the next sync")  # fmt: skip
+                            "the chain's server and its other boxes delete them too after the next sync")  # fmt: skip
     kept = chain.on_box(chain.north, tombstones)
     assert sorted((kind, device, member) for kind, device, _, _, member, _ in kept) == [
         ("member", NORTH, "ben"), ("session", NORTH, "ben"), ("session", NORTH, "ben")]  # fmt: skip
@@ -148,8 +155,11 @@ def test_a_member_deleted_on_a_box_leaves_no_row_of_theirs_on_the_chain_and_ever
     assert "deleted 2 sessions, 0 notes, 1 members on" in said and "(3 tombstones)" in said
     assert "uploaded" not in said  # nothing else of the box's changed
     after = chain.on_server(contents)
-    assert counts(chain.on_server(lambda s: member_rows(s, "Ben"))) == dict.fromkeys(counts(ben), 0)
-    assert after == minus(before, ben)  # theirs went, and only theirs: both boxes' other rows are as they were
+    left = chain.on_server(lambda s: member_rows(s, "Ben"))
+    assert counts(left) == {**dict.fromkeys(counts(ben), 0), "member_changes": 1}  # the log, for the other boxes:
+    ((_, kind, digest, new_name, _),) = left["member_changes"]  # his key's hash, not his name
+    assert (kind, new_name, digest) == ("erase", None, key_hash("ben"))
+    assert after == minus(before, ben) | {"member_changes": left["member_changes"]}  # only theirs went
     assert chain.on_box(chain.north, pending) == 0  # dropped once the server had them
     chain.on_box(chain.north, lambda s: nothing_names(s, "Ben"))  # nor does the box keep their name
 
@@ -160,7 +170,11 @@ def test_a_member_deleted_on_a_box_leaves_no_row_of_theirs_on_the_chain_and_ever
     assert chain.on_server(contents) == after and chain.on_box(chain.north, pending) == 0
 
 
-def test_a_member_of_two_boxes_deleted_on_one_loses_that_box_s_sessions_even_those_it_had_pruned(chain: Chain) -> None:
+def test_a_member_of_two_boxes_deleted_on_one_is_erased_on_the_chain_and_then_on_the_other_box(chain: Chain) -> None:
+    """Names are members on a chain: Ana asked the north box to delete her, so her sessions
+    at the south box go too, on the server at north's sync and on the south box at its own,
+    the one north had pruned (retention) included; nothing of hers goes up again."""
+
     def age_one_of_ana_s(store: Store) -> str:  # a session of hers from over a year ago
         (session, _) = [s for s in store.sessions() if s["member_id"] == store.find_member("Ana").id]
         with store.transaction():
@@ -175,22 +189,28 @@ def test_a_member_of_two_boxes_deleted_on_one_loses_that_box_s_sessions_even_tho
     assert "nothing to upload" in chain.sync(chain.north)
     before = chain.on_server(contents)
     ana_before = chain.on_server(lambda s: member_rows(s, "Ana"))
-    assert old in {r for (r,) in chain.on_server(lambda s: s.execute("SELECT uuid FROM sessions").fetchall())}
+    assert old in {s[2] for s in ana_before["sessions"]} and {s[1] for s in ana_before["sessions"]} == {NORTH, SOUTH}
+    south_before = chain.on_box(chain.south, contents)
 
     members(chain.north, "delete", "Ana", "--yes")
-    assert "deleted 2 sessions, 0 notes, 0 members on" in chain.sync(chain.north)  # the pruned one too
+    assert "deleted 3 sessions, 0 notes, 1 members on" in chain.sync(chain.north)  # south's and the pruned one too
     after = chain.on_server(contents)
     ana = chain.on_server(lambda s: member_rows(s, "Ana"))
-    assert counts(ana)["members"] == 1 and ana["members"] == ana_before["members"]  # south's sessions keep her
-    assert {(s[1], s[2]) for s in ana["sessions"]} == {(s[1], s[2]) for s in ana_before["sessions"] if s[1] == SOUTH}
-    gone = minus(before, after)
-    assert {t: n for t, n in counts(gone).items() if n} == {"events": 4, "hr_samples": 4, "notes": 4, "reps": 4,
-                                                             "sessions": 2, "sets": 2}  # fmt: skip
-    assert {s[1] for s in gone["sessions"]} == {NORTH}
-    assert minus(after, before) == {t: set() for t in before}  # nothing new, nothing rewritten
-    south_ids = {s[0] for s in before["sessions"] if s[1] == SOUTH}
-    for table in ("sets", "reps", "events", "notes", "hr_samples"):  # every row of the south box's sessions stays
-        assert not any(row[1] in south_ids for row in gone[table]), table
+    assert {t: n for t, n in counts(ana).items() if n} == {"member_changes": 1}  # her key's hash, for the boxes
+    assert after == minus(before, ana_before) | {"member_changes": ana["member_changes"]}  # nobody else's
+    assert chain.on_box(chain.south, contents) == south_before  # the south box has not synced yet
+
+    said = chain.sync(chain.south)
+    assert "0 members renamed, 0 merged, 1 erased (1 sessions) as the chain did" in said and "uploaded" not in said
+    south_ana = chain.on_box(chain.south, lambda s: member_rows(s, "Ana"))
+    assert {t: n for t, n in counts(south_ana).items() if n} == {}
+    chain.on_box(chain.south, lambda s: nothing_names(s, "Ana"))
+    south_after = chain.on_box(chain.south, contents)
+    ana_at_south = chain.on_box(chain.south, lambda s: s.execute("SELECT id FROM sessions").fetchall())
+    assert len(ana_at_south) == 1  # Carla's
+    assert {t: r for t, r in south_after.items() if t != "chain_cursor"} == minus(
+        {t: r for t, r in south_before.items() if t != "chain_cursor"}, minus(south_before, south_after))
+    assert "nothing to upload" in chain.sync(chain.south) and chain.on_server(contents) == after
 
 
 def test_a_note_deleted_on_a_box_is_gone_on_the_chain_and_the_chain_s_own_notes_stay(chain: Chain) -> None:
@@ -235,7 +255,8 @@ def test_a_box_offline_keeps_its_deletions_and_its_uploader_sends_them_when_the_
         pg_server.start()
     uploader.upload_once()
     assert uploader.stats()["last_error"] is None and chain.on_box(chain.north, pending) == 0
-    assert counts(chain.on_server(lambda s: member_rows(s, "Ben"))) == dict.fromkeys(counts(ben), 0)
+    left = counts(chain.on_server(lambda s: member_rows(s, "Ben")))
+    assert left == {**dict.fromkeys(counts(ben), 0), "member_changes": 1}  # the erasure in the chain's log
     notes = chain.on_server(contents)["notes"]
     assert uuid not in {n[2] for n in notes} and len(notes) == NOTES - 4 - 1  # Ben's 4, and that one
 

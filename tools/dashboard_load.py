@@ -198,6 +198,14 @@ def client(
     conn.close()
 
 
+def lowered(nice: int, idle: bool) -> None:
+    """In a child before exec: the dashboard's priority, as its systemd unit sets it."""
+    if nice:
+        os.nice(nice)
+    if idle:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
 def coach_fps(clip: str, env: dict[str, str]) -> float:
     """One `gymcorner analyze` of the clip: the daemon's pipeline's frames per second."""
     with tempfile.NamedTemporaryFile(suffix=".json") as fh:
@@ -230,7 +238,7 @@ def database(args: argparse.Namespace, scratch: Path) -> Iterator[tuple[list[str
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise SystemExit("--chain: no PostgreSQL server binaries (Debian: apt install postgresql)")
-    server = PostgresServer(bin_dir, nice=args.nice).start()
+    server = PostgresServer(bin_dir, nice=args.nice, idle=args.idle).start()
     try:
         url = server.create_database("chain")
         print(f"seeding the chain's server: {args.boxes} boxes upload ...", flush=True)
@@ -256,6 +264,12 @@ def main() -> int:
     ap.add_argument("--think-s", type=float, default=0.0, help="pause between a client's requests (0: back to back)")
     ap.add_argument("--nice", type=int, default=10, help="the dashboard's niceness (its unit's Nice=; 0: none)")
     ap.add_argument(
+        "--idle",
+        action="store_true",
+        help="run the dashboard (and --chain's server) under SCHED_IDLE, as its unit's CPUSchedulingPolicy=idle: "
+        "it gets only the CPU the coach leaves",
+    )
+    ap.add_argument(
         "--clients-nice",
         type=int,
         default=19,
@@ -279,7 +293,7 @@ def main() -> int:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            preexec_fn=(lambda: os.nice(args.nice)) if args.nice else None,  # as its unit's Nice=
+            preexec_fn=lambda: lowered(args.nice, args.idle),  # as its unit's Nice= / CPUSchedulingPolicy=
         )
         try:
             wait_listening(port, proc)
@@ -309,8 +323,11 @@ def main() -> int:
             during: list[float] = []
             elapsed = 0.0  # seconds with the clients loading
             for run in range(1, args.runs + 1):
-                print(f"pair {run} of {args.runs}: coach alone, then under {args.clients} clients ...", flush=True)
-                before.append(coach_fps(args.clip, env))
+                alone_first = run % 2 == 1  # ABBA: a drift of the machine's speed favours neither side
+                order = "alone, then loaded" if alone_first else "loaded, then alone"
+                print(f"pair {run} of {args.runs}: coach {order} ({args.clients} clients) ...", flush=True)
+                if alone_first:
+                    before.append(coach_fps(args.clip, env))
                 load_on.set()
                 started = time.perf_counter()
                 during.append(coach_fps(args.clip, env))
@@ -319,6 +336,9 @@ def main() -> int:
                         time.sleep(0.1)
                 load_on.clear()
                 elapsed += time.perf_counter() - started
+                if not alone_first:
+                    time.sleep(1.0)  # the last requests in flight finish
+                    before.append(coach_fps(args.clip, env))
             stop.set()
             for t in threads:
                 t.join(30)
@@ -333,6 +353,7 @@ def main() -> int:
         "clients": args.clients,
         "think_s": args.think_s,
         "dashboard_nice": args.nice,
+        "dashboard_sched_idle": args.idle,
         "clients_nice": args.clients_nice,
         "seconds": round(elapsed, 1),
         "requests": len(flat),

@@ -41,6 +41,7 @@ class PostgresServer:
     port: int = field(default_factory=free_port)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gymcorner-pg-")))
     nice: int = 0  # the server's niceness (a benchmark keeps it beside the dashboard's); 0: as the caller
+    idle: bool = False  # SCHED_IDLE (chrt --idle), as the dashboard's in the same benchmark
 
     @property
     def data(self) -> Path:
@@ -52,6 +53,7 @@ class PostgresServer:
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         prefix = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
         prefix += ["nice", "-n", str(self.nice)] if self.nice else []
+        prefix += ["chrt", "--idle", "0"] if self.idle else []
         return subprocess.run([*prefix, *args], capture_output=True, text=True, timeout=120, check=False)
 
     def start(self) -> PostgresServer:

@@ -33,13 +33,13 @@ NO_REPLAY = (
     "(open the session on that box's dashboard)"
 )
 MEMBER_FORM = (
-    "Changes here are the chain's server's: each box keeps its own members. Boxes match members by name when "
-    "they upload, so a member renamed here gets a new member of the old name with the next session a box uploads "
-    "for them."
+    "Changes here are the chain's server's, and a new name reaches every box at its next sync: boxes know "
+    "members by name, so the member keeps all of their sessions under the new one. A name another member has "
+    "already merges the two."
 )
 MEMBER_DELETE = (
-    "This deletes them on the chain's server only: every box keeps its copy of their sessions (delete there with "
-    "gymcorner members delete on each box), and a box that uploads a new session of theirs brings them back."
+    "This deletes them from the whole chain: here at once, and on every box at its next sync (the sessions it "
+    "recorded of them up to now). Someone added later under the same name is a new member."
 )
 NOTES = "A note written here stays on the chain's server: the box that recorded the session does not get it."
 USERS = "These are the chain dashboard's users, kept on its server; each box's dashboard has its own."

@@ -92,7 +92,7 @@ async def member_delete(request: Request, dash: Dashboard, login: Login, form: d
         dash.logins.end_user(user_id)
     said = f"deleted {gone.display_name!r} and all of their data: {gone.line()}"
     if gone.tombstones:
-        said += "; the chain's server deletes them too at this box's next upload"
+        said += "; the chain's server and its other boxes delete them too after this box's next upload"
     return dash.page("Member deleted", message(said, "ok") + '<p><a href="/members">Members</a></p>', login)
 
 

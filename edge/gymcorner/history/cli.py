@@ -157,7 +157,8 @@ def _members(store: Any, args: argparse.Namespace) -> int:
         if not args.yes:
             raise HistoryError(f"deleting {member.display_name!r} removes all of their data: add --yes")
         data = store.member_data(member.id)
-        chain = "; the chain's server deletes them too at the next sync" if store.delete_member(member.id) else ""
+        recorded = store.delete_member(member.id)
+        chain = "; the chain's server and its other boxes delete them too after the next sync" if recorded else ""
         print(
             f"deleted {member.display_name!r}: {len(data['sessions'])} sessions, {len(data['reps'])} reps, "
             f"{len(data['events'])} events, {len(data['notes'])} notes, {len(data['straps'])} straps{chain}"

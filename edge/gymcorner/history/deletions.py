@@ -36,6 +36,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gymcorner.history.member_changes import erase_on_server, push_renames, record_erasure
 from gymcorner.history.members import name_key
 
 if TYPE_CHECKING:  # store.py calls delete_member: the class is only named here
@@ -53,6 +54,7 @@ class Applied:
     sessions: int = 0
     notes: int = 0
     members: int = 0
+    renamed: int = 0  # the box's renames made before a deletion, taken up before it (member_changes.py)
 
     def happened(self) -> bool:
         return bool(self.tombstones or self.sessions or self.notes or self.members)
@@ -62,6 +64,7 @@ class Applied:
         self.sessions += other.sessions
         self.notes += other.notes
         self.members += other.members
+        self.renamed += other.renamed
 
     def line(self) -> str:
         return f"{self.sessions} sessions, {self.notes} notes, {self.members} members"
@@ -94,6 +97,8 @@ def delete_member(store: Store, member_id: int) -> int:
     recorded = 0
     with store.transaction():
         row = store.execute("SELECT display_name FROM members WHERE id = ?", (member_id,)).fetchone()
+        if row is not None:
+            record_erasure(store, str(row[0]))  # the chain's server: logged for the boxes
         if row is not None and records_deletions(store):
             key, now = name_key(str(row[0])), time.time()
             theirs = "SELECT device_id, uuid FROM sessions WHERE member_id = ? ORDER BY started_at"
@@ -127,6 +132,8 @@ def apply_deletions(local: Store, remote: Store) -> Applied:
         tombstone = dict(zip(_COLUMNS, row, strict=True))
         groups.setdefault(None if tombstone["kind"] == "note" else tombstone["member_key"], []).append(tombstone)
     for key, group in groups.items():
+        if key is not None:  # the box's renames made before this deletion go up first
+            applied.renamed += push_renames(local, remote, until=max(t["deleted_at"] for t in group))
         with remote.transaction():
             if key is None:
                 _delete_notes(remote, group, applied)
@@ -150,20 +157,20 @@ def _delete_notes(remote: Store, group: list[dict[str, Any]], applied: Applied) 
 
 
 def _delete_member(remote: Store, group: list[dict[str, Any]], applied: Applied) -> None:
+    """The box's sessions of the member by their keys, then the member chain-wide: every box's
+    sessions of theirs up to the deletion and their row, logged for the other boxes."""
     owners: set[int] = set()  # the server's members whose sessions went
     for t in group:
         if t["kind"] == "session":
             sql = "DELETE FROM sessions WHERE device_id = ? AND uuid = ? RETURNING member_id"
-            params: tuple[Any, ...] = (t["device_id"], t["session_uuid"])
-        else:
-            sql = (
-                "DELETE FROM sessions WHERE device_id = ? AND started_at <= ? "
-                "AND member_id IN (SELECT id FROM members WHERE name_key = ?) RETURNING member_id"
-            )
-            params = (t["device_id"], t["deleted_at"], t["member_key"])
-        gone = remote.execute(sql, params).fetchall()
-        applied.sessions += len(gone)
-        owners.update(int(r[0]) for r in gone if r[0] is not None)
+            gone = remote.execute(sql, (t["device_id"], t["session_uuid"])).fetchall()
+            applied.sessions += len(gone)
+            owners.update(int(r[0]) for r in gone if r[0] is not None)
+    erased = {(t["member_key"], t["deleted_at"]) for t in group if t["kind"] == "member"}
+    for key, deleted_at in sorted(erased):
+        sessions, members = erase_on_server(remote, key, deleted_at)
+        applied.sessions += sessions
+        applied.members += members
     for member_id in sorted(owners):
         applied.members += _drop_if_no_sessions(remote, member_id)
 

@@ -237,6 +237,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        11,
+        "renames and erasures of members across a chain: a box's renames until a sync takes them up, "
+        "the server's log of both that boxes pull, and how far each box has pulled",
+        (
+            # a member by the SHA-256 of the name key they had, never by name (member_changes.py)
+            """CREATE TABLE member_changes (
+                id {id},
+                kind TEXT NOT NULL CHECK (kind IN ('rename', 'erase')),
+                key_hash TEXT NOT NULL,
+                new_name TEXT,
+                changed_at {real} NOT NULL
+            )""",
+            """CREATE TABLE chain_cursor (
+                name TEXT PRIMARY KEY,
+                value BIGINT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number

@@ -23,6 +23,7 @@ from typing import Any
 
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history import straps
+from gymcorner.history.member_changes import record_rename
 from gymcorner.history.members import (
     MEMBER_FIELDS,
     Member,
@@ -173,6 +174,7 @@ class Store:
         with self.transaction():
             if display_name is not None:
                 name = free_name(self, display_name, member_id)
+                record_rename(self, self.member(member_id).display_name, name)
                 profile = {"display_name": name, "name_key": name_key(name), **profile}
             if profile:
                 sets = ", ".join(f"{col} = ?" for col in profile)

@@ -26,6 +26,7 @@ from typing import Any
 
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.deletions import Applied, apply_deletions, deleted_meanwhile
+from gymcorner.history.member_changes import Pulled, pull_changes, push_renames
 from gymcorner.history.store import Store
 
 _SESSION_COLUMNS = (
@@ -56,6 +57,8 @@ class SyncReport:
     rows: dict[str, int] = field(default_factory=lambda: {table: 0 for table in _KEYS})
     members: int = 0
     deleted: Applied = field(default_factory=Applied)  # on the server, by the box's tombstones
+    renamed_up: int = 0  # the box's renames applied on the server
+    pulled: Pulled = field(default_factory=Pulled)  # the chain's renames and erasures done on the box
     seconds: float = 0.0
 
     def line(self, where: str) -> str:
@@ -63,6 +66,10 @@ class SyncReport:
         if self.deleted.happened():
             done = self.deleted
             said.append(f"deleted {done.line()} on {where} as this box did ({done.tombstones} tombstones)")
+        if self.renamed_up:
+            said.append(f"renamed {self.renamed_up} members on {where} as this box did")
+        if self.pulled.happened():
+            said.append(f"{self.pulled.line()} on {where}")
         if self.sessions:
             counts = ", ".join(f"{n} {table}" for table, n in self.rows.items())
             said.append(f"uploaded {self.sessions} sessions ({counts}) to {where}")
@@ -76,7 +83,9 @@ def upload(local: Store, remote: Store) -> SyncReport:
     its own remote transaction."""
     report = SyncReport()
     start = time.perf_counter()
-    report.deleted = apply_deletions(local, remote)
+    report.deleted = apply_deletions(local, remote)  # with the box's renames made before each
+    report.renamed_up = report.deleted.renamed + push_renames(local, remote)  # and those made since
+    report.pulled = pull_changes(local, remote)  # what the chain renamed and erased, before uploading
     members: dict[int, int] = {}  # local member id -> remote member id
     for due in list(local.iter_due()):
         session = _current(local, due["id"])
