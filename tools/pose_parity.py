@@ -40,18 +40,28 @@ def fixture_name(clip: str) -> str:
     return clip.replace("/", "__").rsplit(".", 1)[0] + ".npz"
 
 
-def run_backend(video: str, backend: str = "litert", max_frames: int | None = None) -> list[PoseSample]:
-    config = load_config(None)
+def run_backend(
+    video: str, backend: str = "litert", max_frames: int | None = None, config_path: str | None = None
+) -> list[PoseSample]:
+    """The backend's samples of every frame, through `PoseAhead` as the daemon runs it (with
+    one landmark worker the same as one frame after the other; with `pose.landmark_workers`
+    > 1, frames side by side)."""
+    from gymcorner.vision.pose_ahead import PoseAhead
+
+    config = load_config(Path(config_path) if config_path else None)
     config = config.model_copy(update={"pose": config.pose.model_copy(update={"backend": backend})})
     source = open_source(config.source.model_copy(update={"realtime": False, "loop": False}), video)
     estimator = create_estimator(config.pose, config.models.dir)
     samples: list[PoseSample] = []
+    source.open()
+    ahead = PoseAhead(source, estimator, None)
     try:
-        for frame in source:
-            samples.append(estimator.estimate(frame.image, frame.t_s))
+        while (item := ahead.read()) is not None:
+            samples.append(item.sample)
             if max_frames is not None and len(samples) >= max_frames:
                 break
     finally:
+        ahead.close()
         source.close()
         estimator.close()
     return samples
@@ -97,6 +107,7 @@ def main() -> int:
         "--only", action="append", metavar="TEXT", help="only clips whose path contains TEXT (repeatable)"
     )
     parser.add_argument("--json", metavar="OUT", help="write the table as JSON")
+    parser.add_argument("--config", metavar="FILE", help="TOML config for the backend (e.g. [pose] landmark_workers)")
     parser.add_argument(
         "--save",
         metavar="DIR",
@@ -121,7 +132,7 @@ def main() -> int:
     total_frames = 0
     for row in tqdm(rows, desc="clips", unit="clip"):
         reference = load_recording(FIXTURES / fixture_name(row["clip"]))
-        samples = run_backend(str(manifest.parent / row["clip"]), args.backend)
+        samples = run_backend(str(manifest.parent / row["clip"]), args.backend, config_path=args.config)
         if args.save:
             Path(args.save).mkdir(parents=True, exist_ok=True)
             Recording.from_samples(samples, reference.fps, source=row["clip"], backend=args.backend).save(

@@ -45,6 +45,7 @@ def _pipeline_variant(config: Config, video: str, max_frames: int | None) -> dic
         "model_stages_ms": result.get("model_stages_ms", {}),
         "overhead_share": result["overhead_share"],
         "outside_landmark_share": result.get("outside_landmark_share"),
+        "landmark_workers": result.get("landmark_workers", 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "frames": result["frames"],
     }
@@ -232,8 +233,10 @@ def format_compare(result: dict[str, Any]) -> str:
         if "overhead_share" in v:
             lines.append(f"{'':<36}  all but the pose model: {100 * v['overhead_share']:.1f}% of frame time")
         if v.get("outside_landmark_share") is not None:
+            workers = v.get("landmark_workers", 1)
+            per = f" (its invoke time / {workers} workers)" if workers > 1 else ""
             lines.append(
-                f"{'':<36}  all but the landmark network: {100 * v['outside_landmark_share']:.1f}% of frame time"
+                f"{'':<36}  all but the landmark network{per}: {100 * v['outside_landmark_share']:.1f}% of frame time"
             )
     if rounds > 1:
         for name, v in result["variants"].items():

@@ -58,6 +58,15 @@ class PoseConfig(Section):
     num_threads: int = Field(
         2, ge=1, le=64, description="CPU threads of the LiteRT interpreters (litert backend; XNNPACK runs on them)."
     )
+    landmark_workers: int = Field(
+        1,
+        ge=1,
+        le=4,
+        description="litert: landmark networks that run side by side on consecutive frames (with `ahead`), "
+        "each on num_threads threads and ~45 MB. Frame n's crop then comes from the track of frame n - N, which "
+        "costs landmark accuracy in fast moves; 2 with num_threads = 1 is ~30 % more fps on 2 cores. "
+        "1: one network, frame after frame (docs/litert_parity.md has the figures).",
+    )
     ahead: bool = Field(
         True,
         description="Estimate the next frame's pose on a thread of its own while the frame loop coaches "

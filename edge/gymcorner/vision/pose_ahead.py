@@ -6,7 +6,9 @@ does on frame n (smoothing, coach, avatar, publishing). The hand-over queue hold
 result: at most one frame waits while the next is being estimated, so a live camera's
 frame is at most one frame older than without the thread, and a file's frames all come
 out in order, each estimated exactly as the serial loop would (the estimator only ever
-runs on this one thread, frame after frame).
+runs on this one thread, frame after frame). An estimator that can run several frames at
+once (`workers` > 1: the litert backend with `pose.landmark_workers`) gets that many
+threads, each on the next frame in turn; results still come out in frame order.
 
 `read()` returns what the serial loop's `source.read()` + `estimator.estimate()` would
 (as an `Estimated`), None at the end, `FrameTimeout` when a live source times out, and any
@@ -16,7 +18,6 @@ other error of the source or the estimator re-raised in the caller's thread.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -46,49 +47,88 @@ class PoseStillRunning(TimeoutError):
 _END = object()
 
 
+def _thread_name(worker: int) -> str:
+    return "gymcorner-pose-ahead" if worker == 0 else f"gymcorner-pose-ahead-{worker}"
+
+
 class PoseAhead:
-    """A thread running `source.read()` then `estimator.estimate()`, one frame ahead."""
+    """Threads running `source.read()` then `estimator.estimate()`, ahead of the caller.
+
+    One thread, unless the estimator says it can run `infer` on several frames at once
+    (`workers`, the litert backend's `pose.landmark_workers`): then that many, each taking
+    the next frame from the source in turn (under one lock, so frames keep their order and
+    numbers) and estimating it with its own worker index. Results are handed over in frame
+    order; a thread waits while `workers` results are already ahead of the caller, so at
+    most that many frames wait (one, with one thread: the frame loop's old queue of one).
+    """
 
     def __init__(self, source: FrameSource, estimator: PoseEstimator, read_timeout_s: float | None) -> None:
         self._source = source
         self._estimator = estimator
         self._read_timeout_s = read_timeout_s
-        self._results: queue.Queue[object] = queue.Queue(maxsize=1)
+        self._workers = max(1, int(getattr(estimator, "workers", 1)))
+        numbered = self._workers > 1 and hasattr(estimator, "ticket")
+        self._ticket = estimator.ticket if numbered else lambda: None  # type: ignore[attr-defined]
+        self._ready = threading.Condition()  # guards _results, _taken
+        self._results: dict[int, object] = {}  # frame number -> Estimated, _END or an exception
+        self._taken = 0  # the next frame number the caller takes
+        self._read_lock = threading.Lock()  # guards the source and _next, _source_done
+        self._next = 0
+        self._source_done = False
         self._stop = threading.Event()
         self._ended = False
-        self._thread = threading.Thread(target=self._run, name="gymcorner-pose-ahead", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, args=(k,), name=_thread_name(k), daemon=True)
+            for k in range(self._workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
+    def _run(self, worker: int) -> None:
         clock = time.perf_counter
         while not self._stop.is_set():
-            t0 = clock()
-            try:
-                frame = self._source.read(timeout_s=self._read_timeout_s)
-            except FrameTimeout as err:
-                self._put(err)  # the caller reports it; the source keeps retrying
+            with self._read_lock:
+                if self._source_done:
+                    return
+                number = self._next
+                self._next += 1
+                t0 = clock()
+                try:
+                    frame = self._source.read(timeout_s=self._read_timeout_s)
+                    # the estimator's own frame number, taken in reading order (several workers)
+                    ticket = self._ticket() if isinstance(frame, Frame) else None
+                except FrameTimeout as err:
+                    frame = err  # the caller reports it; the source keeps retrying
+                except Exception as err:  # the caller's thread raises it, as the serial loop would
+                    self._source_done = True
+                    self._put(number, err)
+                    return
+                if frame is None:
+                    self._source_done = True
+                    self._put(number, _END)
+                    return
+            if isinstance(frame, FrameTimeout):
+                self._put(number, frame)
                 continue
-            except Exception as err:  # the caller's thread raises it, as the serial loop would
-                self._put(err)
-                return
-            if frame is None:
-                self._put(_END)
-                return
             t1 = clock()
             try:
-                sample, times_ms = timed_estimate(self._estimator, frame)
+                sample, times_ms = timed_estimate(self._estimator, frame, worker, ticket)
             except Exception as err:  # e.g. FrameError on an odd frame: raised in the caller
-                self._put(err)
+                if ticket is not None:
+                    self._estimator.skip_frame(ticket)  # type: ignore[attr-defined]
+                with self._read_lock:
+                    self._source_done = True
+                self._put(number, err)
                 return
-            self._put(Estimated(frame, sample, {"decode": (t1 - t0) * 1000.0, **times_ms}))
+            self._put(number, Estimated(frame, sample, {"decode": (t1 - t0) * 1000.0, **times_ms}))
 
-    def _put(self, item: object) -> None:
-        while not self._stop.is_set():
-            try:
-                self._results.put(item, timeout=PUT_POLL_S)
-                return
-            except queue.Full:
-                continue
+    def _put(self, number: int, item: object) -> None:
+        """Hand over frame `number`'s result once fewer than `workers` are waiting before it."""
+        with self._ready:
+            while not self._stop.is_set() and number >= self._taken + self._workers:
+                self._ready.wait(PUT_POLL_S)
+            self._results[number] = item
+            self._ready.notify_all()
 
     def read(self, timeout_s: float | None = None) -> Estimated | None:
         """The next frame and its pose; None when the source has ended.
@@ -98,10 +138,12 @@ class PoseAhead:
         nothing arrives as the source's own FrameTimeout from the worker."""
         if self._ended:
             return None
-        try:
-            item = self._results.get(timeout=timeout_s)
-        except queue.Empty:
-            raise PoseStillRunning(f"pose of the next frame not ready within {timeout_s:g} s") from None
+        with self._ready:
+            if not self._ready.wait_for(lambda: self._taken in self._results, timeout_s):
+                raise PoseStillRunning(f"pose of the next frame not ready within {timeout_s:g} s")
+            item = self._results.pop(self._taken)
+            self._taken += 1
+            self._ready.notify_all()
         if item is _END:
             self._ended = True
             return None
@@ -113,20 +155,23 @@ class PoseAhead:
         return item
 
     def close(self, timeout_s: float = 5.0) -> None:
-        """Stop the worker and wait for it (it finishes the frame it is on); idempotent.
+        """Stop the workers and wait for them (each finishes the frame it is on); idempotent.
         The source and the estimator stay open: their owner closes them."""
         self._stop.set()
-        try:
-            self._results.get_nowait()  # unblock a worker waiting to hand over
-        except queue.Empty:
-            pass
-        self._thread.join(timeout_s)
+        with self._ready:
+            self._ready.notify_all()
+        for thread in self._threads:
+            thread.join(timeout_s)
 
 
-def timed_estimate(estimator: PoseEstimator, frame: Frame) -> tuple[PoseSample, dict[str, float]]:
+def timed_estimate(
+    estimator: PoseEstimator, frame: Frame, worker: int = 0, ticket: int | None = None
+) -> tuple[PoseSample, dict[str, float]]:
     """`estimator.estimate` on one frame, with its stage times in ms: pose_prep and
     pose_model when the estimator splits them (`prepare` / `infer`), pose_model alone
-    otherwise, and whatever the estimator's `stage_ms()` reports (its network invokes)."""
+    otherwise, and whatever the estimator's `stage_ms()` reports (its network invokes).
+    `worker` and `ticket` (only for an estimator with `workers`: its network, and the frame's
+    number taken in reading order) go to `infer`."""
     clock = time.perf_counter
     prepare, infer = getattr(estimator, "prepare", None), getattr(estimator, "infer", None)
     t0 = clock()
@@ -134,7 +179,10 @@ def timed_estimate(estimator: PoseEstimator, frame: Frame) -> tuple[PoseSample, 
         height, width = frame.image.shape[:2]
         image = prepare(frame.image)
         t1 = clock()
-        sample = infer(image, width, height, frame.t_s)
+        numbered: dict[str, int] = {"worker": worker} if worker else {}
+        if ticket is not None:
+            numbered["ticket"] = ticket
+        sample = infer(image, width, height, frame.t_s, **numbered)
         times = {"pose_prep": (t1 - t0) * 1000.0, "pose_model": (clock() - t1) * 1000.0}
     else:
         sample = estimator.estimate(frame.image, frame.t_s)

@@ -4,10 +4,17 @@ Per frame: if there is no ROI from the previous frame, the person detector finds
 >= min_detection_confidence); the landmark network runs on that ROI; if its pose presence
 is above min_tracking_confidence the person is reported and the next ROI comes from this
 frame's (filtered) alignment points, so the detector sleeps while tracking holds.
+
+With `pose.landmark_workers` = N > 1 there are N landmark networks, and N threads
+(`PoseAhead`) may each run `infer` on consecutive frames at once: frame n then starts from
+the ROI that frames up to n - N left, and results update the track in frame order
+(`tracking.Track`), so the landmarks do not depend on how the threads were scheduled. One
+worker is exactly the serial tracker. The detector (one interpreter) runs under a lock.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +26,7 @@ from gymcorner.vision.blazepose.detector import FULL_BODY_SCALE_POINT, HIP_CENTR
 from gymcorner.vision.blazepose.landmarks import LandmarkNetwork
 from gymcorner.vision.blazepose.roi import Roi
 from gymcorner.vision.blazepose.runtime import pose_model_paths
-from gymcorner.vision.blazepose.tracking import AlignmentFilter
+from gymcorner.vision.blazepose.tracking import Track
 from gymcorner.vision.pose import register_backend
 
 SUPPORTED_COMPLEXITY = 1  # pose_landmark_full; the lite and heavy files are not provisioned
@@ -57,18 +64,33 @@ class LiteRtPose:
             )
         detector_path, landmark_path = pose_model_paths(models_dir)
         self._detector = PoseDetector(detector_path, config.num_threads)
-        self._landmarks = LandmarkNetwork(landmark_path, config.num_threads)
+        self._networks = [LandmarkNetwork(landmark_path, config.num_threads) for _ in range(config.landmark_workers)]
+        self._detector_lock = threading.Lock()
+        self._track = Track(lag=config.landmark_workers)
+        self._stage = threading.local()  # each worker thread's last invoke times
         self._min_detection = config.min_detection_confidence
         self._min_tracking = config.min_tracking_confidence
         self._max_side_px = config.max_input_side_px
-        self._filter = AlignmentFilter()
-        self._roi: Roi | None = None
-        self._frame_size: tuple[int, int] | None = None
-        self._detector_ms = self._landmark_ms = 0.0
+
+    @property
+    def workers(self) -> int:
+        """How many threads may run `infer` at once, each with its own `worker` index."""
+        return len(self._networks)
+
+    def ticket(self) -> int:
+        """The next frame's number: a caller with several workers takes it in reading order
+        and gives it to `infer` (or to `skip_frame` when the frame is never estimated)."""
+        return self._track.ticket()
+
+    def skip_frame(self, ticket: int) -> None:
+        self._track.skip(ticket)
 
     def stage_ms(self) -> dict[str, float]:
-        """The last frame's network invoke times (0 for a network that did not run)."""
-        return {"detector_invoke": self._detector_ms, "landmark_invoke": self._landmark_ms}
+        """This thread's last frame's network invoke times (0 for a network that did not run)."""
+        return {
+            "detector_invoke": getattr(self._stage, "detector_ms", 0.0),
+            "landmark_invoke": getattr(self._stage, "landmark_ms", 0.0),
+        }
 
     @property
     def detector_invocations(self) -> int:
@@ -76,7 +98,7 @@ class LiteRtPose:
 
     @property
     def landmark_invocations(self) -> int:
-        return self._landmarks.network.invocations
+        return sum(n.network.invocations for n in self._networks)
 
     def estimate(self, image_bgr: np.ndarray, t_s: float) -> PoseSample:
         image = self.prepare(image_bgr)
@@ -88,40 +110,47 @@ class LiteRtPose:
         no full-frame resize or colour conversion to time here."""
         return checked_frame(image_bgr)
 
-    def infer(self, image: np.ndarray, width: int, height: int, t_s: float) -> PoseSample:
-        """Detector (when not tracking), crop, landmark network, projection, next ROI.
+    def infer(
+        self, image: np.ndarray, width: int, height: int, t_s: float, worker: int = 0, ticket: int | None = None
+    ) -> PoseSample:
+        """Detector (when not tracking), crop, landmark network `worker`, projection, next ROI.
 
         The size is taken from the image itself; a change of size (another source) drops
-        the tracked ROI, which is in the old frame's pixels.
+        the tracked ROI, which is in the old frame's pixels. Without a `ticket` the frame is
+        the next one (a serial caller).
         """
         height, width = image.shape[:2]
-        if self._frame_size != (width, height):
-            self.reset()
-            self._frame_size = (width, height)
-        roi = self._roi
-        self._detector_ms = self._landmark_ms = 0.0
-        if roi is None:
-            detection = self._detector.detect(image, self._min_detection, self._max_side_px)
-            self._detector_ms = self._detector.network.last_invoke_ms
-            if detection is None:
-                return PoseSample(t_s, width, height)
-            roi = Roi.from_alignment_points(
-                detection.keypoints[HIP_CENTRE], detection.keypoints[FULL_BODY_SCALE_POINT], width, height
-            )
-        result = self._landmarks.run(image, roi, self._max_side_px)
-        self._landmark_ms = self._landmarks.network.last_invoke_ms
+        size = (width, height)
+        number = self._track.ticket() if ticket is None else ticket
+        stage = self._stage
+        stage.detector_ms = stage.landmark_ms = 0.0
+        try:
+            roi = self._track.start(number, size)
+            if roi is None:
+                with self._detector_lock:
+                    detection = self._detector.detect(image, self._min_detection, self._max_side_px)
+                    stage.detector_ms = self._detector.network.last_invoke_ms
+                if detection is None:
+                    self._track.skip(number)
+                    return PoseSample(t_s, width, height)
+                roi = Roi.from_alignment_points(
+                    detection.keypoints[HIP_CENTRE], detection.keypoints[FULL_BODY_SCALE_POINT], width, height
+                )
+            network = self._networks[worker]
+            result = network.run(image, roi, self._max_side_px)
+            stage.landmark_ms = network.network.last_invoke_ms
+        except BaseException:
+            self._track.skip(number)  # the frames after it must not wait for it
+            raise
         if not result.presence > self._min_tracking:
-            self._roi = None
-            self._filter.reset()
+            self._track.lost(number, t_s, size)
             return PoseSample(t_s, width, height)
-        centre, scale_point = self._filter.apply(result.alignment, t_s, width, height)
-        self._roi = Roi.from_alignment_points(centre, scale_point, width, height)
+        self._track.found(number, result.alignment, t_s, size)
         return PoseSample(t_s, width, height, result.image, result.world)
 
     def reset(self) -> None:
         """Forget the tracked person: the next frame runs the detector."""
-        self._roi = None
-        self._filter.reset()
+        self._track.reset()
 
     def close(self) -> None:
         self.reset()
