@@ -269,3 +269,73 @@ def test_a_box_behind_its_own_broker_bridged_to_the_chain_s_is_reached_by_its_de
         assert r.status_code == 502 and alert(r.text) == f"{NORTH} took member 'Carla' (id 1), not 'Ana Silva'"
     finally:
         device.close()
+
+
+def box_states(html: str) -> dict[str, tuple[str, str]]:
+    """The member page's list of boxes: device id -> (state, line)."""
+    found = re.findall(r'<li class="box-(\w+)"><span class="box">([^<]*)</span>: ([^<]*)</li>', html)
+    return {box: (state, line.replace("&#x27;", "'")) for state, box, line in found}
+
+
+def test_the_form_says_which_boxes_are_online_as_their_daemons_tell_the_chain_s_broker(
+    chain: Chain, dashboard: TestClient, mosquitto_broker
+) -> None:
+    config = Config()
+    config.coach.exercise = "squat"
+    config.history.path = chain.north
+    app, camera, stack = running_app(config, mosquitto_broker, device_id=NORTH)
+    log_in(dashboard, name="tess")
+    with stack:
+        loop = run_loop(app)
+        wait_until(lambda: box_states(dashboard.get(f"/members/{chain.ana}").text).get(NORTH, ("",))[0] == "online",
+                   what="the north box online on the page")  # fmt: skip
+        states = box_states(dashboard.get(f"/members/{chain.ana}").text)
+        assert states[SOUTH] == ("unknown", "no status heard: its daemon has not reached the chain's broker")
+        app.stop.set()
+        loop.join(10)
+        app.shutdown()  # its retained status goes offline
+    wait_until(lambda: box_states(dashboard.get(f"/members/{chain.ana}").text)[NORTH][0] == "offline",
+               what="the north box offline on the page")  # fmt: skip
+    assert box_states(dashboard.get(f"/members/{chain.ana}").text)[NORTH][1].startswith("offline: ")
+
+
+def test_a_bridged_box_whose_broker_goes_away_shows_offline_though_its_daemon_said_online(
+    chain: Chain, dashboard: TestClient, mosquitto_broker, mosquitto_factory
+) -> None:
+    """The bridge lines of docs/dashboard.md with their notification topic: the chain's broker
+    keeps the box broker's last will, so a box switched off is not left 'online'."""
+    box_broker = mosquitto_factory(extra_config=(
+        "connection chain",
+        f"address {mosquitto_broker.host}:{mosquitto_broker.port}",
+        f"topic gymcorner/{NORTH}/cmd in 1",
+        f"topic gymcorner/{NORTH}/cmd/reply out 1",
+        f"topic gymcorner/{NORTH}/status out 1",
+        f"notification_topic gymcorner/{NORTH}/bridge",
+    ))  # fmt: skip
+    box_broker.start()
+    log_in(dashboard, name="tess")
+    with MqttSubscriber(box_broker.host, box_broker.port, "unused/#") as box_side:
+        box_side.publish(f"gymcorner/{NORTH}/status", json.dumps({"v": 1, "state": "online", "device": NORTH,
+                                                                  "detail": "coaching"}), retain=True)  # fmt: skip
+    wait_until(lambda: box_states(dashboard.get(f"/members/{chain.ana}").text)[NORTH] == ("online", "online: coaching"),
+               what="the north box online through the bridge")  # fmt: skip
+    box_broker.stop()  # the box switched off: its daemon's status cannot reach the chain any more
+    wait_until(lambda: box_states(dashboard.get(f"/members/{chain.ana}").text)[NORTH][0] == "offline",
+               what="the north box offline once its broker is gone")  # fmt: skip
+    assert box_states(dashboard.get(f"/members/{chain.ana}").text)[NORTH] == (
+        "offline", "offline: the box's broker has lost its link to the chain's broker")
+
+
+def test_with_the_chain_s_broker_down_the_boxes_status_is_unknown_and_says_why(chain: Chain, mosquitto_broker) -> None:
+    mosquitto_broker.stop()
+    try:
+        config = DashboardConfig(chain_mqtt=chain_broker(mosquitto_broker), command_timeout_s=2.0)
+        with TestClient(build_app(chain.url, config, now=Clock()), follow_redirects=False) as c:
+            log_in(c, name="tess")
+            states = box_states(c.get(f"/members/{chain.ana}").text)
+            assert set(states) == {NORTH, SOUTH}
+            state, line = states[NORTH]
+            assert state == "unknown" and line.startswith(
+                f"status unknown: the chain's broker at {mosquitto_broker.host}:{mosquitto_broker.port} is unreachable")
+    finally:
+        mosquitto_broker.start()

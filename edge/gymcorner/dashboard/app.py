@@ -29,6 +29,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gymcorner.config.dashboard import DashboardConfig
+from gymcorner.dashboard.box_status import BoxWatch
 from gymcorner.dashboard.charts import SessionPoint
 from gymcorner.dashboard.corner import ChainCorners, CornerLink
 from gymcorner.dashboard.database import History, Version, open_history
@@ -103,6 +104,7 @@ class Dashboard:
     limiter: LoginLimiter
     corner: CornerLink | None = None  # the box's device over MQTT (None: [mqtt] is off)
     chain: ChainCorners | None = None  # a chain's boxes over its broker (None: on a box, or no chain broker)
+    boxes: BoxWatch | None = None  # what the chain's broker last heard of each box (with `chain`)
     verify_slots: anyio.Semaphore = field(default_factory=lambda: anyio.Semaphore(VERIFY_SLOTS))
     members: dict[int, MemberView] = field(default_factory=dict)  # newest last, at most MEMBER_VIEWS
 
@@ -312,8 +314,10 @@ def build_app(
     config = config or DashboardConfig()
     history = open_history(database, config.lock_timeout_s)
     chain = None
+    watch = None
     if not history.on_box and config.chain_mqtt.enabled:
         chain = ChainCorners(config.chain_mqtt.as_mqtt(), config.command_timeout_s)
+        watch = BoxWatch(config.chain_mqtt.as_mqtt())
     dash = Dashboard(
         history,
         config,
@@ -321,6 +325,7 @@ def build_app(
         LoginLimiter(config.login_failures_per_min, 60.0, now),
         corner if history.on_box else None,
         chain,
+        watch,
     )
     try:  # migrate the file now, once, rather than in the first requests at the same time (a server: done)
         dash.history.run(lambda store: None)
@@ -345,7 +350,11 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if watch is not None:
+            watch.start()
         yield
+        if watch is not None:
+            watch.stop()
         history.close()  # the pool's connections to a chain's server, or the file's probe
 
     app = Starlette(routes=routes, exception_handlers={HistoryError: history_error}, lifespan=lifespan)

@@ -95,6 +95,10 @@ form.stacked textarea { display: block; margin-top: 0.3rem; font: inherit; }
 .box { font-family: ui-monospace, monospace; font-size: 0.9rem; background: #eef2f2; padding: 0 0.3rem;
   border-radius: 3px; }
 .boxes strong { background: #264653; color: #fff; padding: 0 0.3rem; border-radius: 3px; }
+.box-states { list-style: none; padding-left: 0; margin: 0.3rem 0; }
+.box-states li::before { content: "\25CF "; color: #888; }
+.box-states li.box-online::before { color: #2a9d8f; }
+.box-states li.box-offline::before { color: #a4161a; }
 .chain { border-left: 3px solid #e9c46a; padding-left: 0.5rem; max-width: 48rem; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 .chart { background: #fff; border: 1px solid #ddd; }

@@ -77,8 +77,20 @@ async def _chain_form(dash: Dashboard, login: Login, member: Member, last_box: s
         f'<input type="hidden" name="csrf" value="{e(login.csrf)}">'
         f'<label>Box <select name="box">{options}</select></label> '
         f'<button type="submit">Start session for this member on the chosen box</button></form>'
+        + _box_states(dash, known)
         + chain_note(dash, BY_NAME)
     )
+
+
+def _box_states(dash: Dashboard, known: Sequence[str]) -> str:
+    """Each box as the chain's broker last heard of it (online, offline, nothing heard)."""
+    if dash.boxes is None:
+        return ""
+    items = []
+    for box in known:
+        status = dash.boxes.of(box)
+        items.append(f'<li class="box-{e(status.state)}"><span class="box">{e(box)}</span>: {e(status.line)}</li>')
+    return '<ul class="box-states" aria-label="Boxes">' + "".join(items) + "</ul>"
 
 
 def startable(store: Store) -> list[str]:
