@@ -283,7 +283,7 @@ def test_the_form_says_which_boxes_are_online_as_their_daemons_tell_the_chain_s_
     config = Config()
     config.coach.exercise = "squat"
     config.history.path = chain.north
-    app, camera, stack = running_app(config, mosquitto_broker, device_id=NORTH)
+    app, _camera, stack = running_app(config, mosquitto_broker, device_id=NORTH)
     log_in(dashboard, name="tess")
     with stack:
         loop = run_loop(app)
