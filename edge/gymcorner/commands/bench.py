@@ -132,7 +132,7 @@ def run_bench(config: Config, video: str, max_frames: int | None = None, quiet: 
         "pose_model_ms": stages["pose_model"],
         "overhead_ms": percentiles(overhead.tolist()),
         # share of the frame loop's time the pose model is not running (it may run beside it)
-        "overhead_share": round(float(1 - np.sum(times["pose_model"]) / total.sum()), 4),
+        "overhead_share": round(float(1 - np.sum(times["pose_model"]) / (workers * total.sum())), 4),
         "model_stages_ms": {k: percentiles(v) for k, v in model_times.items()},
         # everything but the landmark network's own invoke: what no faster network would remove
         # with N landmark workers the networks run side by side: N frames' invokes share the time
