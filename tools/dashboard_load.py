@@ -19,8 +19,9 @@ their sessions in its own SQLite file, upload to with the real sync; the admin i
 the server. The same pages are fetched.
 
 The coach's frame rate is `gymcorner analyze CLIP` (the daemon's pipeline on a file, at full
-speed), run in `--runs` pairs: once with the clients paused, then once with them loading the
-dashboard, and again. Each pair gives a drop (its two runs are seconds apart), and the
+speed), run in `--runs` pairs: once with the clients paused and once with them loading the
+dashboard, alone first in odd pairs and loaded first in even ones (ABBA: a drift of the
+machine's speed favours neither side). Each pair gives a drop (its two runs are seconds apart), and the
 median of those drops is the figure: a shared machine's own speed drifts by as much as the
 effect between runs a minute apart, so comparing the median before with the median after
 would measure the drift. Latency is measured while the clients run. A benchmark, not a test:
