@@ -59,7 +59,10 @@ class Chain:
         return on(open_sqlite(box), work)
 
     def sync(self, box: Path) -> str:
-        return run_cli(["history", "sync", "--to", self.url, "--db", str(box)])
+        return self.sync_to(self.url, box)
+
+    def sync_to(self, url: str, box: Path) -> str:
+        return run_cli(["history", "sync", "--to", url, "--db", str(box)])
 
 
 def on(store: Store, work: Callable[[Store], T]) -> T:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from helpers import counts, member_rows
-from postgres_helpers import PostgresServer
+from postgres_helpers import PostgresServer, fresh_database
 from test_history_deletions import SOUTH, Chain, members, nothing_names, two_boxes
 from test_history_members import sessions_for
 from test_history_postgres import pg_columns
@@ -145,3 +145,22 @@ def test_migration_11_upgrades_a_box_and_a_server_and_a_box_that_never_uploaded_
     finally:
         old_server.close()
         old_box.close()
+
+
+def test_a_box_moved_to_another_chain_s_server_reads_that_server_s_log_from_its_start(
+    chain: Chain, pg_server: PostgresServer
+) -> None:
+    def rename(store: Store, old: str, new: str) -> None:
+        store.edit_member(store.find_member(old).id, display_name=new)
+
+    for n in range(3):  # the first server's log runs ahead of the second's
+        chain.on_server(lambda s, n=n: rename(s, "Carla" if n == 0 else f"Carla {n}", f"Carla {n + 1}"))
+    assert "3 members renamed" in chain.sync(chain.south)
+    other = fresh_database(pg_server)
+    remote = open_postgres(other)
+    try:  # the new server's own dashboard: Ana added there, then renamed (its log's first entry)
+        remote.edit_member(remote.add_member("Ana").id, display_name="Ana Lima")
+    finally:
+        remote.close()
+    assert "1 members renamed" in chain.sync_to(other, chain.south)  # not skipped as already read
+    assert chain.on_box(chain.south, names) == {"Ana Lima": 1, "Carla 3": 1}

@@ -181,6 +181,9 @@ def pull_changes(local: Store, remote: Store) -> Pulled:
     pulled = Pulled()
     row = local.execute("SELECT value FROM chain_cursor WHERE name = ?", (CURSOR,)).fetchone()
     cursor = int(row[0]) if row is not None else 0
+    newest = remote.execute("SELECT MAX(id) FROM member_changes").fetchone()[0]
+    if cursor > int(newest or 0):  # a cursor past the server's log: the box now syncs to another server
+        cursor = 0
     changes = remote.execute(
         "SELECT id, kind, key_hash, new_name, changed_at FROM member_changes WHERE id > ? ORDER BY id", (cursor,)
     ).fetchall()

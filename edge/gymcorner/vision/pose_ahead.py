@@ -88,7 +88,7 @@ class PoseAhead:
         clock = time.perf_counter
         while not self._stop.is_set():
             with self._read_lock:
-                if self._source_done:
+                if self._source_done or self._stop.is_set():  # another worker may have waited here
                     return
                 number = self._next
                 self._next += 1
