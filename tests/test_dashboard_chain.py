@@ -381,3 +381,37 @@ def test_the_server_away_mid_run_is_a_503_page_and_the_dashboard_recovers_when_i
     pg_server.stop()  # a restart while the dashboard was idle: its pooled connections are dead ones now
     pg_server.start()
     assert dashboard.get("/members").status_code == 200  # not a 503 for the first page after it
+
+
+def test_a_member_renamed_or_deleted_on_the_chain_s_dashboard_is_so_on_each_box_after_its_sync(
+    dashboard: TestClient, chain: Chain
+) -> None:
+    """The forms a trainer uses (edit, delete), then each box's sync: the box's own record of
+    the member takes the new name (a daemon asked for them by it finds them), or goes."""
+    log_in(dashboard, name="tess")
+    ana = f"/members/{chain.ana}"
+    form = dashboard.get(f"{ana}/edit").text
+    assert "a new name reaches every box at its next sync" in form
+    r = dashboard.post(f"{ana}/edit", data={"csrf": csrf_of(form), "display_name": "Ana Lima"})
+    assert r.status_code == 303
+    for box in (chain.north, chain.south):
+        said = run_cli(["history", "sync", "--to", chain.url, "--db", str(box)])
+        assert "1 members renamed, 0 merged, 0 erased (0 sessions) as the chain did" in said
+        store = open_sqlite(box)
+        try:
+            assert [m.display_name for m in store.list_members()][:1] == ["Ana Lima"]
+        finally:
+            store.close()
+
+    delete_page = dashboard.get(f"/members/{chain.ben}/delete").text
+    assert "This deletes them from the whole chain" in delete_page
+    r = dashboard.post(f"/members/{chain.ben}/delete", data={"csrf": csrf_of(delete_page), "confirm": "yes"})
+    assert r.status_code == 200 and alert(r.text).startswith("deleted 'Ben' and all of their data")
+    said = run_cli(["history", "sync", "--to", chain.url, "--db", str(chain.south)])
+    assert "0 members renamed, 0 merged, 1 erased (1 sessions) as the chain did" in said and "uploaded" not in said
+    store = open_sqlite(chain.south)
+    try:
+        assert [m.display_name for m in store.list_members()] == ["Ana Lima"]
+        assert all(s["member_id"] is not None for s in store.sessions())  # Ben's session went with him
+    finally:
+        store.close()
