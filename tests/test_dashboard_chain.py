@@ -415,3 +415,21 @@ def test_a_member_renamed_or_deleted_on_the_chain_s_dashboard_is_so_on_each_box_
         assert all(s["member_id"] is not None for s in store.sessions())  # Ben's session went with him
     finally:
         store.close()
+
+
+def test_the_boxes_page_lists_every_box_with_its_sessions_for_staff_only(dashboard: TestClient, chain: Chain) -> None:
+    log_in(dashboard, name="tess")
+    page = dashboard.get("/boxes")
+    assert page.status_code == 200
+    rows = rows_of(page.text, "boxes-list")
+    no_watch = "not watched: this dashboard has no chain broker ([dashboard.chain_mqtt] enabled = false)"
+    assert [(r[0], r[1], r[3]) for r in rows] == [(NORTH, "3", no_watch), (SOUTH, "2", no_watch)]
+    assert f'href="/sessions?box={SOUTH}"' in page.text  # its sessions, one click away
+    store = open_postgres(chain.url)
+    try:
+        add_user(store, "ana", "member", PASSWORD, member_id=chain.ana)
+    finally:
+        store.close()
+    member = other_client(dashboard, "10.0.0.9")
+    log_in(member, name="ana")
+    assert member.get("/boxes").status_code == 403

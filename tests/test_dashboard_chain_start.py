@@ -291,6 +291,9 @@ def test_the_form_says_which_boxes_are_online_as_their_daemons_tell_the_chain_s_
                    what="the north box online on the page")  # fmt: skip
         states = box_states(dashboard.get(f"/members/{chain.ana}").text)
         assert states[SOUTH] == ("unknown", "no status heard: its daemon has not reached the chain's broker")
+        listed = dashboard.get("/boxes").text  # the page of boxes says the same
+        found = dict(re.findall(r'<span class="box">([^<]*)</span>.*?<span class="box-(\w+)">', listed))
+        assert found == {NORTH: "online", SOUTH: "unknown"}
         app.stop.set()
         loop.join(10)
         app.shutdown()  # its retained status goes offline

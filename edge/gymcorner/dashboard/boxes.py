@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from gymcorner.dashboard.html import e, table, when
 from gymcorner.dashboard.security import Login
-from gymcorner.history.browse import boxes, recent_sessions
+from gymcorner.history.browse import box_summaries, boxes, recent_sessions
 
 if TYPE_CHECKING:
     from gymcorner.dashboard.app import Dashboard
@@ -99,5 +99,29 @@ async def sessions_list(request: Request, dash: Dashboard, login: Login, form: d
     return dash.page("Sessions" + (f" at {box}" if box else ""), body, login)
 
 
+NO_WATCH = "not watched: this dashboard has no chain broker ([dashboard.chain_mqtt] enabled = false)"
+
+
+async def boxes_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
+    """Every box that recorded a session: how many, the newest, and (on a chain's dashboard
+    with its broker) whether it is up, as `box_status.BoxWatch` last heard."""
+    found = await dash.db(box_summaries)
+    cells = []
+    for box, count, newest in found:
+        if dash.boxes is not None:
+            status = dash.boxes.of(box)
+            state = f'<span class="box-{e(status.state)}">{e(status.line)}</span>'
+        else:
+            state = e(NO_WATCH if not dash.history.on_box else "this box")
+        sessions = f'<a href="{e(box_link("/sessions", box))}">{count}</a>'
+        cells.append((f'<span class="box">{e(box)}</span>', sessions, e(when(newest)), state))
+    body = (
+        table(("box", "sessions", "newest session", "status"), cells, "boxes-list")
+        if cells
+        else "<p>No box has recorded a session here yet.</p>"
+    )
+    return dash.page("Boxes", body, login)
+
+
 def routes(guarded: Callable[..., Any]) -> list[Route]:
-    return [Route("/sessions", guarded(sessions_list, STAFF))]
+    return [Route("/sessions", guarded(sessions_list, STAFF)), Route("/boxes", guarded(boxes_page, STAFF))]

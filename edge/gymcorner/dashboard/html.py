@@ -29,6 +29,7 @@ def layout(title: str, body: str, login: Login | None = None, viewer_url: str | 
         else:
             links.append('<a href="/members">Members</a>')
             links.append('<a href="/sessions">Sessions</a>')
+            links.append('<a href="/boxes">Boxes</a>')
         if login.role == "admin":
             links.append('<a href="/users">Users</a>')
         links.append('<a href="/account/password">Password</a>')

@@ -19,6 +19,14 @@ def boxes(store: Store) -> list[tuple[str, int]]:
     return [(str(r[0]), int(r[1])) for r in rows]
 
 
+def box_summaries(store: Store) -> list[tuple[str, int, float]]:
+    """(device id, number of sessions, newest session's start) of every box, by id."""
+    rows = store.execute(
+        "SELECT device_id, COUNT(*), MAX(started_at) FROM sessions GROUP BY device_id ORDER BY device_id"
+    ).fetchall()
+    return [(str(r[0]), int(r[1]), float(r[2])) for r in rows]
+
+
 def member_boxes(store: Store) -> dict[int, list[str]]:
     """The boxes each member trained at (members with no session are absent)."""
     rows = store.execute(
