@@ -118,16 +118,7 @@ def erase_on_server(remote: Store, key: str, deleted_at: float) -> tuple[int, in
     ).fetchone()
     if logged is None:  # a tombstone applied again (a sync repeated) is logged once
         _log(remote, "erase", key, None, deleted_at)
-    if row is None:
-        return 0, 0
-    member_id = int(row[0])
-    gone = remote.execute(
-        "DELETE FROM sessions WHERE member_id = ? AND started_at <= ? RETURNING id", (member_id, deleted_at)
-    ).fetchall()
-    left = remote.execute("SELECT 1 FROM sessions WHERE member_id = ? LIMIT 1", (member_id,)).fetchone()
-    if left is None:
-        remote.execute("DELETE FROM members WHERE id = ?", (member_id,))
-    return len(gone), int(left is None)
+    return (0, 0) if row is None else _erase(remote, int(row[0]), deleted_at)
 
 
 def _rename(store: Store, member_id: int, new_name: str) -> str:
@@ -197,7 +188,7 @@ def pull_changes(local: Store, remote: Store) -> Pulled:
                     pulled.renamed += done == "renamed"
                     pulled.merged += done == "merged"
                 else:
-                    sessions, members = _erase_here(local, member_id, float(changed_at))
+                    sessions, members = _erase(local, member_id, float(changed_at))
                     pulled.sessions += sessions
                     pulled.erased += members
             local.execute(
@@ -209,11 +200,13 @@ def pull_changes(local: Store, remote: Store) -> Pulled:
     return pulled
 
 
-def _erase_here(local: Store, member_id: int, at: float) -> tuple[int, int]:
-    gone = local.execute(
+def _erase(store: Store, member_id: int, at: float) -> tuple[int, int]:
+    """The member's sessions started up to `at`, and their row when none is left (on the
+    server or on a box alike); returns (sessions, members) deleted."""
+    gone = store.execute(
         "DELETE FROM sessions WHERE member_id = ? AND started_at <= ? RETURNING id", (member_id, at)
     ).fetchall()
-    left = local.execute("SELECT 1 FROM sessions WHERE member_id = ? LIMIT 1", (member_id,)).fetchone()
+    left = store.execute("SELECT 1 FROM sessions WHERE member_id = ? LIMIT 1", (member_id,)).fetchone()
     if left is None:
-        local.execute("DELETE FROM members WHERE id = ?", (member_id,))
+        store.execute("DELETE FROM members WHERE id = ?", (member_id,))
     return len(gone), int(left is None)

@@ -1,6 +1,6 @@
 """Which heart-rate strap is whose: the pairing kept in the history, and a guest session
-claimed by its strap's member (issue 14: the strap -> member map lives in the database,
-not in config). Called through `Store`, inside its transactions."""
+claimed by its strap's member (the strap -> member map lives in the database, not in
+config). Called through `Store`, inside its transactions."""
 
 from __future__ import annotations
 
