@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,12 +38,11 @@ class BoxStatus:
 
 
 class BoxWatch:
-    def __init__(self, mqtt: MqttConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, mqtt: MqttConfig) -> None:
         self._mqtt = mqtt
-        self._clock = clock
         self._lock = threading.Lock()
-        self._status: dict[str, tuple[dict[str, Any], float]] = {}  # box -> (status JSON, when heard)
-        self._bridge: dict[str, tuple[bool, float]] = {}  # box -> (its broker's bridge up, when heard)
+        self._status: dict[str, dict[str, Any]] = {}  # box -> its daemon's last status JSON
+        self._bridge: dict[str, bool] = {}  # box -> its broker's bridge up
         self._connected = False
         self._problem = ""
         self._client: paho.Client | None = None
@@ -95,17 +92,16 @@ class BoxWatch:
         if len(parts) < 3 or "/".join(parts[:-2]) != self._mqtt.base_topic:
             return
         box, kind = parts[-2], parts[-1]
-        now = self._clock()
         with self._lock:
             if kind == "bridge":
-                self._bridge[box] = (payload.strip() == b"1", now)
+                self._bridge[box] = payload.strip() == b"1"
                 return
             try:
                 body = json.loads(payload) if payload else None
             except ValueError:
                 return
             if isinstance(body, dict) and body.get("state") in ("online", "offline"):
-                self._status[box] = (body, now)
+                self._status[box] = body
             elif not payload:
                 self._status.pop(box, None)  # a retained status cleared
 
@@ -117,14 +113,13 @@ class BoxWatch:
         if not connected:
             why = problem or "not connected yet"
             return BoxStatus("unknown", f"status unknown: the chain's broker at {self.broker} is unreachable ({why})")
-        if bridge is not None and not bridge[0]:
+        if bridge is False:
             return BoxStatus("offline", "offline: the box's broker has lost its link to the chain's broker")
         if status is None:
             return BoxStatus("unknown", "no status heard: its daemon has not reached the chain's broker")
-        body, _ = status
-        if body["state"] == "online":
-            detail = str(body.get("detail") or "").strip()
+        if status["state"] == "online":
+            detail = str(status.get("detail") or "").strip()
             return BoxStatus("online", "online" + (f": {detail}" if detail else ""))
-        detail = str(body.get("detail") or "stopped").strip()
+        detail = str(status.get("detail") or "stopped").strip()
         return BoxStatus("offline", f"offline: {detail}")
 

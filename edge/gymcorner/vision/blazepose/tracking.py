@@ -90,7 +90,7 @@ class Track:
     """
 
     STALL_S = 5.0
-    _KEEP = 8  # ROIs kept after the newest applied frame (lag is at most 4)
+    _KEEP = 8  # ROIs kept before the newest applied frame (lag is at most 4)
 
     def __init__(self, lag: int = 1) -> None:
         if lag < 1:
@@ -163,6 +163,5 @@ class Track:
             after = (Roi.from_alignment_points(centre, scale_point, width, height), result.size)
         self._applied = number
         self._roi_after[number] = after
-        for old in [k for k in self._roi_after if k < number - self._KEEP]:
-            del self._roi_after[old]
+        self._roi_after.pop(number - self._KEEP - 1, None)  # frames are applied one after another
 
