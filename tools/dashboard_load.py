@@ -3,6 +3,7 @@
 
     tools/dashboard_load.py --clip CLIP [--clients 50] [--seconds 20] [--json OUT]
     tools/dashboard_load.py --clip CLIP --chain [--boxes 4] ...   (a chain's PostgreSQL server)
+    tools/dashboard_load.py --cost 300 [--chain]   (what one request of each page costs the dashboard)
 
 Makes a scratch history file (one admin, members with 20 recorded sessions of 3 sets of 10
 reps and a minute of heart rate each), starts the real `gymcorner dashboard` on a free
@@ -55,6 +56,7 @@ from gymcorner.history.sqlite import open_sqlite  # noqa: E402
 from gymcorner.history.users import add_user  # noqa: E402
 
 PASSWORD = "load test password"
+PATHS = ("/members", "/members/1", "/sessions/1", "/members/2/plan", "/api/members", "/api/members/3/sessions")
 DEVICE = "corner-load"
 
 
@@ -199,6 +201,37 @@ def client(
     conn.close()
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def request_costs(port: int, cookie: str, pid: int, n: int) -> dict[str, dict[str, float]]:
+    """What one request of each page costs the dashboard: `n` requests one after another
+    (after 20 to warm up), the dashboard's CPU time and the wall time per request."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    costs: dict[str, dict[str, float]] = {}
+    for path in PATHS:
+        for i in range(20 + n):
+            if i == 20:
+                cpu0, wall0 = process_cpu_s(pid), time.perf_counter()
+            conn.request("GET", path, headers={"cookie": cookie})
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise SystemExit(f"{path}: {response.status}")
+        cpu1, wall1 = process_cpu_s(pid), time.perf_counter()
+        costs[path] = {
+            "cpu_ms": round(1000 * (cpu1 - cpu0) / n, 2),
+            "wall_ms": round(1000 * (wall1 - wall0) / n, 2),
+            "bytes": len(body),
+        }
+        print(f"{path:26s} {costs[path]['cpu_ms']:6.2f} ms of CPU, {costs[path]['wall_ms']:6.2f} ms", flush=True)
+    conn.close()
+    return costs
+
+
 def lowered(nice: int, idle: bool) -> None:
     """In a child before exec: the dashboard's priority, as its systemd unit sets it."""
     if nice:
@@ -207,11 +240,12 @@ def lowered(nice: int, idle: bool) -> None:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
-def coach_fps(clip: str, env: dict[str, str]) -> float:
+def coach_fps(clip: str, env: dict[str, str], config: str | None = None) -> float:
     """One `gymcorner analyze` of the clip: the daemon's pipeline's frames per second."""
     with tempfile.NamedTemporaryFile(suffix=".json") as fh:
         subprocess.run(
-            [sys.executable, "-m", "gymcorner", "analyze", clip, "--json", fh.name],
+            [sys.executable, "-m", "gymcorner", "analyze", clip, "--quiet", "--json", fh.name]
+            + (["--config", config] if config else []),
             env=env,
             capture_output=True,
             check=True,
@@ -253,7 +287,15 @@ def database(args: argparse.Namespace, scratch: Path) -> Iterator[tuple[list[str
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--clip", required=True, help="a clip for `gymcorner analyze` (the coach's frame rate)")
+    ap.add_argument("--clip", help="a clip for `gymcorner analyze` (the coach's frame rate); required without --cost")
+    ap.add_argument(
+        "--cost",
+        type=int,
+        metavar="N",
+        default=0,
+        help="instead of the load: N requests of each page one after another, and the dashboard's CPU per request",
+    )
+    ap.add_argument("--coach-config", metavar="TOML", help="the config `gymcorner analyze` runs the coach with")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=20.0, help="at least this long under load")
     ap.add_argument("--runs", type=int, default=3, help="pairs of analyze runs: clients paused, then loading")
@@ -278,6 +320,8 @@ def main() -> int:
     )
     ap.add_argument("--json", metavar="OUT")
     args = ap.parse_args()
+    if args.clip is None and not args.cost:
+        raise SystemExit("--clip is required (or --cost N)")
     if not 1 <= args.clients <= 500:
         raise SystemExit("--clients must be 1..500")
     if not 1 <= args.boxes <= 100 or args.sessions < 1 or args.runs < 1:
@@ -299,14 +343,13 @@ def main() -> int:
         try:
             wait_listening(port, proc)
             cookie = log_in(port)
-            paths = [
-                "/members",
-                "/members/1",
-                "/sessions/1",
-                "/members/2/plan",
-                "/api/members",
-                "/api/members/3/sessions",
-            ]
+            paths = list(PATHS)
+            if args.cost:
+                costs = request_costs(port, cookie, proc.pid, args.cost)
+                print(json.dumps(costs, indent=2))
+                if args.json:
+                    Path(args.json).write_text(json.dumps(costs, indent=2))
+                return 0
             stop, load_on = threading.Event(), threading.Event()
             results: list[list[tuple[str, float, int]]] = [[] for _ in range(args.clients)]
             threads = [
@@ -328,10 +371,10 @@ def main() -> int:
                 order = "alone, then loaded" if alone_first else "loaded, then alone"
                 print(f"pair {run} of {args.runs}: coach {order} ({args.clients} clients) ...", flush=True)
                 if alone_first:
-                    before.append(coach_fps(args.clip, env))
+                    before.append(coach_fps(args.clip, env, args.coach_config))
                 load_on.set()
                 started = time.perf_counter()
-                during.append(coach_fps(args.clip, env))
+                during.append(coach_fps(args.clip, env, args.coach_config))
                 if run == args.runs:  # the load lasts at least --seconds in all
                     while elapsed + time.perf_counter() - started < args.seconds:
                         time.sleep(0.1)
@@ -339,7 +382,7 @@ def main() -> int:
                 elapsed += time.perf_counter() - started
                 if not alone_first:
                     time.sleep(1.0)  # the last requests in flight finish
-                    before.append(coach_fps(args.clip, env))
+                    before.append(coach_fps(args.clip, env, args.coach_config))
             stop.set()
             for t in threads:
                 t.join(30)
@@ -351,6 +394,7 @@ def main() -> int:
     ok = [x for x in flat if x[2] == 200]
     report: dict[str, Any] = {
         **seeded,
+        "coach_config": args.coach_config,
         "clients": args.clients,
         "think_s": args.think_s,
         "dashboard_nice": args.nice,

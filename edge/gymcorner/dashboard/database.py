@@ -4,8 +4,9 @@ Both are the same `Store` (history/store.py); what differs is how a request reac
 how the dashboard learns that something changed, so that a member's history, read once,
 can be kept between requests (`Dashboard.member_view`):
 
-* **the box's SQLite file** (`SqliteHistory`): each call opens the file in the calling
-  worker thread and closes it. The version is `PRAGMA data_version` on one long-lived
+* **the box's SQLite file** (`SqliteHistory`): a few pooled connections (`SqlitePool`),
+  one thread each at a time; a connection is lent again only while the path still names
+  the file it opened. The version is `PRAGMA data_version` on one long-lived
   read-only connection: it changes whenever another connection commits (the daemon, the
   dashboard's own per-request connections, `gymcorner members`).
 * **a chain's PostgreSQL server** (`PostgresHistory`): a few pooled connections
@@ -28,16 +29,16 @@ import sqlite3
 import threading
 import urllib.parse
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from gymcorner.history.sqlite import open_sqlite
+from gymcorner.history.sqlite import SqlitePool
 from gymcorner.history.store import Store
 
 T = TypeVar("T")
 Version = int | str
+SQLITE_CONNECTIONS = 8  # a box dashboard's connections to its file (more pages wait for one)
 PG_CONNECTIONS = 4  # a dashboard's connections to a chain's server (its pages run in 40 threads at most)
 
 
@@ -57,44 +58,55 @@ class History(Protocol):
 
 @dataclass
 class SqliteHistory:
-    """Opens the history file once per call, in the calling (worker) thread."""
+    """The box's file through a few pooled connections (`SqlitePool`), lent to one worker
+    thread at a time."""
 
     path: Path
     lock_timeout_s: float
     on_box: bool = True
-    _migrated: bool = False
+    _pool: SqlitePool = field(init=False)
     _probe: sqlite3.Connection | None = None  # for version() only, never written through
+    _probe_file: tuple[int, int] | None = None  # the file the probe opened (device, inode)
     _probe_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._pool = SqlitePool(self.path, self.lock_timeout_s, SQLITE_CONNECTIONS)
 
     @property
     def where(self) -> str:
         return str(self.path)
 
     def run(self, work: Callable[[Store], T]) -> T:
-        store = open_sqlite(self.path, self.lock_timeout_s, migrate=not self._migrated)
-        self._migrated = True
-        with closing(store):
-            return work(store)
+        return self._pool.run(work)
 
     def version(self) -> int | None:
         """`PRAGMA data_version` of the probe connection; None when it cannot be read.
 
-        The file's stat would not do: with connections opened per request, the WAL file
-        comes and goes with them."""
+        The file's times would not do (a checkpoint writes the file without a change of
+        data). A file moved aside and made again is a new file: the probe opens it anew."""
+        file = self._pool.file_id()
         with self._probe_lock:
             try:
+                if self._probe is not None and file != self._probe_file:
+                    self._close_probe()
                 if self._probe is None:
                     uri = f"file:{urllib.parse.quote(str(self.path))}?mode=ro"
                     self._probe = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                    self._probe_file = file
                 return int(self._probe.execute("PRAGMA data_version").fetchone()[0])
             except sqlite3.Error:
-                self.close()
+                self._close_probe()
                 return None
 
-    def close(self) -> None:
+    def _close_probe(self) -> None:
         if self._probe is not None:
             self._probe.close()
         self._probe = None
+
+    def close(self) -> None:
+        self._pool.close()
+        with self._probe_lock:
+            self._close_probe()
 
 
 class PostgresHistory:

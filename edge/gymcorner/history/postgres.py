@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import re
 import select
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.pool import Pool
 from gymcorner.history.schema import LATEST
 from gymcorner.history.store import Store
 
 _MIGRATION_LOCK = 0x67796D63  # "gymc": one key for every gymcorner schema change
-T = TypeVar("T")
 
 
 def redact(url: str) -> str:
@@ -121,8 +120,8 @@ def open_postgres(url: str, connect_timeout_s: float = 10.0, migrate: bool = Tru
     return store
 
 
-class PostgresPool:
-    """At most `size` connections, each lent to one thread at a time (`run`); more threads wait.
+class PostgresPool(Pool[PostgresStore]):
+    """At most `size` connections to a server (history/pool.py).
 
     A connection goes back to the pool only in a clean state (open, not broken, no
     transaction left open); one the server has written to while it sat idle (the notice of
@@ -130,51 +129,23 @@ class PostgresPool:
     out at the next query, which would then fail although the server is back."""
 
     def __init__(self, url: str, size: int = 4, connect_timeout_s: float = 10.0, lock_timeout_s: float = 5.0) -> None:
+        super().__init__(size)
         self.url = url
         self.where = redact(url)
         self.connect_timeout_s = connect_timeout_s
         self.lock_timeout_s = lock_timeout_s
-        self._slots = threading.BoundedSemaphore(size)
-        self._idle: list[Any] = []
-        self._lock = threading.Lock()
-        self._closed = False
 
-    def run(self, work: Callable[[PostgresStore], T]) -> T:
-        with self._slots:
-            conn = self._take() or connect(self.url, self.connect_timeout_s, self.lock_timeout_s)
-            try:
-                return work(PostgresStore(conn, self.where))
-            finally:
-                self._give_back(conn)
+    def open(self) -> PostgresStore:
+        return PostgresStore(connect(self.url, self.connect_timeout_s, self.lock_timeout_s), self.where)
 
-    def _take(self) -> Any:
-        while True:
-            with self._lock:
-                if not self._idle:
-                    return None
-                conn = self._idle.pop()
-            if _usable(conn):
-                return conn
-            conn.close()
+    def usable(self, store: PostgresStore) -> bool:
+        return _usable(store.conn)
 
-    def _give_back(self, conn: Any) -> None:
+    def clean(self, store: PostgresStore) -> bool:
         import psycopg
 
-        clean = (
-            not conn.closed and not conn.broken and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        )
-        with self._lock:
-            if clean and not self._closed:
-                self._idle.append(conn)
-                return
-        conn.close()
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        conn = store.conn
+        return not conn.closed and not conn.broken and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
 def _usable(conn: Any) -> bool:

@@ -15,6 +15,7 @@ write is dropped, counted and logged (once per burst), never blocking.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.pool import Pool
 from gymcorner.history.store import Store
 
 _log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ _log = logging.getLogger(__name__)
 
 class SqliteStore(Store):
     dialect = "sqlite"
+    file_id: tuple[int, int] | None = None  # (device, inode) of the file when opened by a SqlitePool
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -92,6 +95,41 @@ def open_sqlite(path: Path, lock_timeout_s: float = 5.0, migrate: bool = True) -
         conn.close()
         raise
     return store
+
+
+class SqlitePool(Pool[SqliteStore]):
+    """Open connections to one history file (history/pool.py), for the dashboard's pages.
+
+    A connection is lent again only while the path still names the file it opened: a file
+    moved aside or removed (after corruption, say) is opened anew, created and migrated as
+    at start. One that left a transaction open is closed, not kept. The first connection
+    migrates the file; the others only open it."""
+
+    def __init__(self, path: Path, lock_timeout_s: float = 5.0, size: int = 8) -> None:
+        super().__init__(size)
+        self.path = path
+        self.lock_timeout_s = lock_timeout_s
+        self._migrated = False
+
+    def open(self) -> SqliteStore:
+        store = open_sqlite(self.path, self.lock_timeout_s, migrate=not self._migrated)
+        self._migrated = True
+        store.file_id = self.file_id()
+        return store
+
+    def usable(self, store: SqliteStore) -> bool:
+        return store.file_id is not None and store.file_id == self.file_id()
+
+    def clean(self, store: SqliteStore) -> bool:
+        return not store.conn.in_transaction
+
+    def file_id(self) -> tuple[int, int] | None:
+        """(device, inode) of the file the path names now; None when there is none."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
 
 
 Write = Callable[[Store], None]
