@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from helpers import Rows, contents, counts, every_table, member_rows
+from helpers import Rows, add_member_as_of_old, contents, counts, every_table, member_rows
 from postgres_helpers import PostgresServer, fresh_database
 from test_dashboard import PASSWORD
 from test_dashboard_chain import box_file
@@ -347,7 +347,7 @@ def test_migration_10_upgrades_an_uploading_box_s_file_and_a_chain_s_server_with
     old_server = open_postgres(pg_server.create_database("at_nine"), migrate=False)
     for store in (old_box, old_server):
         assert store.migrate(target=9) == list(range(1, 10))
-        store.add_member("Ana")
+        add_member_as_of_old(store, "Ana")
         store.open_session(NORTH, "s1", time.time(), 1)
         store.mark_synced(1, 1)  # uploaded, as a box of the last release did
         assert store.migrate() == list(range(10, LATEST + 1)) and store.schema_version() == LATEST

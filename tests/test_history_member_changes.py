@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import counts, member_rows
+from helpers import add_member_as_of_old, counts, member_rows
 from postgres_helpers import PostgresServer, fresh_database
 from test_history_deletions import SOUTH, Chain, members, nothing_names, two_boxes
 from test_history_members import sessions_for
@@ -133,7 +133,7 @@ def test_migration_11_upgrades_a_box_and_a_server_and_a_box_that_never_uploaded_
     try:
         for store in (old_server, old_box):
             assert store.migrate(target=10) == list(range(1, 11))
-            store.add_member("Ana")
+            add_member_as_of_old(store, "Ana")
             assert store.migrate() == list(range(11, LATEST + 1))
             store.edit_member(1, display_name="Ana Lima")
         fresh = open_postgres(pg_server.create_database("fresh_eleven"))

@@ -26,6 +26,7 @@ class Member:
     max_hr_bpm: int | None = None  # None: derived from the age (gymcorner.wearables.hr)
     language: str | None = None
     created_at: float = 0.0
+    profile_at: float = 0.0  # when a profile field last changed (history/profiles.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -256,6 +256,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        12,
+        "when a member's profile was last edited, so that a chain's sync keeps the newer edit (profiles.py)",
+        ("ALTER TABLE members ADD COLUMN profile_at {real} NOT NULL DEFAULT 0",),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number

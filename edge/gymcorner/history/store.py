@@ -35,6 +35,7 @@ from gymcorner.history.members import (
     strap_address,
 )
 from gymcorner.history.notes import NOTE_MAX_CHARS, note_text
+from gymcorner.history.profiles import edit_stamp
 from gymcorner.history.schema import LATEST, MIGRATIONS, Dialect
 
 __all__ = ["MEMBER_FIELDS", "NOTE_MAX_CHARS", "Member", "Store", "name_key", "note_text", "strap_address"]
@@ -142,8 +143,9 @@ class Store:
         check_profile(profile)
         with self.transaction():
             name = free_name(self, display_name)
-            cols = ["display_name", "name_key", "created_at", *profile]
-            values = [name, name_key(name), time.time(), *profile.values()]
+            now = time.time()
+            cols = ["display_name", "name_key", "created_at", "profile_at", *profile]
+            values = [name, name_key(name), now, now, *profile.values()]
             marks = ", ".join("?" for _ in cols)
             self.execute(f"INSERT INTO members ({', '.join(cols)}) VALUES ({marks})", values)
         return self.find_member(name)
@@ -172,9 +174,12 @@ class Store:
     def edit_member(self, member_id: int, display_name: str | None = None, **profile: Any) -> Member:
         check_profile(profile)
         with self.transaction():
+            before = self.member(member_id)
+            if any(getattr(before, field) != value for field, value in profile.items()):
+                profile["profile_at"] = edit_stamp(time.time(), before.profile_at)
             if display_name is not None:
                 name = free_name(self, display_name, member_id)
-                record_rename(self, self.member(member_id).display_name, name)
+                record_rename(self, before.display_name, name)
                 profile = {"display_name": name, "name_key": name_key(name), **profile}
             if profile:
                 sets = ", ".join(f"{col} = ?" for col in profile)

@@ -9,7 +9,9 @@ since the last upload that reached the server (`synced_rev`), marked only after 
 commit.
 
 A member goes up as their display name's key: the server's member of that name (created
-from this box's profile when it has none) owns the session. Straps stay on the box.
+from this box's profile when it has none) owns the session. Straps stay on the box. The
+profiles of the members both sides have are compared at each sync, and the newer edit is
+copied to the other side (profiles.py).
 
 What the box deleted goes first: its tombstones are applied on the server before any
 session goes up (deletions.py), so a member deleted and added again under the same name
@@ -27,6 +29,7 @@ from typing import Any
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.deletions import Applied, apply_deletions, deleted_meanwhile
 from gymcorner.history.member_changes import Pulled, pull_changes, push_renames
+from gymcorner.history.profiles import ProfileSync, sync_profiles
 from gymcorner.history.store import Store
 
 _SESSION_COLUMNS = (
@@ -59,6 +62,7 @@ class SyncReport:
     deleted: Applied = field(default_factory=Applied)  # on the server, by the box's tombstones
     renamed_up: int = 0  # the box's renames applied on the server
     pulled: Pulled = field(default_factory=Pulled)  # the chain's renames and erasures done on the box
+    profiles: ProfileSync = field(default_factory=ProfileSync)  # newer profile edits copied either way
     seconds: float = 0.0
 
     def line(self, where: str) -> str:
@@ -70,6 +74,8 @@ class SyncReport:
             said.append(f"renamed {self.renamed_up} members on {where} as this box did")
         if self.pulled.happened():
             said.append(f"{self.pulled.line()} on {where}")
+        if self.profiles.happened():
+            said.append(self.profiles.line(where))
         if self.sessions:
             counts = ", ".join(f"{n} {table}" for table, n in self.rows.items())
             said.append(f"uploaded {self.sessions} sessions ({counts}) to {where}")
@@ -86,6 +92,7 @@ def upload(local: Store, remote: Store) -> SyncReport:
     report.deleted = apply_deletions(local, remote)  # with the box's renames made before each
     report.renamed_up = report.deleted.renamed + push_renames(local, remote)  # and those made since
     report.pulled = pull_changes(local, remote)  # what the chain renamed and erased, before uploading
+    report.profiles = sync_profiles(local, remote)  # by name key: after the renames came down
     members: dict[int, int] = {}  # local member id -> remote member id
     for due in list(local.iter_due()):
         session = _current(local, due["id"])
@@ -126,8 +133,9 @@ def _ensure_member(remote: Store, member: dict[str, Any]) -> int:
 
     key = name_key(member["display_name"])
     with remote.transaction():
-        cols = ["display_name", "name_key", "created_at", *MEMBER_FIELDS]
-        values = [member["display_name"], key, member["created_at"], *(member.get(f) for f in MEMBER_FIELDS)]
+        cols = ["display_name", "name_key", "created_at", "profile_at", *MEMBER_FIELDS]
+        values = [member["display_name"], key, member["created_at"], member["profile_at"]]
+        values += [member.get(f) for f in MEMBER_FIELDS]
         remote.execute(
             f"INSERT INTO members ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
             "ON CONFLICT (name_key) DO NOTHING",
