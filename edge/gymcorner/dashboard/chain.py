@@ -33,9 +33,9 @@ NO_REPLAY = (
     "(open the session on that box's dashboard)"
 )
 MEMBER_FORM = (
-    "Changes here are the chain's server's, and a new name reaches every box at its next sync: boxes know "
+    "Changes here reach every box that knows the member at its next sync. A new name too: boxes know "
     "members by name, so the member keeps all of their sessions under the new one. A name another member has "
-    "already merges the two."
+    "already merges the two. If a box's dashboard changes the same profile before then, the later change wins."
 )
 MEMBER_DELETE = (
     "This deletes them from the whole chain: here at once, and on every box at its next sync (the sessions it "
