@@ -169,6 +169,10 @@ def test_walking_in_and_out_is_not_a_rep() -> None:
     gone = [to_sample(t2 + 4.0 + i / fps, None) for i in range(30)]
     got, _ = run(walk_in + reps + walk_out + gone)
     assert len(got) == 3
+    # each rep is the squat's own cycle, not one read from the bottom of a squat to the bottom
+    # of the next: the last strides of walking in do not decide where rest is (cycles.py)
+    ends = [t1 + 2.5 + 2.0 * (k + 1) for k in range(3)]
+    assert [abs(rep.end_t - end) < 0.5 for rep, end in zip(got, ends, strict=True)] == [True] * 3, got
 
 
 def test_someone_else_stepping_in_is_a_reset() -> None:
@@ -210,3 +214,22 @@ def test_replay_is_bit_for_bit() -> None:
     rest, far = EXERCISES["sit_up"]
     samples, _ = movement(rest, far, 5, 2.0)
     assert run(samples) == run(samples)
+
+
+def test_a_bigger_movement_past_where_rest_was_read_reads_rest_at_the_other_end() -> None:
+    """A cycle counter whose rest was read on a small movement (rest at the low end) sees a
+    movement 3x bigger below it: rest is now the high end, where it was read, and the
+    movement's cycles are counted from there; noise-sized changes of the range flip nothing."""
+    from gymcorner.coach.cycles import CycleCounter
+
+    counter = CycleCounter(0.3, AnyRepConfig())
+    small = [(i / 30, 0.5 * (15 <= i < 25)) for i in range(30)]  # at rest at 0, then a move to 0.5 above it
+    counter.set_range(0.0, 0.5, small)
+    assert counter.rest_high is False
+    counter.set_range(-0.05, 0.6, small)  # the range wobbles: no new reading
+    assert counter.rest_high is False
+    history = [(2.0 + i / 30, 0.0) for i in range(30)] + [(3.0 + i / 30, -1.5) for i in range(15)]
+    counter.set_range(-1.5, 0.5, history)  # squats go 1.5 below where rest was read
+    assert counter.rest_high is True
+    cycles = [counter.update(3.5 + i / 30, v) for i, v in enumerate([-1.5] * 10 + [0.0] * 10)]
+    assert [c for c in cycles if c is not None] != []  # back up at rest: one cycle

@@ -78,7 +78,7 @@ class AnyRepConfig:
     min_periodicity: float = 0.3  # below this no signal has a rhythm yet
     first_rep_share: float = 0.5  # first rep of a set (none for window_s): a signal moving half as much counts
     switch_margin: float = 0.1  # another signal must be this much more periodic to take over
-    max_overlap: float = 0.25  # a cycle overlapping the last counted rep this much is that rep
+    max_overlap: float = 0.0  # a cycle that began before the last counted rep ended is that rep
     refit_s: float = 0.25  # how often the principal direction and periodicity are re-estimated
 
 
@@ -152,6 +152,7 @@ class AnyRepCounter:
         self._axis: FloatArray | None = None
         self._mean: FloatArray | None = None
         self._armed_axis: FloatArray | None = None  # principal direction when its rest side was read
+        self._rest_pose: FloatArray | None = None  # the pose the principal's rest side was read from
         self._value = np.zeros(len(SIGNALS))
         self._next_refit = -math.inf
         self._counters = [
@@ -248,8 +249,14 @@ class AnyRepCounter:
         min_lag = max(2, round(self.cfg.min_period_s * fps))
         scores: dict[str, float] = {}
         recent_times = list(self._times)[-len(recent) :]
+        if principal.rest_high is not None and self._rest_pose is not None:
+            principal.rest_value = float((self._rest_pose - mean) @ axis)  # the same pose, this refit's units
         for i, (name, counter) in enumerate(zip(SIGNALS, self._counters, strict=True)):
+            unread = counter.rest_high is None
             counter.set_range(float(lo[i]), float(hi[i]), list(zip(recent_times, recent[:, i], strict=False)))
+            if i == 0 and unread and counter.rest_high is not None:  # the pose rest was read from
+                head = np.asarray(recent_times) - recent_times[0] <= 0.5
+                self._rest_pose = np.median(poses[-len(recent) :][head], axis=0)
             counter.periodicity = periodicity(series[:, i], min_lag) if counter.span >= counter.min_range else 0.0
             if counter.span >= counter.min_range:
                 scores[name] = counter.periodicity

@@ -15,6 +15,9 @@ import numpy as np
 from gymcorner.motion.arrays import FloatArray
 
 
+REREAD_GROWTH = 1.5  # a range this many times the one rest was read on is a bigger movement
+
+
 class HysteresisSettings(Protocol):
     """The fields of `AnyRepConfig` a cycle counter reads (see there for their meaning)."""
 
@@ -40,6 +43,8 @@ class CycleCounter:
         self.left_t = 0.0
         self.extreme, self.extreme_t, self.extreme_v = 0.0, 0.0, 0.0
         self.lo, self.span = 0.0, 0.0
+        self.rest_value: float | None = None  # where rest was read, in the signal's current units
+        self.read_span = 0.0  # the range's span then
         self.periodicity = 0.0
         self.full: deque[tuple[float, float]] = deque()  # (end time, size) of recent full cycles
 
@@ -52,11 +57,25 @@ class CycleCounter:
         self.lo, self.span = lo, hi - lo
         if self.span < self.min_range:
             self.away, self.rest_high = False, None
-        elif self.rest_high is None and history:
-            # Rest is where the person was before moving; then replay the window, so the
-            # rep that made the range big enough is counted when it comes back to rest.
-            head = [v for t, v in history if t - history[0][0] <= 0.5]
-            self.rest_high = float(np.median(head)) > lo + 0.5 * self.span
+        elif history:
+            # Rest is where the person was before moving. When the range has since grown past
+            # that place, so that it sits in the other half now (the first squat after the last
+            # strides of walking in made the range), the other end is rest. Either way the
+            # window is replayed, so the rep that made the range is counted when it comes
+            # back to rest.
+            if self.rest_high is None:
+                head = [v for t, v in history if t - history[0][0] <= 0.5]
+                self.rest_value, self.read_span = float(np.median(head)), self.span
+                self.rest_high = self.rest_value > lo + 0.5 * self.span
+            elif (
+                self.away
+                or self.rest_value is None
+                or self.span < REREAD_GROWTH * self.read_span  # not a bigger movement: noise moves the range too
+                or (self.rest_value > lo + 0.5 * self.span) == self.rest_high
+            ):
+                return
+            else:
+                self.rest_high, self.read_span = not self.rest_high, self.span
             self.away, self.left_t = False, history[0][0]
             for t, v in history:
                 self.update(t, v)
