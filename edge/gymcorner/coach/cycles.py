@@ -14,7 +14,6 @@ import numpy as np
 
 from gymcorner.motion.arrays import FloatArray
 
-
 REREAD_GROWTH = 1.5  # a range this many times the one rest was read on is a bigger movement
 
 
