@@ -94,3 +94,14 @@ def test_pages_in_many_threads_share_a_few_connections(tmp_path: Path) -> None:
         assert 1 <= len(seen) <= 8  # SQLITE_CONNECTIONS: the other pages waited for one
     finally:
         history.close()
+
+
+def test_a_connection_closed_by_its_work_is_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with_members(path, "Ana")
+    history = SqliteHistory(path, 5.0)
+    try:
+        history.run(lambda s: s.conn.close())
+        assert history.run(names) == ["Ana"]
+    finally:
+        history.close()

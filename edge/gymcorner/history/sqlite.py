@@ -121,7 +121,10 @@ class SqlitePool(Pool[SqliteStore]):
         return store.file_id is not None and store.file_id == self.file_id()
 
     def clean(self, store: SqliteStore) -> bool:
-        return not store.conn.in_transaction
+        try:
+            return not store.conn.in_transaction
+        except sqlite3.Error:  # closed by the work it was lent to
+            return False
 
     def file_id(self) -> tuple[int, int] | None:
         """(device, inode) of the file the path names now; None when there is none."""
