@@ -5,7 +5,10 @@ no longer names."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from gymcorner.dashboard.database import SqliteHistory
 from gymcorner.history.sqlite import open_sqlite
@@ -23,56 +26,49 @@ def with_members(path: Path, *members: str) -> None:
     store.close()
 
 
-def test_a_connection_is_kept_between_calls_and_sees_what_others_commit(tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
-    with_members(path, "Ana")
-    history = SqliteHistory(path, 5.0)
-    try:
-        first = history.run(lambda s: s.conn)
-        with_members(path, "Ben")  # the daemon or `gymcorner members`, on a connection of its own
-        again, seen = history.run(lambda s: (s.conn, names(s)))
-        assert again is first and seen == ["Ana", "Ben"]
-    finally:
-        history.close()
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """A box's history file with one member, Ana."""
+    file = tmp_path / "history.sqlite3"
+    with_members(file, "Ana")
+    return file
 
 
-def test_a_connection_left_in_a_transaction_is_closed_not_lent_again(tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
-    with_members(path, "Ana")
-    history = SqliteHistory(path, 0.5)
-    try:
-
-        def leave_open(store: Store) -> object:
-            store.execute("BEGIN IMMEDIATE")  # a bug in a page: the write lock never released
-            return store.conn  # (kept referenced: a new connection cannot reuse its id)
-
-        held = history.run(leave_open)
-        with_members(path, "Ben")  # would wait for the lock, then fail, had the connection stayed open
-        assert history.run(lambda s: s.conn) is not held
-    finally:
-        history.close()
+@pytest.fixture
+def history(path: Path) -> Iterator[SqliteHistory]:
+    pooled = SqliteHistory(path, 5.0)
+    yield pooled
+    pooled.close()
 
 
-def test_a_file_moved_aside_and_made_again_is_read_anew(tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
-    with_members(path, "Ana")
-    history = SqliteHistory(path, 5.0)
-    try:
-        assert history.run(names) == ["Ana"] and history.version() is not None
-        path.rename(tmp_path / "history.corrupt")  # what the one-line error tells the owner to do
-        with_members(path, "Carla")  # the next start makes a new file
-        assert history.run(names) == ["Carla"]
-        before = history.version()
-        with_members(path, "Dan")
-        assert history.version() != before  # the version follows the new file, not the old one
-    finally:
-        history.close()
+def test_a_connection_is_kept_between_calls_and_sees_what_others_commit(path: Path, history: SqliteHistory) -> None:
+    first = history.run(lambda s: s.conn)
+    with_members(path, "Ben")  # the daemon or `gymcorner members`, on a connection of its own
+    again, seen = history.run(lambda s: (s.conn, names(s)))
+    assert again is first and seen == ["Ana", "Ben"]
 
 
-def test_pages_in_many_threads_share_a_few_connections(tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
-    with_members(path, "Ana")
-    history = SqliteHistory(path, 5.0)
+def test_a_connection_left_in_a_transaction_is_closed_not_lent_again(path: Path, history: SqliteHistory) -> None:
+    def leave_open(store: Store) -> object:
+        store.execute("BEGIN IMMEDIATE")  # a bug in a page: the write lock never released
+        return store.conn  # (kept referenced: a new connection cannot reuse its id)
+
+    held = history.run(leave_open)
+    with_members(path, "Ben")  # would wait for the lock, then fail, had the connection stayed open
+    assert history.run(lambda s: s.conn) is not held
+
+
+def test_a_file_moved_aside_and_made_again_is_read_anew(tmp_path: Path, path: Path, history: SqliteHistory) -> None:
+    assert history.run(names) == ["Ana"] and history.version() is not None
+    path.rename(tmp_path / "history.corrupt")  # what the one-line error tells the owner to do
+    with_members(path, "Carla")  # the next start makes a new file
+    assert history.run(names) == ["Carla"]
+    before = history.version()
+    with_members(path, "Dan")
+    assert history.version() != before  # the version follows the new file, not the old one
+
+
+def test_pages_in_many_threads_share_a_few_connections(history: SqliteHistory) -> None:
     seen: list[object] = []  # the connections themselves: ids of closed ones could be reused
     lock = threading.Lock()
     gate = threading.Barrier(20)
@@ -86,22 +82,13 @@ def test_pages_in_many_threads_share_a_few_connections(tmp_path: Path) -> None:
                     seen.append(conn)
 
     threads = [threading.Thread(target=page) for _ in range(20)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        assert 1 <= len(seen) <= 8  # SQLITE_CONNECTIONS: the other pages waited for one
-    finally:
-        history.close()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert 1 <= len(seen) <= 8  # SQLITE_CONNECTIONS: the other pages waited for one
 
 
-def test_a_connection_closed_by_its_work_is_replaced(tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
-    with_members(path, "Ana")
-    history = SqliteHistory(path, 5.0)
-    try:
-        history.run(lambda s: s.conn.close())
-        assert history.run(names) == ["Ana"]
-    finally:
-        history.close()
+def test_a_connection_closed_by_its_work_is_replaced(history: SqliteHistory) -> None:
+    history.run(lambda s: s.conn.close())
+    assert history.run(names) == ["Ana"]
