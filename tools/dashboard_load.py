@@ -211,16 +211,22 @@ def request_costs(port: int, cookie: str, pid: int, n: int) -> dict[str, dict[st
     """What one request of each page costs the dashboard: `n` requests one after another
     (after 20 to warm up), the dashboard's CPU time and the wall time per request."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def get(path: str) -> bytes:
+        conn.request("GET", path, headers={"cookie": cookie})
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"{path}: {response.status}")
+        return body
+
     costs: dict[str, dict[str, float]] = {}
     for path in PATHS:
-        for i in range(20 + n):
-            if i == 20:
-                cpu0, wall0 = process_cpu_s(pid), time.perf_counter()
-            conn.request("GET", path, headers={"cookie": cookie})
-            response = conn.getresponse()
-            body = response.read()
-            if response.status != 200:
-                raise SystemExit(f"{path}: {response.status}")
+        for _ in range(20):
+            get(path)
+        cpu0, wall0 = process_cpu_s(pid), time.perf_counter()
+        for _ in range(n):
+            body = get(path)
         cpu1, wall1 = process_cpu_s(pid), time.perf_counter()
         costs[path] = {
             "cpu_ms": round(1000 * (cpu1 - cpu0) / n, 2),

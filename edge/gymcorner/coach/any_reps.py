@@ -257,12 +257,12 @@ class AnyRepCounter:
             if i == 0 and unread and counter.rest_high is not None:  # the pose rest was read from
                 head = np.asarray(recent_times) - recent_times[0] <= 0.5
                 self._rest_pose = np.median(poses[-len(recent) :][head], axis=0)
-            # over the whole window, or the recent range's alone: a rhythm that fills the last
-            # range_s counts before the posture change that preceded it (lying down on the
-            # bench) has left the longer window
-            rhythm = max(periodicity(series[:, i], min_lag), periodicity(recent[:, i], min_lag))
-            counter.periodicity = rhythm if counter.span >= counter.min_range else 0.0
+            counter.periodicity = 0.0
             if counter.span >= counter.min_range:
+                # over the whole window, or the recent range's alone: a rhythm that fills the
+                # last range_s counts before the posture change that preceded it (lying down
+                # on the bench) has left the longer window
+                counter.periodicity = max(periodicity(series[:, i], min_lag), periodicity(recent[:, i], min_lag))
                 scores[name] = counter.periodicity
         if not scores:
             return

@@ -42,7 +42,7 @@ class CycleCounter:
         self.left_t = 0.0
         self.extreme, self.extreme_t, self.extreme_v = 0.0, 0.0, 0.0
         self.lo, self.span = 0.0, 0.0
-        self.rest_value: float | None = None  # where rest was read, in the signal's current units
+        self.rest_value = 0.0  # where rest was read (with rest_high), in the signal's current units
         self.read_span = 0.0  # the range's span then
         self.periodicity = 0.0
         self.full: deque[tuple[float, float]] = deque()  # (end time, size) of recent full cycles
@@ -68,7 +68,6 @@ class CycleCounter:
                 self.rest_high = self.rest_value > lo + 0.5 * self.span
             elif (
                 self.away
-                or self.rest_value is None
                 or self.span < REREAD_GROWTH * self.read_span  # not a bigger movement: noise moves the range too
                 or (self.rest_value > lo + 0.5 * self.span) == self.rest_high
             ):

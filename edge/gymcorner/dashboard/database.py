@@ -8,7 +8,7 @@ can be kept between requests (`Dashboard.member_view`):
   one thread each at a time; a connection is lent again only while the path still names
   the file it opened. The version is `PRAGMA data_version` on one long-lived
   read-only connection: it changes whenever another connection commits (the daemon, the
-  dashboard's own per-request connections, `gymcorner members`).
+  dashboard's own pooled connections, `gymcorner members`).
 * **a chain's PostgreSQL server** (`PostgresHistory`): a few pooled connections
   (`PostgresPool`), one thread each at a time. The version is the server's current
   snapshot, `pg_current_snapshot()` as text (xmin:xmax:running transactions): it changes
