@@ -5,6 +5,8 @@ Only ever writes to a local file the user asked for; frames never leave the devi
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -66,9 +68,9 @@ class Annotator:
         label = f"{result.coach.exercise}  reps: {result.coach.reps}  view: {view.view.value} ({view.facing})"
         if result.coach.active:
             label += "  faults: " + ", ".join(result.coach.active)
-        _text(canvas, label, (10, 28), (255, 255, 255))
-        for i, (_, message) in enumerate(self._messages[-4:]):
-            _text(canvas, message, (10, 60 + 30 * i), _WARN)
+        y = _text(canvas, label, 10, (255, 255, 255))
+        for _, message in self._messages[-4:]:
+            y = _text(canvas, message, y + _GAP, _WARN)
         if (canvas.shape[1], canvas.shape[0]) != self._size:
             canvas = cv2.resize(canvas, self._size)
         self._writer.write(canvas)
@@ -88,7 +90,36 @@ class Annotator:
         self._writer.release()
 
 
-def _text(canvas: np.ndarray, text: str, origin: tuple[int, int], color: tuple[int, int, int]) -> None:
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_MARGIN = 10  # px from the frame's left and right edges
+_GAP = 8  # px between messages
+
+
+def wrap(text: str, max_width: float, width_of: Callable[[str], float]) -> list[str]:
+    """Break `text` at spaces into lines no wider than `max_width` (a word wider than
+    that gets a line of its own); the spacing inside a line is kept."""
+    lines: list[str] = []
+    line = ""
+    for word in re.findall(r"\S+\s*", text):
+        if line and width_of((line + word).rstrip()) > max_width:
+            lines.append(line.rstrip())
+            line = ""
+        line += word
+    if line:
+        lines.append(line.rstrip())
+    return lines
+
+
+def _text(canvas: np.ndarray, text: str, top: int, color: tuple[int, int, int]) -> int:
+    """Draw `text` from `top` down, wrapped to the frame's width (a portrait phone clip is
+    narrow); returns the y below the last line."""
     scale = max(0.45, canvas.shape[1] / 1400)
-    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
-    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
+    (_, height), baseline = cv2.getTextSize("Ag", _FONT, scale, 4)
+    step = height + baseline + 4
+    lines = wrap(text, canvas.shape[1] - 2 * _MARGIN, lambda s: cv2.getTextSize(s, _FONT, scale, 4)[0][0])
+    for line in lines:
+        top += step
+        origin = (_MARGIN, top - baseline)
+        cv2.putText(canvas, line, origin, _FONT, scale, (0, 0, 0), 4, cv2.LINE_AA)
+        cv2.putText(canvas, line, origin, _FONT, scale, color, 1, cv2.LINE_AA)
+    return top
