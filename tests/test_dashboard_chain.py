@@ -197,7 +197,7 @@ def test_a_trainer_notes_a_session_and_an_admin_changes_a_role_on_the_chain_s_se
 
     # a member added through the form lands on the server, with the form's checks
     form = tess.get("/members/new").text
-    assert "Changes here reach every box that knows the member at its next sync. A new name too" in form
+    assert "Changes here reach every box at its next sync. A new name too" in form
     assert "the later change wins" in form  # profile edits go both ways (history/profiles.py)
     dup = tess.post("/members/new", data={"csrf": csrf_of(form), "display_name": "ana SILVA"})
     assert dup.status_code == 400 and alert(dup.text) == "a member named 'ana SILVA' already exists (names ignore case)"
@@ -392,7 +392,7 @@ def test_a_member_renamed_or_deleted_on_the_chain_s_dashboard_is_so_on_each_box_
     log_in(dashboard, name="tess")
     ana = f"/members/{chain.ana}"
     form = dashboard.get(f"{ana}/edit").text
-    assert "Changes here reach every box that knows the member at its next sync. A new name too" in form
+    assert "Changes here reach every box at its next sync. A new name too" in form
     assert "the later change wins" in form  # profile edits go both ways (history/profiles.py)
     r = dashboard.post(f"{ana}/edit", data={"csrf": csrf_of(form), "display_name": "Ana Lima"})
     assert r.status_code == 303

@@ -41,7 +41,7 @@ from gymcorner.history.users import add_user
 
 pytestmark = pytest.mark.broker
 NORTH, SOUTH = "gym-north-1", "gym-south-1"
-BY_NAME_ONLY = "no member named 'ana silva' here: a box knows the members who trained at it, by name (add them on this box first: gymcorner members add)"
+BY_NAME_ONLY = "no member named 'ana silva' here: a box knows its own members and, once it syncs with a chain, the chain's members as of its last sync (gymcorner history sync); or add them on this box: gymcorner members add"
 
 
 @dataclass
@@ -116,7 +116,7 @@ def test_the_chosen_box_s_daemon_starts_its_own_record_of_the_member(chain: Chai
         log_in(dashboard, name="tess")
         page = dashboard.get(f"/members/{chain.ana}").text
         assert box_choices(page) == [(NORTH, True), (SOUTH, False)]  # every box of the chain; hers chosen first
-        assert "Start session for this member on the chosen box" in page and "a box where they never trained refuses" in page
+        assert "Start session for this member on the chosen box" in page and "a box that has not synced since they were added refuses" in page
         r = start_on(dashboard, chain.ana, NORTH)
         assert r.status_code == 200, r.text
         assert alert(r.text) == f"{NORTH} coaches Ana Silva now: their session has started"
@@ -144,9 +144,41 @@ def test_the_chosen_box_s_daemon_starts_its_own_record_of_the_member(chain: Chai
     assert [s["device_id"] for s in sessions] == [NORTH, NORTH]  # and once uploaded, the chain's page has it
 
 
-def test_a_box_where_the_member_never_trained_refuses_and_keeps_its_own_member(
+def test_a_box_where_the_member_never_trained_starts_its_own_record_of_them_not_the_id_s_member(
     chain: Chain, dashboard: TestClient, mosquitto_broker
 ) -> None:
+    """The south box took Ana down at its sync (members are shared across the chain): it
+    starts her under its own id for her, never Ben, who has the server's id of her there."""
+    box = open_sqlite(chain.south)
+    ana_at_south = box.find_member("Ana Silva").id
+    box.close()
+    assert ana_at_south != chain.ana
+    config = Config()
+    config.history.path = chain.south
+    app, _camera, stack = running_app(config, mosquitto_broker, device_id=SOUTH)
+    with stack, MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, f"gymcorner/{SOUTH}/#") as sub:
+        loop = run_loop(app)
+        wait_until(lambda: app.sinks.get("mqtt").stats()["connected"], what="daemon connected")  # type: ignore[union-attr]
+        log_in(dashboard, name="tess")
+        r = start_on(dashboard, chain.ana, SOUTH)
+        assert r.status_code == 200, r.text
+        assert alert(r.text) == f"{SOUTH} coaches Ana Silva now: their session has started"
+        (sent,) = sub.messages(f"gymcorner/{SOUTH}/cmd")
+        reply = sub.wait_for_json(f"gymcorner/{SOUTH}/cmd/reply", lambda m: m["id"] == sent.json()["id"])
+        assert (reply["ok"], reply["member"], reply["member_id"]) == (True, "Ana Silva", ana_at_south)
+        app.stop.set()
+        loop.join(10)
+        app.shutdown()
+
+
+def test_a_member_added_on_the_chain_after_the_box_s_last_sync_is_refused_there(
+    chain: Chain, dashboard: TestClient, mosquitto_broker
+) -> None:
+    remote = open_postgres(chain.url)
+    try:  # the chain's dashboard adds her after both boxes synced
+        eve = remote.add_member("Eve").id
+    finally:
+        remote.close()
     config = Config()
     config.history.path = chain.south
     app, _camera, stack = running_app(config, mosquitto_broker, device_id=SOUTH)
@@ -154,13 +186,17 @@ def test_a_box_where_the_member_never_trained_refuses_and_keeps_its_own_member(
         loop = run_loop(app)
         wait_until(lambda: app.sinks.get("mqtt").stats()["connected"], what="daemon connected")  # type: ignore[union-attr]
         log_in(dashboard, name="tess")
-        r = start_on(dashboard, chain.ana, SOUTH)
+        r = start_on(dashboard, eve, SOUTH)
         assert r.status_code == 502
-        assert alert(r.text) == f"{SOUTH} refused: {BY_NAME_ONLY}"
-        assert app.sinks.get("history").member_id is None  # type: ignore[union-attr]  # not Ben, whose id she has
+        assert alert(r.text) == f"{SOUTH} refused: {BY_NAME_ONLY.replace('ana silva', 'eve')}"
+        assert app.sinks.get("history").member_id is None  # type: ignore[union-attr]
         app.stop.set()
         loop.join(10)
         app.shutdown()
+    assert "0 members added to" in run_cli(["history", "sync", "--to", chain.url, "--db", str(chain.south)])
+    box = open_sqlite(chain.south)
+    assert box.find_member("Eve").display_name == "Eve"  # after the next sync the box has her
+    box.close()
 
 
 def test_no_daemon_on_the_chain_s_broker_is_the_no_reply_line(chain: Chain, mosquitto_broker) -> None:

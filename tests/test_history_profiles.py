@@ -1,5 +1,5 @@
-"""A member's profile edited anywhere in a gym chain reaches every side: the newer edit wins
-(history/profiles.py, migration 12).
+"""Members added anywhere in a gym chain reach every side, and a profile edited anywhere
+reaches every side: the newer edit wins (history/profiles.py, migration 12).
 
 The chain of test_history_deletions.py: a real PostgreSQL server, a north box (Ana, Ben, a
 guest) and a south box (Ana, Carla) that have uploaded with `gymcorner history sync`. A
@@ -14,10 +14,14 @@ from typing import Any
 
 import pytest
 from postgres_helpers import PostgresServer
-from test_history_deletions import Chain, members, two_boxes
+from test_dashboard_chain import box_file
+from test_history_deletions import SOUTH, Chain, members, two_boxes
+from test_history_members import sessions_for
 
+from gymcorner.history.deletions import pending
 from gymcorner.history.members import Member
 from gymcorner.history.profiles import edit_stamp
+from gymcorner.history.sqlite import open_sqlite
 from gymcorner.history.store import Store
 
 
@@ -105,3 +109,65 @@ def test_an_edit_that_changes_nothing_or_only_the_name_keeps_the_profile_s_stamp
 def test_an_edit_s_stamp_is_never_before_the_profile_it_changes() -> None:
     assert edit_stamp(100.0, 50.0) == 100.0
     assert edit_stamp(100.0, 200.0) == pytest.approx(200.001)
+
+
+def names(store: Store) -> list[str]:
+    return [m.display_name for m in store.list_members()]
+
+
+def test_the_fixture_s_south_box_took_ben_down_and_the_north_box_takes_carla_at_its_next_sync(chain: Chain) -> None:
+    assert chain.on_box(chain.south, names) == ["Ana", "Ben", "Carla"]  # Ben trains at north only
+    assert chain.on_box(chain.north, names) == ["Ana", "Ben"]  # it synced before Carla reached the server
+    said = chain.sync(chain.north)
+    assert "0 members added to" in said and "and 1 taken from it" in said
+    assert chain.on_box(chain.north, names) == ["Ana", "Ben", "Carla"]
+    carla = chain.on_box(chain.north, lambda s: s.find_member("Carla"))
+    assert profile(carla) == profile(chain.on_server(lambda s: s.find_member("Carla")))  # with her profile
+    assert carla.profile_at == chain.on_server(lambda s: s.find_member("Carla")).profile_at
+    assert chain.on_box(chain.north, lambda s: s.sessions(SOUTH)) == []  # her sessions stay at south
+    assert "members added" not in chain.sync(chain.north)  # the same lists: nothing to say
+
+
+def test_a_member_added_on_the_chain_s_dashboard_or_on_a_box_reaches_every_box(chain: Chain) -> None:
+    chain.on_server(lambda s: s.add_member("Dora", birth_year=1985, goal="endurance"))
+    members(chain.north, "add", "Eli", "--birth-year", "2001")  # no session yet: it goes up all the same
+    said = chain.sync(chain.north)
+    assert "1 members added to" in said and "and 2 taken from it" in said  # Eli up; Carla and Dora down
+    assert chain.on_server(names) == ["Ana", "Ben", "Carla", "Dora", "Eli"]
+    chain.sync(chain.south)
+    for box in (chain.north, chain.south):
+        assert chain.on_box(box, names) == ["Ana", "Ben", "Carla", "Dora", "Eli"]
+        dora = chain.on_box(box, lambda s: s.find_member("Dora"))
+        assert (dora.birth_year, dora.goal) == (1985, "endurance")
+    assert chain.on_box(chain.south, lambda s: s.find_member("Eli").birth_year) == 2001
+
+
+def test_a_member_a_new_box_took_down_and_deleted_is_erased_on_the_chain_not_taken_down_again(
+    chain: Chain, tmp_path: Path
+) -> None:
+    """A box with no session of its own (just set up) takes the chain's members down; a member
+    deleted there asks the chain: the erasure goes up without any session of the box."""
+    east, _ = box_file(tmp_path, "gym-east-1")
+    said = chain.sync(east)
+    assert "and 3 taken from it" in said
+    assert chain.on_box(east, names) == ["Ana", "Ben", "Carla"]
+    assert "deleted 'Ben'" in members(east, "delete", "Ben", "--yes")
+    assert chain.on_box(east, pending) == 1  # his erasure, with no device's sessions
+    said = chain.sync(east)
+    assert "deleted 2 sessions, 0 notes, 1 members on" in said  # his two sessions at north went with him
+    assert chain.on_server(names) == ["Ana", "Carla"]
+    assert chain.on_box(east, names) == ["Ana", "Carla"]  # not taken down again
+    assert chain.on_box(east, pending) == 0
+    assert "1 erased (2 sessions) as the chain did" in chain.sync(chain.north)
+    assert chain.on_box(chain.north, names) == ["Ana", "Carla"]
+
+
+def test_a_box_that_never_synced_records_no_erasure(tmp_path: Path) -> None:
+    solo, ids = box_file(tmp_path, "gym-solo-1", "Ana")
+    sessions_for(solo, ids["Ana"], workouts=1, device_id="gym-solo-1")
+    members(solo, "delete", "Ana", "--yes")
+    store = open_sqlite(solo)
+    try:
+        assert pending(store) == 0  # no chain has her from this box: nothing to tell, nor her name to keep
+    finally:
+        store.close()

@@ -565,8 +565,9 @@ def test_a_member_key_is_a_name_only_never_a_box_s_id(sink) -> None:
     for unknown in ("2", "Ben"):
         refused = history.start_session(None, member_key=unknown)
         assert refused == {
-            "error": f"no member named {unknown.casefold()!r} here: a box knows the members who trained at it, by name "
-            "(add them on this box first: gymcorner members add)"
+            "error": f"no member named {unknown.casefold()!r} here: a box knows its own members and, once it syncs "
+            "with a chain, the chain's members as of its last sync (gymcorner history sync); "
+            "or add them on this box: gymcorner members add"
         }
         assert history.member_id == ana.id  # nothing changed
     assert history.start_session("2")["member"] == "Ana Silva"  # `member` still reads a number as an id

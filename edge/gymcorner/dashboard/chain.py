@@ -9,8 +9,9 @@ in one line each, instead of offering what cannot work:
 * "start session for this member", unless the chain's broker is configured
   ([dashboard.chain_mqtt], start.py): a box's dashboard talks to its own corner over MQTT,
   and a chain's dashboard has no corner of its own;
-* a member added, edited or deleted here, and a note written here, are the server's: the
-  boxes keep their own members and notes, and match members by name when they upload.
+* a note written here is the server's: the box that recorded the session keeps its own;
+  a member added, edited, renamed or deleted here reaches every box at its next sync
+  (history/profiles.py, history/member_changes.py), by name.
 
 On a box (`History.on_box`) every function here returns "" or None.
 """
@@ -33,7 +34,7 @@ NO_REPLAY = (
     "(open the session on that box's dashboard)"
 )
 MEMBER_FORM = (
-    "Changes here reach every box that knows the member at its next sync. A new name too: boxes know "
+    "Changes here reach every box at its next sync. A new name too: boxes know "
     "members by name, so the member keeps all of their sessions under the new one. A name another member has "
     "already merges the two. If a box's dashboard changes the same profile before then, the later change wins."
 )

@@ -14,8 +14,9 @@ The status says which (200, 502, 504, 503), so a script can tell.
   the chain's broker, `[dashboard.chain_mqtt]` (`corner.ChainCorners`), naming the member
   by name: `start_session {"member_key": "<name key>"}`. The server's member ids are not the
   box's; the server keys members by the name key boxes upload them under (history/sync.py),
-  so the box finds its own record of them, or refuses when it has none (they never trained
-  there). Without a chain broker the page says so in one line and a POST is 503.
+  so the box finds its own record of them (every box has the chain's members from its last
+  sync: history/profiles.py), or refuses when it has none (added on the chain since that
+  sync). Without a chain broker the page says so in one line and a POST is 503.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 STATUS = {Outcome.DONE: 200, Outcome.REFUSED: 502, Outcome.NO_REPLY: 504, Outcome.UNREACHABLE: 503}
 MQTT_OFF = "no corner to start a session on: MQTT is off in this box's config ([mqtt] enabled = false)"
 NO_BOXES = "no box to start a session on: none has uploaded a session to this server yet"
-BY_NAME = "The box looks them up by name: a box where they never trained refuses."
+BY_NAME = "The box looks them up by name: a box that has not synced since they were added refuses."
 
 
 async def start_form(dash: Dashboard, login: Login, member: Member, last_box: str | None) -> str:

@@ -11,19 +11,21 @@ holds keys only, never a row's content:
 * `session`: a session deleted with its member: on the server its sets, reps, events,
   notes (the chain's own included) and heart-rate samples go with it, by cascade;
 * `member`: a member deleted, by their name key (how the server knows them), once per
-  device id the box's sessions were recorded under: on the server every session of theirs
-  of that device id started before the deletion goes too, those the box had already pruned
-  (retention) included, and the member row with the last session of theirs on the server.
+  device id the box's sessions were recorded under (once, with an empty device id, on a box
+  with no session): on the server the member is erased chain-wide, every box's sessions of
+  theirs started before the deletion, those this box had already pruned (retention)
+  included, and the member row (member_changes.py).
 
-Box A's tombstones never delete box B's rows: every session they delete carries one of A's
-device ids, and a member row goes only when no session of any box is left (a member who
-trains at B too stays, with B's sessions). Applying a tombstone again deletes nothing more,
+A note or session tombstone of box A deletes only rows recorded under A's device ids; a
+member's asks the chain, so their sessions of every box go (a member who asks one box to
+delete them asks them all). Applying a tombstone again deletes nothing more,
 so a sync interrupted between the server's commit and the box's bookkeeping is simply
 repeated; a member added again under the same name keeps what they recorded since (the
 deletion's time bounds what a `member` tombstone deletes).
 
-Who records them: a box (SQLite) once it has uploaded (a session with `synced_rev` >= 0).
-One that never uploaded has nothing on a server to delete, and a member's tombstone holds
+Who records them: a box (SQLite) once it has uploaded (a session with `synced_rev` >= 0) or
+exchanged members with a server (the chain's members come down to it: profiles.py). One that
+never did has nothing on a server to delete, and a member's tombstone holds
 their name key, which a box must not keep once they asked to be deleted; so the tombstones
 a box holds are what it deleted since its last sync that reached the server. The chain's
 server records none (nothing uploads from it), and neither does retention (`Store.prune`):
@@ -71,10 +73,14 @@ class Applied:
 
 
 def records_deletions(store: Store) -> bool:
-    """Whether a deletion in `store` must reach a server: a box's file that has uploaded."""
+    """Whether a deletion in `store` must reach a server: a box's file that has uploaded, or
+    exchanged members with a server (profiles.py)."""
+    from gymcorner.history.profiles import shares_members
+
     if store.dialect != "sqlite":
         return False
-    return store.execute("SELECT 1 FROM sessions WHERE synced_rev >= 0 LIMIT 1").fetchone() is not None
+    uploaded = store.execute("SELECT 1 FROM sessions WHERE synced_rev >= 0 LIMIT 1").fetchone() is not None
+    return uploaded or shares_members(store)
 
 
 def pending(store: Store) -> int:
@@ -106,9 +112,9 @@ def delete_member(store: Store, member_id: int) -> int:
             for device_id, uuid in sessions:
                 _record(store, "session", device_id, now, session=uuid, member=key)
             devices = store.execute("SELECT DISTINCT device_id FROM sessions ORDER BY device_id").fetchall()
-            for (device_id,) in devices:
+            for (device_id,) in devices or [("",)]:  # no session here: the erasure alone (no device's)
                 _record(store, "member", device_id, now, member=key)
-            recorded = len(sessions) + len(devices)
+            recorded = len(sessions) + max(len(devices), 1)
         store.execute("DELETE FROM members WHERE id = ?", (member_id,))
     return recorded
 

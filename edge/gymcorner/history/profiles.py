@@ -1,4 +1,15 @@
-"""A member's profile across a gym chain, both ways: the newer edit wins (migration 12).
+"""Members and their profiles across a gym chain, both ways: every member everywhere, the
+newer profile edit wins (migration 12).
+
+Members: at each sync, after the renames and erasures have come down, a member the box has
+and the server lacks (by name key) is added on the server, and one the server has and the
+box lacks is added on the box, with their profile and its stamp. So a member created on the
+chain's dashboard, or on any box, can be picked at every box of the chain (their sessions
+stay where they were recorded; straps stay on their box). A box that has shared members
+records its deletions for the server from then on (deletions.py), so a member deleted on
+it is erased chain-wide instead of coming back down at the next sync.
+
+Profiles:
 
 A member's year of birth, weight, height, goal, level, maximum heart rate and language are
 edited wherever the member happens to be asked: on a box's dashboard, with `gymcorner
@@ -8,8 +19,7 @@ come down, every member of the box that the server also has (by name key) is com
 side whose `profile_at` is newer gives the other its fields and its stamp; on a tie (rows
 made before migration 12 are both 0) the server's profile wins, the chain being the one
 place all boxes share. Display names are not part of it: they are renames
-(member_changes.py). A member the server does not have yet goes up with their profile when
-their first session does.
+(member_changes.py).
 
 Clocks: a stamp is wall-clock time, so a box whose clock is behind would lose to an older
 edit made elsewhere. An edit is therefore stamped at least a millisecond after the profile
@@ -32,7 +42,9 @@ if TYPE_CHECKING:
     from gymcorner.history.store import Store
 
 _COLUMNS = ("name_key", "profile_at", *MEMBER_FIELDS)
+_MEMBER_COLUMNS = ("display_name", "name_key", "created_at", "profile_at", *MEMBER_FIELDS)
 _CHUNK = 500  # names per query to the server
+SHARED = "members_shared"  # the box's chain_cursor row once it has exchanged members with a server
 
 
 @dataclass
@@ -41,17 +53,62 @@ class ProfileSync:
 
     up: int = 0
     down: int = 0
+    added_up: int = 0  # members the server lacked, added there
+    added_down: int = 0  # members the box lacked, added here
 
     def happened(self) -> bool:
-        return bool(self.up or self.down)
+        return bool(self.up or self.down or self.added_up or self.added_down)
 
     def line(self, where: str) -> str:
-        return f"{self.up} member profiles sent to {where} and {self.down} taken from it (the newer edit wins)"
+        said = []
+        if self.added_up or self.added_down:
+            said.append(f"{self.added_up} members added to {where} and {self.added_down} taken from it")
+        if self.up or self.down:
+            profiles = f"{self.up} member profiles sent to {where} and {self.down} taken from it"
+            said.append(profiles + " (the newer edit wins)")
+        return "; ".join(said)
 
 
 def edit_stamp(now: float, before: float) -> float:
     """When an edit of a profile stamped `before` is stamped, at `now` by this clock."""
     return max(now, before + 0.001)
+
+
+def shares_members(store: Store) -> bool:
+    """Whether this box has exchanged its members with a chain's server."""
+    return store.execute("SELECT 1 FROM chain_cursor WHERE name = ?", (SHARED,)).fetchone() is not None
+
+
+def sync_members(local: Store, remote: Store) -> ProfileSync:
+    """Members missing on either side added there, then the newer profiles copied."""
+    done = ProfileSync()
+    mine = {str(row[0]) for row in local.execute("SELECT name_key FROM members")}
+    theirs = {str(row[0]) for row in remote.execute("SELECT name_key FROM members")}
+    done.added_up = _add(local, remote, sorted(mine - theirs))
+    done.added_down = _add(remote, local, sorted(theirs - mine))
+    with local.transaction():
+        local.execute("INSERT INTO chain_cursor (name, value) VALUES (?, 1) ON CONFLICT (name) DO NOTHING", (SHARED,))
+    profiles = sync_profiles(local, remote)
+    done.up, done.down = profiles.up, profiles.down
+    return done
+
+
+def _add(source: Store, target: Store, keys: list[str]) -> int:
+    """The members of `keys` in `source` added to `target` (one made there meanwhile under the
+    same name is kept); returns how many were added."""
+    added = 0
+    cols, marks = ", ".join(_MEMBER_COLUMNS), ", ".join("?" for _ in _MEMBER_COLUMNS)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        sql = f"SELECT {cols} FROM members WHERE name_key IN ({', '.join('?' for _ in chunk)})"
+        rows = source.execute(sql, chunk).fetchall()
+        with target.transaction():
+            for row in rows:
+                cur = target.execute(
+                    f"INSERT INTO members ({cols}) VALUES ({marks}) ON CONFLICT (name_key) DO NOTHING", tuple(row)
+                )
+                added += int(cur.rowcount or 0) > 0
+    return added
 
 
 def sync_profiles(local: Store, remote: Store) -> ProfileSync:

@@ -202,8 +202,9 @@ class HistorySink:
         found = member_named(self._reader(), member_key)
         if found is None:
             raise HistoryError(
-                f"no member named {name_key(member_key)!r} here: a box knows the members who trained at it, "
-                "by name (add them on this box first: gymcorner members add)",
+                f"no member named {name_key(member_key)!r} here: a box knows its own members and, once it syncs "
+                "with a chain, the chain's members as of its last sync (gymcorner history sync); "
+                "or add them on this box: gymcorner members add",
                 Reason.HISTORY_NOT_FOUND,
             )
         return found

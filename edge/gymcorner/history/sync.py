@@ -8,10 +8,10 @@ row: the worst case is a session sent again. Which sessions go up: those whose `
 since the last upload that reached the server (`synced_rev`), marked only after the remote
 commit.
 
-A member goes up as their display name's key: the server's member of that name (created
-from this box's profile when it has none) owns the session. Straps stay on the box. The
-profiles of the members both sides have are compared at each sync, and the newer edit is
-copied to the other side (profiles.py).
+A member goes up as their display name's key: the server's member of that name owns the
+session. Straps stay on the box. Members either side lacks are added there, and the profiles
+of the members both sides have are compared, the newer edit copied to the other side, at
+each sync before the sessions go up (profiles.py).
 
 What the box deleted goes first: its tombstones are applied on the server before any
 session goes up (deletions.py), so a member deleted and added again under the same name
@@ -29,7 +29,7 @@ from typing import Any
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.deletions import Applied, apply_deletions, deleted_meanwhile
 from gymcorner.history.member_changes import Pulled, pull_changes, push_renames
-from gymcorner.history.profiles import ProfileSync, sync_profiles
+from gymcorner.history.profiles import ProfileSync, sync_members
 from gymcorner.history.store import Store
 
 _SESSION_COLUMNS = (
@@ -62,7 +62,7 @@ class SyncReport:
     deleted: Applied = field(default_factory=Applied)  # on the server, by the box's tombstones
     renamed_up: int = 0  # the box's renames applied on the server
     pulled: Pulled = field(default_factory=Pulled)  # the chain's renames and erasures done on the box
-    profiles: ProfileSync = field(default_factory=ProfileSync)  # newer profile edits copied either way
+    profiles: ProfileSync = field(default_factory=ProfileSync)  # members added, newer profile edits copied
     seconds: float = 0.0
 
     def line(self, where: str) -> str:
@@ -92,7 +92,7 @@ def upload(local: Store, remote: Store) -> SyncReport:
     report.deleted = apply_deletions(local, remote)  # with the box's renames made before each
     report.renamed_up = report.deleted.renamed + push_renames(local, remote)  # and those made since
     report.pulled = pull_changes(local, remote)  # what the chain renamed and erased, before uploading
-    report.profiles = sync_profiles(local, remote)  # by name key: after the renames came down
+    report.profiles = sync_members(local, remote)  # by name key: after the renames came down
     members: dict[int, int] = {}  # local member id -> remote member id
     for due in list(local.iter_due()):
         session = _current(local, due["id"])
