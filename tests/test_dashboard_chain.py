@@ -178,7 +178,7 @@ def test_a_trainer_notes_a_session_and_an_admin_changes_a_role_on_the_chain_s_se
     page = tess.get(f"/members/{chain.ben}").text
     session_id = int(re.findall(r'href="/sessions/(\d+)"', page)[0])
     session = tess.get(f"/sessions/{session_id}").text
-    assert "A note written here stays on the chain&#x27;s server" in session
+    assert "A note written here reaches the box that recorded the session at its next sync" in session
     r = tess.post(f"/sessions/{session_id}/notes", data={"csrf": csrf_of(session), "text": "Brace before the descent"})
     assert r.status_code == 303
     shown = tess.get(f"/sessions/{session_id}").text

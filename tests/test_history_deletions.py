@@ -190,6 +190,7 @@ def test_a_member_of_two_boxes_deleted_on_one_is_erased_on_the_chain_and_then_on
     pruned = chain.on_box(chain.north, lambda s: (s.prune(time.time() - 365 * DAY_S), pending(s)))
     assert pruned == (1, 0)  # retention records no tombstone: the box forgets it, the chain keeps it
     assert "nothing to upload" in chain.sync(chain.north)
+    assert "2 notes written on" in chain.sync(chain.south)  # the chain's notes on its sessions come down first
     before = chain.on_server(contents)
     ana_before = chain.on_server(lambda s: member_rows(s, "Ana"))
     assert old in {s[2] for s in ana_before["sessions"]} and {s[1] for s in ana_before["sessions"]} == {NORTH, SOUTH}

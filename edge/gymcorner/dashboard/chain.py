@@ -9,9 +9,10 @@ in one line each, instead of offering what cannot work:
 * "start session for this member", unless the chain's broker is configured
   ([dashboard.chain_mqtt], start.py): a box's dashboard talks to its own corner over MQTT,
   and a chain's dashboard has no corner of its own;
-* a note written here is the server's: the box that recorded the session keeps its own;
-  a member added, edited, renamed or deleted here reaches every box at its next sync
-  (history/profiles.py, history/member_changes.py), by name.
+* a note written here reaches the box that recorded the session at its next sync
+  (history/notes.py: chain notes), and is edited here only; a member added, edited,
+  renamed or deleted here reaches every box at its next sync (history/profiles.py,
+  history/member_changes.py), by name.
 
 On a box (`History.on_box`) every function here returns "" or None.
 """
@@ -42,7 +43,9 @@ MEMBER_DELETE = (
     "This deletes them from the whole chain: here at once, and on every box at its next sync (the sessions it "
     "recorded of them up to now). Someone added later under the same name is a new member."
 )
-NOTES = "A note written here stays on the chain's server: the box that recorded the session does not get it."
+NOTES = (
+    "A note written here reaches the box that recorded the session at its next sync; it is edited here only."
+)
 USERS = "These are the chain dashboard's users, kept on its server; each box's dashboard has its own."
 
 

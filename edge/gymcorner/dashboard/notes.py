@@ -46,6 +46,8 @@ def notes_section(
     items = []
     for n in notes:
         edited = f", edited {e(when(n['edited_at']))}" if n.get("edited_at") is not None else ""
+        if n.get("from_chain"):  # a box's copy of a note written on the chain's dashboard (history/notes.py)
+            edited += ", on the chain's dashboard"
         link = f"/sessions/{session_id}/notes/{n['id']}/edit"
         change = f' · <a href="{link}">Edit or delete</a>' if may_change(login, n) else ""
         items.append(

@@ -6,11 +6,20 @@ here a note is found within its session, so a note id under another session's pa
 not found. Both bump the session's `rev`, so an edit goes up to a chain's server with the
 session; a deleted note leaves a tombstone on a box that uploads, and the next sync deletes
 it on the server too (deletions.py).
+
+Chain notes (migration 13): a note a trainer writes on the chain's dashboard about a box's
+session comes down to that box at its next sync (`pull_chain_notes`, the sync's last step)
+as a copy marked `from_chain`: every note the server has on the box's sessions that the box
+lacks (by uuid) and has not deleted since its last sync. Each sync mirrors them: edited on
+the chain, edited here; deleted there, deleted here. The box never uploads them back, and
+does not edit them (the chain's dashboard does); deleting one on the box deletes it on the
+chain too, as a box's own note would be.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gymcorner.errors import HistoryError, Reason
@@ -41,11 +50,17 @@ def find_note(store: Store, session_id: int, note_id: int) -> dict[str, Any]:
     return dict(zip([d[0] for d in cur.description], row, strict=True))
 
 
+CHAIN_NOTE_READ_ONLY = (
+    "this note was written on the chain's dashboard: edit it there (this box gets the edit at its next sync)"
+)
+
+
 def edit_note(store: Store, session_id: int, note_id: int, text: str) -> dict[str, Any]:
     """The note's new text (the checks of a new note), and when it was edited."""
     body = note_text(text)
     with store.transaction():
-        find_note(store, session_id, note_id)
+        if find_note(store, session_id, note_id).get("from_chain"):
+            raise HistoryError(CHAIN_NOTE_READ_ONLY, Reason.HISTORY_CONFLICT)
         store.execute("UPDATE notes SET text = ?, edited_at = ? WHERE id = ?", (body, time.time(), note_id))
         store.execute("UPDATE sessions SET rev = rev + 1 WHERE id = ?", (session_id,))
     return find_note(store, session_id, note_id)
@@ -62,3 +77,70 @@ def delete_note(store: Store, session_id: int, note_id: int) -> dict[str, Any]:
         record_note_deleted(store, session_id, str(note["uuid"]))
         store.execute("UPDATE sessions SET rev = rev + 1 WHERE id = ?", (session_id,))
     return note
+
+
+@dataclass
+class ChainNotes:
+    """What `pull_chain_notes` did on the box."""
+
+    added: int = 0
+    edited: int = 0
+    deleted: int = 0
+
+    def happened(self) -> bool:
+        return bool(self.added or self.edited or self.deleted)
+
+    def line(self, where: str) -> str:
+        return f"{self.added} notes written on {where} taken down ({self.edited} edited, {self.deleted} deleted there)"
+
+
+_NOTE_COLUMNS = ("uuid", "author", "author_role", "text", "written_at", "edited_at")
+
+
+def pull_chain_notes(local: Store, remote: Store) -> ChainNotes:
+    """The notes the server has on this box's sessions and the box does not, copied down as
+    chain notes; the box's chain notes edited or deleted as they were on the server."""
+    done = ChainNotes()
+    devices = [str(r[0]) for r in local.execute("SELECT DISTINCT device_id FROM sessions").fetchall()]
+    if not devices:
+        return done
+    cols = ", ".join(f"n.{c}" for c in _NOTE_COLUMNS)
+    marks = ", ".join("?" for _ in devices)
+    theirs = {
+        (str(r[0]), str(r[1]), str(r[2])): r[2:]
+        for r in remote.execute(
+            f"SELECT s.device_id, s.uuid, {cols} FROM notes n JOIN sessions s ON s.id = n.session_id "
+            f"WHERE s.device_id IN ({marks})",
+            devices,
+        ).fetchall()
+    }
+    mine: dict[tuple[str, str, str], tuple[Any, ...]] = {
+        (str(r[0]), str(r[1]), str(r[2])): r[2:]
+        for r in local.execute(
+            f"SELECT s.device_id, s.uuid, {cols}, n.from_chain, n.id, s.id FROM notes n "
+            "JOIN sessions s ON s.id = n.session_id"
+        ).fetchall()
+    }
+    deleted_here = {str(r[0]) for r in local.execute("SELECT note_uuid FROM deletions WHERE kind = 'note'").fetchall()}
+    sessions = {(str(r[1]), str(r[2])): int(r[0]) for r in local.execute("SELECT id, device_id, uuid FROM sessions")}
+    with local.transaction():
+        for key, row in theirs.items():
+            ours = mine.get(key)
+            if ours is None:
+                session_id = sessions.get(key[:2])
+                if session_id is None or key[2] in deleted_here:  # pruned here, or deleted since the last sync
+                    continue
+                local.execute(
+                    f"INSERT INTO notes (session_id, {', '.join(_NOTE_COLUMNS)}, from_chain) "
+                    f"VALUES (?, {', '.join('?' for _ in _NOTE_COLUMNS)}, 1)",
+                    (session_id, *row),
+                )
+                done.added += 1
+            elif ours[len(_NOTE_COLUMNS)] and tuple(ours[: len(_NOTE_COLUMNS)]) != tuple(row):
+                local.execute("UPDATE notes SET text = ?, edited_at = ? WHERE id = ?", (row[3], row[5], ours[-2]))
+                done.edited += 1
+        for key, ours in mine.items():
+            if ours[len(_NOTE_COLUMNS)] and key not in theirs:
+                local.execute("DELETE FROM notes WHERE id = ?", (ours[-2],))
+                done.deleted += 1
+    return done

@@ -261,6 +261,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "when a member's profile was last edited, so that a chain's sync keeps the newer edit (profiles.py)",
         ("ALTER TABLE members ADD COLUMN profile_at {real} NOT NULL DEFAULT 0",),
     ),
+    Migration(
+        13,
+        "which of a box's notes are copies of notes written on its chain's dashboard (notes.py: chain notes)",
+        ("ALTER TABLE notes ADD COLUMN from_chain INTEGER NOT NULL DEFAULT 0",),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number

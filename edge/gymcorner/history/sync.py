@@ -13,6 +13,9 @@ session. Straps stay on the box. Members either side lacks are added there, and 
 of the members both sides have are compared, the newer edit copied to the other side, at
 each sync before the sessions go up (profiles.py).
 
+Last, the notes written on the chain's dashboard about the box's sessions come down
+(notes.py: chain notes).
+
 What the box deleted goes first: its tombstones are applied on the server before any
 session goes up (deletions.py), so a member deleted and added again under the same name
 keeps the sessions they recorded since. A session deleted on the box after the round
@@ -29,6 +32,7 @@ from typing import Any
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.deletions import Applied, apply_deletions, deleted_meanwhile
 from gymcorner.history.member_changes import Pulled, pull_changes, push_renames
+from gymcorner.history.notes import ChainNotes, pull_chain_notes
 from gymcorner.history.profiles import ProfileSync, sync_members
 from gymcorner.history.store import Store
 
@@ -63,6 +67,7 @@ class SyncReport:
     renamed_up: int = 0  # the box's renames applied on the server
     pulled: Pulled = field(default_factory=Pulled)  # the chain's renames and erasures done on the box
     profiles: ProfileSync = field(default_factory=ProfileSync)  # members added, newer profile edits copied
+    notes: ChainNotes = field(default_factory=ChainNotes)  # notes written on the chain, taken down
     seconds: float = 0.0
 
     def line(self, where: str) -> str:
@@ -79,6 +84,8 @@ class SyncReport:
         if self.sessions:
             counts = ", ".join(f"{n} {table}" for table, n in self.rows.items())
             said.append(f"uploaded {self.sessions} sessions ({counts}) to {where}")
+        if self.notes.happened():
+            said.append(self.notes.line(where))
         if not said:
             return f"nothing to upload to {where}: every session is there already"
         return "; ".join(said) + f" in {self.seconds:.2f} s"
@@ -103,6 +110,7 @@ def upload(local: Store, remote: Store) -> SyncReport:
             members[member_id] = _ensure_member(remote, local.member(member_id).to_dict())
             report.members += 1
         children = {table: local.rows(table, session["id"]) for table in _KEYS}
+        children["notes"] = [n for n in children["notes"] if not n.get("from_chain")]  # the server's own
         remote_member = members.get(member_id) if member_id is not None else None
         with remote.transaction():
             remote_id = _upsert_session(remote, session, remote_member)
@@ -115,6 +123,7 @@ def upload(local: Store, remote: Store) -> SyncReport:
         notes = {str(n["uuid"]) for n in children["notes"]}
         report.deleted.add(deleted_meanwhile(local, remote, session, (remote_id, remote_member), notes))
         report.sessions += 1
+    report.notes = pull_chain_notes(local, remote)  # last: the notes of the sessions just sent too
     report.seconds = time.perf_counter() - start
     return report
 
