@@ -115,3 +115,43 @@ def test_the_box_s_page_says_which_notes_were_written_on_the_chain(chain: Chain)
         store.close()
     html = notes_section(session_id, rows, Login(1, "tess", "trainer", None, "x", 0.0, 0.0))
     assert html.count("on the chain's dashboard") == 1 and "chief (admin)" in html
+
+
+def own_notes(store: Store, device: str) -> list[dict[str, object]]:
+    sql = (
+        "SELECT n.id, n.session_id, n.text, n.uuid FROM notes n JOIN sessions s ON s.id = n.session_id "
+        "WHERE n.author <> 'chief' AND s.device_id = ? ORDER BY n.uuid"
+    )
+    return [{"id": r[0], "session_id": r[1], "text": r[2], "uuid": r[3]} for r in store.execute(sql, (device,))]
+
+
+def test_a_box_s_own_note_edited_or_deleted_on_the_chain_is_edited_or_deleted_on_the_box(chain: Chain) -> None:
+    first, second = chain.on_server(lambda s: own_notes(s, SOUTH))  # Ana's and Carla's, written at south
+
+    def change(store: Store) -> None:
+        edit_note(store, int(first["session_id"]), int(first["id"]), "hips back, and knees out")  # type: ignore[call-overload]
+        delete_note(store, int(second["session_id"]), int(second["id"]))  # type: ignore[call-overload]
+
+    chain.on_server(change)
+    said = chain.sync(chain.south)
+    assert "(1 edited, 1 deleted there)" in said and "uploaded" not in said
+    at_south = chain.on_box(chain.south, lambda s: own_notes(s, SOUTH))
+    assert [(n["uuid"], n["text"]) for n in at_south] == [(first["uuid"], "hips back, and knees out")]
+    # and it stays so: the next change of that session uploads the edited note, not the old text
+    chain.on_box(chain.south, lambda s: s.add_note(int(at_south[0]["session_id"]), "tess", "trainer", "later"))  # type: ignore[call-overload]
+    assert "uploaded 1 sessions" in chain.sync(chain.south)
+    assert [n["text"] for n in chain.on_server(lambda s: own_notes(s, SOUTH))].count("hips back, and knees out") == 1
+    assert second["uuid"] not in [n["uuid"] for n in chain.on_server(lambda s: own_notes(s, SOUTH))]
+
+
+def test_a_box_s_edit_waiting_to_go_up_wins_over_the_chain_s_edit_of_the_same_note(chain: Chain) -> None:
+    first = chain.on_server(lambda s: own_notes(s, SOUTH))[0]
+    chain.on_server(lambda s: edit_note(s, int(first["session_id"]), int(first["id"]), "the chain's words"))  # type: ignore[call-overload]
+    mine = chain.on_box(chain.south, lambda s: next(n for n in own_notes(s, SOUTH) if n["uuid"] == first["uuid"]))
+    chain.on_box(chain.south, lambda s: edit_note(s, int(mine["session_id"]), int(mine["id"]), "the box's words"))  # type: ignore[call-overload]
+    chain.sync(chain.south)
+    for texts in (
+        chain.on_server(lambda s: own_notes(s, SOUTH)),
+        chain.on_box(chain.south, lambda s: own_notes(s, SOUTH)),
+    ):
+        assert [n["text"] for n in texts if n["uuid"] == first["uuid"]] == ["the box's words"]

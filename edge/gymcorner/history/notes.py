@@ -13,7 +13,9 @@ as a copy marked `from_chain`: every note the server has on the box's sessions t
 lacks (by uuid) and has not deleted since its last sync. Each sync mirrors them: edited on
 the chain, edited here; deleted there, deleted here. The box never uploads them back, and
 does not edit them (the chain's dashboard does); deleting one on the box deletes it on the
-chain too, as a box's own note would be.
+chain too, as a box's own note would be. A box's own note edited or deleted on the chain's
+dashboard is edited or deleted on the box the same way, once its session has nothing
+waiting to go up (an edit made on the box goes up first, and wins).
 """
 
 from __future__ import annotations
@@ -99,25 +101,31 @@ _NOTE_COLUMNS = ("uuid", "author", "author_role", "text", "written_at", "edited_
 
 def pull_chain_notes(local: Store, remote: Store) -> ChainNotes:
     """The notes the server has on this box's sessions and the box does not, copied down as
-    chain notes; the box's chain notes edited or deleted as they were on the server."""
+    chain notes; the box's notes edited or deleted as they were on the server: its chain
+    notes always, its own once their session is in step with the server (nothing of it
+    waits to go up, so a difference was made on the chain)."""
     done = ChainNotes()
     devices = [str(r[0]) for r in local.execute("SELECT DISTINCT device_id FROM sessions").fetchall()]
     if not devices:
         return done
     cols = ", ".join(f"n.{c}" for c in _NOTE_COLUMNS)
     marks = ", ".join("?" for _ in devices)
+    on_server = {
+        (str(r[0]), str(r[1]))
+        for r in remote.execute(f"SELECT device_id, uuid FROM sessions WHERE device_id IN ({marks})", devices)
+    }
     theirs = {
-        (str(r[0]), str(r[1]), str(r[2])): r[2:]
+        (str(r[0]), str(r[1]), str(r[2])): tuple(r[2:])
         for r in remote.execute(
             f"SELECT s.device_id, s.uuid, {cols} FROM notes n JOIN sessions s ON s.id = n.session_id "
             f"WHERE s.device_id IN ({marks})",
             devices,
         ).fetchall()
     }
-    mine: dict[tuple[str, str, str], tuple[Any, ...]] = {
-        (str(r[0]), str(r[1]), str(r[2])): r[2:]
+    mine = {
+        (str(r[0]), str(r[1]), str(r[2])): _Local(tuple(r[2:8]), bool(r[8]), int(r[9]), r[10] == r[11])
         for r in local.execute(
-            f"SELECT s.device_id, s.uuid, {cols}, n.from_chain, n.id, s.id FROM notes n "
+            f"SELECT s.device_id, s.uuid, {cols}, n.from_chain, n.id, s.rev, s.synced_rev FROM notes n "
             "JOIN sessions s ON s.id = n.session_id"
         ).fetchall()
     }
@@ -136,11 +144,21 @@ def pull_chain_notes(local: Store, remote: Store) -> ChainNotes:
                     (session_id, *row),
                 )
                 done.added += 1
-            elif ours[len(_NOTE_COLUMNS)] and tuple(ours[: len(_NOTE_COLUMNS)]) != tuple(row):
-                local.execute("UPDATE notes SET text = ?, edited_at = ? WHERE id = ?", (row[3], row[5], ours[-2]))
+            elif (ours.from_chain or ours.in_step) and ours.row != row:
+                local.execute("UPDATE notes SET text = ?, edited_at = ? WHERE id = ?", (row[3], row[5], ours.id))
                 done.edited += 1
         for key, ours in mine.items():
-            if ours[len(_NOTE_COLUMNS)] and key not in theirs:
-                local.execute("DELETE FROM notes WHERE id = ?", (ours[-2],))
+            if key[:2] in on_server and key not in theirs and (ours.from_chain or ours.in_step):
+                local.execute("DELETE FROM notes WHERE id = ?", (ours.id,))
                 done.deleted += 1
     return done
+
+
+@dataclass(frozen=True)
+class _Local:
+    """A note on the box, as `pull_chain_notes` compares it."""
+
+    row: tuple[Any, ...]  # _NOTE_COLUMNS
+    from_chain: bool
+    id: int
+    in_step: bool  # its session has nothing waiting to go up
