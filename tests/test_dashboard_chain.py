@@ -32,6 +32,7 @@ from test_dashboard import PASSWORD, Clock, alert, count_member_reads, csrf_of, 
 from test_history_members import sessions_for
 from test_history_postgres import run_cli
 
+from gymcorner import __version__
 from gymcorner.config.dashboard import DashboardConfig
 from gymcorner.dashboard.app import SESSION_COOKIE, build_app
 from gymcorner.errors import HistoryError
@@ -419,13 +420,31 @@ def test_a_member_renamed_or_deleted_on_the_chain_s_dashboard_is_so_on_each_box_
         store.close()
 
 
+def test_a_box_that_synced_without_a_session_is_listed_with_its_last_sync(
+    dashboard: TestClient, chain: Chain, tmp_path: Path
+) -> None:
+    from gymcorner.history.sync import upload
+
+    store, remote = open_sqlite(tmp_path / "east.sqlite3"), open_postgres(chain.url)
+    try:  # the daemon's uploader names its own device id: a box set up today, nothing recorded yet
+        upload(store, remote, device_id="gym-east-1")
+    finally:
+        store.close()
+        remote.close()
+    log_in(dashboard, name="tess")
+    rows = rows_of(dashboard.get("/boxes").text, "boxes-list")
+    east = [r for r in rows if r[0] == "gym-east-1"]
+    assert len(east) == 1 and east[0][1:3] == ["0", "–"] and east[0][3].endswith(f"(version {__version__})")
+
+
 def test_the_boxes_page_lists_every_box_with_its_sessions_for_staff_only(dashboard: TestClient, chain: Chain) -> None:
     log_in(dashboard, name="tess")
     page = dashboard.get("/boxes")
     assert page.status_code == 200
     rows = rows_of(page.text, "boxes-list")
     no_watch = "not watched: this dashboard has no chain broker ([dashboard.chain_mqtt] enabled = false)"
-    assert [(r[0], r[1], r[3]) for r in rows] == [(NORTH, "3", no_watch), (SOUTH, "2", no_watch)]
+    assert [(r[0], r[1], r[4]) for r in rows] == [(NORTH, "3", no_watch), (SOUTH, "2", no_watch)]
+    assert all(r[3].endswith(f"(version {__version__})") for r in rows)  # each box's last sync, as the server saw it
     assert f'href="/sessions?box={SOUTH}"' in page.text  # its sessions, one click away
     store = open_postgres(chain.url)
     try:

@@ -179,14 +179,14 @@ def test_delete_removes_every_row_of_the_member_from_every_table(tmp_path: Path)
     store = open_sqlite(db)
     tables = every_table(store)
     store.close()
-    assert set(tables) == {*TABLES, "dashboard_users", "deletions", "member_changes", "chain_cursor"}
+    assert set(tables) == {*TABLES, "dashboard_users", "deletions", "member_changes", "chain_cursor", "box_syncs"}
     for table in tables:
         for row in conn.execute(f"SELECT * FROM {table}"):
             assert not any(isinstance(v, str) and ("Ana" in v or v == "ana" or "AA:00" in v) for v in row), (table, row)
     counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
     assert counts == {"members": 1, "straps": 1, "sessions": 2, "sets": 2, "reps": 4, "events": 4, "notes": 1,
                       "hr_samples": 4, "landmarks": 4, "dashboard_users": 0, "deletions": 0,
-                      "member_changes": 0, "chain_cursor": 0}  # fmt: skip  # Ben's and the guest's replays only
+                      "member_changes": 0, "chain_cursor": 0, "box_syncs": 0}  # fmt: skip  # Ben's and the guest's replays only
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 

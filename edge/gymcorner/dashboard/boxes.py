@@ -18,10 +18,11 @@ from starlette.routing import Route
 
 from gymcorner.dashboard.html import e, table, when
 from gymcorner.dashboard.security import Login
-from gymcorner.history.browse import box_summaries, boxes, recent_sessions
+from gymcorner.history.browse import box_summaries, box_syncs, boxes, recent_sessions
 
 if TYPE_CHECKING:
     from gymcorner.dashboard.app import Dashboard
+    from gymcorner.history.store import Store
 
 STAFF = ("admin", "trainer")
 PAGE_SESSIONS = 100  # sessions a page of /sessions lists
@@ -99,26 +100,37 @@ async def sessions_list(request: Request, dash: Dashboard, login: Login, form: d
     return dash.page("Sessions" + (f" at {box}" if box else ""), body, login)
 
 
+NEVER_SYNCED = "no sync recorded"  # a box's own file, or a box that synced before migration 14
 NO_WATCH = "not watched: this dashboard has no chain broker ([dashboard.chain_mqtt] enabled = false)"
 
 
 async def boxes_page(request: Request, dash: Dashboard, login: Login, form: dict[str, str]) -> Response:
-    """Every box that recorded a session: how many, the newest, and (on a chain's dashboard
-    with its broker) whether it is up, as `box_status.BoxWatch` last heard."""
-    found = await dash.db(box_summaries)
+    """Every box that recorded a session or synced: how many sessions, the newest, when it
+    last synced (a chain's server records each sync: `box_syncs`) and (on a chain's
+    dashboard with its broker) whether it is up, as `box_status.BoxWatch` last heard."""
+
+    def read(store: Store) -> tuple[list[tuple[str, int, float]], dict[str, tuple[float, str]]]:
+        return box_summaries(store), box_syncs(store)
+
+    found, syncs = await dash.db(read)
+    sessions_of = {box: (count, newest) for box, count, newest in found}
     cells = []
-    for box, count, newest in found:
+    for box in sorted(set(sessions_of) | set(syncs)):
+        count, newest = sessions_of.get(box, (0, None))
         if dash.boxes is not None:
             status = dash.boxes.of(box)
             state = f'<span class="box-{e(status.state)}">{e(status.line)}</span>'
         else:
             state = e(NO_WATCH if not dash.history.on_box else "this box")
-        sessions = f'<a href="{e(box_link("/sessions", box))}">{count}</a>'
-        cells.append((f'<span class="box">{e(box)}</span>', sessions, e(when(newest)), state))
+        synced = syncs.get(box)
+        last_sync = e(f"{when(synced[0])} (version {synced[1]})") if synced else e(NEVER_SYNCED)
+        sessions = f'<a href="{e(box_link("/sessions", box))}">{count}</a>' if count else "0"
+        newest_cell = e(when(newest))
+        cells.append((f'<span class="box">{e(box)}</span>', sessions, newest_cell, last_sync, state))
     body = (
-        table(("box", "sessions", "newest session", "status"), cells, "boxes-list")
+        table(("box", "sessions", "newest session", "last sync", "status"), cells, "boxes-list")
         if cells
-        else "<p>No box has recorded a session here yet.</p>"
+        else "<p>No box has recorded a session or synced here yet.</p>"
     )
     return dash.page("Boxes", body, login)
 

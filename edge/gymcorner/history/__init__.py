@@ -62,7 +62,7 @@ def open_history_sink(config: Config) -> HistorySink:
         from gymcorner.history.postgres import redact
         from gymcorner.history.uploader import Uploader
 
-        sink.uploader = Uploader(path, cfg.upload_url, cfg.upload_every_s)
+        sink.uploader = Uploader(path, cfg.upload_url, cfg.upload_every_s, device_id=device_id)
         sink.uploader.start()
         _log.info("history: uploading to %s every %g s", redact(cfg.upload_url), cfg.upload_every_s)
     return sink

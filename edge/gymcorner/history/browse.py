@@ -27,6 +27,12 @@ def box_summaries(store: Store) -> list[tuple[str, int, float]]:
     return [(str(r[0]), int(r[1]), float(r[2])) for r in rows]
 
 
+def box_syncs(store: Store) -> dict[str, tuple[float, str]]:
+    """Device id -> (when it last synced, its version), as the chain's server recorded them."""
+    rows = store.execute("SELECT device_id, synced_at, version FROM box_syncs").fetchall()
+    return {str(r[0]): (float(r[1]), str(r[2])) for r in rows}
+
+
 def member_boxes(store: Store) -> dict[int, list[str]]:
     """The boxes each member trained at (members with no session are absent)."""
     rows = store.execute(

@@ -266,6 +266,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         "which of a box's notes are copies of notes written on its chain's dashboard (notes.py: chain notes)",
         ("ALTER TABLE notes ADD COLUMN from_chain INTEGER NOT NULL DEFAULT 0",),
     ),
+    Migration(
+        14,
+        "when each box last synced with a chain's server, and its software version (sync.py; the chain's /boxes page)",
+        (
+            """CREATE TABLE box_syncs (
+                device_id TEXT PRIMARY KEY,
+                synced_at {real} NOT NULL,
+                version TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].number

@@ -14,7 +14,8 @@ of the members both sides have are compared, the newer edit copied to the other 
 each sync before the sessions go up (profiles.py).
 
 Last, the notes written on the chain's dashboard about the box's sessions come down
-(notes.py: chain notes).
+(notes.py: chain notes), and the server records when the box synced (`box_syncs`: its
+device id, the time by the box's clock, its version) for the chain's /boxes page.
 
 What the box deleted goes first: its tombstones are applied on the server before any
 session goes up (deletions.py), so a member deleted and added again under the same name
@@ -70,6 +71,17 @@ class SyncReport:
     notes: ChainNotes = field(default_factory=ChainNotes)  # notes written on the chain, taken down
     seconds: float = 0.0
 
+    def happened(self) -> bool:
+        """Whether this sync changed anything on either side."""
+        return bool(
+            self.sessions
+            or self.deleted.happened()
+            or self.renamed_up
+            or self.pulled.happened()
+            or self.profiles.happened()
+            or self.notes.happened()
+        )
+
     def line(self, where: str) -> str:
         said = []
         if self.deleted.happened():
@@ -91,9 +103,10 @@ class SyncReport:
         return "; ".join(said) + f" in {self.seconds:.2f} s"
 
 
-def upload(local: Store, remote: Store) -> SyncReport:
+def upload(local: Store, remote: Store, device_id: str | None = None) -> SyncReport:
     """The box's tombstones applied, then every session of `local` due for upload, each in
-    its own remote transaction."""
+    its own remote transaction. Last, the sync is recorded on the server (`box_syncs`) for
+    `device_id` (the daemon's own), else for every device id of the box's sessions."""
     report = SyncReport()
     start = time.perf_counter()
     report.deleted = apply_deletions(local, remote)  # with the box's renames made before each
@@ -124,8 +137,22 @@ def upload(local: Store, remote: Store) -> SyncReport:
         report.deleted.add(deleted_meanwhile(local, remote, session, (remote_id, remote_member), notes))
         report.sessions += 1
     report.notes = pull_chain_notes(local, remote)  # last: the notes of the sessions just sent too
+    _record_sync(local, remote, device_id)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _record_sync(local: Store, remote: Store, device_id: str | None) -> None:
+    from gymcorner import __version__
+
+    if device_id:
+        devices = [device_id]
+    else:
+        devices = [str(r[0]) for r in local.execute("SELECT DISTINCT device_id FROM sessions").fetchall()]
+    with remote.transaction():
+        for device in devices:
+            row = {"device_id": device, "synced_at": time.time(), "version": __version__}
+            remote.upsert("box_syncs", row, ("device_id",))
 
 
 def _current(local: Store, session_id: int) -> dict[str, Any] | None:

@@ -23,8 +23,11 @@ _log = logging.getLogger(__name__)
 
 
 class Uploader:
-    def __init__(self, path: Path, url: str, every_s: float, connect_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, path: Path, url: str, every_s: float, connect_timeout_s: float = 10.0, device_id: str | None = None
+    ) -> None:
         self.path = path
+        self.device_id = device_id
         self.url = url
         self.every_s = every_s
         self.connect_timeout_s = connect_timeout_s
@@ -58,7 +61,7 @@ class Uploader:
             try:
                 remote = open_postgres(self.url, self.connect_timeout_s)
                 try:
-                    report = upload(local, remote)
+                    report = upload(local, remote, self.device_id)
                 finally:
                     remote.close()
             finally:
@@ -77,5 +80,5 @@ class Uploader:
             recovered, self._last_error = self._last_error is not None, None
         if recovered:
             _log.info("history upload to %s works again", redact(self.url))
-        if report.sessions or report.deleted.happened():
+        if report.happened():
             _log.info("history: %s", report.line(redact(self.url)))
