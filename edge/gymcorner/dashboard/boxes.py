@@ -125,8 +125,7 @@ async def boxes_page(request: Request, dash: Dashboard, login: Login, form: dict
         synced = syncs.get(box)
         last_sync = e(f"{when(synced[0])} (version {synced[1]})") if synced else e(NEVER_SYNCED)
         sessions = f'<a href="{e(box_link("/sessions", box))}">{count}</a>' if count else "0"
-        newest_cell = e(when(newest))
-        cells.append((f'<span class="box">{e(box)}</span>', sessions, newest_cell, last_sync, state))
+        cells.append((f'<span class="box">{e(box)}</span>', sessions, e(when(newest)), last_sync, state))
     body = (
         table(("box", "sessions", "newest session", "last sync", "status"), cells, "boxes-list")
         if cells

@@ -8,9 +8,10 @@ for. Plain SQL of both dialects, read-only.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gymcorner.history.store import Store
+if TYPE_CHECKING:  # annotations only: the sync's modules that store.py imports read boxes too
+    from gymcorner.history.store import Store
 
 
 def boxes(store: Store) -> list[tuple[str, int]]:

@@ -38,8 +38,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gymcorner.history.browse import boxes
 from gymcorner.history.member_changes import erase_on_server, push_renames, record_erasure
 from gymcorner.history.members import name_key
+from gymcorner.history.profiles import shares_members
 
 if TYPE_CHECKING:  # store.py calls delete_member: the class is only named here
     from gymcorner.history.store import Store
@@ -75,8 +77,6 @@ class Applied:
 def records_deletions(store: Store) -> bool:
     """Whether a deletion in `store` must reach a server: a box's file that has uploaded, or
     exchanged members with a server (profiles.py)."""
-    from gymcorner.history.profiles import shares_members
-
     if store.dialect != "sqlite":
         return False
     uploaded = store.execute("SELECT 1 FROM sessions WHERE synced_rev >= 0 LIMIT 1").fetchone() is not None
@@ -111,8 +111,8 @@ def delete_member(store: Store, member_id: int) -> int:
             sessions = store.execute(theirs, (member_id,)).fetchall()
             for device_id, uuid in sessions:
                 _record(store, "session", device_id, now, session=uuid, member=key)
-            devices = store.execute("SELECT DISTINCT device_id FROM sessions ORDER BY device_id").fetchall()
-            for (device_id,) in devices or [("",)]:  # no session here: the erasure alone (no device's)
+            devices = [box for box, _ in boxes(store)]
+            for device_id in devices or [""]:  # no session here: the erasure alone (no device's)
                 _record(store, "member", device_id, now, member=key)
             recorded = len(sessions) + max(len(devices), 1)
         store.execute("DELETE FROM members WHERE id = ?", (member_id,))

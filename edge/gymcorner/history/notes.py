@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.browse import boxes
 
 if TYPE_CHECKING:  # store.py uses note_text: the class is only named here
     from gymcorner.history.store import Store
@@ -105,7 +106,7 @@ def pull_chain_notes(local: Store, remote: Store) -> ChainNotes:
     notes always, its own once their session is in step with the server (nothing of it
     waits to go up, so a difference was made on the chain)."""
     done = ChainNotes()
-    devices = [str(r[0]) for r in local.execute("SELECT DISTINCT device_id FROM sessions").fetchall()]
+    devices = [box for box, _ in boxes(local)]
     if not devices:
         return done
     cols = ", ".join(f"n.{c}" for c in _NOTE_COLUMNS)
@@ -122,8 +123,11 @@ def pull_chain_notes(local: Store, remote: Store) -> ChainNotes:
             devices,
         ).fetchall()
     }
+    n = len(_NOTE_COLUMNS)
     mine = {
-        (str(r[0]), str(r[1]), str(r[2])): _Local(tuple(r[2:8]), bool(r[8]), int(r[9]), r[10] == r[11])
+        (str(r[0]), str(r[1]), str(r[2])): _Local(
+            tuple(r[2 : 2 + n]), bool(r[2 + n]), int(r[3 + n]), r[4 + n] == r[5 + n]
+        )
         for r in local.execute(
             f"SELECT s.device_id, s.uuid, {cols}, n.from_chain, n.id, s.rev, s.synced_rev FROM notes n "
             "JOIN sessions s ON s.id = n.session_id"

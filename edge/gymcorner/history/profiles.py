@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from gymcorner.history.store import Store
 
 _COLUMNS = ("name_key", "profile_at", *MEMBER_FIELDS)
-_MEMBER_COLUMNS = ("display_name", "name_key", "created_at", "profile_at", *MEMBER_FIELDS)
+MEMBER_COLUMNS = ("display_name", "name_key", "created_at", "profile_at", *MEMBER_FIELDS)  # a whole row
 _CHUNK = 500  # names per query to the server
 SHARED = "members_shared"  # the box's chain_cursor row once it has exchanged members with a server
 
@@ -87,32 +87,33 @@ def sync_members(local: Store, remote: Store) -> ProfileSync:
     done.added_up = _add(local, remote, sorted(mine - theirs))
     done.added_down = _add(remote, local, sorted(theirs - mine))
     with local.transaction():
-        local.execute("INSERT INTO chain_cursor (name, value) VALUES (?, 1) ON CONFLICT (name) DO NOTHING", (SHARED,))
-    profiles = sync_profiles(local, remote)
-    done.up, done.down = profiles.up, profiles.down
-    return done
+        local.upsert("chain_cursor", {"name": SHARED, "value": 1}, ("name",))
+    return sync_profiles(local, remote, done)
+
+
+def insert_member(target: Store, row: tuple[Any, ...]) -> bool:
+    """Inside the caller's transaction: a member's row (`MEMBER_COLUMNS`) added to `target`,
+    unless a member of that name key is there already (who is kept); True when added."""
+    cols, marks = ", ".join(MEMBER_COLUMNS), ", ".join("?" for _ in MEMBER_COLUMNS)
+    cur = target.execute(f"INSERT INTO members ({cols}) VALUES ({marks}) ON CONFLICT (name_key) DO NOTHING", row)
+    return int(cur.rowcount or 0) > 0
 
 
 def _add(source: Store, target: Store, keys: list[str]) -> int:
     """The members of `keys` in `source` added to `target` (one made there meanwhile under the
     same name is kept); returns how many were added."""
     added = 0
-    cols, marks = ", ".join(_MEMBER_COLUMNS), ", ".join("?" for _ in _MEMBER_COLUMNS)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
-        sql = f"SELECT {cols} FROM members WHERE name_key IN ({', '.join('?' for _ in chunk)})"
+        sql = f"SELECT {', '.join(MEMBER_COLUMNS)} FROM members WHERE name_key IN ({', '.join('?' for _ in chunk)})"
         rows = source.execute(sql, chunk).fetchall()
         with target.transaction():
-            for row in rows:
-                cur = target.execute(
-                    f"INSERT INTO members ({cols}) VALUES ({marks}) ON CONFLICT (name_key) DO NOTHING", tuple(row)
-                )
-                added += int(cur.rowcount or 0) > 0
+            added += sum(insert_member(target, tuple(row)) for row in rows)
     return added
 
 
-def sync_profiles(local: Store, remote: Store) -> ProfileSync:
-    done = ProfileSync()
+def sync_profiles(local: Store, remote: Store, done: ProfileSync | None = None) -> ProfileSync:
+    done = done or ProfileSync()
     mine = {str(row[0]): tuple(row) for row in local.execute(f"SELECT {', '.join(_COLUMNS)} FROM members")}
     keys = sorted(mine)
     for start in range(0, len(keys), _CHUNK):

@@ -31,10 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gymcorner.errors import HistoryError, Reason
+from gymcorner.history.browse import boxes
 from gymcorner.history.deletions import Applied, apply_deletions, deleted_meanwhile
 from gymcorner.history.member_changes import Pulled, pull_changes, push_renames
+from gymcorner.history.members import name_key
 from gymcorner.history.notes import ChainNotes, pull_chain_notes
-from gymcorner.history.profiles import ProfileSync, sync_members
+from gymcorner.history.profiles import MEMBER_COLUMNS, ProfileSync, insert_member, sync_members
 from gymcorner.history.store import Store
 
 _SESSION_COLUMNS = (
@@ -145,10 +147,7 @@ def upload(local: Store, remote: Store, device_id: str | None = None) -> SyncRep
 def _record_sync(local: Store, remote: Store, device_id: str | None) -> None:
     from gymcorner import __version__
 
-    if device_id:
-        devices = [device_id]
-    else:
-        devices = [str(r[0]) for r in local.execute("SELECT DISTINCT device_id FROM sessions").fetchall()]
+    devices = [device_id] if device_id else [box for box, _ in boxes(local)]
     with remote.transaction():
         for device in devices:
             row = {"device_id": device, "synced_at": time.time(), "version": __version__}
@@ -165,18 +164,12 @@ def _current(local: Store, session_id: int) -> dict[str, Any] | None:
 
 
 def _ensure_member(remote: Store, member: dict[str, Any]) -> int:
-    from gymcorner.history.store import MEMBER_FIELDS, name_key
-
+    """The server's id of the box's member (added there if a sync's exchange missed them:
+    made on the box while it ran)."""
     key = name_key(member["display_name"])
+    values = {**member, "name_key": key}
     with remote.transaction():
-        cols = ["display_name", "name_key", "created_at", "profile_at", *MEMBER_FIELDS]
-        values = [member["display_name"], key, member["created_at"], member["profile_at"]]
-        values += [member.get(f) for f in MEMBER_FIELDS]
-        remote.execute(
-            f"INSERT INTO members ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
-            "ON CONFLICT (name_key) DO NOTHING",
-            values,
-        )
+        insert_member(remote, tuple(values[c] for c in MEMBER_COLUMNS))
         row = remote.execute("SELECT id FROM members WHERE name_key = ?", (key,)).fetchone()
     return int(row[0])
 
