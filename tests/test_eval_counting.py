@@ -155,3 +155,30 @@ def test_confident_manifest_clips_total_error() -> None:
         phantom += counter.count if int(row["reps"]) == 0 else 0
     assert total <= CLIPS_TOTAL_ERROR_BOUND
     assert phantom <= CLIPS_PHANTOM_BOUND
+
+
+def test_signal_bound_tool_counts_what_eval_counting_counts(tmp_path: Path) -> None:
+    """tools/count_signal_bound.py: its live count is eval-counting's, and the bound (closest
+    candidate per video) is never worse than any single candidate."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import count_signal_bound
+
+    videos = [
+        ("squat", "squat1", 4, benchmark_array("squat", 4, 2.0, absent=10)),
+        ("front_raise", "raise2", 2, benchmark_array("front_raise", 6, 2.0)),
+        ("front_raise", "broken", 3, np.zeros((0,), np.float32)),
+    ]
+    poses, csv_path = write_dataset(tmp_path, videos)
+    out = tmp_path / "bound.json"
+    assert count_signal_bound.main([str(poses), str(csv_path), "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    expected = run_eval_counting(poses, csv_path, 30.0, quiet=True)
+    assert [v["live"] for v in result["videos"]] == [v["predicted"] for v in expected["videos"][:2]] == [4, 6]
+    scores = result["scores"]
+    assert scores["live"]["mae"] == pytest.approx(expected["summary"]["mae"], abs=1e-3)
+    bound = scores["closest candidate (bound)"]["mae"]
+    assert all(bound <= s["mae"] for name, s in scores.items())
+    # every rep counted is a cycle of some candidate
+    assert all(sum(v["candidates"].values()) >= v["live"] for v in result["videos"])
