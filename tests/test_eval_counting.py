@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,9 @@ from test_any_reps import EXERCISES, movement
 from gymcorner.cli import main as cli_main
 from gymcorner.commands.eval_counting import PoseFileError, load_poses, run_eval_counting
 from gymcorner.errors import ConfigError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import count_signal_bound
 
 COUNTIX = SHARED_DATA / "countix_fitness"
 # Measured with the default parameters (chosen on training material, docs/reps-and-form.md):
@@ -160,11 +164,6 @@ def test_confident_manifest_clips_total_error() -> None:
 def test_signal_bound_tool_counts_what_eval_counting_counts(tmp_path: Path) -> None:
     """tools/count_signal_bound.py: its live count is eval-counting's, and the bound (closest
     candidate per video) is never worse than any single candidate."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    import count_signal_bound
-
     videos = [
         ("squat", "squat1", 4, benchmark_array("squat", 4, 2.0, absent=10)),
         ("front_raise", "raise2", 2, benchmark_array("front_raise", 6, 2.0)),

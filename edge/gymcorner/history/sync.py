@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from gymcorner import __version__
 from gymcorner.errors import HistoryError, Reason
 from gymcorner.history.browse import boxes
 from gymcorner.history.deletions import Applied, apply_deletions, deleted_meanwhile
@@ -145,13 +146,11 @@ def upload(local: Store, remote: Store, device_id: str | None = None) -> SyncRep
 
 
 def _record_sync(local: Store, remote: Store, device_id: str | None) -> None:
-    from gymcorner import __version__
-
     devices = [device_id] if device_id else [box for box, _ in boxes(local)]
+    now = time.time()
     with remote.transaction():
         for device in devices:
-            row = {"device_id": device, "synced_at": time.time(), "version": __version__}
-            remote.upsert("box_syncs", row, ("device_id",))
+            remote.upsert("box_syncs", {"device_id": device, "synced_at": now, "version": __version__}, ("device_id",))
 
 
 def _current(local: Store, session_id: int) -> dict[str, Any] | None:
