@@ -89,21 +89,19 @@ def _peer_variant(config: Config, video: str, max_frames: int | None) -> dict[st
 
 
 def _floor_variant(config: Config, video: str, max_frames: int | None) -> dict[str, Any]:
-    """The landmark network's own invoke time on LiteRT, nothing around it."""
+    """The landmark network's own invoke time on LiteRT, nothing around it: the network as the
+    backend runs it (without the segmentation head it does not read)."""
+    from gymcorner.vision.blazepose.landmarks import LandmarkNetwork
     from gymcorner.vision.blazepose.runtime import pose_model_paths
-    from gymcorner.vision.face import open_interpreter
 
     _detector, path = pose_model_paths(config.models.dir)
-    interpreter = open_interpreter(path, config.pose.num_threads)
-    detail = interpreter.get_input_details()[0]
-    data = np.random.default_rng(0).random(tuple(detail["shape"]), dtype=np.float32)
+    network = LandmarkNetwork(path, config.pose.num_threads).network
+    data = np.random.default_rng(0).random(network.input_shape, dtype=np.float32)
     times = []
     for i in range(FLOOR_INVOKES + 10):
-        interpreter.set_tensor(detail["index"], data)
-        t0 = time.perf_counter()
-        interpreter.invoke()
+        network.run(data, ())
         if i >= 10:  # the first invokes pay for XNNPACK's set-up
-            times.append((time.perf_counter() - t0) * 1000.0)
+            times.append(network.last_invoke_ms)
     return {
         "invoke_ms": percentiles(times),
         "threads": config.pose.num_threads,

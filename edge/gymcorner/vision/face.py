@@ -27,8 +27,10 @@ INPUT_SIZE = 128
 _STRIDES = (8, 16, 16, 16)
 
 
-def open_interpreter(path: Path, num_threads: int = 1) -> Any:
-    """A TFLite interpreter: LiteRT (`ai-edge-litert`) first, `tflite_runtime` as the fallback."""
+def open_interpreter(path: Path, num_threads: int = 1, content: bytes | None = None) -> Any:
+    """A TFLite interpreter: LiteRT (`ai-edge-litert`) first, `tflite_runtime` as the fallback.
+
+    `content`: the model's bytes (derived from the file at `path`, which names it in errors)."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
@@ -37,7 +39,10 @@ def open_interpreter(path: Path, num_threads: int = 1) -> Any:
         except ImportError as err:
             raise ModelError("no TFLite runtime: pip install ai-edge-litert (or tflite-runtime)") from err
     try:
-        interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+        if content is None:
+            interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+        else:
+            interpreter = Interpreter(model_content=content, num_threads=num_threads)
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as err:
         raise ModelError(f"cannot load model {path}: {err}; delete it and run `gymcorner models fetch`") from err

@@ -66,17 +66,18 @@ def refine_with_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
     return out
 
 
+# What the landmark network's outputs are read for: landmarks (x, y, z, visibility, presence),
+# the pose flag, the heatmap that refines x and y, the world landmarks. Its fifth output, a
+# segmentation mask, is not read and so not computed.
+READ_OUTPUTS = ((1, NUM_POINTS * 5), (1, 1), (1, HEATMAP_SIZE, HEATMAP_SIZE, NUM_POINTS), (1, NUM_POINTS * 3))
+
+
 class LandmarkNetwork:
     """Runs `pose_landmark_full.tflite` on one ROI of a frame."""
 
     def __init__(self, path: Path, num_threads: int) -> None:
-        self.network = Network(path, num_threads)
-        self._outputs = (
-            self.network.output_index((1, NUM_POINTS * 5), path),
-            self.network.output_index((1, 1), path),
-            self.network.output_index((1, HEATMAP_SIZE, HEATMAP_SIZE, NUM_POINTS), path),
-            self.network.output_index((1, NUM_POINTS * 3), path),
-        )
+        self.network = Network(path, num_threads, read=READ_OUTPUTS)  # no segmentation mask
+        self._outputs = tuple(self.network.output_index(shape, path) for shape in READ_OUTPUTS)
 
     def run(self, image: np.ndarray, roi: Roi, max_side_px: int | None = None) -> RoiLandmarks:
         height, width = image.shape[:2]

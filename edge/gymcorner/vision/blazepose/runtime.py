@@ -3,6 +3,7 @@
 The interpreter comes from `vision.face.open_interpreter` (LiteRT, else `tflite_runtime`,
 else a ModelError saying what to install), shared with the face and emotion models.
 XNNPACK is LiteRT's default CPU delegate for float models; it runs on `num_threads`.
+A network told which outputs it reads computes only those (`prune.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from gymcorner.errors import ModelError
+from gymcorner.vision.blazepose.prune import pruned_model
 from gymcorner.vision.face import open_interpreter
 from gymcorner.vision.models import default_models_dir, model_path
 
@@ -33,10 +35,12 @@ class Network:
     """One TFLite model with a single float input; outputs are looked up by shape, not by index.
 
     Output order is not part of a model's contract (converters reorder them), shapes are.
+    `read`: the output shapes the caller reads; the others are not computed (`prune.py`).
     """
 
-    def __init__(self, path: Path, num_threads: int) -> None:
-        self._interpreter = open_interpreter(path, num_threads)
+    def __init__(self, path: Path, num_threads: int, read: tuple[tuple[int, ...], ...] | None = None) -> None:
+        content = pruned_model(path, read) if read else None
+        self._interpreter = open_interpreter(path, num_threads, content)
         (inp,) = self._interpreter.get_input_details()
         self._input_index = int(inp["index"])
         self.input_shape = tuple(int(d) for d in inp["shape"])
