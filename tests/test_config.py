@@ -209,3 +209,13 @@ def test_every_field_says_what_it_is() -> None:
 
     walk(Config, "")
     assert missing == []
+
+
+@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 1), (3, 1), (4, 2), (8, 4), (64, 4)])
+def test_pose_threads_0_means_half_the_cores_this_process_may_use(
+    monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
+) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(cores)))
+    assert Config().pose.num_threads == 0
+    assert Config().pose.threads == threads
+    assert Config.model_validate({"pose": {"num_threads": 3}}).pose.threads == 3  # a number is taken as it is

@@ -95,7 +95,7 @@ def _floor_variant(config: Config, video: str, max_frames: int | None) -> dict[s
     from gymcorner.vision.blazepose.runtime import pose_model_paths
 
     _detector, path = pose_model_paths(config.models.dir)
-    network = LandmarkNetwork(path, config.pose.num_threads).network
+    network = LandmarkNetwork(path, config.pose.threads).network
     data = np.random.default_rng(0).random(network.input_shape, dtype=np.float32)
     times = []
     for i in range(FLOOR_INVOKES + 10):
@@ -104,7 +104,7 @@ def _floor_variant(config: Config, video: str, max_frames: int | None) -> dict[s
             times.append(network.last_invoke_ms)
     return {
         "invoke_ms": percentiles(times),
-        "threads": config.pose.num_threads,
+        "threads": config.pose.threads,
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
@@ -183,7 +183,7 @@ def run_compare(
     variants = {name: _median_run(results) for name, results in runs.items()}
     result: dict[str, Any] = {
         "clip": Path(video).name,
-        "threads": config.pose.num_threads,
+        "threads": config.pose.threads,
         "rounds": rounds,
         "variants": variants,
         "landmark_invoke_ms": floor.get("invoke_ms"),

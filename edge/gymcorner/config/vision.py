@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +32,15 @@ class SourceConfig(Section):
     reconnect_delay_s: float = Field(2.0, gt=0, le=60, description="Wait before reopening a lost live source.")
 
 
+def auto_threads() -> int:
+    """Half the CPU cores this process may run on (its affinity, so a cpuset or taskset counts), 1 to 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores // 2))
+
+
 class PoseConfig(Section):
     backend: str = Field(
         "litert",
@@ -56,7 +66,12 @@ class PoseConfig(Section):
         "sampled at 2x and area-averaged instead, the frame is never resized).",
     )
     num_threads: int = Field(
-        2, ge=1, le=64, description="CPU threads of the LiteRT interpreters (litert backend; XNNPACK runs on them)."
+        0,
+        ge=0,
+        le=64,
+        description="CPU threads of the LiteRT interpreters (litert backend; XNNPACK runs on them). 0: half the "
+        "cores this process may use, 1 to 4 (a Pi's 4 cores: 2; on 2 cores the network takes one and decoding, the "
+        "coach and the dashboard share the other).",
     )
     landmark_workers: int = Field(
         1,
@@ -72,6 +87,11 @@ class PoseConfig(Section):
         description="Estimate the next frame's pose on a thread of its own while the frame loop coaches "
         "this one (frames keep their order; a camera frame is at most one frame older). Off: one frame at a time.",
     )
+
+    @property
+    def threads(self) -> int:
+        """`num_threads`, with 0 resolved for this machine."""
+        return self.num_threads or auto_threads()
 
     @field_validator("model_complexity", mode="before")
     @classmethod

@@ -63,8 +63,8 @@ class LiteRtPose:
                 Reason.CONFIG_INVALID,
             )
         detector_path, landmark_path = pose_model_paths(models_dir)
-        self._detector = PoseDetector(detector_path, config.num_threads)
-        self._networks = [LandmarkNetwork(landmark_path, config.num_threads) for _ in range(config.landmark_workers)]
+        self._detector = PoseDetector(detector_path, config.threads)
+        self._networks = [LandmarkNetwork(landmark_path, config.threads) for _ in range(config.landmark_workers)]
         self._detector_lock = threading.Lock()
         self._track = Track(lag=config.landmark_workers)
         self._stage = threading.local()  # each worker thread's last invoke times
