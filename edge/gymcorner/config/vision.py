@@ -78,9 +78,9 @@ class PoseConfig(Section):
         ge=1,
         le=4,
         description="litert: landmark networks that run side by side on consecutive frames (with `ahead`), "
-        "each on num_threads threads and ~45 MB. Frame n's crop then comes from the track of frame n - N, which "
-        "costs landmark accuracy in fast moves; 2 with num_threads = 1 is ~30 % more fps on 2 cores. "
-        "1: one network, frame after frame (docs/litert_parity.md has the figures).",
+        "each on num_threads threads and ~40 MB. Frame n's crop then comes from the track of frame n - N, which "
+        "costs landmark accuracy in fast moves and, since the network lost its mask head, no longer buys fps on "
+        "2 cores. 1: one network, frame after frame (docs/litert_parity.md has the figures).",
     )
     ahead: bool = Field(
         True,
