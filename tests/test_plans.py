@@ -70,6 +70,18 @@ def test_poor_form_regresses_and_names_the_fault_the_coach_watches() -> None:
     assert any("knee valgus" in r for r in squat.reasons)
 
 
+def test_poor_form_at_the_bottom_of_the_range_says_the_target_stays_instead_of_claiming_a_cut() -> None:
+    profile = Profile("ed", goal="strength", level="beginner")  # strength: 6-10 reps a set
+    faulty = SetDone(6, 6, good_reps=3, mean_quality=70.0, faults={"knee_valgus": 3})
+    squat = item(generate_plan(profile, [squats(faulty, ago=2)], TODAY))
+    assert squat.reps == 6
+    (form,) = [r for r in squat.reasons if r.startswith("form first")]
+    assert "the same 6 reps, the bottom of the range," in form and "fewer" not in form
+    one_above = SetDone(7, 7, good_reps=3, mean_quality=70.0, faults={"knee_valgus": 4})
+    squat = item(generate_plan(profile, [squats(one_above, ago=2)], TODAY))
+    assert squat.reps == 6 and any("1 fewer rep a set" in r for r in squat.reasons)
+
+
 def test_missed_reps_repeat_the_target() -> None:
     profile = Profile("di", goal="general_fitness", level="beginner")
     missed = SetDone(8, 14, good_reps=8, mean_quality=90.0)

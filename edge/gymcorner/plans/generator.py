@@ -285,11 +285,18 @@ def _plan_item(
         guidelines.append("acsm-gl")
     elif _poor(last):
         fault = _top_fault(last)
-        reps = max(low, reps - step)
+        shorter = max(low, reps - step)
+        cut, reps = reps - shorter, shorter
         watch = f"; the coach watches {fault.replace('_', ' ')}" if fault else ""
+        if not cut:  # already at the range's bottom: say so rather than claim a cut
+            change = f"the same {reps}{' s' if exercise == 'plank' else ' reps'}, the bottom of the range,"
+        elif exercise == "plank":
+            change = f"holds {cut} s shorter"
+        else:
+            change = f"{cut} fewer rep{'' if cut == 1 else 's'} a set"
         reasons.append(
             f"form first: {100 * _faulty_share(last):.0f} % of last session's reps had a fault, so "
-            f"{step} fewer reps a set until they are clean{watch}"
+            f"{change} until they are clean{watch}"
         )
         guidelines.append("form-first")
     elif _completed(last) < COMPLETED_SHARE:
