@@ -5,7 +5,10 @@ form, and opens the member's page after sessions were recorded for them by the r
 history sink (as the daemon records them, while the dashboard is running). The page must
 draw the SVG charts with one mark per session (two for tempo: down and up), and a note is
 written on a session; screenshots of the member, session and plan pages are saved under
-the test's tmp_path (their paths are printed). The same command with `--database` serves a
+the test's tmp_path (their paths are printed). Then the whole path on the real daemon: a
+member added in Chromium, their session started from their page, a clip coached by `gymcorner
+run` with a real Mosquitto, and the session's reps, charts and replay on the member's page.
+The same command with `--database` serves a
 chain's real PostgreSQL server that two boxes uploaded to: the boxes' labels, the filter
 by box, a member's charts, and a session page that says where its replay is.
 """
@@ -17,6 +20,7 @@ import http.client
 import os
 import shutil
 import signal
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mqtt_helpers import free_port, wait_until
+from mqtt_helpers import MqttSubscriber, free_port, wait_until
 from test_history_members import sessions_for
 from test_web_viewer import CHROMIUM_FLAGS, find_browser
 
@@ -89,6 +93,21 @@ def with_admin(data: Path) -> Path:
     add_user(store, "boss", "admin", PASSWORD)
     store.close()
     return db
+
+
+def log_in(browser: Any, base: str, landing: str) -> Any:
+    """Log in as the admin on the login page the browser shows; waits for `landing` and
+    returns a WebDriverWait for what the test does next."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.find_element(By.NAME, "name").send_keys("boss")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait = WebDriverWait(browser, 30)  # a click returns before the next page has loaded
+    wait.until(until.url_to_be(f"{base}{landing}"))
+    return wait
 
 
 @pytest.fixture
@@ -161,17 +180,12 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as until
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-
-    wait = WebDriverWait(browser, 30)  # a click returns before the next page has loaded
+    from selenium.webdriver.support.ui import Select
 
     base, db = dashboard
     browser.get(f"{base}/members")
     assert browser.current_url.startswith(f"{base}/login?next=/members")
-    browser.find_element(By.NAME, "name").send_keys("boss")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait.until(until.url_to_be(f"{base}/members"))
+    wait = log_in(browser, base, "/members")
     cookie = browser.get_cookie("gymcorner_session")
     assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
 
@@ -287,7 +301,6 @@ def test_the_start_session_button_reaches_the_corner_named_in_the_config(
     sends start_session to that device and the page shows its reply."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as until
-    from selenium.webdriver.support.ui import WebDriverWait
     from test_dashboard_corner import FakeDevice
 
     db = with_admin(tmp_path / "data")
@@ -304,11 +317,7 @@ def test_the_start_session_button_reaches_the_corner_named_in_the_config(
         with serve(tmp_path / "data", "--config", str(config)) as (port, _):
             base = f"http://127.0.0.1:{port}"
             browser.get(f"{base}/login?next=/members/{ana.id}")
-            browser.find_element(By.NAME, "name").send_keys("boss")
-            browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-            browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            wait = WebDriverWait(browser, 30)
-            wait.until(until.url_to_be(f"{base}/members/{ana.id}"))
+            wait = log_in(browser, base, f"/members/{ana.id}")
             button = browser.find_element(By.XPATH, "//button[starts-with(., 'Start session for this member')]")
             assert button.text == "Start session for this member on corner-7"
             button.click()
@@ -323,11 +332,103 @@ def test_the_start_session_button_reaches_the_corner_named_in_the_config(
     assert (command["cmd"], command["args"]) == ("start_session", {"member": str(ana.id)})
 
 
+DAEMON_CLIP = "navya_squat_form/correct/squat_correct_strongher_side.mp4"  # 5 squats, side view, ~2.5 s apart
+
+
+def members_reps(db: Path, member_id: int) -> int:
+    """The member's reps in the file now (a second reader beside the daemon's writer: WAL)."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        row = conn.execute(
+            "SELECT COUNT(*) FROM reps JOIN sessions ON sessions.id = reps.session_id WHERE sessions.member_id = ?",
+            (member_id,),
+        ).fetchone()
+    return int(row[0])
+
+
+@pytest.mark.shared_data
+@pytest.mark.broker
+def test_a_clip_the_daemon_coaches_for_a_member_picked_in_chromium_shows_as_their_session(
+    browser: Any, tmp_path: Path, mosquitto_broker
+) -> None:
+    """The whole path a gym owner takes: log in, add a member, start their session on the
+    corner from the member's page, let the real daemon coach a real clip (paced like a
+    camera), stop it as systemd would, and find the session with its reps, charts and replay."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import Select
+    from shared_data import clip_path
+    from test_daemon_e2e import daemon
+
+    device = "corner-e2e"
+    data = tmp_path / "data"
+    db = with_admin(data)
+    config = tmp_path / "box.toml"
+    config.write_text(f'[device]\nid = "{device}"\n[source]\nuri = "{clip_path(DAEMON_CLIP)}"\n'
+                      '[coach]\nexercise = "squat"\n'
+                      f'[mqtt]\nhost = "{mosquitto_broker.host}"\nport = {mosquitto_broker.port}\n'
+                      'reconnect_min_delay_s = 0.1\npassword_env = ""\n'
+                      f'[history]\npath = "{db}"\n')  # fmt: skip
+    topics = f"gymcorner/{device}"
+    with (
+        serve(data, "--config", str(config)) as (port, _),
+        MqttSubscriber(mosquitto_broker.host, mosquitto_broker.port, f"{topics}/#") as sub,
+    ):
+        base = f"http://127.0.0.1:{port}"
+        browser.get(f"{base}/members/new")
+        wait = log_in(browser, base, "/members/new")
+        browser.find_element(By.NAME, "display_name").send_keys("Ana Silva")
+        browser.find_element(By.NAME, "birth_year").send_keys("1990")
+        Select(browser.find_element(By.NAME, "goal")).select_by_value("strength")
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Ana Silva"))
+        member_url = browser.current_url
+        member_id = int(member_url.rsplit("/", 1)[1])
+
+        proc = daemon(config, "--loop", "--realtime")
+        try:
+            sub.wait_for_json(f"{topics}/status", lambda s: s["state"] == "online", timeout_s=60)
+            browser.get(member_url)
+            browser.find_element(By.XPATH, f"//button[.='Start session for this member on {device}']").click()
+            alert = wait.until(until.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]"))).text
+            assert alert == f"{device} coaches Ana Silva now: their session has started"
+            wait_until(lambda: members_reps(db, member_id) >= 2, 120, "two of Ana's reps in the file")
+        finally:
+            proc.send_signal(signal.SIGTERM)  # as systemd stops the service
+            out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out.decode(errors="replace")
+
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            kept = conn.execute("SELECT id, state, exercise, reps FROM sessions WHERE member_id = ?", (member_id,))
+            ((session_id, state, exercise, reps),) = kept.fetchall()
+        assert (state, exercise) == ("ended", "squat") and reps == members_reps(db, member_id) >= 2
+
+        browser.get(member_url)
+        (row,) = browser.find_elements(By.CSS_SELECTOR, "table.sessions tbody tr")
+        assert "squat" in row.text and str(reps) in row.text.split()
+        bars = browser.find_elements(By.CSS_SELECTOR, "svg.chart-reps rect.bar")
+        assert len(bars) == 1 and bars[0].size["height"] > 0
+        assert browser.find_element(By.CSS_SELECTOR, "svg.chart-quality").is_displayed()
+        member_shot = tmp_path / "dashboard_daemon_member.png"
+        browser.save_screenshot(str(member_shot))
+
+        row.find_element(By.TAG_NAME, "a").click()
+        wait.until(until.url_to_be(f"{base}/sessions/{session_id}"))
+        rep_rows = browser.find_elements(By.CSS_SELECTOR, "table.reps tbody tr")
+        assert len(rep_rows) == reps and all("squat" in r.text for r in rep_rows)
+        canvas = browser.find_element(By.ID, "replay-canvas")  # the daemon kept the landmarks, never an image
+        wait.until(lambda _: canvas.get_attribute("data-state") == "paused")
+        assert int(canvas.get_attribute("data-frames")) > 20 and lit_pixels(browser) > 300
+        session_shot = tmp_path / "dashboard_daemon_session.png"
+        browser.save_screenshot(str(session_shot))
+    for path in (member_shot, session_shot):
+        assert path.stat().st_size > 10_000
+        print(f"screenshot: {path}")
+
+
 def test_the_chain_s_dashboard_filters_by_box_in_chromium(browser: Any, tmp_path: Path) -> None:
     from postgres_helpers import fresh_database, running_server
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as until
-    from selenium.webdriver.support.ui import WebDriverWait
     from test_history_postgres import run_cli
 
     from gymcorner.history.postgres import open_postgres
@@ -347,11 +448,7 @@ def test_the_chain_s_dashboard_filters_by_box_in_chromium(browser: Any, tmp_path
         with serve(None, "--database", url) as (port, proc):
             base = f"http://127.0.0.1:{port}"
             browser.get(f"{base}/login?next=/members")
-            browser.find_element(By.NAME, "name").send_keys("boss")
-            browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-            browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            wait = WebDriverWait(browser, 30)
-            wait.until(until.url_to_be(f"{base}/members"))
+            wait = log_in(browser, base, "/members")
             labels = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "table.members span.box")]
             assert labels == ["gym-north-1", "gym-south-1"]  # Ana's two boxes
             browser.find_element(By.LINK_TEXT, "Ana Silva").click()
