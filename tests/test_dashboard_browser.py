@@ -251,6 +251,63 @@ def test_log_in_add_a_member_and_see_their_sessions_charted(
     assert browser.current_url.startswith(f"{base}/login")
 
 
+def test_every_page_of_the_menu_opens_for_an_admin_and_a_member_s_menu_is_their_own(
+    browser: Any, dashboard: tuple[str, Path], tmp_path: Path
+) -> None:
+    """The login page and each page the admin's menu links to, in Chromium, one screenshot
+    each; a member's login shows their own history and nothing of anyone else's."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+
+    base, db = dashboard
+    store = open_sqlite(db)
+    ana = store.add_member("Ana Silva", birth_year=1990).id
+    bo = store.add_member("Bo Lind", birth_year=1975).id
+    add_user(store, "ana", "member", PASSWORD, member_id=ana)
+    store.close()
+    sessions_for(db, ana, workouts=2)
+    sessions_for(db, bo, workouts=1)
+    shots = []
+
+    def shoot(name: str) -> None:
+        shots.append(tmp_path / f"dashboard_{name}.png")
+        browser.save_screenshot(str(shots[-1]))
+
+    browser.get(f"{base}/")
+    assert browser.current_url.startswith(f"{base}/login")
+    shoot("login")
+    wait = log_in(browser, base, "/members")
+    menu = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "nav a")]
+    assert menu == ["Members", "Sessions", "Boxes", "Users", "Password", "Live view"]  # the viewer: its own server
+    pages = {"Members": ("Members", "table.members"), "Sessions": ("Sessions", "table.sessions"),
+             "Boxes": ("Boxes", "table.boxes-list"), "Users": ("Dashboard users", "table.users"),
+             "Password": ("Change your password", "form input[type=password]")}  # fmt: skip
+    for link, (title, content) in pages.items():
+        browser.find_element(By.LINK_TEXT, link).click()
+        wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), title))
+        assert browser.find_elements(By.CSS_SELECTOR, content), link
+        assert not browser.find_elements(By.CSS_SELECTOR, "[role=alert]"), link
+        shoot(link.lower())
+    browser.get(f"{base}/sessions")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "table.sessions tbody tr")) == 3  # everyone's
+    browser.find_element(By.CSS_SELECTOR, "nav form button").click()  # log out
+    wait.until(until.url_contains("/login"))
+
+    browser.get(f"{base}/login")
+    browser.find_element(By.NAME, "name").send_keys("ana")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Ana Silva"))
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "nav a")] == ["My history", "Password", "Live view"]
+    assert len(browser.find_elements(By.CSS_SELECTOR, "table.sessions tbody tr")) == 2
+    shoot("member_login")
+    browser.get(f"{base}/members/{bo}")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Not allowed" and "Bo Lind" not in browser.page_source
+    for path in shots:
+        assert path.stat().st_size > 10_000, path.name
+        print(f"screenshot: {path}")
+
+
 def lit_pixels(browser: Any) -> int:
     """Pixels of the replay canvas that are not its background: the figure drawn."""
     return int(browser.execute_script(
