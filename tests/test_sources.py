@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -163,6 +164,44 @@ def test_realtime_paces_at_the_video_rate_and_does_not_burst_after_a_stall(tmp_p
 
 
 @needs_ffmpeg
+@needs_ffmpeg
+def test_frames_a_consumer_still_holds_are_never_decoded_over(tmp_path: Path) -> None:
+    """The decoder reuses arrays: every frame kept (directly, as a view, or in a Frame)
+    still shows its own index after the whole file is read."""
+    clip = make_gray_clip(tmp_path / "held.mp4", 32)  # gray levels 0-248: one index each
+    source = VideoFileSource(clip)
+    source.open()
+    kept: list[tuple[int, object]] = []
+    while (frame := source.read()) is not None:
+        if frame.index % 3 == 0:
+            kept.append((frame.index, frame))  # the Frame itself
+        elif frame.index % 3 == 1:
+            kept.append((frame.index, frame.image[4:40, 8:56]))  # a view of its array
+    source.close()
+    assert len(kept) == 22
+    for index, held in kept:
+        image = held.image if isinstance(held, Frame) else held
+        assert round(float(np.asarray(image).mean()) / 8) == index
+
+
+@needs_ffmpeg
+def test_frames_a_consumer_lets_go_of_are_decoded_into_again(tmp_path: Path) -> None:
+    clip = make_gray_clip(tmp_path / "dropped.mp4", 60)
+    source = VideoFileSource(clip)
+    source.open()
+    handed_out = []
+    indices = []
+    while (frame := source.read()) is not None:
+        handed_out.append(weakref.ref(frame.image))
+        indices.append(gray_index(frame))
+        del frame
+    decoded = [ref() for ref in handed_out[1:]]  # the first frame was decoded by open(), as a check
+    source.close()
+    assert indices == [i % 32 for i in range(60)]  # reuse changes no frame (the gray level wraps at 32)
+    assert all(a is not None for a in decoded), "a decoded array was freed, not kept for reuse"
+    assert len({id(a) for a in decoded}) <= 3, "59 frames in more than 3 arrays"  # queued, decoding, read
+
+
 def test_file_source_read_before_open_is_a_programming_error(tmp_path: Path) -> None:
     source = VideoFileSource(make_gray_clip(tmp_path / "g.mp4", 2))
     with pytest.raises(RuntimeError):

@@ -5,6 +5,11 @@ cannot be skipped, but it need not wait for the pose network: OpenCV releases th
 while it decodes, so a reader thread a few frames ahead overlaps decoding with inference
 on another core. The queue is bounded, so memory stays at `depth` frames.
 
+The decoder writes each frame into an array it handed out before once nobody else holds
+that array (`FrameArrays`), so a steady run decodes into the same few buffers instead of
+allocating 6 MB (1080p) a frame: no page faults on fresh memory, and no freed frames
+left behind in the allocator's per-thread arenas.
+
 `DecodeAhead` stands in for the `cv2.VideoCapture` it wraps as far as `VideoFileSource`
 uses it after opening: `read()`, `get(CAP_PROP_POS_MSEC)` (the position of the frame
 `read()` last returned, recorded with it) and `release()`.
@@ -13,14 +18,53 @@ uses it after opening: `read()`, `get(CAP_PROP_POS_MSEC)` (the position of the f
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from typing import Any
 
 import cv2
 import numpy as np
 
-DEFAULT_DEPTH = 2  # frames decoded ahead; with the pose thread one more is in flight (1080p: 6 MB each)
+# Frames waiting decoded (one more is being decoded; with the pose one frame ahead, two more
+# are in use). 1080p push-up correct111: 6 MB (one frame) less peak RSS than with 2; with the
+# reused arrays 229 -> 218 MB at the same fps within this machine's noise (docs/litert_parity.md).
+DEFAULT_DEPTH = 1
+MAX_ARRAYS = 8  # decoded arrays kept for reuse; a consumer holding more gets fresh ones
 _END = (False, None, -1.0)
+
+
+class FrameArrays:
+    """Arrays the decoder may write the next frame into: those nobody but this holds any more.
+
+    Whether anyone else holds an array is read from its reference count, against a sentinel
+    array no one else ever sees, counted the same way, so the test does not depend on how a
+    Python version counts its own references. A view, a `Frame` or a queue entry holding the
+    array counts, so a frame in use is never overwritten.
+    """
+
+    def __init__(self, most: int = MAX_ARRAYS) -> None:
+        self._arrays: list[np.ndarray] = [np.empty(0, np.uint8)]  # [0]: the sentinel
+        self._most = most
+
+    def free(self) -> np.ndarray | None:
+        """An array no one else holds, or None."""
+        counts = [sys.getrefcount(a) for a in self._arrays]
+        for array, count in zip(self._arrays[1:], counts[1:], strict=True):
+            if count <= counts[0]:
+                return array
+        return None
+
+    def keep(self, array: np.ndarray) -> None:
+        """Remember a newly decoded array for reuse (up to `most`)."""
+        if len(self._arrays) <= self._most:
+            self._arrays.append(array)
+
+    def drop(self, array: np.ndarray) -> None:
+        """Forget an array the decoder would not write into (the frame size changed)."""
+        self._arrays = [a for a in self._arrays if a is not array]
+
+    def __len__(self) -> int:
+        return len(self._arrays) - 1
 
 
 class DecodeAhead:
@@ -30,24 +74,43 @@ class DecodeAhead:
         self._stop = threading.Event()
         self._pos_ms = float(capture.get(cv2.CAP_PROP_POS_MSEC))  # of the frame read before wrapping
         self._ended = False
+        self.arrays = FrameArrays()  # the decode thread's alone
         self._thread = threading.Thread(target=self._run, name="gymcorner-decode-ahead", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        item = _END
+        ended = False
         try:
-            while not self._stop.is_set():
-                ok, image = self._capture.read()
-                item = (
-                    (True, image, float(self._capture.get(cv2.CAP_PROP_POS_MSEC))) if ok and image is not None else _END
-                )
-                self._put(item)
-                if item is _END:
-                    return
+            while not self._stop.is_set() and not ended:
+                ended = not self._queue_next()
         except cv2.error:
             pass  # a decoder error ends the file, as a failed read() does
-        if item is not _END:
+        if not ended:
             self._put(_END)
+
+    def _queue_next(self) -> bool:
+        """Decode the next frame and queue it; False when the file ended (the end is queued).
+        Once this returns only the queue holds the frame, so its count says when the consumer
+        is done with it."""
+        ok, image = self._decode()
+        if not ok or image is None:
+            self._put(_END)
+            return False
+        self._put((True, image, float(self._capture.get(cv2.CAP_PROP_POS_MSEC))))
+        return True
+
+    def _decode(self) -> tuple[bool, np.ndarray | None]:
+        target = self.arrays.free()
+        if target is None:
+            ok, image = self._capture.read()
+            if ok and image is not None:
+                self.arrays.keep(image)
+            return ok, image
+        ok, image = self._capture.read(target)
+        if ok and image is not None and image is not target:  # another size: OpenCV made a new array
+            self.arrays.drop(target)
+            self.arrays.keep(image)
+        return ok, image
 
     def _put(self, item: tuple[bool, np.ndarray | None, float]) -> None:
         while not self._stop.is_set():
