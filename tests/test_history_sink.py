@@ -327,6 +327,39 @@ def test_a_member_deleted_mid_session_is_reported_and_the_next_session_is_record
     assert session["member_id"] is None and session["reps"] == 1 and db.count("members") == 0
 
 
+def test_a_full_disk_is_reported_once_coaching_goes_on_and_recording_resumes_when_there_is_room(
+    tmp_path: Path, caplog
+) -> None:
+    """SQLite's own "database or disk is full" (SQLITE_FULL), made by capping the file's pages
+    at what it holds (`max_page_count`), as a full disk makes it; then room again."""
+    path = tmp_path / "h.sqlite3"
+    store = open_sqlite(path)
+    history = HistorySink(DEVICE, HistoryWriter(store))
+    assert history.writer is not None
+    history.writer.start()
+    history.publish_feedback(rep(1))
+    assert history.writer.wait_idle(10)
+    pages = int(store.execute("PRAGMA page_count").fetchone()[0])
+    store.execute(f"PRAGMA max_page_count = {pages}")  # the writer is idle: nothing else uses it now
+    with caplog.at_level(logging.ERROR, logger="gymcorner.history.sqlite"):
+        for number in range(2, 400):  # more than the free room in its pages: the file must grow
+            history.publish_feedback(rep(number))
+        assert history.writer.wait_idle(10)
+    said = history.status_fields()["history"]
+    assert said.startswith("failing: history database ") and "the disk is full" in said, said
+    assert sum("the disk is full" in r.getMessage() for r in caplog.records) == 1  # once, not once a rep
+    store.execute("PRAGMA max_page_count = 1073741823")  # room again (idle writer)
+    history.publish_feedback(rep(400))
+    assert history.writer.wait_idle(10)
+    assert history.status_fields() == {"history": "recording"}
+    history.close()
+    db = open_sqlite(path)
+    (session,) = db.sessions()
+    numbers = [r["number"] for r in db.rows("reps", session["id"])]
+    assert numbers[0] == 1 and numbers[-1] == 400  # the rep before and the rep after: kept, in one session
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
 def test_a_full_queue_drops_and_counts_writes_and_never_blocks_the_caller(tmp_path: Path, caplog) -> None:
     writer = HistoryWriter(open_sqlite(tmp_path / "h.sqlite3"), queue_size=16)
     writer.start()
