@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
 from shared_data import clip_path
 from test_litert_pose import require_pose_models
 
 from gymcorner.vision.blazepose import prune
-from gymcorner.vision.blazepose.landmarks import INPUT_SIZE, READ_OUTPUTS, LandmarkNetwork
+from gymcorner.vision.blazepose.landmarks import INPUT_SIZE, READ_OUTPUTS
 from gymcorner.vision.blazepose.runtime import DETECTOR_MODEL, LANDMARK_MODEL
 from gymcorner.vision.face import open_interpreter
 
@@ -61,18 +60,6 @@ def test_the_pruned_landmark_model_drops_only_the_mask_and_computes_the_rest_bit
         np.testing.assert_array_equal(got[shape], expected[shape])
 
 
-def test_the_backend_s_network_is_the_pruned_one_and_several_workers_share_its_bytes() -> None:
-    path = require_pose_models() / LANDMARK_MODEL
-    first, second = LandmarkNetwork(path, 1), LandmarkNetwork(path, 1)
-    assert shapes(first.network._interpreter) == sorted(READ_OUTPUTS)
-    assert prune.pruned_model(path, READ_OUTPUTS) is prune.pruned_model(path, READ_OUTPUTS)
-    tensor = crop_tensor()
-    a = first.network.run(tensor, first._outputs)
-    b = second.network.run(tensor, second._outputs)
-    for x, y in zip(a, b, strict=True):
-        np.testing.assert_array_equal(x, y)
-
-
 def test_nothing_to_drop_a_missing_output_or_a_file_that_is_no_model_leave_the_model_as_it_is() -> None:
     models = require_pose_models()
     detector = open_interpreter(models / DETECTOR_MODEL, 1)
@@ -80,21 +67,3 @@ def test_nothing_to_drop_a_missing_output_or_a_file_that_is_no_model_leave_the_m
     landmark = (models / LANDMARK_MODEL).read_bytes()
     assert prune.keep_outputs(landmark, [*READ_OUTPUTS[:3], (1, 7)]) is None  # the caller's check names it
     assert prune.keep_outputs(b"not a model at all, just bytes" * 10, READ_OUTPUTS) is None
-
-
-def test_without_a_schema_module_the_landmark_network_runs_whole_and_reads_the_same(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    path = require_pose_models() / LANDMARK_MODEL
-    tensor = crop_tensor()
-    pruned = LandmarkNetwork(path, 1)
-    monkeypatch.setattr(prune, "_schema", lambda: None)
-    monkeypatch.setattr(prune, "_cache", {})
-    with caplog.at_level("INFO", logger=prune.__name__):
-        whole = LandmarkNetwork(path, 1)
-    assert "runs whole" in caplog.text
-    assert MASK in shapes(whole.network._interpreter)
-    for x, y in zip(
-        whole.network.run(tensor, whole._outputs), pruned.network.run(tensor, pruned._outputs), strict=True
-    ):
-        np.testing.assert_array_equal(x, y)

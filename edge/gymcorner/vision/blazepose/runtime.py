@@ -3,18 +3,20 @@
 The interpreter comes from `vision.face.open_interpreter` (LiteRT, else `tflite_runtime`,
 else a ModelError saying what to install), shared with the face and emotion models.
 XNNPACK is LiteRT's default CPU delegate for float models; it runs on `num_threads`.
-A network told which outputs it reads computes only those (`prune.py`).
+A network runs its model's derived file (`derived.py`): only the outputs it reads
+(`prune.py`), mapped, its pages given back once XNNPACK has packed the weights.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from gymcorner.errors import ModelError
-from gymcorner.vision.blazepose.prune import pruned_model
+from gymcorner.vision.blazepose.derived import missing, model_to_run, prepare, release_pages
 from gymcorner.vision.face import open_interpreter
 from gymcorner.vision.models import default_models_dir, model_path
 
@@ -31,6 +33,22 @@ def pose_model_paths(models_dir: Path | None = None) -> tuple[Path, Path]:
     return model_path(folder, DETECTOR_MODEL), model_path(folder, LANDMARK_MODEL)
 
 
+def _derived_models() -> list[tuple[str, tuple[tuple[int, ...], ...] | None]]:
+    from gymcorner.vision.blazepose.landmarks import READ_OUTPUTS  # landmarks imports this module
+
+    return [(DETECTOR_MODEL, None), (LANDMARK_MODEL, READ_OUTPUTS)]
+
+
+def derive_pose_models(models_dir: Path, say: Callable[[str], None]) -> None:
+    """Make the derived files the two networks run (`derived.py`), for `gymcorner models fetch`."""
+    prepare(models_dir, _derived_models(), say)
+
+
+def underived_pose_models(models_dir: Path) -> list[str]:
+    """The pose models without an intact derived file in `models_dir` (for `gymcorner doctor`)."""
+    return missing(models_dir, _derived_models())
+
+
 class Network:
     """One TFLite model with a single float input; outputs are looked up by shape, not by index.
 
@@ -39,8 +57,13 @@ class Network:
     """
 
     def __init__(self, path: Path, num_threads: int, read: tuple[tuple[int, ...], ...] | None = None) -> None:
-        content = pruned_model(path, read) if read else None
-        self._interpreter = open_interpreter(path, num_threads, content)
+        model = model_to_run(path, read)
+        if isinstance(model, bytes):
+            self._interpreter = open_interpreter(path, num_threads, model)
+            self.mapped: Path | None = None
+        else:
+            self._interpreter = open_interpreter(model, num_threads)
+            self.mapped = model  # the file TFLite maps: its pages go back after the first invoke
         (inp,) = self._interpreter.get_input_details()
         self._input_index = int(inp["index"])
         self.input_shape = tuple(int(d) for d in inp["shape"])
@@ -64,4 +87,6 @@ class Network:
         self._interpreter.invoke()
         self.last_invoke_ms = (time.perf_counter() - started) * 1000.0
         self.invocations += 1
+        if self.invocations == 1 and self.mapped is not None:
+            release_pages(self.mapped)  # XNNPACK has packed the weights into its own buffers
         return [self._interpreter.get_tensor(i) for i in indices]
