@@ -70,7 +70,13 @@ def test_cli_check_and_fetch(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     source = require_models()
     target = tmp_path / "m"
     assert main(["models", "fetch", "--from", str(source), "--dir", str(target)]) == 0
+    capsys.readouterr()
     assert main(["models", "check", "--dir", str(target)]) == 0
+    assert "note" not in capsys.readouterr().out  # fetch wrote the derived files too
+    shutil.rmtree(target / "derived")
+    assert main(["models", "check", "--dir", str(target)]) == 0  # they are not needed to run
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note")]
+    assert len(notes) == 2 and all("models fetch" in line for line in notes)
     shutil.copy(target / "face_landmark.tflite", target / "emotion_model_quantized.tflite")
     with pytest.raises(ModelError, match="corrupt"):
         main(["models", "check", "--dir", str(target)])

@@ -251,4 +251,8 @@ def run(args: Any) -> int:
         return 0
     for name in MODELS:
         print(f"ok       {model_path(target, name)}")
+    from gymcorner.vision.blazepose.runtime import underived_pose_models
+
+    for name in underived_pose_models(target):  # not an error: rewritten in memory at each start instead
+        print(f"note     {name}: no derived file in {target / 'derived'}; `gymcorner models fetch` writes it")
     return 0
