@@ -104,6 +104,23 @@ def test_a_network_runs_its_derived_file_made_once_and_several_share_it(models: 
     assert detector.network.mapped is not None and detector.network.mapped.parent == made.parent
 
 
+def test_derived_files_of_an_older_rewrite_or_another_verified_file_are_removed_when_one_is_made(
+    models: Path,
+) -> None:
+    folder = models / derived.DERIVED_DIR
+    folder.mkdir()
+    stale = [
+        folder / "pose_landmark_full-0123456789abcdef-r1-cc04d272.tflite",
+        folder / "pose_landmark_full-e9a5c5cb17f736fa-r0-cc04d272.tflite",
+    ]
+    other = folder / "pose_detection-0123456789abcdef-r1-5ef5ef03.tflite"  # another model's: not touched
+    for path in (*stale, other):
+        path.write_bytes(b"old")
+    made = derived.make_derived(models / LANDMARK_MODEL, READ_OUTPUTS)
+    assert made is not None and made.is_file()
+    assert not any(p.exists() for p in stale) and other.exists()
+
+
 def test_a_derived_file_that_does_not_match_its_checksum_is_made_again_never_run(models: Path) -> None:
     made = derived.make_derived(models / LANDMARK_MODEL, READ_OUTPUTS)
     assert made is not None

@@ -77,12 +77,18 @@ def intact(derived: Path) -> bool:
 
 
 def _write(derived: Path, data: bytes) -> None:
-    """Atomically: a half-written file is never taken for a model, nor its checksum for its own."""
+    """Atomically: a half-written file is never taken for a model, nor its checksum for its own.
+    Derived files of the same model from another verified file or an older rewrite go."""
     derived.parent.mkdir(parents=True, exist_ok=True)
     for target, content in ((derived, data), (derived.with_name(derived.name + ".sha256"), sha256_of(data).encode())):
         part = target.with_name(target.name + f".part{os.getpid()}")
         part.write_bytes(content)
         part.replace(target)
+    stem, source = derived.name.split("-")[:2]
+    current = f"{stem}-{source}-r{RECIPE}-"
+    for old in derived.parent.glob(f"{stem}-*"):
+        if not old.name.startswith(current) and ".part" not in old.name:
+            old.unlink(missing_ok=True)  # a process still running it keeps its mapping
 
 
 def make_derived(path: Path, read: Collection[Shape] | None) -> Path | None:
