@@ -1,10 +1,11 @@
-"""motion.geometry.midpoint: the one midpoint of the code, plain and one-sided."""
+"""motion.geometry: the one midpoint of the code (plain and one-sided) and the one cross product."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from gymcorner.motion.geometry import midpoint, torso_length
+from gymcorner.motion.geometry import cross, midpoint, torso_length
 from gymcorner.motion.landmarks import NUM_LANDMARKS
 from gymcorner.motion.landmarks import Landmark as L
 
@@ -48,3 +49,22 @@ def test_best_seen_side_is_the_fully_visible_side_seen_best() -> None:
     assert best_seen_side(vis, sides, 0.5) == "right"  # both seen: the higher mean
     assert best_seen_side(vis, sides, 0.7) == "right"  # the left shoulder drops out
     assert best_seen_side(vis, sides, 0.85) is None
+
+
+@pytest.mark.parametrize(
+    ("shape_a", "shape_b", "dtype"),
+    [
+        ((3,), (3,), np.float64),
+        ((7, 3), (7, 3), np.float64),
+        ((5, 3), (3,), np.float64),
+        ((2, 4, 3), (4, 3), np.float32),
+    ],
+)
+def test_cross_gives_the_same_bits_as_numpy_s_for_any_broadcast(shape_a, shape_b, dtype) -> None:
+    rng = np.random.default_rng(11)
+    a = (rng.standard_normal(shape_a) * 10 ** rng.uniform(-6, 6, shape_a)).astype(dtype)
+    b = (rng.standard_normal(shape_b) * 10 ** rng.uniform(-6, 6, shape_b)).astype(dtype)
+    got, expected = cross(a, b), np.cross(a, b)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    assert got.tobytes() == expected.tobytes()
+    assert not cross(a, a).any()  # a vector crossed with itself is zero, exactly

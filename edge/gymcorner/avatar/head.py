@@ -74,7 +74,7 @@ import numpy as np
 from gymcorner.avatar.limbs import blazepose_to_avatar
 from gymcorner.config import AvatarConfig
 from gymcorner.motion.arrays import AnyFloatArray
-from gymcorner.motion.geometry import midpoint
+from gymcorner.motion.geometry import cross, midpoint
 from gymcorner.motion.landmarks import Landmark, PoseSample
 
 _HEAD_LANDMARKS = (
@@ -117,7 +117,7 @@ def face_yaw_deg(
     # The face's forward is the head's up crossed with its left (up × left = forward in the
     # avatar frame). Using the neck's up rather than the world's keeps the cue right when
     # the head leans or hangs upside down (a pike), and shrinks it when the face turns down.
-    ear_cue = np.cross(head_up / up_norm, left_ear - right_ear)
+    ear_cue = cross(head_up / up_norm, left_ear - right_ear)
     forward = nose_cue + ear_cue
     horizontal = math.hypot(forward[0], forward[2])
     if horizontal < 1e-6 or abs(math.degrees(math.atan2(forward[1], horizontal))) > max_pitch_deg:

@@ -62,6 +62,7 @@ import numpy as np
 
 from gymcorner.config import AvatarConfig
 from gymcorner.motion.arrays import AnyFloatArray, BoolArray, FloatArray
+from gymcorner.motion.geometry import cross
 from gymcorner.motion.landmarks import NUM_LANDMARKS, Landmark, PoseSample
 
 _PARALLEL_EPS = 1e-9
@@ -92,7 +93,7 @@ def _any_perpendicular(u: FloatArray) -> FloatArray:
     zero length whatever u is.
     """
     least_aligned = np.eye(3)[np.argmin(np.abs(u), axis=-1)]
-    return _unit_rows(np.cross(u, least_aligned))
+    return _unit_rows(cross(u, least_aligned))
 
 
 def _arc(u: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -101,11 +102,11 @@ def _arc(u: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
     atan2 of |u × v| and u · v is accurate at every angle (acos is not, near 0 and pi).
     Antiparallel vectors have no unique axis; any perpendicular one is a shortest arc.
     """
-    cross = np.cross(u, v)
-    sin_angle = np.linalg.norm(cross, axis=-1)
+    normal = cross(u, v)
+    sin_angle = np.linalg.norm(normal, axis=-1)
     angle = np.arctan2(sin_angle, np.sum(u * v, axis=-1))
     parallel = sin_angle <= _PARALLEL_EPS
-    axis = cross / np.where(parallel, 1.0, sin_angle)[..., None]
+    axis = normal / np.where(parallel, 1.0, sin_angle)[..., None]
     if np.any(parallel):
         axis = np.where(parallel[..., None], _any_perpendicular(u), axis)
     return axis, angle
@@ -139,7 +140,7 @@ def slerp_unit(u: FloatArray, v: FloatArray, t: float) -> FloatArray:
     axis, angle = _arc(u_n, v_n)
     turned = (t * angle)[..., None]
     # Rodrigues' rotation of u about an axis perpendicular to it.
-    rotated: FloatArray = np.cos(turned) * u_n + np.sin(turned) * np.cross(axis, u_n)
+    rotated: FloatArray = np.cos(turned) * u_n + np.sin(turned) * cross(axis, u_n)
     return rotated
 
 
@@ -161,8 +162,8 @@ def rotate_vector(q: FloatArray, v: FloatArray) -> FloatArray:
     """Rotate vector v by unit quaternion q (x, y, z, w)."""
     xyz, w = np.asarray(q[:3], dtype=np.float64), float(q[3])
     v = np.asarray(v, dtype=np.float64)
-    t: FloatArray = 2.0 * np.cross(xyz, v)
-    rotated: FloatArray = v + w * t + np.cross(xyz, t)
+    t: FloatArray = 2.0 * cross(xyz, v)
+    rotated: FloatArray = v + w * t + cross(xyz, t)
     return rotated
 
 
