@@ -127,15 +127,16 @@ def model_to_run(path: Path, read: Collection[Shape] | None) -> Path | bytes:
                 path.name,
                 f"{path.name}: its derived file cannot be written ({err}); rewritten in memory, "
                 f"{len(_memory[key]) / 1e6:.0f} MB that stay resident; `gymcorner models fetch` writes it",
+                logging.WARNING,  # it runs, with about 20 MB more than it needs
             )
             return _memory[key]
         return derived if derived is not None else path
 
 
-def _say(name: str, line: str) -> None:
+def _say(name: str, line: str, level: int = logging.INFO) -> None:
     if name not in _said:
         _said.add(name)
-        log.info(line)
+        log.log(level, line)
 
 
 def missing(models_dir: Path, models: Collection[tuple[str, Collection[Shape] | None]]) -> list[str]:
