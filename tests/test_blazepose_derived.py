@@ -13,8 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from shared_data import clip_path
-from test_blazepose_prune import crop_tensor, outputs, shapes
+from test_blazepose_prune import crop_tensor, outputs, real_frame, shapes
 from test_litert_pose import require_pose_models
 
 from gymcorner.vision.blazepose import derived, prune
@@ -50,12 +49,7 @@ def operator_codes(model: bytes) -> set[int]:
 
 def detector_tensor() -> np.ndarray:
     """A real frame with a person in it, as the detector's 224x224 input."""
-    capture = cv2.VideoCapture(str(clip_path("kaiakol_exercises/squat/correct/squat_correct_003.mp4")))
-    for _ in range(30):
-        ok, frame = capture.read()
-        assert ok
-    capture.release()
-    rgb = cv2.cvtColor(cv2.resize(frame, (224, 224)), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(cv2.resize(real_frame(), (224, 224)), cv2.COLOR_BGR2RGB)
     return (rgb.astype(np.float32) / 127.5 - 1.0)[None]
 
 

@@ -23,13 +23,19 @@ def shapes(interpreter: object) -> list[tuple[int, ...]]:
     return sorted(tuple(int(d) for d in o["shape"]) for o in interpreter.get_output_details())  # type: ignore[attr-defined]
 
 
-def crop_tensor() -> np.ndarray:
-    """The middle of a real frame, as the landmark network's input."""
+def real_frame() -> np.ndarray:
+    """Frame 30 of a labelled squat clip: a person in full view."""
     capture = cv2.VideoCapture(str(clip_path("kaiakol_exercises/squat/correct/squat_correct_003.mp4")))
     for _ in range(30):
         ok, frame = capture.read()
         assert ok
     capture.release()
+    return frame
+
+
+def crop_tensor() -> np.ndarray:
+    """The middle of a real frame, as the landmark network's input."""
+    frame = real_frame()
     h, w = frame.shape[:2]
     side = min(h, w)
     square = frame[(h - side) // 2 : (h + side) // 2, (w - side) // 2 : (w + side) // 2]

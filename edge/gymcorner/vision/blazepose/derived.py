@@ -53,11 +53,16 @@ def _recipe(read: Collection[Shape] | None) -> str:
     return f"r{RECIPE}-" + hashlib.sha256(outputs.encode()).hexdigest()[:8]
 
 
-def derived_path(path: Path, read: Collection[Shape] | None) -> Path:
-    """Where the derived form of the verified file at `path` lives."""
+def _source_prefix(path: Path) -> str:
+    """What every derived file of the verified file at `path` is named from: the model and its SHA-256."""
     spec = MODELS.get(path.name)
     source = spec.sha256 if spec is not None else sha256_of_file(path)
-    return path.parent / DERIVED_DIR / f"{path.stem}-{source[:16]}-{_recipe(read)}{path.suffix}"
+    return f"{path.stem}-{source[:16]}-"
+
+
+def derived_path(path: Path, read: Collection[Shape] | None) -> Path:
+    """Where the derived form of the verified file at `path` lives."""
+    return path.parent / DERIVED_DIR / f"{_source_prefix(path)}{_recipe(read)}{path.suffix}"
 
 
 def rewrite(model: bytes, read: Collection[Shape] | None) -> bytes | None:
@@ -76,7 +81,7 @@ def intact(derived: Path) -> bool:
         return False
 
 
-def _write(derived: Path, data: bytes) -> None:
+def _write(path: Path, derived: Path, data: bytes) -> None:
     """Atomically: a half-written file is never taken for a model, nor its checksum for its own.
     Derived files of the same model from another verified file or an older rewrite go."""
     derived.parent.mkdir(parents=True, exist_ok=True)
@@ -84,24 +89,27 @@ def _write(derived: Path, data: bytes) -> None:
         part = target.with_name(target.name + f".part{os.getpid()}")
         part.write_bytes(content)
         part.replace(target)
-    stem, source = derived.name.split("-")[:2]
-    current = f"{stem}-{source}-r{RECIPE}-"
-    for old in derived.parent.glob(f"{stem}-*"):
+    current = f"{_source_prefix(path)}r{RECIPE}-"
+    for old in derived.parent.glob(f"{path.stem}-*"):
         if not old.name.startswith(current) and ".part" not in old.name:
             old.unlink(missing_ok=True)  # a process still running it keeps its mapping
+
+
+def _make(path: Path, read: Collection[Shape] | None, derived: Path) -> Path | None:
+    """Write the derived file (the caller found it missing or not intact); None when no rewrite
+    applies here. OSError when it cannot be written."""
+    data = rewrite(path.read_bytes(), read)
+    if data is None:
+        return None
+    _write(path, derived, data)
+    return derived
 
 
 def make_derived(path: Path, read: Collection[Shape] | None) -> Path | None:
     """The derived file of the verified `path`, made if missing or not intact; None when no
     rewrite applies here. OSError when it cannot be written."""
     derived = derived_path(path, read)
-    if intact(derived):
-        return derived
-    data = rewrite(path.read_bytes(), read)
-    if data is None:
-        return None
-    _write(derived, data)
-    return derived
+    return derived if intact(derived) else _make(path, read, derived)
 
 
 def model_to_run(path: Path, read: Collection[Shape] | None) -> Path | bytes:
@@ -115,7 +123,7 @@ def model_to_run(path: Path, read: Collection[Shape] | None) -> Path | bytes:
             _say(path.name, f"{path.name}: runs as it is (no TFLite schema module to rewrite it)")
             return path
         try:
-            derived = make_derived(path, read)
+            made = _make(path, read, derived)
         except OSError as err:
             key = (str(path.resolve()), _recipe(read))
             if key not in _memory:
@@ -130,7 +138,7 @@ def model_to_run(path: Path, read: Collection[Shape] | None) -> Path | bytes:
                 logging.WARNING,  # it runs, with about 20 MB more than it needs
             )
             return _memory[key]
-        return derived if derived is not None else path
+        return made if made is not None else path
 
 
 def _say(name: str, line: str, level: int = logging.INFO) -> None:
@@ -153,11 +161,12 @@ def prepare(
         return
     for name, read in models:
         path = Path(models_dir) / name
-        if intact(derived_path(path, read)):
-            say(f"ok       {derived_path(path, read)}")
+        derived = derived_path(path, read)
+        if intact(derived):
+            say(f"ok       {derived}")
             continue
-        derived = make_derived(path, read)
-        say(f"derived  {derived} (from {name})" if derived else f"derived  none for {name}: it runs as it is")
+        made = _make(path, read, derived)
+        say(f"derived  {made} (from {name})" if made else f"derived  none for {name}: it runs as it is")
 
 
 def release_pages(path: Path) -> int:

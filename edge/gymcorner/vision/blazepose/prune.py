@@ -46,15 +46,19 @@ def available() -> bool:
     return _schema() is not None
 
 
-def _read(schema: Any, model: bytes) -> Any:
-    """The model as schema objects, or None when it is not the kind of model handled here."""
+def _read(model: bytes) -> tuple[Any, Any] | None:
+    """The schema module and the model as its objects; None when there is no schema module or
+    the model is not the kind handled here."""
+    schema = _schema()
+    if schema is None:
+        return None
     try:
         root = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model, 0))
     except Exception:  # not a TFLite flatbuffer: let the interpreter say so
         return None
     if len(root.subgraphs or []) != 1 or root.signatureDefs:
         return None  # not the shape of model this was written for (BlazePose's have neither)
-    return root
+    return schema, root
 
 
 def _rebuilt(root: Any, operators: list[Any], outputs: list[int], size_hint: int) -> bytes:
@@ -97,12 +101,10 @@ def keep_outputs(model: bytes, shapes: Collection[Shape]) -> bytes | None:
     own check then names the wrong file), when the model is not one this handles (several
     subgraphs) or when no schema module is available.
     """
-    schema = _schema()
-    if schema is None:
+    read = _read(model)
+    if read is None:
         return None
-    root = _read(schema, model)
-    if root is None:
-        return None
+    root = read[1]
     graph = root.subgraphs[0]
     wanted = {tuple(int(d) for d in s) for s in shapes}
     kept = [int(o) for o in graph.outputs if tuple(int(d) for d in graph.tensors[o].shape) in wanted]
@@ -122,12 +124,10 @@ def keep_outputs(model: bytes, shapes: Collection[Shape]) -> bytes | None:
 def dense_weights(model: bytes) -> bytes | None:
     """`model` with every DENSIFY of a constant replaced by its result; None when it has none
     (or cannot be rewritten here)."""
-    schema = _schema()
-    if schema is None:
+    read = _read(model)
+    if read is None:
         return None
-    root = _read(schema, model)
-    if root is None:
-        return None
+    schema, root = read
     graph = root.subgraphs[0]
     densify = schema.BuiltinOperator.DENSIFY
     codes = [max(int(c.builtinCode), int(c.deprecatedBuiltinCode)) for c in root.operatorCodes]
